@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/postgres"
+	"github.com/passkeyd/passkeyd/sqlite"
+	"github.com/passkeyd/passkeyd/web"
+)
+
+// settings are the command-line flags, each defaulting to an environment
+// variable, then to a value that works on localhost.
+type settings struct {
+	host, port       string
+	rpID, rpName     string
+	origins          string
+	secret           string
+	secretFile       string
+	databaseURL      string
+	dataDir          string
+	rateLimit        string
+	userVerification string
+	logFormat        string
+	logLevel         string
+	pgMaxConns       int
+}
+
+func parseSettings(name string, args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
+	s := &settings{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&s.host, "host", env("HOST", ""), "address to listen on; empty means loopback only (127.0.0.1 and ::1); 0.0.0.0 for all (env HOST)")
+	fs.StringVar(&s.port, "port", env("PORT", "8080"), "port to listen on (env PORT)")
+	fs.StringVar(&s.rpID, "rp-id", env("WEBAUTHN_RP_ID", ""), "WebAuthn relying party ID: your domain; default the host of the first origin (env WEBAUTHN_RP_ID)")
+	fs.StringVar(&s.rpName, "rp-name", env("WEBAUTHN_RP_NAME", "passkeyd"), "site name shown in passkey prompts and pages (env WEBAUTHN_RP_NAME)")
+	fs.StringVar(&s.origins, "origin", env("WEBAUTHN_ORIGIN", ""), "origin(s) users open, comma-separated; default http://localhost:PORT (env WEBAUTHN_ORIGIN)")
+	fs.StringVar(&s.secret, "session-secret", "", "at least 32 characters keying stored token hashes; required for https origins; generated into DATA_DIR on localhost (env SESSION_SECRET)")
+	fs.StringVar(&s.secretFile, "session-secret-file", env("SESSION_SECRET_FILE", ""), "file holding the session secret, instead of SESSION_SECRET (env SESSION_SECRET_FILE)")
+	fs.StringVar(&s.databaseURL, "database-url", env("DATABASE_URL", ""), "file:./dev.db or sqlite:PATH for SQLite, postgres://... for PostgreSQL; default file:DATA_DIR/passkeyd.db (env DATABASE_URL)")
+	fs.StringVar(&s.dataDir, "data-dir", env("DATA_DIR", "data"), "directory for the SQLite file and the generated secret (env DATA_DIR)")
+	fs.StringVar(&s.rateLimit, "rate-limit", env("RATE_LIMIT", ""), "off, or overrides like options-ip=60/1m,options-email=10/1m,verify-ip=60/1m,credential-failures=10/15m (env RATE_LIMIT)")
+	fs.StringVar(&s.userVerification, "user-verification", env("USER_VERIFICATION", "required"), "user verification at sign-in: required, preferred or discouraged (env USER_VERIFICATION)")
+	fs.StringVar(&s.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (env LOG_FORMAT)")
+	fs.StringVar(&s.logLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	maxConns, _ := strconv.Atoi(env("DATABASE_MAX_CONNS", "10"))
+	fs.IntVar(&s.pgMaxConns, "database-max-conns", maxConns, "PostgreSQL connection pool size per instance (env DATABASE_MAX_CONNS)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if s.secret == "" {
+		// Read after parsing so that -h never prints the secret as a default.
+		s.secret = getenv("SESSION_SECRET")
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return s, nil
+}
+
+func (s *settings) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.logLevel)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch s.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("LOG_FORMAT %q: want text or json", s.logFormat)
+}
+
+func (s *settings) originList() []string {
+	if strings.TrimSpace(s.origins) == "" {
+		return []string{"http://localhost:" + s.port}
+	}
+	var out []string
+	for _, o := range strings.Split(s.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimSuffix(o, "/"))
+		}
+	}
+	return out
+}
+
+func (s *settings) rpIDOrDefault(origins []string) string {
+	if s.rpID != "" {
+		return s.rpID
+	}
+	if u, err := url.Parse(origins[0]); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "localhost"
+}
+
+// webConfig turns the settings into web.Config, loading or (for localhost
+// only) generating the secret.
+func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
+	origins := s.originList()
+	rl, err := web.ParseRateLimits(s.rateLimit)
+	if err != nil {
+		return web.Config{}, err
+	}
+	cfg := web.Config{
+		RPID:             s.rpIDOrDefault(origins),
+		RPName:           s.rpName,
+		Origins:          origins,
+		UserVerification: s.userVerification,
+		RateLimits:       rl,
+	}
+	secret, err := s.loadSecret(origins, log)
+	if err != nil {
+		return web.Config{}, err
+	}
+	cfg.Secret = secret
+	return cfg, cfg.Validate()
+}
+
+func (s *settings) loadSecret(origins []string, log *slog.Logger) ([]byte, error) {
+	secret := s.secret
+	if s.secretFile != "" {
+		b, err := os.ReadFile(s.secretFile)
+		if err != nil {
+			return nil, fmt.Errorf("SESSION_SECRET_FILE: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret != "" {
+		if len(secret) < web.MinSecretLength {
+			return nil, fmt.Errorf("SESSION_SECRET is %d characters; it must be at least %d. Generate one with: openssl rand -base64 32", len(secret), web.MinSecretLength)
+		}
+		return []byte(secret), nil
+	}
+	for _, o := range origins {
+		if strings.HasPrefix(strings.ToLower(o), "https://") {
+			return nil, fmt.Errorf("WEBAUTHN_ORIGIN %s is https, so set SESSION_SECRET (or SESSION_SECRET_FILE) to a random string of at least %d characters, the same on every instance. Generate one with: openssl rand -base64 32", o, web.MinSecretLength)
+		}
+	}
+	// Local development: a secret generated once and kept beside the
+	// database, so restarts keep sessions.
+	path := filepath.Join(s.dataDir, "session-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= web.MinSecretLength {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	generated := base64.RawURLEncoding.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(generated+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write generated secret: %w", err)
+	}
+	log.Info("generated a session secret for local development", "path", path)
+	return []byte(generated), nil
+}
+
+// openStore opens the database DATABASE_URL names, applying migrations.
+func (s *settings) openStore(ctx context.Context) (passkeyd.Store, string, error) {
+	dsn := s.databaseURL
+	if dsn == "" {
+		dsn = "file:" + filepath.Join(s.dataDir, "passkeyd.db")
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		st, err := postgres.Open(ctx, dsn, postgres.PoolConfig{MaxOpenConns: s.pgMaxConns})
+		return st, "postgres", err
+	}
+	st, err := sqlite.Open(ctx, dsn)
+	return st, "sqlite", err
+}
+
+// listenAddrs are the addresses to listen on: HOST:PORT, or both loopback
+// addresses when HOST is empty (browsers resolve localhost to either).
+func (s *settings) listenAddrs() []string {
+	if s.host != "" {
+		return []string{net.JoinHostPort(s.host, s.port)}
+	}
+	return []string{net.JoinHostPort("127.0.0.1", s.port), net.JoinHostPort("::1", s.port)}
+}
+
+var version = "" // set with -ldflags "-X main.version=v1.2.3"
+
+func versionString() string {
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if v == "" && ok {
+		v = info.Main.Version
+	}
+	if ok {
+		for _, kv := range info.Settings {
+			if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
+				v += " (" + kv.Value[:12] + ")"
+			}
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	return "passkeyd " + v
+}

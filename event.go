@@ -1,0 +1,35 @@
+package passkeyd
+
+import "time"
+
+// Event types of the security log. They are stable: operators alert on them
+// and they appear in the logs under the key "event".
+const (
+	EventUserCreated            = "user_created"
+	EventPasskeyAdded           = "passkey_added"
+	EventPasskeyRenamed         = "passkey_renamed"
+	EventPasskeyDeleted         = "passkey_deleted"
+	EventLoginSucceeded         = "login_succeeded"
+	EventLoginFailed            = "login_failed"
+	EventCloneWarning           = "clone_warning"
+	EventBackupEligibleChanged  = "backup_eligibility_changed"
+	EventBackupStateChanged     = "backup_state_changed"
+	EventLogout                 = "logout"
+	EventSessionRevoked         = "session_revoked"
+	EventRecoveryUsed           = "recovery_used"
+	EventEmailChanged           = "email_changed"
+	EventEmailVerified          = "email_verified"
+	EventRecoveryCodesGenerated = "recovery_codes_generated"
+)
+
+// Event is one entry of an account's security log.
+type Event struct {
+	ID           int64
+	UserID       string
+	Type         string
+	CredentialID string // API ID of the passkey involved, if any
+	IP           string
+	UserAgent    string
+	Detail       string // short, human-readable, never a secret
+	CreatedAt    time.Time
+}

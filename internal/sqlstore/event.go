@@ -1,0 +1,79 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"math"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// RecordEvent appends e to the security log and sets its ID (and its
+// CreatedAt, if zero, to the store's clock).
+func (s *Store) RecordEvent(ctx context.Context, e *passkeyd.Event) error {
+	return s.write(ctx, "record event", func(tx *sql.Tx) error {
+		return s.insertEvents(ctx, tx, e)
+	})
+}
+
+// insertEvents inserts the events that are not nil and sets their IDs.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events ...*passkeyd.Event) error {
+	for _, e := range events {
+		if e == nil {
+			continue
+		}
+		if e.Type == "" {
+			return passkeyd.Errorf(passkeyd.EINVALID, "An event needs a type.")
+		}
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = s.Now()
+		}
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			RETURNING id`,
+			e.UserID, e.Type, e.CredentialID, e.IP, e.UserAgent, e.Detail, millis(e.CreatedAt),
+		).Scan(&e.ID)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListEvents returns a user's events, newest first, with IDs below before
+// (0: from the newest), at most limit (none if limit is not positive).
+func (s *Store) ListEvents(ctx context.Context, userID string, before int64, limit int) ([]*passkeyd.Event, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT id, user_id, type, credential_id, ip, user_agent, detail, created_at
+		FROM events
+		WHERE user_id = $1 AND id < $2
+		ORDER BY id DESC
+		LIMIT $3`,
+		userID, before, limit,
+	)
+	if err != nil {
+		return nil, s.fail("list events", err)
+	}
+	defer rows.Close()
+	var list []*passkeyd.Event
+	for rows.Next() {
+		var e passkeyd.Event
+		var created int64
+		if err := rows.Scan(&e.ID, &e.UserID, &e.Type, &e.CredentialID, &e.IP, &e.UserAgent, &e.Detail, &created); err != nil {
+			return nil, s.fail("list events", err)
+		}
+		e.CreatedAt = fromMillis(created)
+		list = append(list, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list events", err)
+	}
+	return list, nil
+}

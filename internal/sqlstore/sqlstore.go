@@ -1,0 +1,211 @@
+// Package sqlstore implements passkeyd.Store once, over database/sql, for
+// both SQLite and PostgreSQL. The queries are written in the SQL the two
+// share: $1-style placeholders, RETURNING, ON CONFLICT ... DO NOTHING, and
+// times as BIGINT unix milliseconds (0 for the zero time). What differs, how
+// a driver reports a unique or foreign-key violation or a database that does
+// not answer, is carried by a Dialect.
+//
+// Methods that write run in one transaction on Store's write pool; reads
+// are single statements on its read pool, so on SQLite they never wait for
+// the writer.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/pressly/goose/v3"
+)
+
+// ErrorKind is what a driver error means to the store.
+type ErrorKind int
+
+const (
+	// ErrOther is any error the dialect does not recognise: a bug, reported
+	// as EINTERNAL.
+	ErrOther ErrorKind = iota
+	// ErrUnique is a unique or primary-key violation: ECONFLICT.
+	ErrUnique
+	// ErrForeignKey is a row referring to one that does not exist, such as a
+	// passkey for an unknown user: ENOTFOUND.
+	ErrForeignKey
+	// ErrUnavailable is a database that cannot answer now (refused or lost
+	// connection, locked file, shutdown): EUNAVAILABLE.
+	ErrUnavailable
+)
+
+// Dialect is what differs between the databases.
+type Dialect struct {
+	// Name names the database in error causes, e.g. "sqlite".
+	Name string
+	// Classify tells what a driver error means. It is only ever called from
+	// Store.fail, the one place where driver errors get their codes.
+	Classify func(error) ErrorKind
+}
+
+// Store implements passkeyd.Store over database/sql.
+type Store struct {
+	db      *sql.DB // transactions; on SQLite the single writer connection
+	read    *sql.DB // single-statement reads; may be db itself
+	dialect Dialect
+
+	// Now is the clock for timestamps a caller left zero (an event's
+	// CreatedAt, for instance). It defaults to time.Now.
+	Now func() time.Time
+}
+
+// New returns a Store that writes through db and reads through read, which
+// may be the same pool. The Store owns both: Close closes them.
+func New(db, read *sql.DB, d Dialect) *Store {
+	return &Store{db: db, read: read, dialect: d, Now: time.Now}
+}
+
+// DB returns the pool the store writes through, for migrations and tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping reports whether the database answers (EUNAVAILABLE if not).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return s.fail("ping", err)
+	}
+	if s.read != s.db {
+		if err := s.db.PingContext(ctx); err != nil {
+			return s.fail("ping", err)
+		}
+	}
+	return nil
+}
+
+// Close closes the database pools.
+func (s *Store) Close() error {
+	var err error
+	if s.read != s.db {
+		err = s.read.Close()
+	}
+	return errors.Join(err, s.db.Close())
+}
+
+// Migrate applies the migrations in fsys that the database lacks, in order,
+// each in its own transaction, and returns the names of those it applied.
+// opts go to goose.NewProvider (on PostgreSQL, a session locker, so that
+// several instances starting at once take turns).
+func (s *Store) Migrate(ctx context.Context, dialect goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) ([]string, error) {
+	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)
+	p, err := goose.NewProvider(dialect, s.db, fsys, opts...)
+	if err != nil {
+		return nil, s.fail("prepare migrations", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, s.fail("migrate", err)
+	}
+	applied := make([]string, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, path.Base(r.Source.Path))
+	}
+	return applied, nil
+}
+
+// DeleteExpired removes challenges and sessions that expired at or before
+// now and returns how many rows it removed.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.write(ctx, "delete expired", func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM challenges WHERE expires_at <= $1`,
+			`DELETE FROM sessions WHERE expires_at <= $1 OR idle_expires_at <= $1`,
+		} {
+			res, err := tx.ExecContext(ctx, q, millis(now))
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}
+
+// write runs fn in a transaction and commits it; any error is returned
+// through fail.
+func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return s.fail(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// fail returns err as a *passkeyd.Error. It is the one place where errors
+// from database/sql and the drivers get their codes; the cause is kept, with
+// op, for the logs. An *passkeyd.Error passes through unchanged.
+func (s *Store) fail(op string, err error) error {
+	var perr *passkeyd.Error
+	if errors.As(err, &perr) {
+		return err
+	}
+	cause := fmt.Errorf("%s: %s: %w", s.dialect.Name, op, err)
+	if errors.Is(err, sql.ErrNoRows) {
+		return passkeyd.WrapError(passkeyd.ENOTFOUND, "Not found.", cause)
+	}
+	switch s.dialect.Classify(err) {
+	case ErrUnique:
+		return passkeyd.WrapError(passkeyd.ECONFLICT, "It exists already.", cause)
+	case ErrForeignKey:
+		return passkeyd.WrapError(passkeyd.ENOTFOUND, "Not found.", cause)
+	case ErrUnavailable:
+		return unavailable(cause)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
+		err.Error() == "sql: database is closed" { // database/sql does not export this one
+		return unavailable(cause)
+	}
+	return passkeyd.WrapError(passkeyd.EINTERNAL, "Internal error.", cause)
+}
+
+func unavailable(cause error) error {
+	return passkeyd.WrapError(passkeyd.EUNAVAILABLE, "The database is unavailable. Please try again in a moment.", cause)
+}
+
+// millis is how times are stored: unix milliseconds, 0 for the zero time.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the inverse of millis, in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// rowsAffected returns the number of rows res changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

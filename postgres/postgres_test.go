@@ -1,0 +1,299 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/storetest"
+)
+
+// testDSN returns the database the tests may use, from
+// PASSKEYD_TEST_POSTGRES. Without it the tests skip, except in CI, where
+// a skipped store suite would pass without testing anything.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("PASSKEYD_TEST_POSTGRES")
+	if dsn != "" {
+		return dsn
+	}
+	const how = "scripts/test starts a throwaway PostgreSQL and sets it; or set PASSKEYD_TEST_POSTGRES=postgres://user:password@127.0.0.1:5432/db yourself (each test works in a schema of its own)"
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+		t.Fatal("PASSKEYD_TEST_POSTGRES is not set, and CI must test the PostgreSQL store: " + how)
+	}
+	t.Skip("PASSKEYD_TEST_POSTGRES is not set, so the PostgreSQL store is not tested: " + how)
+	return ""
+}
+
+// freshSchema creates an empty schema with a random name, dropped when the
+// test ends, and returns dsn with its search_path set to it.
+func freshSchema(t testing.TB, dsn string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", redact(dsn), err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	schema := "passkeyd_test_" + strings.ToLower(rand.Text())
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("PASSKEYD_TEST_POSTGRES is not a postgres:// URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// mustOpen opens a migrated store on dsn, closed when the test ends.
+func mustOpen(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), dsn, PoolConfig{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	dsn := testDSN(t)
+	storetest.Run(t, func(t *testing.T) passkeyd.Store {
+		return mustOpen(t, freshSchema(t, dsn))
+	})
+}
+
+// TestConcurrentOpen starts several instances at once on one empty schema:
+// the advisory lock lets exactly one apply the migration, and none fails.
+func TestConcurrentOpen(t *testing.T) {
+	dsn := freshSchema(t, testDSN(t))
+	const n = 4
+	stores := make([]*Store, n)
+	applied := make([][]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			s, err := Connect(t.Context(), dsn, PoolConfig{})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			stores[i] = s
+			applied[i], errs[i] = s.Migrate(t.Context())
+		})
+	}
+	wg.Wait()
+	var total int
+	for i := range n {
+		if stores[i] != nil {
+			t.Cleanup(func() { stores[i].Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+		total += len(applied[i])
+	}
+	if total != 1 {
+		t.Errorf("migrations applied %v, want 00001_init.sql exactly once in all", applied)
+	}
+	// They share one database.
+	u, c := testUser("alice@example.com")
+	if err := stores[0].CreateUser(t.Context(), u, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if _, err := stores[n-1].FindUserByID(t.Context(), u.ID); err != nil {
+		t.Fatalf("FindUserByID on another instance: %v", err)
+	}
+}
+
+// TestUnavailable: a database that does not answer gives EUNAVAILABLE, not
+// a panic nor a hang.
+func TestUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	dsn := "postgres://passkeyd@" + addr + "/passkeyd?sslmode=disable"
+
+	_, err = Open(t.Context(), dsn, PoolConfig{})
+	if got, want := passkeyd.ErrorCode(err), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("Open: code %q, want %q (%v)", got, want, err)
+	}
+	s, err := Connect(t.Context(), dsn, PoolConfig{})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	if got, want := passkeyd.ErrorCode(s.Ping(t.Context())), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("Ping: code %q, want %q", got, want)
+	}
+	_, err = s.FindUserByID(t.Context(), "x")
+	if got, want := passkeyd.ErrorCode(err), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("FindUserByID: code %q, want %q (%v)", got, want, err)
+	}
+	err = s.RecordEvent(t.Context(), &passkeyd.Event{Type: passkeyd.EventLoginFailed})
+	if got, want := passkeyd.ErrorCode(err), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("RecordEvent: code %q, want %q (%v)", got, want, err)
+	}
+}
+
+// TestRecovers cuts the store off its database mid-life (through a TCP
+// proxy it connects through), expects EUNAVAILABLE, then restores the link
+// and expects the store to work again without being reopened.
+func TestRecovers(t *testing.T) {
+	dsn := freshSchema(t, testDSN(t))
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+	network := "tcp"
+	if strings.HasPrefix(cfg.Host, "/") {
+		network, target = "unix", cfg.Host+"/.s.PGSQL."+strconv.Itoa(int(cfg.Port))
+	}
+	p := startProxy(t, "127.0.0.1:0", network, target)
+	u, _ := url.Parse(dsn)
+	u.Host = p.addr
+	q := u.Query()
+	q.Del("host")
+	q.Del("port")
+	q.Set("connect_timeout", "5")
+	u.RawQuery = q.Encode()
+	s := mustOpen(t, u.String())
+
+	user, c := testUser("alice@example.com")
+	if err := s.CreateUser(t.Context(), user, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+
+	p.stop()
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if got, want := passkeyd.ErrorCode(s.Ping(ctx)), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("Ping while down: code %q, want %q", got, want)
+	}
+	_, err = s.FindUserByID(ctx, user.ID)
+	if got, want := passkeyd.ErrorCode(err), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("FindUserByID while down: code %q, want %q (%v)", got, want, err)
+	}
+
+	startProxy(t, p.addr, network, target)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := s.FindUserByID(ctx, user.ID)
+		if err == nil {
+			break
+		}
+		if passkeyd.ErrorCode(err) != passkeyd.EUNAVAILABLE || time.Now().After(deadline) {
+			t.Fatalf("FindUserByID after the database came back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := s.RecordEvent(t.Context(), &passkeyd.Event{UserID: user.ID, Type: passkeyd.EventLoginFailed}); err != nil {
+		t.Fatalf("RecordEvent after the database came back: %v", err)
+	}
+}
+
+func TestConnectInvalid(t *testing.T) {
+	for _, dsn := range []string{"mysql://x", "sqlite:x.db", "postgres://u:secret@host:notaport/db"} {
+		_, err := Connect(t.Context(), dsn, PoolConfig{})
+		if got, want := passkeyd.ErrorCode(err), passkeyd.EINVALID; got != want {
+			t.Errorf("Connect(%q): code %q, want %q", dsn, got, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("Connect(%q): the error shows the password: %v", dsn, err)
+		}
+	}
+}
+
+// proxy forwards TCP connections to the database until stopped.
+type proxy struct {
+	addr  string
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startProxy(t testing.TB, addr, network, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("proxy listen: %v", err)
+	}
+	p := &proxy{addr: ln.Addr().String(), ln: ln}
+	t.Cleanup(p.stop)
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial(network, target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, client, server)
+			p.mu.Unlock()
+			go pipe(client, server)
+			go pipe(server, client)
+		}
+	}()
+	return p
+}
+
+// stop stops listening and cuts every connection, like a database that
+// went down.
+func (p *proxy) stop() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func pipe(dst, src net.Conn) {
+	io.Copy(dst, src)
+	dst.Close()
+}
+
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "PASSKEYD_TEST_POSTGRES"
+}
+
+func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {
+	u := &passkeyd.User{ID: "usr_" + rand.Text(), Email: email, Handle: []byte(rand.Text())}
+	c := &passkeyd.Credential{ID: "pk_" + rand.Text(), UserID: u.ID, CredentialID: []byte(rand.Text()), PublicKey: []byte{1}}
+	return u, c
+}

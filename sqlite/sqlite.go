@@ -1,0 +1,195 @@
+// Package sqlite keeps passkeyd's data in one SQLite file, through the
+// pure-Go driver modernc.org/sqlite (no cgo). It is the default store, for a
+// single instance; use the postgres package to run several.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
+	"github.com/pressly/goose/v3"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is passkeyd.Store on SQLite. Its methods are sqlstore's, shared with
+// the postgres package; they are documented on passkeyd.Store.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ passkeyd.Store = (*Store)(nil)
+
+// Open opens (creating it if missing) the SQLite database dsn names and
+// brings its schema up to date. dsn is a path, "sqlite:PATH" or
+// "file:PATH" (the form of Prisma's DATABASE_URL, e.g. "file:./dev.db");
+// relative paths are relative to the working directory, and a missing
+// parent directory is created.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect is Open without the migrations: the schema is used as it is.
+func Connect(ctx context.Context, dsn string) (*Store, error) {
+	path, err := Path(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, passkeyd.WrapError(passkeyd.EUNAVAILABLE, "Cannot create the database directory.", err)
+	}
+
+	// Pragmas, set on every connection:
+	//   - WAL lets readers go on while one connection writes, instead of
+	//     blocking each other.
+	//   - synchronous=NORMAL is safe under WAL: a power cut can lose the
+	//     transactions committed since the last checkpoint's sync, but never
+	//     corrupts the database. It saves an fsync per commit.
+	//   - foreign_keys is off by default in SQLite; the schema's REFERENCES
+	//     (a passkey needs its user) and ON DELETE CASCADE depend on it.
+	//   - busy_timeout makes a connection wait up to 5 s for another
+	//     process's write lock (e.g. `passkeyd migrate` running beside the
+	//     server) instead of failing at once with SQLITE_BUSY.
+	pragmas := url.Values{
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"NORMAL"},
+		"_foreign_keys": {"1"},
+		"_busy_timeout": {"5000"},
+	}
+
+	// SQLite allows one writer at a time. Writes go through a pool of one
+	// connection, so this process's writers queue in database/sql rather
+	// than spin on SQLITE_BUSY, and begin with BEGIN IMMEDIATE: taking the
+	// write lock at BEGIN, not at the first write, means a transaction
+	// never fails half-way when it upgrades a read lock that another
+	// process's writer made stale.
+	w := cloneValues(pragmas)
+	w.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", fileURI(path, w))
+	if err != nil {
+		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+
+	// Reads are single statements on a pool of read-only connections, which
+	// WAL lets run beside the writer.
+	r := cloneValues(pragmas)
+	r.Set("_query_only", "1")
+	read, err := sql.Open("sqlite", fileURI(path, r))
+	if err != nil {
+		db.Close()
+		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+
+	s := &Store{sqlstore.New(db, read, sqlstore.Dialect{Name: "sqlite", Classify: classify})}
+	// The writer first: its connection creates the file and switches it to
+	// WAL before the read-only connections open it.
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Migrate applies the migrations the database lacks and returns the names
+// of those it applied (none when the schema is up to date). Open calls it.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Migrate(ctx, goose.DialectSQLite3, fsys)
+}
+
+// Path returns the file path a DSN accepted by Open names.
+func Path(dsn string) (string, error) {
+	p := strings.TrimSpace(dsn)
+	for _, scheme := range []string{"sqlite:", "sqlite3:", "file:"} {
+		if len(p) >= len(scheme) && strings.EqualFold(p[:len(scheme)], scheme) {
+			p = p[len(scheme):]
+			// file:///abs/path and sqlite:///abs/path: an empty authority.
+			if rest, ok := strings.CutPrefix(p, "//"); ok {
+				p = rest
+				if !strings.HasPrefix(p, "/") {
+					return "", passkeyd.Errorf(passkeyd.EINVALID, "SQLite database %q: a host is not allowed; use %s///absolute/path or %s./relative/path.", dsn, scheme, scheme)
+				}
+			}
+			break
+		}
+	}
+	if strings.Contains(p, "?") {
+		return "", passkeyd.Errorf(passkeyd.EINVALID, "SQLite database %q: options are not supported; passkeyd sets its own.", dsn)
+	}
+	if p == "" || p == ":memory:" || strings.HasPrefix(p, ":") {
+		return "", passkeyd.Errorf(passkeyd.EINVALID, "SQLite database %q: give the path of a file.", dsn)
+	}
+	return filepath.Clean(p), nil
+}
+
+// fileURI returns the modernc DSN for path with the given parameters. An
+// absolute file: URI escapes any '?', '#' or '%' in the path.
+func fileURI(path string, params url.Values) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: params.Encode()}
+	if !strings.HasPrefix(u.Path, "/") { // a Windows drive letter
+		u.Path = "/" + u.Path
+	}
+	return u.String()
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// classify tells sqlstore what a modernc.org/sqlite error means.
+func classify(err error) sqlstore.ErrorKind {
+	var e *msqlite.Error
+	if !errors.As(err, &e) {
+		return sqlstore.ErrOther
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return sqlstore.ErrUnique
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlstore.ErrForeignKey
+	}
+	switch e.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL:
+		return sqlstore.ErrUnavailable
+	}
+	return sqlstore.ErrOther
+}

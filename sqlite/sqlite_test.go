@@ -1,0 +1,237 @@
+package sqlite
+
+import (
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/storetest"
+)
+
+// mustOpen opens a migrated store in a new file under t.TempDir() and
+// closes it when the test ends.
+func mustOpen(t testing.TB) *Store {
+	t.Helper()
+	return mustOpenPath(t, filepath.Join(t.TempDir(), "passkeyd.db"))
+}
+
+func mustOpenPath(t testing.TB, path string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passkeyd.db")
+	ctx := t.Context()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	u, c := testUser("alice@example.com")
+	if err := s.CreateUser(ctx, u, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s = mustOpenPath(t, path)
+	got, err := s.FindUserByEmail(ctx, "alice@example.com")
+	if err != nil {
+		t.Fatalf("FindUserByEmail after reopening: %v", err)
+	}
+	if got.ID != u.ID {
+		t.Errorf("found user %s, want %s", got.ID, u.ID)
+	}
+	// Open migrated already; doing it again is a no-op.
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if len(applied) != 0 {
+		t.Errorf("Migrate applied %v again", applied)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := t.Context()
+	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if len(applied) == 0 || applied[0] != "00001_init.sql" {
+		t.Errorf("Migrate applied %v, want 00001_init.sql first", applied)
+	}
+	if again, err := s.Migrate(ctx); err != nil || len(again) != 0 {
+		t.Errorf("second Migrate = %v, %v; want nothing applied", again, err)
+	}
+}
+
+// TestWAL checks that the pragmas hold: the database is in WAL mode (a -wal
+// file appears on write) and foreign keys are enforced.
+func TestWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passkeyd.db")
+	s := mustOpenPath(t, path)
+	u, c := testUser("alice@example.com")
+	if err := s.CreateUser(t.Context(), u, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Errorf("no WAL file: %v", err)
+	}
+	var mode string
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var fk int
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+}
+
+// TestTwoProcesses opens the file twice, as a server and `passkeyd
+// migrate` or a second server would, and writes through both at once:
+// busy_timeout and BEGIN IMMEDIATE must keep SQLITE_BUSY from reaching the
+// caller.
+func TestTwoProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passkeyd.db")
+	a, b := mustOpenPath(t, path), mustOpenPath(t, path)
+	u, c := testUser("alice@example.com")
+	if err := a.CreateUser(t.Context(), u, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	const n = 40
+	errs := make(chan error, n)
+	for i := range n {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		go func() {
+			errs <- s.RecordEvent(t.Context(), &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventLoginFailed})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("RecordEvent: %v", err)
+		}
+	}
+	events, err := b.ListEvents(t.Context(), u.ID, 0, 100)
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	if len(events) != n {
+		t.Errorf("%d events, want %d", len(events), n)
+	}
+}
+
+// TestSignInOtherUsersCredential: a session is only opened for the owner of
+// the passkey that signed in.
+func TestSignInOtherUsersCredential(t *testing.T) {
+	s := mustOpen(t)
+	ctx := t.Context()
+	alice, aliceCred := testUser("alice@example.com")
+	bob, bobCred := testUser("bob@example.com")
+	for _, x := range []struct {
+		u *passkeyd.User
+		c *passkeyd.Credential
+	}{{alice, aliceCred}, {bob, bobCred}} {
+		if err := s.CreateUser(ctx, x.u, x.c, nil); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+	}
+	now := time.Now()
+	err := s.CompleteSignIn(ctx, &passkeyd.SignIn{
+		Use:     passkeyd.CredentialUse{CredentialID: bobCred.CredentialID, SignCount: 1, UsedAt: now},
+		Session: &passkeyd.Session{ID: "s1", UserID: alice.ID, Scope: passkeyd.ScopeFull, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)},
+	})
+	if got, want := passkeyd.ErrorCode(err), passkeyd.ENOTFOUND; got != want {
+		t.Fatalf("CompleteSignIn with another user's passkey: code %q, want %q (%v)", got, want, err)
+	}
+}
+
+func TestPath(t *testing.T) {
+	abs := filepath.Join(t.TempDir(), "x.db")
+	for _, tc := range []struct {
+		dsn, want string
+	}{
+		{"file:./dev.db", "dev.db"},
+		{"file:dev.db", "dev.db"},
+		{"file://" + abs, abs},
+		{"sqlite:passkey.db", "passkey.db"},
+		{"sqlite:data/passkey.db", "data/passkey.db"},
+		{"sqlite://" + abs, abs},
+		{"SQLite:" + abs, abs},
+		{"passkey.db", "passkey.db"},
+		{abs, abs},
+	} {
+		got, err := Path(tc.dsn)
+		if err != nil || got != filepath.FromSlash(tc.want) {
+			t.Errorf("Path(%q) = %q, %v; want %q", tc.dsn, got, err, tc.want)
+		}
+	}
+	for _, dsn := range []string{"", "file:", ":memory:", "sqlite::memory:", "file:dev.db?mode=ro", "file://host/x.db"} {
+		if _, err := Path(dsn); passkeyd.ErrorCode(err) != passkeyd.EINVALID {
+			t.Errorf("Path(%q) error %v, want EINVALID", dsn, err)
+		}
+	}
+}
+
+func TestOpenCreatesDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	s := mustOpenPath(t, "file:"+filepath.Join(dir, "dev.db"))
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dev.db")); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+}
+
+// TestOddPath opens a file whose name needs escaping in a URI.
+func TestOddPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "with space %41 #1 ü", "pass keyd.db")
+	mustOpenPath(t, path)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not at %q: %v", path, err)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	s.Close()
+	_, err = s.FindUserByID(t.Context(), "x")
+	if got, want := passkeyd.ErrorCode(err), passkeyd.EUNAVAILABLE; got != want {
+		t.Errorf("FindUserByID on a closed store: code %q, want %q (%v)", got, want, err)
+	}
+}
+
+func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {
+	u := &passkeyd.User{ID: "usr_" + rand.Text(), Email: email, Handle: []byte(rand.Text())}
+	c := &passkeyd.Credential{ID: "pk_" + rand.Text(), UserID: u.ID, CredentialID: []byte(rand.Text()), PublicKey: []byte{1}}
+	return u, c
+}

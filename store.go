@@ -1,0 +1,93 @@
+package passkeyd
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything passkeyd keeps. The sqlite and postgres packages
+// implement it; a host application may bring its own. Every method returns
+// *Error codes as documented, never a driver's error type, and every method
+// that writes more than one row does so in one transaction.
+//
+// The storetest package holds the suite an implementation must pass.
+type Store interface {
+	UserStore
+	CredentialStore
+	ChallengeStore
+	SessionStore
+	EventStore
+
+	// DeleteExpired removes challenges and sessions that expired before now.
+	// It is safe to run on every instance at once.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+	// Ping reports whether the database answers (EUNAVAILABLE if not).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// CreateUser stores a new account together with its first passkey, in
+	// one transaction, so an account never exists without a way in.
+	// ECONFLICT if the email (case-insensitively) or the credential ID is
+	// taken.
+	CreateUser(ctx context.Context, u *User, first *Credential, ev *Event) error
+	// FindUserByID returns ENOTFOUND if there is no such user.
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUserByEmail looks up by EmailKey(email); ENOTFOUND if none.
+	FindUserByEmail(ctx context.Context, email string) (*User, error)
+}
+
+// CredentialStore keeps passkeys.
+type CredentialStore interface {
+	// AddCredential adds a passkey to an existing account. ECONFLICT if the
+	// credential ID is registered already (to anyone), ENOTFOUND if the
+	// user does not exist.
+	AddCredential(ctx context.Context, c *Credential, ev *Event) error
+	// FindCredential returns a passkey by the authenticator's credential ID,
+	// with its owner. ENOTFOUND if unknown.
+	FindCredential(ctx context.Context, credentialID []byte) (*Credential, *User, error)
+	// ListCredentials returns a user's passkeys, oldest first.
+	ListCredentials(ctx context.Context, userID string) ([]*Credential, error)
+	// FlagCredentialCloned marks a passkey as possibly cloned and records
+	// ev, in one transaction.
+	FlagCredentialCloned(ctx context.Context, credentialID []byte, ev *Event) error
+}
+
+// ChallengeStore keeps ceremonies in progress.
+type ChallengeStore interface {
+	// SaveChallenge stores a challenge until its ExpiresAt.
+	SaveChallenge(ctx context.Context, c *Challenge) error
+	// TakeChallenge atomically deletes and returns the challenge with this
+	// ID, binding and kind that has not expired at now. Of several callers
+	// racing for one challenge, on any number of instances, exactly one gets
+	// it; the others, and any later caller, get ENOTFOUND.
+	TakeChallenge(ctx context.Context, id, binding string, kind CeremonyKind, now time.Time) (*Challenge, error)
+}
+
+// SessionStore keeps login sessions.
+type SessionStore interface {
+	// CompleteSignIn writes a successful sign-in in one transaction: the
+	// credential's counter, flags and last use, the new session, the
+	// removal of the session it replaces, and the events. ENOTFOUND if the
+	// credential disappeared meanwhile.
+	CompleteSignIn(ctx context.Context, s *SignIn) error
+	// FindSession returns a session that has not expired at now, and its
+	// user. ENOTFOUND otherwise.
+	FindSession(ctx context.Context, id string, now time.Time) (*Session, *User, error)
+	// TouchSession records activity: LastSeenAt and a new IdleExpiresAt.
+	TouchSession(ctx context.Context, id string, lastSeen, idleExpires time.Time) error
+	// DeleteSession ends a session. Deleting a missing session is not an
+	// error.
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// EventStore keeps the security log.
+type EventStore interface {
+	// RecordEvent appends to the security log.
+	RecordEvent(ctx context.Context, e *Event) error
+	// ListEvents returns a user's events, newest first, with IDs below
+	// before (0: from the newest), at most limit.
+	ListEvents(ctx context.Context, userID string, before int64, limit int) ([]*Event, error)
+}

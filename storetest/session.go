@@ -1,0 +1,282 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/passkeyd/passkeyd"
+)
+
+func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
+	t.Run("OK", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		c.SignCount = 5
+		old := newSession(u, c, t0)
+		mustSignIn(t, s, c, old)
+
+		at := t0.Add(10 * time.Minute)
+		session := newSession(u, c, at)
+		events := []*passkeyd.Event{
+			{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, IP: session.IP, UserAgent: session.UserAgent, CreatedAt: at},
+			{UserID: u.ID, Type: passkeyd.EventBackupStateChanged, CredentialID: c.ID, Detail: "synced", CreatedAt: at},
+		}
+		in := &passkeyd.SignIn{
+			Use: passkeyd.CredentialUse{
+				CredentialID:   c.CredentialID,
+				SignCount:      7,
+				BackupEligible: true,
+				BackupState:    true,
+				UserVerified:   true,
+				UsedAt:         at,
+			},
+			Session:         session,
+			ReplacesSession: old.ID,
+			Events:          events,
+		}
+		if err := s.CompleteSignIn(ctx, in); err != nil {
+			t.Fatalf("CompleteSignIn: %v", err)
+		}
+
+		got, _, err := s.FindCredential(ctx, c.CredentialID)
+		if err != nil {
+			t.Fatalf("FindCredential: %v", err)
+		}
+		want := *c
+		want.SignCount, want.BackupEligible, want.BackupState, want.UserVerified = 7, true, true, true
+		want.LastUsedAt, want.UpdatedAt = at, at
+		if diff := cmp.Diff(&want, got, cmpOpts...); diff != "" {
+			t.Errorf("credential after sign-in (-want +got):\n%s", diff)
+		}
+
+		gotSession, owner, err := s.FindSession(ctx, session.ID, at.Add(time.Minute))
+		if err != nil {
+			t.Fatalf("FindSession(new): %v", err)
+		}
+		if diff := cmp.Diff(session, gotSession, cmpOpts...); diff != "" {
+			t.Errorf("session mismatch (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(u, owner, cmpOpts...); diff != "" {
+			t.Errorf("session user mismatch (-want +got):\n%s", diff)
+		}
+		_, _, err = s.FindSession(ctx, old.ID, at.Add(time.Minute))
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(replaced session)")
+
+		gotEvents, err := s.ListEvents(ctx, u.ID, 0, 2)
+		if err != nil {
+			t.Fatalf("ListEvents: %v", err)
+		}
+		wantEvents := []*passkeyd.Event{events[1], events[0]} // newest first
+		if diff := cmp.Diff(wantEvents, gotEvents, cmpopts.IgnoreFields(passkeyd.Event{}, "ID")); diff != "" {
+			t.Errorf("events mismatch (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("ErrUnknownCredential", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		old := newSession(u, c, t0)
+		mustSignIn(t, s, c, old)
+		before, _, err := s.FindCredential(ctx, c.CredentialID)
+		if err != nil {
+			t.Fatalf("FindCredential: %v", err)
+		}
+
+		at := t0.Add(time.Minute)
+		session := newSession(u, c, at)
+		in := &passkeyd.SignIn{
+			Use:             passkeyd.CredentialUse{CredentialID: randomBytes(16), SignCount: 9, UsedAt: at},
+			Session:         session,
+			ReplacesSession: old.ID,
+			Events:          []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CreatedAt: at}},
+		}
+		wantCode(t, s.CompleteSignIn(ctx, in), passkeyd.ENOTFOUND, "CompleteSignIn with an unknown credential")
+
+		// Nothing was written.
+		_, _, err = s.FindSession(ctx, session.ID, at)
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(refused session)")
+		if _, _, err := s.FindSession(ctx, old.ID, at); err != nil {
+			t.Errorf("the session to replace is gone: %v", err)
+		}
+		if got, want := eventTypes(t, s, u.ID), []string{passkeyd.EventUserCreated}; !cmp.Equal(got, want) {
+			t.Errorf("events %v, want %v", got, want)
+		}
+		after, _, err := s.FindCredential(ctx, c.CredentialID)
+		if err != nil {
+			t.Fatalf("FindCredential: %v", err)
+		}
+		if diff := cmp.Diff(before, after, cmpOpts...); diff != "" {
+			t.Errorf("the user's passkey changed (-before +after):\n%s", diff)
+		}
+	})
+
+	// Many sign-ins with one passkey at once (a user with several tabs, or
+	// a replay): none fails, and the counter and last use left are the
+	// highest, whatever order the transactions commit in.
+	t.Run("Concurrent", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		const n = 20
+		sessions := make([]*passkeyd.Session, n)
+		errs := race(n, func(i int) error {
+			at := t0.Add(time.Duration(i+1) * time.Minute)
+			sessions[i] = newSession(u, c, at)
+			return s.CompleteSignIn(ctx, &passkeyd.SignIn{
+				Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, SignCount: uint32(100 + i + 1), UserVerified: true, UsedAt: at},
+				Session: sessions[i],
+				Events:  []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
+			})
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("sign-in %d: %v", i, err)
+			}
+		}
+		got, _, err := s.FindCredential(ctx, c.CredentialID)
+		if err != nil {
+			t.Fatalf("FindCredential: %v", err)
+		}
+		if got.SignCount != 100+n {
+			t.Errorf("SignCount = %d, want %d (the highest written)", got.SignCount, 100+n)
+		}
+		if want := t0.Add(n * time.Minute); !got.LastUsedAt.Equal(want) {
+			t.Errorf("LastUsedAt = %v, want %v (the latest written)", got.LastUsedAt, want)
+		}
+		for i, session := range sessions {
+			if _, _, err := s.FindSession(ctx, session.ID, t0.Add(n*time.Minute)); err != nil {
+				t.Errorf("FindSession(session %d): %v", i, err)
+			}
+		}
+		if got := len(eventTypes(t, s, u.ID)); got != n+1 {
+			t.Errorf("%d events, want %d", got, n+1)
+		}
+	})
+}
+
+func testSession(t *testing.T, open func(*testing.T) passkeyd.Store) {
+	t.Run("Expiry", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		session := newSession(u, c, t0) // idle until t0+1h, valid until t0+24h
+		mustSignIn(t, s, c, session)
+
+		for _, tc := range []struct {
+			now   time.Time
+			found bool
+		}{
+			{t0, true},
+			{session.IdleExpiresAt.Add(-time.Millisecond), true},
+			{session.IdleExpiresAt, false},
+			{session.ExpiresAt, false},
+		} {
+			_, _, err := s.FindSession(ctx, session.ID, tc.now)
+			want := passkeyd.ENOTFOUND
+			if tc.found {
+				want = ""
+			}
+			wantCode(t, err, want, fmt.Sprintf("FindSession at %v", tc.now))
+		}
+
+		// Activity pushes the idle limit but never the absolute one.
+		lastSeen := t0.Add(50 * time.Minute)
+		if err := s.TouchSession(ctx, session.ID, lastSeen, session.ExpiresAt.Add(time.Hour)); err != nil {
+			t.Fatalf("TouchSession: %v", err)
+		}
+		got, _, err := s.FindSession(ctx, session.ID, t0.Add(2*time.Hour))
+		if err != nil {
+			t.Fatalf("FindSession after TouchSession: %v", err)
+		}
+		want := *session
+		want.LastSeenAt, want.IdleExpiresAt = lastSeen, session.ExpiresAt.Add(time.Hour)
+		if diff := cmp.Diff(&want, got, cmpOpts...); diff != "" {
+			t.Errorf("session after TouchSession (-want +got):\n%s", diff)
+		}
+		if _, _, err := s.FindSession(ctx, session.ID, session.ExpiresAt.Add(-time.Millisecond)); err != nil {
+			t.Errorf("FindSession a millisecond before ExpiresAt: %v", err)
+		}
+		_, _, err = s.FindSession(ctx, session.ID, session.ExpiresAt)
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession at ExpiresAt")
+	})
+
+	t.Run("TouchErrNotFound", func(t *testing.T) {
+		s := open(t)
+		wantCode(t, s.TouchSession(t.Context(), randomID("ses"), t0, t0.Add(time.Hour)), passkeyd.ENOTFOUND, "TouchSession(unknown)")
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		session, other := newSession(u, c, t0), newSession(u, c, t0)
+		mustSignIn(t, s, c, session)
+		mustSignIn(t, s, c, other)
+		for i := range 2 { // deleting twice is not an error
+			if err := s.DeleteSession(ctx, session.ID); err != nil {
+				t.Fatalf("DeleteSession #%d: %v", i+1, err)
+			}
+		}
+		if err := s.DeleteSession(ctx, randomID("ses")); err != nil {
+			t.Fatalf("DeleteSession(unknown): %v", err)
+		}
+		_, _, err := s.FindSession(ctx, session.ID, t0)
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(deleted)")
+		if _, _, err := s.FindSession(ctx, other.ID, t0); err != nil {
+			t.Errorf("FindSession(another session of the user): %v", err)
+		}
+	})
+}
+
+func testDeleteExpired(t *testing.T, open func(*testing.T) passkeyd.Store) {
+	s := open(t)
+	ctx := t.Context()
+	u, c := mustCreateUser(t, s, "alice@example.com")
+
+	expiredChallenge, liveChallenge := newChallenge(passkeyd.CeremonyAuthentication), newChallenge(passkeyd.CeremonyAuthentication)
+	expiredChallenge.ExpiresAt = t0
+	for _, ch := range []*passkeyd.Challenge{expiredChallenge, liveChallenge} {
+		ch.CreatedAt = t0.Add(-time.Hour)
+		if err := s.SaveChallenge(ctx, ch); err != nil {
+			t.Fatalf("SaveChallenge: %v", err)
+		}
+	}
+	past := t0.Add(-2 * time.Hour)
+	absolute, idle, live := newSession(u, c, past), newSession(u, c, past), newSession(u, c, past)
+	absolute.ExpiresAt, absolute.IdleExpiresAt = t0, t0.Add(time.Hour)
+	idle.IdleExpiresAt = t0
+	live.IdleExpiresAt = t0.Add(time.Minute)
+	for _, session := range []*passkeyd.Session{absolute, idle, live} {
+		mustSignIn(t, s, c, session)
+	}
+
+	n, err := s.DeleteExpired(ctx, t0)
+	if err != nil {
+		t.Fatalf("DeleteExpired: %v", err)
+	}
+	if n != 3 {
+		t.Errorf("DeleteExpired removed %d rows, want 3 (a challenge and two sessions)", n)
+	}
+	// Looked up at a time they were still valid, the expired ones are gone.
+	earlier := past.Add(time.Minute)
+	_, err = s.TakeChallenge(ctx, expiredChallenge.ID, expiredChallenge.Binding, expiredChallenge.Kind, earlier)
+	wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge(expired challenge) after DeleteExpired")
+	for _, session := range []*passkeyd.Session{absolute, idle} {
+		_, _, err := s.FindSession(ctx, session.ID, earlier)
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(expired session) after DeleteExpired")
+	}
+	if _, _, err := s.FindSession(ctx, live.ID, t0); err != nil {
+		t.Errorf("FindSession(live session): %v", err)
+	}
+	if _, err := s.TakeChallenge(ctx, liveChallenge.ID, liveChallenge.Binding, liveChallenge.Kind, t0); err != nil {
+		t.Errorf("TakeChallenge(live challenge): %v", err)
+	}
+	if n, err := s.DeleteExpired(ctx, t0); err != nil || n != 0 {
+		t.Errorf("DeleteExpired again = %d, %v; want 0, nil", n, err)
+	}
+}

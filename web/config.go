@@ -1,0 +1,143 @@
+package web
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// Config is what New needs. Zero values get the defaults documented on
+// each field; RPID, Origins and Secret are required.
+type Config struct {
+	// RPID is the WebAuthn relying party ID: the origins' host or a
+	// registrable suffix of it ("localhost", "example.com").
+	RPID string
+	// RPName is shown by some browsers in the passkey prompt. Default "passkeyd".
+	RPName string
+	// Origins are the full origins (scheme, host, port) pages are served
+	// from, e.g. "https://app.example.com" or "http://localhost:8080".
+	Origins []string
+	// Secret keys the hashes under which session tokens and challenges are
+	// stored, so that write access to the database alone cannot mint a
+	// session. At least 32 bytes; keep it stable across restarts and equal
+	// on every instance.
+	Secret []byte
+	// BasePath is the prefix the handler is mounted under ("" for the root,
+	// "/auth" when mounted with http.StripPrefix("/auth", h)).
+	BasePath string
+	// UserVerification at sign-in: "required" (default), "preferred" or
+	// "discouraged". Registration always prefers it.
+	UserVerification string
+	// ChallengeTimeout bounds a ceremony. Default 5 minutes.
+	ChallengeTimeout time.Duration
+	// SessionIdleTimeout ends a session unused for this long. Default 7 days.
+	SessionIdleTimeout time.Duration
+	// SessionMaxAge ends any session this long after sign-in. Default 30 days.
+	SessionMaxAge time.Duration
+	// RateLimits bounds ceremony attempts; see DefaultRateLimits.
+	RateLimits RateLimits
+	// Now is the clock; nil means time.Now. Tests move it.
+	Now func() time.Time
+}
+
+// MinSecretLength is the shortest Secret accepted.
+const MinSecretLength = 32
+
+// withDefaults returns c with zero values replaced by the defaults.
+func (c Config) withDefaults() Config {
+	if c.RPName == "" {
+		c.RPName = "passkeyd"
+	}
+	if c.UserVerification == "" {
+		c.UserVerification = "required"
+	}
+	if c.ChallengeTimeout == 0 {
+		c.ChallengeTimeout = 5 * time.Minute
+	}
+	if c.SessionIdleTimeout == 0 {
+		c.SessionIdleTimeout = 7 * 24 * time.Hour
+	}
+	if c.SessionMaxAge == 0 {
+		c.SessionMaxAge = 30 * 24 * time.Hour
+	}
+	if c.RateLimits == (RateLimits{}) {
+		c.RateLimits = DefaultRateLimits()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.BasePath = strings.TrimSuffix(c.BasePath, "/")
+	return c
+}
+
+// Validate reports the first problem with c, in words an operator can act
+// on. The names are those of the environment variables of cmd/passkeyd.
+func (c Config) Validate() error {
+	if c.RPID == "" {
+		return fmt.Errorf("WEBAUTHN_RP_ID is empty: set it to your site's domain, e.g. example.com")
+	}
+	if net.ParseIP(strings.Trim(c.RPID, "[]")) != nil {
+		return fmt.Errorf("WEBAUTHN_RP_ID %q is an IP address; WebAuthn needs a domain name (use localhost for local development)", c.RPID)
+	}
+	if strings.Contains(c.RPID, "/") || strings.Contains(c.RPID, ":") {
+		return fmt.Errorf("WEBAUTHN_RP_ID %q must be a bare domain, without scheme or port", c.RPID)
+	}
+	if c.RPID != "localhost" {
+		if suffix, _ := publicsuffix.PublicSuffix(c.RPID); suffix == c.RPID {
+			return fmt.Errorf("WEBAUTHN_RP_ID %q is a public suffix; use a domain you own beneath it", c.RPID)
+		}
+	}
+	if len(c.Origins) == 0 {
+		return fmt.Errorf("WEBAUTHN_ORIGIN is empty: set it to the origin your users open, e.g. https://app.example.com")
+	}
+	for _, o := range c.Origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return fmt.Errorf("WEBAUTHN_ORIGIN %q is not an origin like https://app.example.com (scheme, host and optional port only)", o)
+		}
+		host := u.Hostname()
+		if u.Scheme == "http" && host != "localhost" && !strings.HasSuffix(host, ".localhost") {
+			return fmt.Errorf("WEBAUTHN_ORIGIN %q uses http; browsers allow passkeys only on https origins or http://localhost", o)
+		}
+		if !rpIDCovers(c.RPID, host) {
+			return fmt.Errorf("WEBAUTHN_RP_ID %q is neither the host of WEBAUTHN_ORIGIN %q nor a registrable suffix of it", c.RPID, o)
+		}
+	}
+	if len(c.Secret) < MinSecretLength {
+		return fmt.Errorf("SESSION_SECRET must be at least %d characters; generate one with: openssl rand -base64 32", MinSecretLength)
+	}
+	switch c.UserVerification {
+	case "", "required", "preferred", "discouraged":
+	default:
+		return fmt.Errorf("user verification %q must be required, preferred or discouraged", c.UserVerification)
+	}
+	return nil
+}
+
+// rpIDCovers reports whether a passkey for rpID may be used on host: the
+// host is the RP ID or a subdomain of it.
+func rpIDCovers(rpID, host string) bool {
+	rpID, host = strings.ToLower(rpID), strings.ToLower(host)
+	return host == rpID || strings.HasSuffix(host, "."+rpID)
+}
+
+// secureCookies reports whether cookies get the Secure attribute: when every
+// origin is https (a plain-http origin can only be localhost development).
+func (c Config) secureCookies() bool {
+	for _, o := range c.Origins {
+		if !strings.HasPrefix(strings.ToLower(o), "https://") {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeOrigin lower-cases scheme and host and drops a trailing slash,
+// so configured and received origins compare equal when browsers do.
+func normalizeOrigin(o string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(o), "/"))
+}

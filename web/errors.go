@@ -1,0 +1,61 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// statusOf maps error codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	passkeyd.EINVALID:      http.StatusBadRequest,
+	passkeyd.ENOTFOUND:     http.StatusNotFound,
+	passkeyd.ECONFLICT:     http.StatusConflict,
+	passkeyd.EUNAUTHORIZED: http.StatusUnauthorized,
+	passkeyd.EFORBIDDEN:    http.StatusForbidden,
+	passkeyd.ERATELIMIT:    http.StatusTooManyRequests,
+	passkeyd.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	passkeyd.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// apiError is the body of every error answer. Code is set where a client
+// can act on it by machine (e.g. "unknown_credential").
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
+}
+
+// reasonError carries a machine-readable reason for the client beside a
+// passkeyd.Error.
+type reasonError struct {
+	err    *passkeyd.Error
+	reason string
+}
+
+func (e *reasonError) Error() string { return e.err.Error() }
+func (e *reasonError) Unwrap() error { return e.err }
+
+// writeError answers with the error's status and message. Internal errors
+// are logged here, once, and shown as a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := passkeyd.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	body := apiError{Error: passkeyd.ErrorMessage(err)}
+	var re *reasonError
+	if errors.As(err, &re) {
+		body.Code = re.reason
+	}
+	switch code {
+	case passkeyd.EINTERNAL:
+		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case passkeyd.EUNAVAILABLE:
+		log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+	}
+	encode(w, status, body)
+}

@@ -1,0 +1,125 @@
+package web
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// contentSecurityPolicy allows only our own scripts and styles: no inline
+// code, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin refuses cross-site requests that change state. A browser
+// always sends Origin on such requests: it must be one of ours. A request
+// without Origin must not be marked cross-site by Sec-Fetch-Site either.
+// Requests from non-browser clients (no Origin, no Sec-Fetch-Site) pass:
+// CSRF needs a victim's browser.
+func (s *Server) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			if !s.origins[normalizeOrigin(origin)] {
+				writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EFORBIDDEN,
+					"Request from origin %s refused: passkeyd is configured for %s (set WEBAUTHN_ORIGIN to add an origin).",
+					origin, s.originList()))
+				return
+			}
+		} else if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EFORBIDDEN, "Cross-site request refused."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) originList() string {
+	if len(s.cfg.Origins) == 1 {
+		return s.cfg.Origins[0]
+	}
+	return fmt.Sprint(s.cfg.Origins)
+}
+
+// recoverPanics turns a panic into a logged 500 so one bad request never
+// takes the server down. The stack goes to the log, never to the client.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				encode(w, http.StatusInternalServerError, apiError{Error: "Internal error."})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// loadSession puts the signed-in user, if any, into the request context.
+func (s *Server) loadSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sess, u := s.currentSession(w, r); u != nil {
+			r = r.WithContext(passkeyd.NewContextWithUser(r.Context(), u, sess))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireUser lets only signed-in users through to next; others get 401
+// JSON (API paths) or a redirect to the start page. next reads the user
+// with passkeyd.UserFromContext. Routes of a host application need it
+// wrapped around them by the Server's session loading, so mount them as
+// srv.RequireUser(app): it loads the session itself.
+func (s *Server) RequireUser(next http.Handler) http.Handler {
+	return s.loadSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := passkeyd.UserFromContext(r.Context()); u == nil || passkeyd.SessionFromContext(r.Context()).Scope != passkeyd.ScopeFull {
+			if wantsJSON(r) {
+				writeError(w, r, s.log, errNotSignedIn)
+				return
+			}
+			http.Redirect(w, r, s.cfg.BasePath+"/", http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+var errNotSignedIn = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Not signed in.")
+
+func wantsJSON(r *http.Request) bool {
+	return isJSON(r) || r.Header.Get("Accept") == "application/json" || r.Method != http.MethodGet
+}
+
+// clientIP is the address rate limits and the security log use.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/aaguid"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// pages holds the parsed templates and the static files under their
+// content-hashed names, all built once at start so a broken template fails
+// New, not a request.
+type pages struct {
+	base      string
+	templates map[string]*template.Template
+	static    map[string]staticFile // by hashed name
+	urls      map[string]string     // plain name → URL
+}
+
+type staticFile struct {
+	body        []byte
+	contentType string
+}
+
+func loadPages(base string) (*pages, error) {
+	p := &pages{base: base, templates: map[string]*template.Template{}, static: map[string]staticFile{}, urls: map[string]string{}}
+	for _, name := range []string{"home", "dashboard"} {
+		t, err := template.ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		p.templates[name] = t
+	}
+	entries, err := fs.ReadDir(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		body, err := assets.ReadFile("static/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(body)
+		ext := path.Ext(e.Name())
+		hashed := strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:6]) + ext
+		ct := mime.TypeByExtension(ext)
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		p.static[hashed] = staticFile{body: body, contentType: ct}
+		p.urls[e.Name()] = base + "/static/" + hashed
+	}
+	return p, nil
+}
+
+// handleStatic serves embedded files. Their names change with their
+// content, so they may be cached for a year.
+func (p *pages) handleStatic() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, ok := p.static[r.PathValue("name")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", f.contentType)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+	})
+}
+
+// page is what every template gets.
+type page struct {
+	Title    string
+	RPName   string
+	Base     string
+	Script   string
+	Style    string
+	User     *userView
+	Passkeys []passkeyView
+}
+
+type userView struct {
+	ID, Email string
+	CreatedAt time.Time
+}
+
+type passkeyView struct {
+	ID, Name, Provider    string
+	CreatedAt, LastUsedAt time.Time
+	Synced                bool
+	BackupEligible        bool
+	CloneWarning          bool
+	Transports            []string
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) {
+	data.RPName = s.cfg.RPName
+	data.Base = s.cfg.BasePath
+	data.Script = s.pages.urls["app.js"]
+	data.Style = s.pages.urls["style.css"]
+	var buf bytes.Buffer
+	if err := s.pages.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = buf.WriteTo(w)
+}
+
+func (s *Server) handleHome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && sess.Scope == passkeyd.ScopeFull {
+			http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
+			return
+		}
+		s.render(w, r, "home", page{Title: "Sign in"})
+	})
+}
+
+func (s *Server) handleDashboard() http.Handler {
+	return s.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := passkeyd.UserFromContext(r.Context())
+		creds, err := s.store.ListCredentials(r.Context(), u.ID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}}
+		for _, c := range creds {
+			data.Passkeys = append(data.Passkeys, passkeyView{
+				ID: c.ID, Name: c.Name, Provider: providerName(c),
+				CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
+				Synced: c.BackupState, BackupEligible: c.BackupEligible, CloneWarning: c.CloneWarning,
+				Transports: c.Transports,
+			})
+		}
+		s.render(w, r, "dashboard", data)
+	}))
+}
+
+// providerName names who keeps the passkey, from its AAGUID or, when the
+// provider hides it, from how it is reached.
+func providerName(c *passkeyd.Credential) string {
+	if name := aaguid.Guess(c.AAGUID, aaguid.Hint{Transports: c.Transports, Attachment: c.Attachment, BackupEligible: c.BackupEligible}); name != "" {
+		return name
+	}
+	if c.BackupEligible {
+		return "Synced passkey"
+	}
+	return "Passkey on this device"
+}

@@ -1,0 +1,148 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/httprate"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// Limit is a number of events allowed per sliding window.
+type Limit struct {
+	Count  int
+	Window time.Duration
+}
+
+func (l Limit) String() string { return fmt.Sprintf("%d/%s", l.Count, l.Window) }
+
+// RateLimits bounds ceremony traffic. Counters are kept in memory per
+// instance (see the README): with N instances behind a balancer a client
+// gets up to N times each limit, which still stops floods and guessing.
+type RateLimits struct {
+	Off bool
+	// OptionsPerIP: options requests (both ceremonies) from one address.
+	OptionsPerIP Limit
+	// OptionsPerEmail: options requests naming one email address.
+	OptionsPerEmail Limit
+	// VerifyPerIP: verify requests (both ceremonies) from one address.
+	VerifyPerIP Limit
+	// FailuresPerCredential: failed sign-ins with one passkey before it is
+	// refused for the rest of the window.
+	FailuresPerCredential Limit
+}
+
+// DefaultRateLimits stop floods and guessing without bothering people: a
+// person signs in a few times a minute at most.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		OptionsPerIP:          Limit{60, time.Minute},
+		OptionsPerEmail:       Limit{10, time.Minute},
+		VerifyPerIP:           Limit{60, time.Minute},
+		FailuresPerCredential: Limit{10, 15 * time.Minute},
+	}
+}
+
+// ParseRateLimits reads the RATE_LIMIT setting: "" for the defaults, "off",
+// or comma-separated overrides such as "options-ip=100/1m,credential-failures=5/10m".
+func ParseRateLimits(s string) (RateLimits, error) {
+	rl := DefaultRateLimits()
+	s = strings.TrimSpace(s)
+	if s == "" || s == "on" || s == "default" {
+		return rl, nil
+	}
+	if s == "off" {
+		return RateLimits{Off: true}, nil
+	}
+	fields := map[string]*Limit{
+		"options-ip":          &rl.OptionsPerIP,
+		"options-email":       &rl.OptionsPerEmail,
+		"verify-ip":           &rl.VerifyPerIP,
+		"credential-failures": &rl.FailuresPerCredential,
+	}
+	for _, part := range strings.Split(s, ",") {
+		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+		l, known := fields[name]
+		if !ok || !known {
+			return rl, fmt.Errorf("RATE_LIMIT: %q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures", part)
+		}
+		count, window, ok := strings.Cut(value, "/")
+		n, err1 := strconv.Atoi(count)
+		d, err2 := time.ParseDuration(window)
+		if !ok || err1 != nil || err2 != nil || n < 1 || d < time.Second {
+			return rl, fmt.Errorf("RATE_LIMIT: %q: want COUNT/WINDOW like 60/1m", part)
+		}
+		*l = Limit{n, d}
+	}
+	return rl, nil
+}
+
+// limiters holds one httprate limiter per kind of key.
+type limiters struct {
+	off                   bool
+	optionsPerIP          *httprate.RateLimiter
+	optionsPerEmail       *httprate.RateLimiter
+	verifyPerIP           *httprate.RateLimiter
+	failuresPerCredential *httprate.RateLimiter
+	maxFailures           int
+}
+
+func newLimiters(rl RateLimits) *limiters {
+	mk := func(l Limit) *httprate.RateLimiter { return httprate.NewRateLimiter(l.Count, l.Window) }
+	if rl.Off {
+		return &limiters{off: true}
+	}
+	return &limiters{
+		optionsPerIP:          mk(rl.OptionsPerIP),
+		optionsPerEmail:       mk(rl.OptionsPerEmail),
+		verifyPerIP:           mk(rl.VerifyPerIP),
+		failuresPerCredential: mk(rl.FailuresPerCredential),
+		maxFailures:           rl.FailuresPerCredential.Count,
+	}
+}
+
+var errTooMany = passkeyd.Errorf(passkeyd.ERATELIMIT, "Too many attempts. Please wait a minute and try again.")
+
+// allow counts one request against key and reports ERATELIMIT (with a
+// Retry-After header already set) when the limit is reached.
+func (ls *limiters) allow(l *httprate.RateLimiter, w http.ResponseWriter, r *http.Request, key string) error {
+	if ls.off {
+		return nil
+	}
+	if l.OnLimit(w, r, key) {
+		return errTooMany
+	}
+	return nil
+}
+
+// credentialBlocked reports whether a passkey has failed too often lately.
+// It counts nothing; recordFailure does.
+func (ls *limiters) credentialBlocked(w http.ResponseWriter, credentialID string) error {
+	if ls.off {
+		return nil
+	}
+	if _, failures, err := ls.failuresPerCredential.Status(credentialID); err == nil && failures >= float64(ls.maxFailures) {
+		w.Header().Set("Retry-After", "60")
+		return passkeyd.Errorf(passkeyd.ERATELIMIT, "Too many failed attempts with this passkey. Please wait a few minutes and try again.")
+	}
+	return nil
+}
+
+func (ls *limiters) recordFailure(r *http.Request, credentialID string) {
+	if ls.off {
+		return
+	}
+	ls.failuresPerCredential.OnLimit(discardHeaders{}, r, credentialID)
+}
+
+// discardHeaders is a ResponseWriter for counting a failure without
+// touching the real response.
+type discardHeaders struct{}
+
+func (discardHeaders) Header() http.Header         { return http.Header{} }
+func (discardHeaders) Write(b []byte) (int, error) { return len(b), nil }
+func (discardHeaders) WriteHeader(int)             {}

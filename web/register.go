@@ -1,0 +1,218 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/protocol/webauthncose"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/aaguid"
+)
+
+// credentialParameters are the algorithms we accept: ES256 (nearly every
+// authenticator), EdDSA and RS256 (Windows Hello, older keys).
+var credentialParameters = []protocol.CredentialParameter{
+	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgES256},
+	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgEdDSA},
+	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgRS256},
+}
+
+var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
+	"An account with this email already exists. Sign in with its passkey, or use \"Lost your passkey?\" to get back into it.")
+
+// handleRegisterBegin answers with creation options. Signed out, it is a
+// sign-up: the account is only described in the stored challenge and
+// written when the response verifies. Signed in, the passkey is for the
+// signed-in account, whatever email the body names.
+func (s *Server) handleRegisterBegin() http.Handler {
+	type request struct {
+		Email string `json:"email"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+clientIP(r)); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		ch, wu, err := s.registrationAccount(w, r, req.Email)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		creation, sd, err := s.wa.BeginRegistration(wu,
+			webauthn.WithExclusions(webauthn.Credentials(wu.credentials).CredentialDescriptors()),
+			webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
+			webauthn.WithCredentialParameters(credentialParameters),
+			webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
+		)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := s.saveChallenge(w, r, ch, sd); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		encode(w, http.StatusOK, creation.Response)
+	})
+}
+
+// registrationAccount decides whose passkey this will be.
+func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, email string) (*passkeyd.Challenge, *webauthnUser, error) {
+	ctx := r.Context()
+	if u := passkeyd.UserFromContext(ctx); u != nil {
+		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
+			return nil, nil, passkeyd.Errorf(passkeyd.EINVALID,
+				"You are signed in as %s. Sign out first to create another account.", u.Email)
+		}
+		creds, err := s.store.ListCredentials(ctx, u.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		wu := &webauthnUser{handle: u.Handle, name: u.Email}
+		for _, c := range creds {
+			wu.credentials = append(wu.credentials, toWebAuthnCredential(c))
+		}
+		ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
+		return ch, wu, nil
+	}
+
+	email, err := passkeyd.ValidateEmail(email)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.limits.allow(s.limits.optionsPerEmail, w, r, "email:"+passkeyd.EmailKey(email)); err != nil {
+		return nil, nil, err
+	}
+	switch _, err := s.store.FindUserByEmail(ctx, email); passkeyd.ErrorCode(err) {
+	case "":
+		return nil, nil, errEmailTaken
+	case passkeyd.ENOTFOUND:
+	default:
+		return nil, nil, err
+	}
+	handle := randomBytes(32)
+	ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
+	return ch, &webauthnUser{handle: handle, name: email}, nil
+}
+
+// handleRegisterFinish verifies the new passkey and only then writes it:
+// with a new account in one transaction, or to the signed-in account.
+func (s *Server) handleRegisterFinish() http.Handler {
+	type response struct {
+		Verified bool `json:"verified"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+clientIP(r)); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := s.finishRegistration(w, r); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		encode(w, http.StatusOK, response{Verified: true})
+	})
+}
+
+func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
+	if err != nil {
+		return parseError(err)
+	}
+	ch, sd, err := s.takeChallenge(r, passkeyd.CeremonyRegistration, parsed.Response.CollectedClientData.Challenge)
+	if err != nil {
+		return err
+	}
+	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
+		return err
+	}
+	wu := &webauthnUser{handle: ch.Handle, name: ch.Email}
+	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
+	if err != nil {
+		s.log.Info("passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
+		return passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
+	}
+
+	now := s.now()
+	c := &passkeyd.Credential{
+		ID:                uuid.NewString(),
+		UserID:            ch.UserID,
+		CredentialID:      cred.ID,
+		PublicKey:         cred.PublicKey,
+		SignCount:         cred.Authenticator.SignCount,
+		Transports:        transportStrings(parsed.Raw.AttestationResponse.Transports),
+		AAGUID:            cred.Authenticator.AAGUID,
+		AttestationFormat: cred.AttestationFormat,
+		AttestationType:   cred.AttestationType,
+		BackupEligible:    cred.Flags.BackupEligible,
+		BackupState:       cred.Flags.BackupState,
+		UserVerified:      cred.Flags.UserVerified,
+		Attachment:        string(cred.Authenticator.Attachment),
+		Name: defaultPasskeyName(cred.Authenticator.AAGUID, aaguid.Hint{
+			Transports: transportStrings(parsed.Raw.AttestationResponse.Transports), Attachment: string(cred.Authenticator.Attachment),
+			BackupEligible: cred.Flags.BackupEligible, UserAgent: r.UserAgent()}, now),
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	ev := &passkeyd.Event{UserID: ch.UserID, Type: passkeyd.EventPasskeyAdded, CredentialID: c.ID,
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), CreatedAt: now}
+
+	if ch.SignedInUserID != "" {
+		// The browser must still be signed in to the account the ceremony
+		// was for: signing out (or in as someone else) in between voids it.
+		if u := passkeyd.UserFromContext(ctx); u == nil || u.ID != ch.SignedInUserID {
+			return passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
+		}
+		err = s.store.AddCredential(ctx, c, ev)
+	} else {
+		u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, DisplayName: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
+		err = s.store.CreateUser(ctx, u, c, ev)
+	}
+	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+		if ch.SignedInUserID == "" {
+			if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
+				return errEmailTaken
+			}
+		}
+		return passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("passkey registered", "event", passkeyd.EventPasskeyAdded, "user_id", c.UserID, "passkey_id", c.ID,
+		"new_account", ch.SignedInUserID == "", "client_ip", clientIP(r))
+	return nil
+}
+
+// defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5
+// Series") when the AAGUID or the hint tells it, else "Passkey" and the date.
+func defaultPasskeyName(id []byte, h aaguid.Hint, now time.Time) string {
+	if name := aaguid.Guess(id, h); name != "" {
+		return name
+	}
+	return "Passkey " + now.UTC().Format("2 Jan 2006")
+}
+
+func transportStrings(ts []string) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		if t != "" && len(t) <= 32 && len(out) < 8 {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// Deps are the collaborators of a Server.
+type Deps struct {
+	Store  passkeyd.Store
+	Logger *slog.Logger // nil discards logs
+}
+
+// Server is passkeyd's HTTP handler: the pages and the JSON API. It
+// expects its BasePath stripped from request paths (http.StripPrefix).
+type Server struct {
+	cfg      Config
+	store    passkeyd.Store
+	log      *slog.Logger
+	wa       *webauthn.WebAuthn
+	limits   *limiters
+	pages    *pages
+	origins  map[string]bool
+	cookies  cookieNames
+	secure   bool
+	handler  http.Handler
+	userVerf protocol.UserVerificationRequirement
+}
+
+// New checks cfg and returns a ready Server.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil {
+		return nil, fmt.Errorf("web.New: Deps.Store is required")
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:                  cfg.RPID,
+		RPDisplayName:         cfg.RPName,
+		RPOrigins:             cfg.Origins,
+		AttestationPreference: protocol.PreferNoAttestation,
+		AuthenticatorSelection: protocol.AuthenticatorSelection{
+			ResidentKey:        protocol.ResidentKeyRequirementRequired,
+			RequireResidentKey: protocol.ResidentKeyRequired(),
+			UserVerification:   protocol.VerificationPreferred,
+		},
+		// The library's own expiry is on, and our store expires challenges
+		// too: either one refuses a late response.
+		Timeouts: webauthn.TimeoutsConfig{
+			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTimeout, TimeoutUVD: cfg.ChallengeTimeout},
+			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTimeout, TimeoutUVD: cfg.ChallengeTimeout},
+		},
+		// Browsers and password managers add extension outputs nobody asked
+		// for (authelia#13146); refusing them locks real users out and
+		// protects nothing, since unrequested outputs are never used.
+		ExtensionsUnsolicitedOutputPolicy: protocol.UnsolicitedOutputPolicyIgnore,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webauthn config: %w", err)
+	}
+	p, err := loadPages(cfg.BasePath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    deps.Store,
+		log:      log,
+		wa:       wa,
+		limits:   newLimiters(cfg.RateLimits),
+		pages:    p,
+		origins:  map[string]bool{},
+		secure:   cfg.secureCookies(),
+		userVerf: protocol.UserVerificationRequirement(cfg.UserVerification),
+	}
+	for _, o := range cfg.Origins {
+		s.origins[normalizeOrigin(o)] = true
+	}
+	s.cookies = newCookieNames(s.secure)
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = s.recoverPanics(s.securityHeaders(s.sameOrigin(s.loadSession(mux))))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// keyedHash is how tokens are stored: HMAC-SHA-256 under the configured
+// secret, with a purpose label so a hash of one kind never matches another.
+func (s *Server) keyedHash(purpose, token string) string {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// newToken returns 32 random bytes, base64url-encoded.
+func newToken() string {
+	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return b
+}

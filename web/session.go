@@ -1,0 +1,98 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// cookieNames differ under https, where the __Host- prefix makes the
+// browser refuse cookies set by a subdomain or without Secure.
+type cookieNames struct {
+	session  string // the login session token
+	ceremony string // binds ceremonies in progress to this browser
+}
+
+func newCookieNames(secure bool) cookieNames {
+	if secure {
+		return cookieNames{session: "__Host-passkeyd_session", ceremony: "__Host-passkeyd_ceremony"}
+	}
+	return cookieNames{session: "passkeyd_session", ceremony: "passkeyd_ceremony"}
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	switch {
+	case maxAge < 0:
+		c.MaxAge = -1
+	case maxAge > 0:
+		c.MaxAge = int(maxAge.Seconds())
+	}
+	http.SetCookie(w, c)
+}
+
+// touchInterval limits session writes: last-seen is recorded at most once
+// a minute per session, not on every request.
+const touchInterval = time.Minute
+
+// currentSession returns the browser's valid session and its user, or nils.
+func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passkeyd.Session, *passkeyd.User) {
+	c, err := r.Cookie(s.cookies.session)
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return nil, nil
+	}
+	now := s.now()
+	sess, u, err := s.store.FindSession(r.Context(), s.keyedHash("session", c.Value), now)
+	if err != nil {
+		if passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+			s.log.Warn("session lookup failed", "err", err)
+		}
+		return nil, nil
+	}
+	if u.Disabled {
+		return nil, nil
+	}
+	if now.Sub(sess.LastSeenAt) >= touchInterval {
+		idle := now.Add(s.cfg.SessionIdleTimeout)
+		if err := s.store.TouchSession(r.Context(), sess.ID, now, idle); err == nil {
+			sess.LastSeenAt, sess.IdleExpiresAt = now, idle
+		}
+	}
+	return sess, u
+}
+
+// startSession makes a new session for u after a passkey verification and
+// returns it with the token to put in the cookie.
+func (s *Server) startSession(r *http.Request, u *passkeyd.User, scope passkeyd.SessionScope, credentialID string) (*passkeyd.Session, string) {
+	now := s.now()
+	token := newToken()
+	sess := &passkeyd.Session{
+		ID:              s.keyedHash("session", token),
+		UserID:          u.ID,
+		Scope:           scope,
+		CredentialID:    credentialID,
+		UserAgent:       truncate(r.UserAgent(), 256),
+		IP:              clientIP(r),
+		CreatedAt:       now,
+		LastSeenAt:      now,
+		AuthenticatedAt: now,
+		IdleExpiresAt:   now.Add(s.cfg.SessionIdleTimeout),
+		ExpiresAt:       now.Add(s.cfg.SessionMaxAge),
+	}
+	return sess, token
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
