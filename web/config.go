@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -38,6 +39,17 @@ type Config struct {
 	SessionIdleTimeout time.Duration
 	// SessionMaxAge ends any session this long after sign-in. Default 30 days.
 	SessionMaxAge time.Duration
+	// RelatedOrigins are sibling sites (other domains of the same operator)
+	// whose pages may use this RP ID's passkeys: served as
+	// /.well-known/webauthn (WebAuthn Related Origin Requests) and accepted
+	// as origins. They need not be under RPID; that is their point.
+	RelatedOrigins []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client address (rate limits, logs). Empty: the
+	// connection's address is the client's.
+	TrustedProxies []netip.Prefix
+	// LogRequests logs one line per request.
+	LogRequests bool
 	// RateLimits bounds ceremony attempts; see DefaultRateLimits.
 	RateLimits RateLimits
 	// Now is the clock; nil means time.Now. Tests move it.
@@ -95,16 +107,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("WEBAUTHN_ORIGIN is empty: set it to the origin your users open, e.g. https://app.example.com")
 	}
 	for _, o := range c.Origins {
-		u, err := url.Parse(o)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return fmt.Errorf("WEBAUTHN_ORIGIN %q is not an origin like https://app.example.com (scheme, host and optional port only)", o)
-		}
-		host := u.Hostname()
-		if u.Scheme == "http" && host != "localhost" && !strings.HasSuffix(host, ".localhost") {
-			return fmt.Errorf("WEBAUTHN_ORIGIN %q uses http; browsers allow passkeys only on https origins or http://localhost", o)
+		host, err := checkOrigin("WEBAUTHN_ORIGIN", o)
+		if err != nil {
+			return err
 		}
 		if !rpIDCovers(c.RPID, host) {
 			return fmt.Errorf("WEBAUTHN_RP_ID %q is neither the host of WEBAUTHN_ORIGIN %q nor a registrable suffix of it", c.RPID, o)
+		}
+	}
+	for _, o := range c.RelatedOrigins {
+		if _, err := checkOrigin("WEBAUTHN_RELATED_ORIGINS", o); err != nil {
+			return err
 		}
 	}
 	if len(c.Secret) < MinSecretLength {
@@ -116,6 +129,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("user verification %q must be required, preferred or discouraged", c.UserVerification)
 	}
 	return nil
+}
+
+// checkOrigin returns the host of an origin, or an error naming setting.
+func checkOrigin(setting, o string) (string, error) {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", fmt.Errorf("%s %q is not an origin like https://app.example.com (scheme, host and optional port only)", setting, o)
+	}
+	host := u.Hostname()
+	if u.Scheme == "http" && host != "localhost" && !strings.HasSuffix(host, ".localhost") {
+		return "", fmt.Errorf("%s %q uses http; browsers allow passkeys only on https origins or http://localhost", setting, o)
+	}
+	return host, nil
 }
 
 // rpIDCovers reports whether a passkey for rpID may be used on host: the

@@ -39,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a running passkeyd handler on a real SQLite file.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	store  passkeyd.Store
 	clock  *clock
@@ -49,7 +49,14 @@ type env struct {
 
 // newEnv starts the handler behind a real HTTP server on loopback, with
 // rate limits off unless configure turns them on.
-func newEnv(t *testing.T, configure ...func(*web.Config)) *env {
+func newEnv(t testing.TB, configure ...func(*web.Config)) *env {
+	t.Helper()
+	return newEnvWithDeps(t, web.Deps{}, configure...)
+}
+
+// newEnvWithDeps is newEnv with extra dependencies (the store is always
+// a fresh SQLite file).
+func newEnvWithDeps(t testing.TB, deps web.Deps, configure ...func(*web.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, "file:"+filepath.Join(t.TempDir(), "test.db"))
@@ -72,7 +79,8 @@ func newEnv(t *testing.T, configure ...func(*web.Config)) *env {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	h, err := web.New(cfg, web.Deps{Store: store})
+	deps.Store = store
+	h, err := web.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}

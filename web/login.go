@@ -9,6 +9,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/aaguid"
 )
 
 type userJSON struct {
@@ -30,7 +31,7 @@ func (s *Server) handleLoginBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
@@ -56,6 +57,7 @@ func (s *Server) handleLoginBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
+		s.metrics.started("authentication")
 		encode(w, http.StatusOK, assertion.Response)
 	})
 }
@@ -75,54 +77,58 @@ func (s *Server) handleLoginFinish() http.Handler {
 		User     userJSON `json:"user"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
-		u, token, err := s.finishLogin(w, r)
+		u, token, provider, err := s.finishLogin(w, r)
 		if err != nil {
+			s.metrics.failed("authentication", failureReason(err))
 			writeError(w, r, s.log, err)
 			return
 		}
+		s.metrics.succeeded("authentication", provider)
 		s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 		encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: u.ID, Email: u.Email}})
 	})
 }
 
-func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.User, string, error) {
+// finishLogin returns the signed-in user, the session token and the
+// passkey's provider name.
+func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.User, string, string, error) {
 	ctx := r.Context()
 	body, err := readBody(w, r)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(body)
 	if err != nil {
-		return nil, "", parseError(err)
+		return nil, "", "", parseError(err)
 	}
 	credKey := "cred:" + passkeyd.EncodeCredentialID(parsed.RawID)
 	if err := s.limits.credentialBlocked(w, credKey); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	ch, sd, err := s.takeChallenge(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	stored, owner, err := s.store.FindCredential(ctx, parsed.RawID)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
-		s.log.Info("sign-in with unknown passkey", "event", passkeyd.EventLoginFailed, "reason", "unknown_credential", "client_ip", clientIP(r))
-		return nil, "", &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
+		s.log.InfoContext(r.Context(), "sign-in with unknown passkey", "event", passkeyd.EventLoginFailed, "reason", "unknown_credential", "client_ip", s.clientIP(r))
+		return nil, "", "", &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
 			"This passkey is not registered here (it may have been deleted). Choose another passkey, or register a new one."), "unknown_credential"}
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 
 	now := s.now()
 	newEvent := func(typ, detail string) *passkeyd.Event {
-		return &passkeyd.Event{UserID: owner.ID, Type: typ, CredentialID: stored.ID, IP: clientIP(r),
+		return &passkeyd.Event{UserID: owner.ID, Type: typ, CredentialID: stored.ID, IP: s.clientIP(r),
 			UserAgent: truncate(r.UserAgent(), 256), Detail: detail, CreatedAt: now}
 	}
 
@@ -149,28 +155,29 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.
 	if err != nil {
 		s.limits.recordFailure(r, credKey)
 		s.recordEvent(ctx, newEvent(passkeyd.EventLoginFailed, "verification failed"))
-		s.log.Info("sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-			"client_ip", clientIP(r), "reason", protocolDetail(err))
-		return nil, "", errLoginFailed
+		s.log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
+			"client_ip", s.clientIP(r), "reason", protocolDetail(err))
+		return nil, "", "", errLoginFailed
 	}
 	if verified.Authenticator.CloneWarning {
 		ev := newEvent(passkeyd.EventCloneWarning, "sign-in counter did not increase")
 		if err := s.store.FlagCredentialCloned(ctx, stored.CredentialID, ev); err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
-		s.log.Warn("possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
+		s.metrics.cloneWarning()
+		s.log.WarnContext(r.Context(), "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
 			"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", parsed.Response.AuthenticatorData.Counter,
-			"client_ip", clientIP(r))
-		return nil, "", errCloned
+			"client_ip", s.clientIP(r))
+		return nil, "", "", errCloned
 	}
 	if owner.Disabled {
-		return nil, "", errDisabled
+		return nil, "", "", errDisabled
 	}
 	// Only now, with the signature verified, may we say that the passkey
 	// is not the typed email's: before, it would answer "does this
 	// passkey belong to that email?" for anyone holding a credential ID.
 	if ch.Email != "" && passkeyd.EmailKey(ch.Email) != passkeyd.EmailKey(owner.Email) {
-		return nil, "", passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
+		return nil, "", "", passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
 			"The passkey you chose belongs to a different account than %s. Choose the passkey for that email, or clear the email field to sign in with any passkey.", ch.Email)
 	}
 
@@ -190,7 +197,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.
 	}
 	if beChanged {
 		in.Events = append(in.Events, newEvent(passkeyd.EventBackupEligibleChanged, flagChange("backup eligible", stored.BackupEligible)))
-		s.log.Info("passkey backup eligibility changed", "event", passkeyd.EventBackupEligibleChanged, "user_id", owner.ID,
+		s.log.InfoContext(r.Context(), "passkey backup eligibility changed", "event", passkeyd.EventBackupEligibleChanged, "user_id", owner.ID,
 			"passkey_id", stored.ID, "backup_eligible", !stored.BackupEligible)
 	}
 	if assertedFlags.HasBackupState() != stored.BackupState {
@@ -200,10 +207,10 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.
 		in.ReplacesSession = old.ID
 	}
 	if err := s.store.CompleteSignIn(ctx, in); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	s.log.Info("signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", clientIP(r))
-	return owner, token, nil
+	s.log.InfoContext(r.Context(), "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", s.clientIP(r))
+	return owner, token, aaguid.Name(stored.AAGUID), nil
 }
 
 func flagChange(name string, was bool) string {
@@ -217,7 +224,7 @@ func flagChange(name string, was bool) string {
 // refused sign-in into a 500, so it is only logged.
 func (s *Server) recordEvent(ctx context.Context, ev *passkeyd.Event) {
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
-		s.log.Warn("security log write failed", "event_type", ev.Type, "err", err)
+		s.log.WarnContext(ctx, "security log write failed", "event_type", ev.Type, "err", err)
 	}
 }
 
@@ -234,7 +241,7 @@ func (s *Server) handleLogout() http.Handler {
 				writeError(w, r, s.log, err)
 				return
 			}
-			s.recordEvent(r.Context(), &passkeyd.Event{UserID: sess.UserID, Type: passkeyd.EventLogout, IP: clientIP(r),
+			s.recordEvent(r.Context(), &passkeyd.Event{UserID: sess.UserID, Type: passkeyd.EventLogout, IP: s.clientIP(r),
 				UserAgent: truncate(r.UserAgent(), 256), CreatedAt: s.now()})
 		}
 		s.setCookie(w, s.cookies.session, "", -1)

@@ -2,9 +2,9 @@ package web
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"runtime/debug"
+	"net/netip"
+	"strings"
 
 	"github.com/passkeyd/passkeyd"
 )
@@ -64,7 +64,8 @@ func (s *Server) originList() string {
 }
 
 // recoverPanics turns a panic into a logged 500 so one bad request never
-// takes the server down. The stack goes to the log, never to the client.
+// takes the server down. Neither the client nor the log gets a stack
+// trace: it may hold request data, and the panic value says where to look.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -72,7 +73,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
 				encode(w, http.StatusInternalServerError, apiError{Error: "Internal error."})
 			}
 		}()
@@ -115,11 +116,38 @@ func wantsJSON(r *http.Request) bool {
 	return isJSON(r) || r.Header.Get("Accept") == "application/json" || r.Method != http.MethodGet
 }
 
-// clientIP is the address rate limits and the security log use.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientIP is the address rate limits and the logs use: the connection's
+// peer, or, when that peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not a trusted proxy itself. Addresses further
+// left were written by the client and prove nothing.
+func (s *Server) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	addr := peer.Addr().Unmap()
+	if !s.trusted(addr) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		addr = hop.Unmap()
+		if !s.trusted(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

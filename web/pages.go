@@ -114,7 +114,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	data.Style = s.pages.urls["style.css"]
 	var buf bytes.Buffer
 	if err := s.pages.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		s.log.Error("render page", "page", name, "err", err)
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
 		return
 	}

@@ -84,6 +84,7 @@ func ParseRateLimits(s string) (RateLimits, error) {
 // limiters holds one httprate limiter per kind of key.
 type limiters struct {
 	off                   bool
+	metrics               *Metrics
 	optionsPerIP          *httprate.RateLimiter
 	optionsPerEmail       *httprate.RateLimiter
 	verifyPerIP           *httprate.RateLimiter
@@ -91,10 +92,10 @@ type limiters struct {
 	maxFailures           int
 }
 
-func newLimiters(rl RateLimits) *limiters {
+func newLimiters(rl RateLimits, m *Metrics) *limiters {
 	mk := func(l Limit) *httprate.RateLimiter { return httprate.NewRateLimiter(l.Count, l.Window) }
 	if rl.Off {
-		return &limiters{off: true}
+		return &limiters{off: true, metrics: m}
 	}
 	return &limiters{
 		optionsPerIP:          mk(rl.OptionsPerIP),
@@ -102,6 +103,7 @@ func newLimiters(rl RateLimits) *limiters {
 		verifyPerIP:           mk(rl.VerifyPerIP),
 		failuresPerCredential: mk(rl.FailuresPerCredential),
 		maxFailures:           rl.FailuresPerCredential.Count,
+		metrics:               m,
 	}
 }
 
@@ -114,6 +116,7 @@ func (ls *limiters) allow(l *httprate.RateLimiter, w http.ResponseWriter, r *htt
 		return nil
 	}
 	if l.OnLimit(w, r, key) {
+		ls.metrics.limited(key[:strings.IndexByte(key, ':')])
 		return errTooMany
 	}
 	return nil
@@ -127,6 +130,7 @@ func (ls *limiters) credentialBlocked(w http.ResponseWriter, credentialID string
 	}
 	if _, failures, err := ls.failuresPerCredential.Status(credentialID); err == nil && failures >= float64(ls.maxFailures) {
 		w.Header().Set("Retry-After", "60")
+		ls.metrics.limited("credential")
 		return passkeyd.Errorf(passkeyd.ERATELIMIT, "Too many failed attempts with this passkey. Please wait a few minutes and try again.")
 	}
 	return nil

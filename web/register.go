@@ -38,7 +38,7 @@ func (s *Server) handleRegisterBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
@@ -61,6 +61,7 @@ func (s *Server) handleRegisterBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
+		s.metrics.started("registration")
 		encode(w, http.StatusOK, creation.Response)
 	})
 }
@@ -111,40 +112,44 @@ func (s *Server) handleRegisterFinish() http.Handler {
 		Verified bool `json:"verified"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
-		if err := s.finishRegistration(w, r); err != nil {
+		provider, err := s.finishRegistration(w, r)
+		if err != nil {
+			s.metrics.failed("registration", failureReason(err))
 			writeError(w, r, s.log, err)
 			return
 		}
+		s.metrics.succeeded("registration", provider)
 		encode(w, http.StatusOK, response{Verified: true})
 	})
 }
 
-func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) error {
+// finishRegistration returns the new passkey's provider name.
+func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (string, error) {
 	ctx := r.Context()
 	body, err := readBody(w, r)
 	if err != nil {
-		return err
+		return "", err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
 	if err != nil {
-		return parseError(err)
+		return "", parseError(err)
 	}
 	ch, sd, err := s.takeChallenge(r, passkeyd.CeremonyRegistration, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
-		return err
+		return "", err
 	}
 	wu := &webauthnUser{handle: ch.Handle, name: ch.Email}
 	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
 	if err != nil {
-		s.log.Info("passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
-		return passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
+		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", protocolDetail(err))
+		return "", passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
 	}
 
 	now := s.now()
@@ -169,13 +174,13 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) erro
 		UpdatedAt: now,
 	}
 	ev := &passkeyd.Event{UserID: ch.UserID, Type: passkeyd.EventPasskeyAdded, CredentialID: c.ID,
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), CreatedAt: now}
+		IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 256), CreatedAt: now}
 
 	if ch.SignedInUserID != "" {
 		// The browser must still be signed in to the account the ceremony
 		// was for: signing out (or in as someone else) in between voids it.
 		if u := passkeyd.UserFromContext(ctx); u == nil || u.ID != ch.SignedInUserID {
-			return passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
+			return "", passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
 		}
 		err = s.store.AddCredential(ctx, c, ev)
 	} else {
@@ -185,17 +190,17 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) erro
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		if ch.SignedInUserID == "" {
 			if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
-				return errEmailTaken
+				return "", errEmailTaken
 			}
 		}
-		return passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+		return "", passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
-	s.log.Info("passkey registered", "event", passkeyd.EventPasskeyAdded, "user_id", c.UserID, "passkey_id", c.ID,
-		"new_account", ch.SignedInUserID == "", "client_ip", clientIP(r))
-	return nil
+	s.log.InfoContext(r.Context(), "passkey registered", "event", passkeyd.EventPasskeyAdded, "user_id", c.UserID, "passkey_id", c.ID,
+		"new_account", ch.SignedInUserID == "", "client_ip", s.clientIP(r))
+	return aaguid.Name(c.AAGUID), nil
 }
 
 // defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5

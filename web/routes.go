@@ -15,6 +15,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/auth/logout", s.handleLogout())
 	mux.Handle("GET /api/auth/me", s.handleMe())
 
+	mux.Handle("POST /api/client-errors", s.handleClientError())
+	mux.Handle("GET /.well-known/webauthn", s.handleRelatedOrigins())
+
 	mux.Handle("GET /healthz", s.handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	mux.Handle("/api/", s.handleAPINotFound())

@@ -18,8 +18,9 @@ import (
 
 // Deps are the collaborators of a Server.
 type Deps struct {
-	Store  passkeyd.Store
-	Logger *slog.Logger // nil discards logs
+	Store   passkeyd.Store
+	Logger  *slog.Logger // nil discards logs
+	Metrics *Metrics     // nil records none; see NewMetrics
 }
 
 // Server is passkeyd's HTTP handler: the pages and the JSON API. It
@@ -28,6 +29,7 @@ type Server struct {
 	cfg      Config
 	store    passkeyd.Store
 	log      *slog.Logger
+	metrics  *Metrics
 	wa       *webauthn.WebAuthn
 	limits   *limiters
 	pages    *pages
@@ -51,10 +53,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = slog.New(requestIDHandler{log.Handler()})
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:                  cfg.RPID,
 		RPDisplayName:         cfg.RPName,
-		RPOrigins:             cfg.Origins,
+		RPOrigins:             append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...),
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey:        protocol.ResidentKeyRequirementRequired,
@@ -83,20 +86,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:      cfg,
 		store:    deps.Store,
 		log:      log,
+		metrics:  deps.Metrics,
 		wa:       wa,
-		limits:   newLimiters(cfg.RateLimits),
+		limits:   newLimiters(cfg.RateLimits, deps.Metrics),
 		pages:    p,
 		origins:  map[string]bool{},
 		secure:   cfg.secureCookies(),
 		userVerf: protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
-	for _, o := range cfg.Origins {
+	for _, o := range append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...) {
 		s.origins[normalizeOrigin(o)] = true
 	}
 	s.cookies = newCookieNames(s.secure)
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.handler = s.recoverPanics(s.securityHeaders(s.sameOrigin(s.loadSession(mux))))
+	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.loadSession(s.observe(mux))))))
 	return s, nil
 }
 

@@ -53,7 +53,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 	sess, u, err := s.store.FindSession(r.Context(), s.keyedHash("session", c.Value), now)
 	if err != nil {
 		if passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
-			s.log.Warn("session lookup failed", "err", err)
+			s.log.WarnContext(r.Context(), "session lookup failed", "err", err)
 		}
 		return nil, nil
 	}
@@ -80,7 +80,7 @@ func (s *Server) startSession(r *http.Request, u *passkeyd.User, scope passkeyd.
 		Scope:           scope,
 		CredentialID:    credentialID,
 		UserAgent:       truncate(r.UserAgent(), 256),
-		IP:              clientIP(r),
+		IP:              s.clientIP(r),
 		CreatedAt:       now,
 		LastSeenAt:      now,
 		AuthenticatedAt: now,

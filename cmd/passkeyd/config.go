@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/postgres"
@@ -37,6 +39,12 @@ type settings struct {
 	logFormat        string
 	logLevel         string
 	pgMaxConns       int
+	relatedOrigins   string
+	trustedProxies   string
+	tlsCert, tlsKey  string
+	metricsAddr      string
+	pprof            bool
+	shutdownGrace    time.Duration
 }
 
 func parseSettings(name string, args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
@@ -62,6 +70,17 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.StringVar(&s.userVerification, "user-verification", env("USER_VERIFICATION", "required"), "user verification at sign-in: required, preferred or discouraged (env USER_VERIFICATION)")
 	fs.StringVar(&s.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (env LOG_FORMAT)")
 	fs.StringVar(&s.logLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	fs.StringVar(&s.relatedOrigins, "related-origins", env("WEBAUTHN_RELATED_ORIGINS", ""), "sibling origins (other domains) allowed to use this RP ID's passkeys, comma-separated; served as /.well-known/webauthn (env WEBAUTHN_RELATED_ORIGINS)")
+	fs.StringVar(&s.trustedProxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "reverse proxy addresses or CIDRs whose X-Forwarded-For is believed, comma-separated (env TRUSTED_PROXIES)")
+	fs.StringVar(&s.tlsCert, "tls-cert", env("TLS_CERT_FILE", ""), "serve https with this certificate file (PEM, full chain) (env TLS_CERT_FILE)")
+	fs.StringVar(&s.tlsKey, "tls-key", env("TLS_KEY_FILE", ""), "private key file for -tls-cert (env TLS_KEY_FILE)")
+	fs.StringVar(&s.metricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env METRICS_ADDR)")
+	fs.BoolVar(&s.pprof, "pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "also serve /debug/pprof/ on the metrics address (env PPROF=1)")
+	grace, err := time.ParseDuration(env("SHUTDOWN_GRACE", "10s"))
+	if err != nil {
+		return nil, fmt.Errorf("SHUTDOWN_GRACE: %w", err)
+	}
+	fs.DurationVar(&s.shutdownGrace, "shutdown-grace", grace, "on SIGTERM, how long in-flight requests may take to finish (env SHUTDOWN_GRACE)")
 	maxConns, _ := strconv.Atoi(env("DATABASE_MAX_CONNS", "10"))
 	fs.IntVar(&s.pgMaxConns, "database-max-conns", maxConns, "PostgreSQL connection pool size per instance (env DATABASE_MAX_CONNS)")
 	if err := fs.Parse(args); err != nil {
@@ -94,15 +113,42 @@ func (s *settings) logger(w io.Writer) (*slog.Logger, error) {
 
 func (s *settings) originList() []string {
 	if strings.TrimSpace(s.origins) == "" {
-		return []string{"http://localhost:" + s.port}
+		scheme := "http"
+		if s.tlsCert != "" {
+			scheme = "https"
+		}
+		return []string{scheme + "://localhost:" + s.port}
 	}
+	return splitList(s.origins)
+}
+
+// splitList splits a comma-separated setting, dropping blanks and
+// trailing slashes.
+func splitList(v string) []string {
 	var out []string
-	for _, o := range strings.Split(s.origins, ",") {
+	for _, o := range strings.Split(v, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, strings.TrimSuffix(o, "/"))
 		}
 	}
 	return out
+}
+
+// parsePrefixes reads TRUSTED_PROXIES: addresses or CIDRs.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(v) {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", item)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func (s *settings) rpIDOrDefault(origins []string) string {
@@ -123,12 +169,22 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 	if err != nil {
 		return web.Config{}, err
 	}
+	proxies, err := parsePrefixes(s.trustedProxies)
+	if err != nil {
+		return web.Config{}, err
+	}
+	if (s.tlsCert == "") != (s.tlsKey == "") {
+		return web.Config{}, fmt.Errorf("set both TLS_CERT_FILE and TLS_KEY_FILE, or neither")
+	}
 	cfg := web.Config{
 		RPID:             s.rpIDOrDefault(origins),
 		RPName:           s.rpName,
 		Origins:          origins,
+		RelatedOrigins:   splitList(s.relatedOrigins),
+		TrustedProxies:   proxies,
 		UserVerification: s.userVerification,
 		RateLimits:       rl,
+		LogRequests:      true,
 	}
 	secret, err := s.loadSecret(origins, log)
 	if err != nil {

@@ -9,7 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/web"
@@ -18,6 +23,7 @@ import (
 // serve runs the server until ctx is done. ready, if not nil, receives the
 // addresses listened on once the server accepts connections.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func([]string)) error {
+	start := time.Now()
 	s, err := parseSettings("passkeyd", args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -33,18 +39,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	store, kind, err := s.openStore(ctx)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
 
-	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log, Metrics: web.NewMetrics(reg)})
 	if err != nil {
 		return err
 	}
-	handler := logRequests(log, srv)
 
 	var listeners []net.Listener
 	for i, addr := range s.listenAddrs() {
@@ -55,26 +61,32 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			}
 			return fmt.Errorf("listen on %s: %w", addr, err)
 		}
+		defer l.Close()
 		listeners = append(listeners, l)
 	}
-	httpSrv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errs := make(chan error, len(listeners))
+	httpSrv := newHTTPServer(srv, log)
+	errs := make(chan error, len(listeners)+1)
 	var addrs []string
 	for _, l := range listeners {
 		addrs = append(addrs, l.Addr().String())
-		go func() { errs <- httpSrv.Serve(l) }()
+		go func() {
+			if s.tlsCert != "" {
+				errs <- httpSrv.ServeTLS(l, s.tlsCert, s.tlsKey)
+			} else {
+				errs <- httpSrv.Serve(l)
+			}
+		}()
+	}
+	var metricsSrv *http.Server
+	if s.metricsAddr != "" {
+		metricsSrv, err = serveMetrics(s.metricsAddr, reg, s.pprof, log, errs)
+		if err != nil {
+			return err
+		}
 	}
 	go cleanExpired(ctx, store, log)
-	log.Info("passkeyd ready", "listen", addrs, "origins", cfg.Origins, "rp_id", cfg.RPID, "database", kind,
-		"startup_ms", time.Since(start).Milliseconds())
+	log.Info("passkeyd ready", "listen", addrs, "tls", s.tlsCert != "", "origins", cfg.Origins, "rp_id", cfg.RPID,
+		"database", kind, "metrics", s.metricsAddr, "startup_ms", time.Since(start).Milliseconds())
 	if ready != nil {
 		ready(addrs)
 	}
@@ -84,10 +96,55 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Stop accepting, let in-flight requests finish within the grace
+	// period, then close the database (deferred above).
+	log.Info("shutting down", "grace", s.shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.shutdownGrace)
 	defer cancel()
-	return httpSrv.Shutdown(shutdownCtx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shutdownCtx)
+	}
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newHTTPServer sets every timeout, so slow or idle clients cannot hold
+// connections open for ever.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveMetrics serves /metrics (and /debug/pprof/ when asked) on its own
+// address, so they need not be exposed where users reach the site.
+func serveMetrics(addr string, reg *prometheus.Registry, withPprof bool, log *slog.Logger, errs chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	srv := newHTTPServer(mux, log)
+	srv.WriteTimeout = 2 * time.Minute // CPU profiles take 30 s by default
+	go func() { errs <- srv.Serve(l) }()
+	return srv, nil
 }
 
 // cleanExpired deletes expired challenges and sessions every minute. Every
@@ -108,26 +165,3 @@ func cleanExpired(ctx context.Context, store passkeyd.Store, log *slog.Logger) {
 		}
 	}
 }
-
-// logRequests writes one line per request.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

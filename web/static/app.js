@@ -199,20 +199,24 @@
     }
     switch (err && err.name) {
       case "NotAllowedError":
-        return kind === "register"
-          ? "Passkey creation was cancelled or timed out. Nothing was saved."
-          : "Sign-in was cancelled or timed out.";
+        return kind === "signin"
+          ? "Sign-in was cancelled or timed out."
+          : "Passkey creation was cancelled or timed out. Nothing was saved.";
       case "InvalidStateError":
-        return kind === "register"
-          ? "This device already has a passkey for this account. Use it to sign in."
-          : "Your browser is busy with another passkey request. Please try again.";
+        if (kind === "register") {
+          return "This device already has a passkey for this account. Use it to sign in.";
+        }
+        if (kind === "add") {
+          return "This device already has a passkey for your account. To add another, use a different device or security key.";
+        }
+        return "Your browser is busy with another passkey request. Please try again.";
       case "AbortError":
         return "The passkey request was interrupted. Please try again.";
       case "SecurityError":
         return "The browser refused: this page's address does not match the site's passkey settings.";
       case "NotSupportedError":
       case "ConstraintError":
-        return "This device or browser cannot " + (kind === "register" ? "create" : "use") + " the kind of passkey this site needs.";
+        return "This device or browser cannot " + (kind === "signin" ? "use" : "create") + " the kind of passkey this site needs.";
     }
     return "Something went wrong: " + ((err && err.message) || String(err));
   }
@@ -416,7 +420,7 @@
         say("error", "This browser cannot create passkeys here.");
         return;
       }
-      ceremony("register", async function () {
+      ceremony("add", async function () {
         await register("");
         say("success", "Passkey added. Updating the list…");
         location.reload();

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are passkeyd's Prometheus metrics. Create them once with
+// NewMetrics and pass them in Deps; nil Metrics record nothing.
+type Metrics struct {
+	ceremoniesStarted   *prometheus.CounterVec
+	ceremoniesSucceeded *prometheus.CounterVec
+	ceremoniesFailed    *prometheus.CounterVec
+	clientErrors        *prometheus.CounterVec
+	requestDuration     *prometheus.HistogramVec
+	rateLimited         *prometheus.CounterVec
+	cloneWarnings       prometheus.Counter
+}
+
+// NewMetrics registers passkeyd's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		ceremoniesStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_ceremonies_started_total", Help: "Ceremonies begun (options sent), by ceremony.",
+		}, []string{"ceremony"}),
+		ceremoniesSucceeded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_ceremonies_succeeded_total", Help: "Ceremonies verified, by ceremony and passkey provider (AAGUID name).",
+		}, []string{"ceremony", "provider"}),
+		ceremoniesFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_ceremonies_failed_total", Help: "Ceremonies refused at verification, by ceremony and reason.",
+		}, []string{"ceremony", "reason"}),
+		clientErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_client_errors_total", Help: "WebAuthn errors browsers reported (NotAllowedError, InvalidStateError, ...), by ceremony.",
+		}, []string{"ceremony", "name"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "passkeyd_http_request_duration_seconds", Help: "Request latency by route and status class.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "code"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_rate_limited_total", Help: "Requests refused by a rate limit, by limit.",
+		}, []string{"limit"}),
+		cloneWarnings: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "passkeyd_clone_warnings_total", Help: "Sign-ins refused because a passkey's counter did not increase.",
+		}),
+	}
+	reg.MustRegister(m.ceremoniesStarted, m.ceremoniesSucceeded, m.ceremoniesFailed, m.clientErrors,
+		m.requestDuration, m.rateLimited, m.cloneWarnings)
+	return m
+}
+
+// The methods below are safe on a nil *Metrics.
+
+func (m *Metrics) started(ceremony string) {
+	if m != nil {
+		m.ceremoniesStarted.WithLabelValues(ceremony).Inc()
+	}
+}
+
+func (m *Metrics) succeeded(ceremony, provider string) {
+	if m != nil {
+		if provider == "" {
+			provider = "unknown"
+		}
+		m.ceremoniesSucceeded.WithLabelValues(ceremony, provider).Inc()
+	}
+}
+
+func (m *Metrics) failed(ceremony, reason string) {
+	if m != nil {
+		m.ceremoniesFailed.WithLabelValues(ceremony, reason).Inc()
+	}
+}
+
+func (m *Metrics) clientError(ceremony, name string) {
+	if m != nil {
+		m.clientErrors.WithLabelValues(ceremony, name).Inc()
+	}
+}
+
+func (m *Metrics) observe(route string, status int, d time.Duration) {
+	if m != nil {
+		m.requestDuration.WithLabelValues(route, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) limited(limit string) {
+	if m != nil {
+		m.rateLimited.WithLabelValues(limit).Inc()
+	}
+}
+
+func (m *Metrics) cloneWarning() {
+	if m != nil {
+		m.cloneWarnings.Inc()
+	}
+}
