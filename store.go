@@ -17,6 +17,7 @@ type Store interface {
 	ChallengeStore
 	SessionStore
 	EventStore
+	AccountStore
 
 	// DeleteExpired removes challenges and sessions that expired before now.
 	// It is safe to run on every instance at once.

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -69,6 +72,16 @@ type browser struct {
 	mu       sync.Mutex
 	auths    []webauthn.AuthenticatorID // presence goes off for all at each verify request
 	problems []string                   // uncaught exceptions and CSP refusals on the pages
+	answers  []*cannedAnswer            // requests the browser answers itself (answerOnce)
+}
+
+// cannedAnswer is a response the browser gives in the server's stead to
+// the next request of method to a URL ending in path.
+type cannedAnswer struct {
+	method, path string
+	status       int64
+	body         string
+	used         chan struct{} // closed once given
 }
 
 // newBrowser starts Chromium with a fresh profile, opens a tab, enables the
@@ -196,22 +209,40 @@ func (b *browser) scenario(t *testing.T) {
 
 // startPresenceGate pauses every request to a verify endpoint, turns the
 // presence simulation of all authenticators off, and lets the request go on.
+// It also gives the answers queued by answerOnce.
 func (b *browser) startPresenceGate() {
 	paused := chromedp.Events(b.root, fetch.RequestPaused)
-	b.call("enable request interception", func(ctx context.Context) error {
-		_, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-			{URLPattern: "*/api/passkeys/verify-*", RequestStage: fetch.RequestStageRequest},
-		}})
-		return err
-	})
+	b.interceptAlso("")
 	go func() {
 		for ev, err := range paused {
 			if err != nil {
 				return
 			}
 			b.mu.Lock()
+			var canned *cannedAnswer
+			for i, a := range b.answers {
+				if ev.Request.Method == a.method && strings.HasSuffix(strings.SplitN(ev.Request.URL, "?", 2)[0], a.path) {
+					canned = a
+					b.answers = slices.Delete(b.answers, i, i+1)
+					break
+				}
+			}
 			ids := slices.Clone(b.auths)
 			b.mu.Unlock()
+			if canned != nil {
+				_, _ = chromedp.Call(b.root, fetch.FulfillRequest, fetch.FulfillRequestParams{
+					RequestID:       ev.RequestID,
+					ResponseCode:    canned.status,
+					ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+					Body:            []byte(canned.body),
+				})
+				close(canned.used)
+				continue
+			}
+			if !strings.Contains(ev.Request.URL, "/api/passkeys/verify-") {
+				_, _ = chromedp.Call(b.root, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				continue
+			}
 			for _, id := range ids {
 				_, _ = chromedp.Call(b.root, webauthn.SetAutomaticPresenceSimulation,
 					webauthn.SetAutomaticPresenceSimulationParams{AuthenticatorID: id, Enabled: false})
@@ -219,6 +250,34 @@ func (b *browser) startPresenceGate() {
 			_, _ = chromedp.Call(b.root, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 		}
 	}()
+}
+
+// interceptAlso pauses the requests to the verify endpoints and, if path is
+// not empty, those to URLs ending in path.
+func (b *browser) interceptAlso(path string) {
+	patterns := []*fetch.RequestPattern{{URLPattern: "*/api/passkeys/verify-*", RequestStage: fetch.RequestStageRequest}}
+	if path != "" {
+		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*" + path + "*", RequestStage: fetch.RequestStageRequest})
+	}
+	b.call("enable request interception", func(ctx context.Context) error {
+		_, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: patterns})
+		return err
+	})
+}
+
+// answerOnce makes the browser answer the next request of method to path
+// itself, with status and a JSON body, as if the server had; the request
+// never reaches the server. The returned channel closes when it was used.
+// It lets a test show the page an answer the server gives only in
+// circumstances a test cannot wait for (a step-up after five minutes).
+func (b *browser) answerOnce(method, path string, status int64, body string) <-chan struct{} {
+	b.t.Helper()
+	a := &cannedAnswer{method: method, path: path, status: status, body: body, used: make(chan struct{})}
+	b.mu.Lock()
+	b.answers = append(b.answers, a)
+	b.mu.Unlock()
+	b.interceptAlso(path)
+	return a.used
 }
 
 // call runs f with the scenario's context and fails the test on error.
@@ -438,11 +497,13 @@ type pageState struct {
 	Passkeys  []string `json:"passkeys"` // data-passkey-id of the dashboard's list
 	Cloned    []string `json:"cloned"`   // those of them with a "possibly cloned" warning
 	Storage   []string `json:"storage"`  // their "Synced" / "This device only" lines
+	Names     []string `json:"names"`    // their names (.passkey-label)
+	Search    string   `json:"search"`   // location.search: links' tokens must not stay there
 }
 
 func (s pageState) String() string {
-	return fmt.Sprintf("path=%s status=%s:%q autofill=%q history=%q disabled=%q user-email=%q passkeys=%q",
-		s.Path, s.Kind, s.Status, s.Autofill, s.History, s.Disabled, s.UserEmail, s.Passkeys)
+	return fmt.Sprintf("path=%s%s status=%s:%q autofill=%q history=%q disabled=%q user-email=%q passkeys=%q names=%q",
+		s.Path, s.Search, s.Kind, s.Status, s.Autofill, s.History, s.Disabled, s.UserEmail, s.Passkeys, s.Names)
 }
 
 const pageStateJS = `(function () {
@@ -466,7 +527,10 @@ const pageStateJS = `(function () {
       return li.querySelector(".passkey-clone-warning") ? li.getAttribute("data-passkey-id") : null;
     }).filter(Boolean),
     storage: Array.prototype.map.call(document.querySelectorAll("#passkeys [data-passkey-id] .passkey-sync"),
-      function (dd) { return dd.textContent.trim(); })
+      function (dd) { return dd.textContent.trim(); }),
+    names: Array.prototype.map.call(document.querySelectorAll("#passkeys [data-passkey-id] .passkey-label"),
+      function (s) { return s.textContent.trim(); }),
+    search: location.search
   };
 })()`
 
@@ -596,4 +660,111 @@ func (b *browser) shot(step string) {
 	if err := os.WriteFile(filepath.Join(b.shots, name), png, 0o644); err != nil {
 		b.fatalf("write screenshot: %v", err)
 	}
+}
+
+// openURL opens an absolute URL of the server, such as a link from an email.
+func (b *browser) openURL(url string) {
+	b.t.Helper()
+	if !strings.HasPrefix(url, b.srv.URL+"/") {
+		b.fatalf("open %s: not a link to the server under test (%s)", url, b.srv.URL)
+	}
+	b.open(strings.TrimPrefix(url, b.srv.URL))
+}
+
+// clickSel clicks the first element matching a CSS selector.
+func (b *browser) clickSel(sel string) {
+	b.t.Helper()
+	b.call("click "+sel, func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+	})
+}
+
+// fill replaces the value of the input matching sel by typing text.
+func (b *browser) fill(sel, text string) {
+	b.t.Helper()
+	b.call("type into "+sel, func(ctx context.Context) error {
+		return chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).value = ""`, sel)),
+			chromedp.SendKeys(chromedp.CSS(sel), text),
+		)
+	})
+}
+
+// eval evaluates a JavaScript expression in the page and decodes its value
+// (JSON-serialisable) into out.
+func (b *browser) eval(js string, out any) {
+	b.t.Helper()
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[json.RawMessage](js))
+	if err != nil {
+		b.fatalf("evaluate %s: %v", js, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		b.fatalf("evaluate %s: %v (got %s)", js, err, raw)
+	}
+}
+
+// visible reports whether an element matching sel is shown (rendered with
+// a size: not hidden, not inside something hidden).
+func (b *browser) visible(sel string) bool {
+	b.t.Helper()
+	var ok bool
+	b.eval(fmt.Sprintf(`(function () {
+  var e = document.querySelector(%q);
+  return !!e && e.getClientRects().length > 0;
+})()`, sel), &ok)
+	return ok
+}
+
+// waitVisible waits until an element matching sel is shown.
+func (b *browser) waitVisible(sel string) pageState {
+	b.t.Helper()
+	return b.waitUntil(sel+" to be shown", func(pageState) bool {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+			`(function () { var e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, sel)))
+		return err == nil && ok
+	})
+}
+
+// texts returns the trimmed text of every element matching sel.
+func (b *browser) texts(sel string) []string {
+	b.t.Helper()
+	var out []string
+	b.eval(fmt.Sprintf(`Array.prototype.map.call(document.querySelectorAll(%q), function (e) { return e.textContent.trim(); })`, sel), &out)
+	return out
+}
+
+// attrs returns the attribute name of every element matching sel.
+func (b *browser) attrs(sel, name string) []string {
+	b.t.Helper()
+	var out []string
+	b.eval(fmt.Sprintf(`Array.prototype.map.call(document.querySelectorAll(%q), function (e) { return e.getAttribute(%q) || ""; })`, sel, name), &out)
+	return out
+}
+
+// cookies returns the browser's cookies for the server, as a client of
+// net/http would send them.
+func (b *browser) cookies() []*http.Cookie {
+	b.t.Helper()
+	var out []*http.Cookie
+	b.call("get the cookies", func(ctx context.Context) error {
+		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.srv.URL + "/"}})
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Cookies {
+			out = append(out, &http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		return nil
+	})
+	return out
+}
+
+// clearCookies makes the browser forget every cookie, as a fresh device
+// would have none; the server keeps the sessions they held.
+func (b *browser) clearCookies() {
+	b.t.Helper()
+	b.call("clear the cookies", func(ctx context.Context) error {
+		_, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})
 }

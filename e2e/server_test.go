@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/mail/mailtest"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
 
@@ -76,15 +78,29 @@ func moduleRoot() (string, error) {
 
 // server is a running passkeyd.
 type server struct {
-	URL string // http://localhost:PORT, the configured origin
-	DSN string // its DATABASE_URL
-	log *syncBuffer
+	URL  string           // http://localhost:PORT, the configured origin
+	DSN  string           // its DATABASE_URL
+	Mail *mailtest.Server // where its email goes (withMail), or nil: to its log
+	log  *syncBuffer
+}
+
+// serverOption changes how startServer runs passkeyd.
+type serverOption func(*server, *[]string)
+
+// withMail makes passkeyd send its email to a real SMTP server inside the
+// test (srv.Mail), where the test can read it and follow its links.
+func withMail(t *testing.T) serverOption {
+	m := mailtest.NewServer(t)
+	return func(s *server, env *[]string) {
+		s.Mail = m
+		*env = append(*env, "SMTP_URL="+m.URL(), "MAIL_FROM=passkeyd@example.com")
+	}
 }
 
 // startServer starts passkeyd on a free loopback port with a fresh SQLite
 // file, waits until /healthz answers 200, and stops it at cleanup. If the test
 // failed, the server's log is printed.
-func startServer(t *testing.T) *server {
+func startServer(t *testing.T, opts ...serverOption) *server {
 	t.Helper()
 	bin := serverBinary(t)
 	port := freePort(t)
@@ -94,18 +110,23 @@ func startServer(t *testing.T) *server {
 		DSN: "file:" + filepath.Join(dir, "e2e.db"),
 		log: &syncBuffer{},
 	}
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
+	env := append(os.Environ(),
 		"HOST=127.0.0.1",
 		"PORT="+port,
 		"WEBAUTHN_RP_ID=localhost",
 		"WEBAUTHN_ORIGIN="+s.URL,
+		"PUBLIC_URL="+s.URL, // the links in email
 		"DATABASE_URL="+s.DSN,
 		"DATA_DIR="+filepath.Join(dir, "data"),
 		"RATE_LIMIT=off",
 		"LOG_FORMAT=text",
 	)
+	for _, o := range opts {
+		o(s, &env)
+	}
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = env
 	cmd.Stdout = s.log
 	cmd.Stderr = s.log
 	if err := cmd.Start(); err != nil {
@@ -242,4 +263,80 @@ func (s *server) mustUser(t testing.TB, email string) (*passkeyd.User, []*passke
 		t.Fatalf("store: no user %s", email)
 	}
 	return u, creds
+}
+
+// sessionIDs returns the IDs of every stored login session.
+func (s *server) sessionIDs(t testing.TB) []string {
+	t.Helper()
+	rows, err := s.store(t).DB().Query("SELECT id FROM sessions ORDER BY id")
+	if err != nil {
+		t.Fatalf("list sessions: %v", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatalf("list sessions: %v", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("list sessions: %v", err)
+	}
+	return ids
+}
+
+// me asks GET /api/auth/me outside the browser, with these cookies (as
+// another device holding them would), and returns the status code.
+func (s *server) me(t testing.TB, cookies []*http.Cookie) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/auth/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET /api/auth/me: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// mailLink waits for email to `to` and returns the first link in it that
+// starts with the server's URL followed by path, skipping other messages
+// (notifications) on the way. It fails after 15 seconds.
+func (s *server) mailLink(t testing.TB, to, path string) (link string, msg mailtest.Received) {
+	t.Helper()
+	if s.Mail == nil {
+		t.Fatal("mailLink: the server was not started withMail")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var seen []string
+	for {
+		m, err := s.Mail.Wait(ctx, to)
+		if err != nil {
+			t.Fatalf("no email to %s with a link to %s (%v); received: %q", to, path, err, seen)
+		}
+		if link := mailtest.Link(m.Text, s.URL+path); link != "" {
+			return link, m
+		}
+		seen = append(seen, m.Subject)
+	}
+}
+
+// mailsTo returns the messages received so far for the address.
+func (s *server) mailsTo(to string) []mailtest.Received {
+	var out []mailtest.Received
+	for _, m := range s.Mail.Messages() {
+		if slices.ContainsFunc(m.To, func(r string) bool { return strings.EqualFold(r, to) }) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -60,33 +60,13 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 		return nil, passkeyd.WrapError(passkeyd.EUNAVAILABLE, "Cannot create the database directory.", err)
 	}
 
-	// Pragmas, set on every connection:
-	//   - WAL lets readers go on while one connection writes, instead of
-	//     blocking each other.
-	//   - synchronous=NORMAL is safe under WAL: a power cut can lose the
-	//     transactions committed since the last checkpoint's sync, but never
-	//     corrupts the database. It saves an fsync per commit.
-	//   - foreign_keys is off by default in SQLite; the schema's REFERENCES
-	//     (a passkey needs its user) and ON DELETE CASCADE depend on it.
-	//   - busy_timeout makes a connection wait up to 5 s for another
-	//     process's write lock (e.g. `passkeyd migrate` running beside the
-	//     server) instead of failing at once with SQLITE_BUSY.
-	pragmas := url.Values{
-		"_journal_mode": {"WAL"},
-		"_synchronous":  {"NORMAL"},
-		"_foreign_keys": {"1"},
-		"_busy_timeout": {"5000"},
-	}
-
 	// SQLite allows one writer at a time. Writes go through a pool of one
 	// connection, so this process's writers queue in database/sql rather
 	// than spin on SQLITE_BUSY, and begin with BEGIN IMMEDIATE: taking the
 	// write lock at BEGIN, not at the first write, means a transaction
 	// never fails half-way when it upgrades a read lock that another
 	// process's writer made stale.
-	w := cloneValues(pragmas)
-	w.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", fileURI(path, w))
+	db, err := sql.Open("sqlite", dataSource(path, "_txlock", "immediate"))
 	if err != nil {
 		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
 	}
@@ -97,9 +77,7 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 
 	// Reads are single statements on a pool of read-only connections, which
 	// WAL lets run beside the writer.
-	r := cloneValues(pragmas)
-	r.Set("_query_only", "1")
-	read, err := sql.Open("sqlite", fileURI(path, r))
+	read, err := sql.Open("sqlite", dataSource(path, "_query_only", "1"))
 	if err != nil {
 		db.Close()
 		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
@@ -109,8 +87,8 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	read.SetMaxIdleConns(n)
 
 	s := &Store{sqlstore.New(db, read, sqlstore.Dialect{Name: "sqlite", Classify: classify})}
-	// The writer first: its connection creates the file and switches it to
-	// WAL before the read-only connections open it.
+	// Ping connects the writer first, so it creates the file and switches
+	// it to WAL before the read-only connections open it.
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -153,9 +131,28 @@ func Path(dsn string) (string, error) {
 	return filepath.Clean(p), nil
 }
 
-// fileURI returns the modernc DSN for path with the given parameters. An
-// absolute file: URI escapes any '?', '#' or '%' in the path.
-func fileURI(path string, params url.Values) string {
+// dataSource returns the modernc.org/sqlite DSN of the file at path: an
+// absolute file: URI, which escapes any '?', '#' or '%' in the path, with
+// the pragmas every connection needs and one more parameter, key=value.
+func dataSource(path, key, value string) string {
+	// The pragmas:
+	//   - WAL lets readers go on while one connection writes, instead of
+	//     blocking each other.
+	//   - synchronous=NORMAL is safe under WAL: a power cut can lose the
+	//     transactions committed since the last checkpoint's sync, but never
+	//     corrupts the database. It saves an fsync per commit.
+	//   - foreign_keys is off by default in SQLite; the schema's REFERENCES
+	//     (a passkey needs its user) and ON DELETE CASCADE depend on it.
+	//   - busy_timeout makes a connection wait up to 5 s for another
+	//     process's write lock (e.g. `passkeyd migrate` running beside the
+	//     server) instead of failing at once with SQLITE_BUSY.
+	params := url.Values{
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"NORMAL"},
+		"_foreign_keys": {"1"},
+		"_busy_timeout": {"5000"},
+		key:             {value},
+	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
@@ -164,14 +161,6 @@ func fileURI(path string, params url.Values) string {
 		u.Path = "/" + u.Path
 	}
 	return u.String()
-}
-
-func cloneValues(v url.Values) url.Values {
-	c := make(url.Values, len(v))
-	for k, vs := range v {
-		c[k] = append([]string(nil), vs...)
-	}
-	return c
 }
 
 // classify tells sqlstore what a modernc.org/sqlite error means.

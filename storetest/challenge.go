@@ -87,25 +87,30 @@ func testChallenge(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 	})
 
+	// Many callers take one challenge at once: exactly one gets it. Several
+	// rounds, so that a store with a connection pool has warm connections
+	// and the callers really overlap.
 	t.Run("Race", func(t *testing.T) {
 		s := open(t)
-		c := newChallenge(passkeyd.CeremonyAuthentication)
-		if err := s.SaveChallenge(t.Context(), c); err != nil {
-			t.Fatalf("SaveChallenge: %v", err)
-		}
-		const n = 20
-		won := make([]*passkeyd.Challenge, n)
-		errs := race(n, func(i int) error {
-			var err error
-			won[i], err = s.TakeChallenge(t.Context(), c.ID, c.Binding, c.Kind, t0.Add(time.Minute))
-			return err
-		})
-		if got := countCodes(errs); got[""] != 1 || got[passkeyd.ENOTFOUND] != n-1 {
-			t.Fatalf("error codes %v, want exactly one winner and %d ENOTFOUND", got, n-1)
-		}
-		for i, err := range errs {
-			if err == nil && (won[i] == nil || won[i].ID != c.ID) {
-				t.Errorf("the winner got %+v, want the challenge", won[i])
+		const rounds, n = 10, 20
+		for round := range rounds {
+			c := newChallenge(passkeyd.CeremonyAuthentication)
+			if err := s.SaveChallenge(t.Context(), c); err != nil {
+				t.Fatalf("SaveChallenge: %v", err)
+			}
+			won := make([]*passkeyd.Challenge, n)
+			errs := race(n, func(i int) error {
+				var err error
+				won[i], err = s.TakeChallenge(t.Context(), c.ID, c.Binding, c.Kind, t0.Add(time.Minute))
+				return err
+			})
+			if got := countCodes(errs); got[""] != 1 || got[passkeyd.ENOTFOUND] != n-1 {
+				t.Fatalf("round %d: error codes %v, want exactly one winner and %d ENOTFOUND", round, got, n-1)
+			}
+			for i, err := range errs {
+				if err == nil && (won[i] == nil || won[i].ID != c.ID) {
+					t.Errorf("round %d: the winner got %+v, want the challenge", round, won[i])
+				}
 			}
 		}
 	})

@@ -48,6 +48,17 @@ type Config struct {
 	// believed for the client address (rate limits, logs). Empty: the
 	// connection's address is the client's.
 	TrustedProxies []netip.Prefix
+	// PublicURL is where users reach these pages, for links in email.
+	// Default: the first origin followed by BasePath.
+	PublicURL string
+	// StepUpWindow: sensitive changes (adding or deleting a passkey,
+	// changing the email, making recovery codes) need a passkey
+	// verification at most this old. Default 5 minutes.
+	StepUpWindow time.Duration
+	// RecoveryLinkTTL bounds recovery links and recovery sessions. Default 15 minutes.
+	RecoveryLinkTTL time.Duration
+	// VerifyLinkTTL bounds email confirmation links. Default 24 hours.
+	VerifyLinkTTL time.Duration
 	// LogRequests logs one line per request.
 	LogRequests bool
 	// RateLimits bounds ceremony attempts; see DefaultRateLimits.
@@ -83,6 +94,19 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	c.BasePath = strings.TrimSuffix(c.BasePath, "/")
+	if c.PublicURL == "" && len(c.Origins) > 0 {
+		c.PublicURL = strings.TrimSuffix(c.Origins[0], "/") + c.BasePath
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.StepUpWindow == 0 {
+		c.StepUpWindow = 5 * time.Minute
+	}
+	if c.RecoveryLinkTTL == 0 {
+		c.RecoveryLinkTTL = 15 * time.Minute
+	}
+	if c.VerifyLinkTTL == 0 {
+		c.VerifyLinkTTL = 24 * time.Hour
+	}
 	return c
 }
 

@@ -165,6 +165,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.
 			return nil, "", "", err
 		}
 		s.metrics.cloneWarning()
+		s.notify(owner.Email, noteCloneWarning, stored.Name)
 		s.log.WarnContext(r.Context(), "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
 			"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", parsed.Response.AuthenticatorData.Counter,
 			"client_ip", s.clientIP(r))

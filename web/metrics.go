@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
+	"math"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 // Metrics are passkeyd's Prometheus metrics. Create them once with
@@ -17,6 +21,8 @@ type Metrics struct {
 	requestDuration     *prometheus.HistogramVec
 	rateLimited         *prometheus.CounterVec
 	cloneWarnings       prometheus.Counter
+	recoveryEmails      prometheus.Counter
+	reg                 prometheus.Registerer
 }
 
 // NewMetrics registers passkeyd's metrics with reg.
@@ -44,9 +50,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		cloneWarnings: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "passkeyd_clone_warnings_total", Help: "Sign-ins refused because a passkey's counter did not increase.",
 		}),
+		recoveryEmails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "passkeyd_recovery_emails_sent_total", Help: "Recovery links queued for sending.",
+		}),
+		reg: reg,
 	}
 	reg.MustRegister(m.ceremoniesStarted, m.ceremoniesSucceeded, m.ceremoniesFailed, m.clientErrors,
-		m.requestDuration, m.rateLimited, m.cloneWarnings)
+		m.requestDuration, m.rateLimited, m.cloneWarnings, m.recoveryEmails)
 	return m
 }
 
@@ -89,6 +99,31 @@ func (m *Metrics) limited(limit string) {
 	if m != nil {
 		m.rateLimited.WithLabelValues(limit).Inc()
 	}
+}
+
+func (m *Metrics) recoveryEmailSent() {
+	if m != nil {
+		m.recoveryEmails.Inc()
+	}
+}
+
+// watchSessions adds a gauge of active sessions, counted in the store at
+// each scrape (every instance reports the same, shared number).
+func (m *Metrics) watchSessions(store passkeyd.Store, now func() time.Time) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "passkeyd_active_sessions", Help: "Unexpired login sessions, across all instances.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := store.CountActiveSessions(ctx, now())
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 }
 
 func (m *Metrics) cloneWarning() {

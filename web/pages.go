@@ -38,7 +38,7 @@ type staticFile struct {
 
 func loadPages(base string) (*pages, error) {
 	p := &pages{base: base, templates: map[string]*template.Template{}, static: map[string]staticFile{}, urls: map[string]string{}}
-	for _, name := range []string{"home", "dashboard"} {
+	for _, name := range []string{"home", "dashboard", "recover", "link"} {
 		t, err := template.ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -91,6 +91,15 @@ type page struct {
 	Style    string
 	User     *userView
 	Passkeys []passkeyView
+	// Dashboard: whether the address is confirmed and how many unused
+	// recovery codes are left.
+	EmailVerified bool
+	RecoveryCodes int
+	// Action tells the link page what its token is for: "recover",
+	// "verify-email" or "confirm-email".
+	Action string
+	// Recovery: the browser holds a recovery session (may add a passkey).
+	Recovery bool
 }
 
 type userView struct {
@@ -141,7 +150,13 @@ func (s *Server) handleDashboard() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}}
+		codes, err := s.store.CountRecoveryCodes(r.Context(), u.ID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt},
+			EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes}
 		for _, c := range creds {
 			data.Passkeys = append(data.Passkeys, passkeyView{
 				ID: c.ID, Name: c.Name, Provider: providerName(c),
@@ -152,6 +167,19 @@ func (s *Server) handleDashboard() http.Handler {
 		}
 		s.render(w, r, "dashboard", data)
 	}))
+}
+
+// handlePage serves a page that needs no data but who is signed in; its
+// script does the rest through the API.
+func (s *Server) handlePage(name, title, action string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data := page{Title: title, Action: action}
+		if u, sess := passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context()); u != nil {
+			data.User = &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}
+			data.Recovery = sess.Scope == passkeyd.ScopeRecovery
+		}
+		s.render(w, r, name, data)
+	})
 }
 
 // providerName names who keeps the passkey, from its AAGUID or, when the

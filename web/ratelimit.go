@@ -34,6 +34,9 @@ type RateLimits struct {
 	// FailuresPerCredential: failed sign-ins with one passkey before it is
 	// refused for the rest of the window.
 	FailuresPerCredential Limit
+	// RecoveryPerEmail: recovery links, recovery code attempts and
+	// confirmation emails for one address or account.
+	RecoveryPerEmail Limit
 }
 
 // DefaultRateLimits stop floods and guessing without bothering people: a
@@ -44,6 +47,7 @@ func DefaultRateLimits() RateLimits {
 		OptionsPerEmail:       Limit{10, time.Minute},
 		VerifyPerIP:           Limit{60, time.Minute},
 		FailuresPerCredential: Limit{10, 15 * time.Minute},
+		RecoveryPerEmail:      Limit{5, 15 * time.Minute},
 	}
 }
 
@@ -63,12 +67,13 @@ func ParseRateLimits(s string) (RateLimits, error) {
 		"options-email":       &rl.OptionsPerEmail,
 		"verify-ip":           &rl.VerifyPerIP,
 		"credential-failures": &rl.FailuresPerCredential,
+		"recovery-email":      &rl.RecoveryPerEmail,
 	}
 	for _, part := range strings.Split(s, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
 		l, known := fields[name]
 		if !ok || !known {
-			return rl, fmt.Errorf("RATE_LIMIT: %q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures", part)
+			return rl, fmt.Errorf("RATE_LIMIT: %q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures, recovery-email", part)
 		}
 		count, window, ok := strings.Cut(value, "/")
 		n, err1 := strconv.Atoi(count)
@@ -89,6 +94,7 @@ type limiters struct {
 	optionsPerEmail       *httprate.RateLimiter
 	verifyPerIP           *httprate.RateLimiter
 	failuresPerCredential *httprate.RateLimiter
+	recoveryPerEmail      *httprate.RateLimiter
 	maxFailures           int
 }
 
@@ -102,6 +108,7 @@ func newLimiters(rl RateLimits, m *Metrics) *limiters {
 		optionsPerEmail:       mk(rl.OptionsPerEmail),
 		verifyPerIP:           mk(rl.VerifyPerIP),
 		failuresPerCredential: mk(rl.FailuresPerCredential),
+		recoveryPerEmail:      mk(rl.RecoveryPerEmail),
 		maxFailures:           rl.FailuresPerCredential.Count,
 		metrics:               m,
 	}

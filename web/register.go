@@ -31,6 +31,10 @@ var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 func (s *Server) handleRegisterBegin() http.Handler {
 	type request struct {
 		Email string `json:"email"`
+		// Mediation "conditional" asks for conditional create (automatic
+		// passkey upgrade): the browser makes a passkey without a prompt.
+		// Only for a user who has just proved who they are.
+		Mediation string `json:"mediation"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
@@ -47,7 +51,20 @@ func (s *Server) handleRegisterBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		creation, sd, err := s.wa.BeginRegistration(wu,
+		mediation := protocol.MediationDefault
+		switch req.Mediation {
+		case "":
+		case "conditional":
+			if ch.SignedInUserID == "" {
+				writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "Conditional create is only for a signed-in user."))
+				return
+			}
+			mediation = protocol.MediationConditional
+		default:
+			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "mediation must be empty or \"conditional\"."))
+			return
+		}
+		creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
 			webauthn.WithExclusions(webauthn.Credentials(wu.credentials).CredentialDescriptors()),
 			webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
 			webauthn.WithCredentialParameters(credentialParameters),
@@ -70,6 +87,9 @@ func (s *Server) handleRegisterBegin() http.Handler {
 func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, email string) (*passkeyd.Challenge, *webauthnUser, error) {
 	ctx := r.Context()
 	if u := passkeyd.UserFromContext(ctx); u != nil {
+		if err := s.requireStepUp(passkeyd.SessionFromContext(ctx)); err != nil {
+			return nil, nil, err
+		}
 		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
 			return nil, nil, passkeyd.Errorf(passkeyd.EINVALID,
 				"You are signed in as %s. Sign out first to create another account.", u.Email)
@@ -110,46 +130,49 @@ func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, ema
 func (s *Server) handleRegisterFinish() http.Handler {
 	type response struct {
 		Verified bool `json:"verified"`
+		// SignedIn: a recovery session became a full one.
+		SignedIn bool `json:"signedIn,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
-		provider, err := s.finishRegistration(w, r)
+		provider, signedIn, err := s.finishRegistration(w, r)
 		if err != nil {
 			s.metrics.failed("registration", failureReason(err))
 			writeError(w, r, s.log, err)
 			return
 		}
 		s.metrics.succeeded("registration", provider)
-		encode(w, http.StatusOK, response{Verified: true})
+		encode(w, http.StatusOK, response{Verified: true, SignedIn: signedIn})
 	})
 }
 
-// finishRegistration returns the new passkey's provider name.
-func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (string, error) {
+// finishRegistration returns the new passkey's provider name, and whether
+// a recovery session became a full session.
+func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (string, bool, error) {
 	ctx := r.Context()
 	body, err := readBody(w, r)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
 	if err != nil {
-		return "", parseError(err)
+		return "", false, parseError(err)
 	}
 	ch, sd, err := s.takeChallenge(r, passkeyd.CeremonyRegistration, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
-		return "", err
+		return "", false, err
 	}
 	wu := &webauthnUser{handle: ch.Handle, name: ch.Email}
 	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
 	if err != nil {
 		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", protocolDetail(err))
-		return "", passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
+		return "", false, passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
 	}
 
 	now := s.now()
@@ -177,30 +200,55 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 256), CreatedAt: now}
 
 	if ch.SignedInUserID != "" {
-		// The browser must still be signed in to the account the ceremony
-		// was for: signing out (or in as someone else) in between voids it.
-		if u := passkeyd.UserFromContext(ctx); u == nil || u.ID != ch.SignedInUserID {
-			return "", passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
-		}
-		err = s.store.AddCredential(ctx, c, ev)
-	} else {
-		u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, DisplayName: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
-		err = s.store.CreateUser(ctx, u, c, ev)
+		return s.addPasskey(w, r, ch, c, ev)
 	}
+	u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, DisplayName: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
+	err = s.store.CreateUser(ctx, u, c, ev)
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
-		if ch.SignedInUserID == "" {
-			if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
-				return "", errEmailTaken
-			}
+		if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
+			return "", false, errEmailTaken
 		}
-		return "", passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+		return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	s.log.InfoContext(r.Context(), "passkey registered", "event", passkeyd.EventPasskeyAdded, "user_id", c.UserID, "passkey_id", c.ID,
-		"new_account", ch.SignedInUserID == "", "client_ip", s.clientIP(r))
-	return aaguid.Name(c.AAGUID), nil
+	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL); err != nil {
+		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
+	} else {
+		s.sendVerification(u.Email, token)
+	}
+	return aaguid.Name(c.AAGUID), false, nil
+}
+
+// addPasskey adds a verified passkey to the signed-in account. A recovery
+// session that did so becomes a full session, with a fresh ID.
+func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd.Challenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
+	ctx := r.Context()
+	// The browser must still be signed in to the account the ceremony was
+	// for: signing out (or in as someone else) in between voids it.
+	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
+	if u == nil || u.ID != ch.SignedInUserID {
+		return "", false, passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
+	}
+	if err := s.store.AddCredential(ctx, c, ev); err != nil {
+		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+			return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+		}
+		return "", false, err
+	}
+	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	s.notify(u.Email, notePasskeyAdded, c.Name)
+	if sess.Scope != passkeyd.ScopeRecovery {
+		return aaguid.Name(c.AAGUID), false, nil
+	}
+	full, token := s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+	if err := s.store.ReplaceSession(ctx, sess.ID, full); err != nil {
+		return "", false, err
+	}
+	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+	return aaguid.Name(c.AAGUID), true, nil
 }
 
 // defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5

@@ -21,23 +21,28 @@ type Deps struct {
 	Store   passkeyd.Store
 	Logger  *slog.Logger // nil discards logs
 	Metrics *Metrics     // nil records none; see NewMetrics
+	Mailer  Mailer       // nil drops email (with a warning in the log)
 }
 
 // Server is passkeyd's HTTP handler: the pages and the JSON API. It
 // expects its BasePath stripped from request paths (http.StripPrefix).
 type Server struct {
-	cfg      Config
-	store    passkeyd.Store
-	log      *slog.Logger
-	metrics  *Metrics
-	wa       *webauthn.WebAuthn
-	limits   *limiters
-	pages    *pages
-	origins  map[string]bool
-	cookies  cookieNames
-	secure   bool
-	handler  http.Handler
-	userVerf protocol.UserVerificationRequirement
+	cfg     Config
+	store   passkeyd.Store
+	log     *slog.Logger
+	metrics *Metrics
+	mailer  Mailer
+	// background bounds the goroutines that do work after answering
+	// (recovery look-ups), so a flood cannot pile them up.
+	background chan struct{}
+	wa         *webauthn.WebAuthn
+	limits     *limiters
+	pages      *pages
+	origins    map[string]bool
+	cookies    cookieNames
+	secure     bool
+	handler    http.Handler
+	userVerf   protocol.UserVerificationRequirement
 }
 
 // New checks cfg and returns a ready Server.
@@ -83,21 +88,24 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    deps.Store,
-		log:      log,
-		metrics:  deps.Metrics,
-		wa:       wa,
-		limits:   newLimiters(cfg.RateLimits, deps.Metrics),
-		pages:    p,
-		origins:  map[string]bool{},
-		secure:   cfg.secureCookies(),
-		userVerf: protocol.UserVerificationRequirement(cfg.UserVerification),
+		cfg:        cfg,
+		store:      deps.Store,
+		log:        log,
+		metrics:    deps.Metrics,
+		mailer:     deps.Mailer,
+		background: make(chan struct{}, 64),
+		wa:         wa,
+		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
+		pages:      p,
+		origins:    map[string]bool{},
+		secure:     cfg.secureCookies(),
+		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
 	for _, o := range append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...) {
 		s.origins[normalizeOrigin(o)] = true
 	}
 	s.cookies = newCookieNames(s.secure)
+	deps.Metrics.watchSessions(s.store, cfg.Now)
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.loadSession(s.observe(mux))))))

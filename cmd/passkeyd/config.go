@@ -45,6 +45,9 @@ type settings struct {
 	metricsAddr      string
 	pprof            bool
 	shutdownGrace    time.Duration
+	smtpURL          string
+	mailFrom         string
+	publicURL        string
 }
 
 func parseSettings(name string, args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
@@ -76,6 +79,9 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.StringVar(&s.tlsKey, "tls-key", env("TLS_KEY_FILE", ""), "private key file for -tls-cert (env TLS_KEY_FILE)")
 	fs.StringVar(&s.metricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env METRICS_ADDR)")
 	fs.BoolVar(&s.pprof, "pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "also serve /debug/pprof/ on the metrics address (env PPROF=1)")
+	fs.StringVar(&s.smtpURL, "smtp-url", "", "mail server for verification and recovery email: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; empty: messages are written to the log (env SMTP_URL)")
+	fs.StringVar(&s.mailFrom, "mail-from", env("MAIL_FROM", ""), "From address of email; default no-reply@RP_ID (env MAIL_FROM)")
+	fs.StringVar(&s.publicURL, "public-url", env("PUBLIC_URL", ""), "address of these pages in email links; default the first origin (env PUBLIC_URL)")
 	grace, err := time.ParseDuration(env("SHUTDOWN_GRACE", "10s"))
 	if err != nil {
 		return nil, fmt.Errorf("SHUTDOWN_GRACE: %w", err)
@@ -86,9 +92,12 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	// Read secrets after parsing so that -h never prints them as defaults.
 	if s.secret == "" {
-		// Read after parsing so that -h never prints the secret as a default.
 		s.secret = getenv("SESSION_SECRET")
+	}
+	if s.smtpURL == "" {
+		s.smtpURL = getenv("SMTP_URL")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -184,6 +193,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 		TrustedProxies:   proxies,
 		UserVerification: s.userVerification,
 		RateLimits:       rl,
+		PublicURL:        s.publicURL,
 		LogRequests:      true,
 	}
 	secret, err := s.loadSecret(origins, log)

@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stderr, nil)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
+	case "users":
+		return users(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -49,6 +51,7 @@ func usage(w io.Writer) error {
 Commands:
   passkeyd [serve] [flags]   serve the pages and the JSON API (default)
   passkeyd migrate [flags]   apply database migrations and exit
+  passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete
   passkeyd version           print the version
 
 Run "passkeyd -h" for the settings; each flag also reads the environment

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/mail"
 	"github.com/passkeyd/passkeyd/web"
 )
 
@@ -45,9 +46,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer store.Close()
 
+	from := s.mailFrom
+	if from == "" {
+		from = cfg.RPName + " <no-reply@" + cfg.RPID + ">"
+	}
+	sender, err := mail.Open(s.smtpURL, from, log)
+	if err != nil {
+		return fmt.Errorf("SMTP_URL: %w", err)
+	}
+	if s.smtpURL == "" {
+		log.Info("no SMTP_URL: email (verification and recovery links) is written to this log")
+	}
+	mails := mail.NewQueue(sender, log, 256)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = mails.Close(ctx) // deliver what is queued, within reason
+	}()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log, Metrics: web.NewMetrics(reg)})
+	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log, Metrics: web.NewMetrics(reg), Mailer: mailQueue{mails}})
 	if err != nil {
 		return err
 	}
@@ -110,6 +129,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	log.Info("stopped")
 	return nil
 }
+
+// mailQueue lets the web package queue email without importing mail.
+type mailQueue struct{ q *mail.Queue }
+
+func (m mailQueue) Enqueue(e web.Email) bool { return m.q.Enqueue(mail.Message(e)) }
 
 // newHTTPServer sets every timeout, so slow or idle clients cannot hold
 // connections open for ever.

@@ -72,11 +72,11 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Ping reports whether the database answers (EUNAVAILABLE if not).
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.read.PingContext(ctx); err != nil {
+	if err := s.db.PingContext(ctx); err != nil {
 		return s.fail("ping", err)
 	}
 	if s.read != s.db {
-		if err := s.db.PingContext(ctx); err != nil {
+		if err := s.read.PingContext(ctx); err != nil {
 			return s.fail("ping", err)
 		}
 	}
@@ -100,11 +100,17 @@ func (s *Store) Migrate(ctx context.Context, dialect goose.Dialect, fsys fs.FS, 
 	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)
 	p, err := goose.NewProvider(dialect, s.db, fsys, opts...)
 	if err != nil {
-		return nil, s.fail("prepare migrations", err)
+		return nil, passkeyd.WrapError(passkeyd.EINTERNAL, "Cannot read the database migrations.", err)
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
-		return nil, s.fail("migrate", err)
+		// A database that is down is worth waiting for; any other failure
+		// needs an operator.
+		if err := s.fail("migrate", err); passkeyd.ErrorCode(err) == passkeyd.EUNAVAILABLE {
+			return nil, err
+		}
+		return nil, passkeyd.WrapError(passkeyd.EINTERNAL, "The database schema could not be migrated.",
+			fmt.Errorf("%s: migrate: %w", s.dialect.Name, err))
 	}
 	applied := make([]string, 0, len(results))
 	for _, r := range results {
@@ -121,6 +127,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		for _, q := range []string{
 			`DELETE FROM challenges WHERE expires_at <= $1`,
 			`DELETE FROM sessions WHERE expires_at <= $1 OR idle_expires_at <= $1`,
+			`DELETE FROM tokens WHERE expires_at <= $1`,
 		} {
 			res, err := tx.ExecContext(ctx, q, millis(now))
 			if err != nil {

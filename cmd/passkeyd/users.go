@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/aaguid"
+	"github.com/passkeyd/passkeyd/web"
+)
+
+const usersUsage = `passkeyd users: operator commands, run on the server with its settings
+
+  passkeyd users list                    every user: email, confirmed, passkeys, disabled
+  passkeyd users show EMAIL              one user's passkeys
+  passkeyd users recovery-link EMAIL     print a one-time link that lets the user add a passkey
+  passkeyd users disable EMAIL           refuse sign-ins and end every session
+  passkeyd users enable EMAIL            undo disable
+  passkeyd users delete EMAIL -yes       delete the user and their passkeys (the security log stays)
+
+The settings flags and environment variables are those of "passkeyd -h"
+(DATABASE_URL, DATA_DIR, SESSION_SECRET, WEBAUTHN_ORIGIN, PUBLIC_URL, ...).
+`
+
+// users runs the operator subcommands.
+func users(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprint(stdout, usersUsage)
+		return nil
+	}
+	action, args := args[0], args[1:]
+	var email string
+	needsEmail := action != "list"
+	if needsEmail {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return fmt.Errorf("passkeyd users %s needs an EMAIL", action)
+		}
+		email, args = args[0], args[1:]
+	}
+	yes := false
+	var rest []string
+	for _, a := range args {
+		if a == "-yes" || a == "--yes" {
+			yes = true
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	s, err := parseSettings("passkeyd users", rest, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, _, err := s.openStore(ctx)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer store.Close()
+
+	var u *passkeyd.User
+	if needsEmail {
+		if u, err = store.FindUserByEmail(ctx, email); err != nil {
+			if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+				return fmt.Errorf("no user with email %s", email)
+			}
+			return err
+		}
+	}
+	operator := func(typ, detail string) *passkeyd.Event {
+		return &passkeyd.Event{UserID: u.ID, Type: typ, Detail: detail + " (by an operator)", CreatedAt: time.Now()}
+	}
+	switch action {
+	case "list":
+		return listUsers(ctx, store, stdout)
+	case "show":
+		return showUser(ctx, store, u, stdout)
+	case "recovery-link":
+		cfg, err := s.webConfig(log)
+		if err != nil {
+			return err
+		}
+		srv, err := web.New(cfg, web.Deps{Store: store, Logger: log})
+		if err != nil {
+			return err
+		}
+		link, err := srv.IssueRecoveryLink(ctx, u)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", u.Email, cfg.RecoveryLinkTTL, link)
+		return nil
+	case "disable", "enable":
+		disabled := action == "disable"
+		if err := store.SetUserDisabled(ctx, u.ID, disabled, operator("account_"+action+"d", "account "+action+"d")); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %sd\n", u.Email, action)
+		return nil
+	case "delete":
+		if !yes {
+			return fmt.Errorf("deleting %s removes the account and its passkeys for good; add -yes to confirm", u.Email)
+		}
+		if err := store.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: deleted\n", u.Email)
+		return nil
+	}
+	return fmt.Errorf("unknown users command %q; run passkeyd users help", action)
+}
+
+func listUsers(ctx context.Context, store passkeyd.Store, w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tCONFIRMED\tPASSKEYS\tDISABLED\tCREATED")
+	after := ""
+	for {
+		page, err := store.ListUsers(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, u := range page {
+			creds, err := store.ListCredentials(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", u.Email, yesNo(!u.EmailVerifiedAt.IsZero()), len(creds), yesNo(u.Disabled), u.CreatedAt.Format(time.DateOnly))
+			after = passkeyd.EmailKey(u.Email)
+		}
+		if len(page) < 500 {
+			return tw.Flush()
+		}
+	}
+}
+
+func showUser(ctx context.Context, store passkeyd.Store, u *passkeyd.User, w io.Writer) error {
+	creds, err := store.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s  id %s  confirmed %s  disabled %s  created %s\n", u.Email, u.ID, yesNo(!u.EmailVerifiedAt.IsZero()),
+		yesNo(u.Disabled), u.CreatedAt.Format(time.RFC3339))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PASSKEY ID\tNAME\tPROVIDER\tSYNCED\tCREATED\tLAST USED\tWARNING")
+	for _, c := range creds {
+		last := "never"
+		if !c.LastUsedAt.IsZero() {
+			last = c.LastUsedAt.Format(time.DateTime)
+		}
+		warn := ""
+		if c.CloneWarning {
+			warn = "possibly cloned"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, aaguid.Name(c.AAGUID), yesNo(c.BackupState),
+			c.CreatedAt.Format(time.DateTime), last, warn)
+	}
+	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

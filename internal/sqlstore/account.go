@@ -1,0 +1,320 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+var _ passkeyd.AccountStore = (*Store)(nil)
+
+// ListUsers returns users ordered by email key, after afterEmailKey, at
+// most limit.
+func (s *Store) ListUsers(ctx context.Context, afterEmailKey string, limit int) ([]*passkeyd.User, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT `+userColumns+` FROM users u WHERE u.email_key > $1 ORDER BY u.email_key LIMIT $2`,
+		afterEmailKey, limit)
+	if err != nil {
+		return nil, s.fail("list users", err)
+	}
+	defer rows.Close()
+	var out []*passkeyd.User
+	for rows.Next() {
+		var r userRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, s.fail("list users", err)
+		}
+		out = append(out, r.user())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list users", err)
+	}
+	return out, nil
+}
+
+// VerifyEmail marks the account's address verified if it is still email.
+func (s *Store) VerifyEmail(ctx context.Context, userID, email string, at time.Time, ev *passkeyd.Event) error {
+	return s.write(ctx, "verify email", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `
+			UPDATE users SET email_verified_at = $3, updated_at = $3 WHERE id = $1 AND email_key = $2`,
+			userID, passkeyd.EmailKey(email), millis(at))); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// ChangeEmail replaces the address with a verified new one; ECONFLICT if
+// another account has it.
+func (s *Store) ChangeEmail(ctx context.Context, userID, newEmail string, at time.Time, ev *passkeyd.Event) error {
+	email, err := passkeyd.ValidateEmail(newEmail)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, "change email", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `
+			UPDATE users SET email = $2, email_key = $3, email_verified_at = $4, updated_at = $4 WHERE id = $1`,
+			userID, email, passkeyd.EmailKey(email), millis(at))); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// SetUserDisabled disables (ending every session) or re-enables a user.
+func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *passkeyd.Event) error {
+	return s.write(ctx, "set user disabled", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
+			userID, disabled, millis(s.Now()))); err != nil {
+			return err
+		}
+		if disabled {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+				return err
+			}
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// DeleteUser deletes a user; passkeys, sessions, tokens and codes go with
+// it (ON DELETE CASCADE). The security log stays.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
+		return expectOne(tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, userID))
+	})
+}
+
+// RenameCredential sets the friendly name of one of the user's passkeys.
+func (s *Store) RenameCredential(ctx context.Context, userID, id, name string, ev *passkeyd.Event) error {
+	if name == "" || len(name) > passkeyd.MaxCredentialNameLength {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A passkey name needs 1 to %d characters.", passkeyd.MaxCredentialNameLength)
+	}
+	return s.write(ctx, "rename credential", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `
+			UPDATE credentials SET name = $3, updated_at = $4 WHERE id = $2 AND user_id = $1`,
+			userID, id, name, millis(s.Now()))); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// ErrLastWayIn is DeleteCredential's answer for the account's last passkey
+// when nothing else can get its owner back in.
+var ErrLastWayIn = passkeyd.Errorf(passkeyd.ECONFLICT,
+	"This is your only passkey and your account has no other way back in. Verify your email address or create recovery codes first, or add another passkey.")
+
+// DeleteCredential deletes one of the user's passkeys, refusing the last
+// one unless a verified email or an unused recovery code remains.
+func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *passkeyd.Event) error {
+	return s.write(ctx, "delete credential", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM credentials WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
+			return err
+		}
+		// Checked after the delete, in the same transaction: two deletes
+		// racing for the last two passkeys cannot both pass.
+		var others, codes int
+		var verified int64
+		if err := tx.QueryRowContext(ctx, `
+			SELECT (SELECT COUNT(*) FROM credentials WHERE user_id = $1),
+			       (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0),
+			       (SELECT email_verified_at FROM users WHERE id = $1)`, userID).Scan(&others, &codes, &verified); err != nil {
+			return err
+		}
+		if others == 0 && codes == 0 && verified == 0 {
+			return ErrLastWayIn
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// ListSessions returns the user's unexpired sessions, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*passkeyd.Session, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id = $1 AND s.expires_at > $2 AND s.idle_expires_at > $2
+		ORDER BY s.last_seen_at DESC, s.created_at DESC`, userID, millis(now))
+	if err != nil {
+		return nil, s.fail("list sessions", err)
+	}
+	defer rows.Close()
+	var out []*passkeyd.Session
+	for rows.Next() {
+		var r sessionRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, s.fail("list sessions", err)
+		}
+		out = append(out, r.session())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list sessions", err)
+	}
+	return out, nil
+}
+
+// DeleteUserSession ends one of the user's sessions.
+func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, ev *passkeyd.Event) error {
+	return s.write(ctx, "delete user session", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// DeleteOtherSessions ends the user's sessions but keepID.
+func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string, ev *passkeyd.Event) (int64, error) {
+	var n int64
+	err := s.write(ctx, "delete other sessions", func(tx *sql.Tx) error {
+		var err error
+		n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepID))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+	return n, err
+}
+
+// ReplaceSession deletes oldID and stores ss, in one transaction.
+func (s *Store) ReplaceSession(ctx context.Context, oldID string, ss *passkeyd.Session) error {
+	return s.write(ctx, "replace session", func(tx *sql.Tx) error {
+		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, oldID, ss.UserID)); err != nil {
+			return err
+		}
+		return s.insertSession(ctx, tx, ss)
+	})
+}
+
+// StartRecoverySession ends every session of the user and stores ss.
+func (s *Store) StartRecoverySession(ctx context.Context, ss *passkeyd.Session, ev *passkeyd.Event) error {
+	return s.write(ctx, "start recovery session", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, ss.UserID); err != nil {
+			return err
+		}
+		if err := s.insertSession(ctx, tx, ss); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// CountActiveSessions counts unexpired sessions.
+func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, `
+		SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND idle_expires_at > $1`, millis(now)).Scan(&n); err != nil {
+		return 0, s.fail("count sessions", err)
+	}
+	return n, nil
+}
+
+// SaveToken stores an emailed token.
+func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
+	if t.ID == "" || t.UserID == "" || t.Purpose == "" || t.ExpiresAt.IsZero() {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a user, a purpose and an expiry.")
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.Now()
+	}
+	return s.write(ctx, "save token", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.ID, t.UserID, string(t.Purpose), t.Email, millis(t.CreatedAt), millis(t.ExpiresAt))
+		return err
+	})
+}
+
+// TakeToken atomically deletes and returns an unexpired token.
+func (s *Store) TakeToken(ctx context.Context, id string, purpose passkeyd.TokenPurpose, now time.Time) (*passkeyd.Token, error) {
+	t := &passkeyd.Token{}
+	var purposeText string
+	var created, expires int64
+	err := s.write(ctx, "take token", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			DELETE FROM tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3
+			RETURNING id, user_id, purpose, email, created_at, expires_at`,
+			id, string(purpose), millis(now)).Scan(&t.ID, &t.UserID, &purposeText, &t.Email, &created, &expires)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Purpose = passkeyd.TokenPurpose(purposeText)
+	t.CreatedAt, t.ExpiresAt = fromMillis(created), fromMillis(expires)
+	return t, nil
+}
+
+// ReplaceRecoveryCodes stores a new set of codes, deleting the old set.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, codes []*passkeyd.RecoveryCode, ev *passkeyd.Event) error {
+	now := s.Now()
+	return s.write(ctx, "replace recovery codes", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		for _, c := range codes {
+			if c.CreatedAt.IsZero() {
+				c.CreatedAt = now
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO recovery_codes (id, user_id, hash, created_at) VALUES ($1, $2, $3, $4)`,
+				c.ID, userID, c.Hash, millis(c.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// FindRecoveryCode returns an unused code of the user.
+func (s *Store) FindRecoveryCode(ctx context.Context, userID, id string) (*passkeyd.RecoveryCode, error) {
+	c := &passkeyd.RecoveryCode{}
+	var created int64
+	err := s.read.QueryRowContext(ctx, `
+		SELECT id, user_id, hash, created_at FROM recovery_codes WHERE user_id = $1 AND id = $2 AND used_at = 0`,
+		userID, id).Scan(&c.ID, &c.UserID, &c.Hash, &created)
+	if err != nil {
+		return nil, s.fail("find recovery code", err)
+	}
+	c.CreatedAt = fromMillis(created)
+	return c, nil
+}
+
+// UseRecoveryCode marks an unused code used; exactly one racer wins.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, id string, at time.Time) error {
+	return s.write(ctx, "use recovery code", func(tx *sql.Tx) error {
+		return expectOne(tx.ExecContext(ctx, `
+			UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND id = $2 AND used_at = 0`,
+			userID, id, millis(at)))
+	})
+}
+
+// CountRecoveryCodes counts the user's unused codes.
+func (s *Store) CountRecoveryCodes(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `
+		SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0`, userID).Scan(&n); err != nil {
+		return 0, s.fail("count recovery codes", err)
+	}
+	return n, nil
+}
+
+// expectOne turns an exec that changed no row into ENOTFOUND.
+func expectOne(res sql.Result, err error) error {
+	n, err := rowsAffected(res, err)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return passkeyd.Errorf(passkeyd.ENOTFOUND, "Not found.")
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package web
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// errStepUp asks the page to verify a passkey again before a sensitive
+// change, as banks do: the page runs a sign-in ceremony and retries.
+var errStepUp = &reasonError{passkeyd.Errorf(passkeyd.EFORBIDDEN,
+	"Please confirm it's you with your passkey, then try again."), "step_up_required"}
+
+// requireStepUp refuses a sensitive change when the session's last passkey
+// verification is older than StepUpWindow. A recovery session has just
+// proved control of the account's email or a recovery code.
+func (s *Server) requireStepUp(sess *passkeyd.Session) error {
+	if sess.Scope == passkeyd.ScopeRecovery {
+		return nil
+	}
+	if s.now().Sub(sess.AuthenticatedAt) > s.cfg.StepUpWindow {
+		return errStepUp
+	}
+	return nil
+}
+
+// signedIn returns the full session's user, or an error for the client.
+func signedIn(r *http.Request) (*passkeyd.User, *passkeyd.Session, error) {
+	u, sess := passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context())
+	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull {
+		return nil, nil, errNotSignedIn
+	}
+	return u, sess, nil
+}
+
+// event returns a security-log entry about the request's user.
+func (s *Server) event(r *http.Request, userID, typ, credentialID, detail string) *passkeyd.Event {
+	return &passkeyd.Event{UserID: userID, Type: typ, CredentialID: credentialID, IP: s.clientIP(r),
+		UserAgent: truncate(r.UserAgent(), 256), Detail: detail, CreatedAt: s.now()}
+}
+
+type passkeyJSON struct {
+	ID             string     `json:"id"`
+	CredentialID   string     `json:"credentialId"`
+	Name           string     `json:"name"`
+	Provider       string     `json:"provider"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	LastUsedAt     *time.Time `json:"lastUsedAt"`
+	Synced         bool       `json:"synced"`
+	BackupEligible bool       `json:"backupEligible"`
+	CloneWarning   bool       `json:"cloneWarning"`
+	Transports     []string   `json:"transports"`
+}
+
+func toPasskeyJSON(c *passkeyd.Credential) passkeyJSON {
+	p := passkeyJSON{ID: c.ID, CredentialID: passkeyd.EncodeCredentialID(c.CredentialID), Name: c.Name,
+		Provider: providerName(c), CreatedAt: c.CreatedAt, Synced: c.BackupState, BackupEligible: c.BackupEligible,
+		CloneWarning: c.CloneWarning, Transports: c.Transports}
+	if !c.LastUsedAt.IsZero() {
+		t := c.LastUsedAt
+		p.LastUsedAt = &t
+	}
+	if p.Transports == nil {
+		p.Transports = []string{}
+	}
+	return p
+}
+
+// handlePasskeysList answers with the user's passkeys and what the page
+// needs for the WebAuthn Signal API (RP ID and user handle).
+func (s *Server) handlePasskeysList() http.Handler {
+	type response struct {
+		RPID       string        `json:"rpId"`
+		UserHandle string        `json:"userHandle"`
+		Email      string        `json:"email"`
+		Passkeys   []passkeyJSON `json:"passkeys"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		creds, err := s.store.ListCredentials(r.Context(), u.ID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		res := response{RPID: s.cfg.RPID, UserHandle: base64.RawURLEncoding.EncodeToString(u.Handle), Email: u.Email, Passkeys: []passkeyJSON{}}
+		for _, c := range creds {
+			res.Passkeys = append(res.Passkeys, toPasskeyJSON(c))
+		}
+		encode(w, http.StatusOK, res)
+	})
+}
+
+var errPasskeyNotFound = passkeyd.Errorf(passkeyd.ENOTFOUND, "No such passkey in your account.")
+
+func (s *Server) handlePasskeyRename() http.Handler {
+	type request struct {
+		Name string `json:"name"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		var req request
+		if err := decode(w, r, &req); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		name := strings.TrimSpace(req.Name)
+		if name == "" || utf8.RuneCountInString(name) > passkeyd.MaxCredentialNameLength || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
+			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "A passkey name needs 1 to %d characters on one line.", passkeyd.MaxCredentialNameLength))
+			return
+		}
+		id := r.PathValue("id")
+		err = s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name))
+		if err != nil {
+			writeError(w, r, s.log, notFoundAs(err, errPasskeyNotFound))
+			return
+		}
+		creds, err := s.store.ListCredentials(r.Context(), u.ID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		for _, c := range creds {
+			if c.ID == id {
+				encode(w, http.StatusOK, toPasskeyJSON(c))
+				return
+			}
+		}
+		writeError(w, r, s.log, errPasskeyNotFound)
+	})
+}
+
+func (s *Server) handlePasskeyDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, sess, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := s.requireStepUp(sess); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		id := r.PathValue("id")
+		creds, err := s.store.ListCredentials(r.Context(), u.ID)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		var name string
+		for _, c := range creds {
+			if c.ID == id {
+				name = c.Name
+			}
+		}
+		if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
+			writeError(w, r, s.log, notFoundAs(err, errPasskeyNotFound))
+			return
+		}
+		s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
+		s.notify(u.Email, notePasskeyDeleted, name)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// notFoundAs replaces a store's generic ENOTFOUND with a message about
+// what was not found; other errors pass.
+func notFoundAs(err error, nf *passkeyd.Error) error {
+	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+		return nf
+	}
+	return err
+}
+
+type sessionJSON struct {
+	ID         string    `json:"id"`
+	Current    bool      `json:"current"`
+	Device     string    `json:"device"`
+	UserAgent  string    `json:"userAgent"`
+	IP         string    `json:"ip"`
+	CreatedAt  time.Time `json:"createdAt"`
+	LastSeenAt time.Time `json:"lastSeenAt"`
+}
+
+func (s *Server) handleSessionsList() http.Handler {
+	type response struct {
+		Sessions []sessionJSON `json:"sessions"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, current, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		list, err := s.store.ListSessions(r.Context(), u.ID, s.now())
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		res := response{Sessions: []sessionJSON{}}
+		for _, ss := range list {
+			res.Sessions = append(res.Sessions, sessionJSON{ID: ss.ID, Current: ss.ID == current.ID, Device: deviceName(ss.UserAgent),
+				UserAgent: ss.UserAgent, IP: ss.IP, CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt})
+		}
+		encode(w, http.StatusOK, res)
+	})
+}
+
+func (s *Server) handleSessionRevoke() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if err := s.store.DeleteUserSession(r.Context(), u.ID, r.PathValue("id"),
+			s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
+			writeError(w, r, s.log, notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account.")))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleSessionsRevokeOthers() http.Handler {
+	type response struct {
+		Revoked int64 `json:"revoked"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, current, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		n, err := s.store.DeleteOtherSessions(r.Context(), u.ID, current.ID,
+			s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		encode(w, http.StatusOK, response{Revoked: n})
+	})
+}
+
+func (s *Server) handleSecurityLog() http.Handler {
+	type eventJSON struct {
+		ID        int64     `json:"id"`
+		Type      string    `json:"type"`
+		Detail    string    `json:"detail"`
+		PasskeyID string    `json:"passkeyId,omitempty"`
+		IP        string    `json:"ip"`
+		UserAgent string    `json:"userAgent"`
+		CreatedAt time.Time `json:"createdAt"`
+	}
+	type response struct {
+		Events []eventJSON `json:"events"`
+		Next   *int64      `json:"next"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _, err := signedIn(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		q := r.URL.Query()
+		before, err1 := parseOptionalInt(q.Get("before"))
+		limit, err2 := parseOptionalInt(q.Get("limit"))
+		if err1 != nil || err2 != nil || before < 0 || limit < 0 {
+			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "before and limit must be positive whole numbers."))
+			return
+		}
+		if limit == 0 || limit > 100 {
+			limit = 20
+		}
+		events, err := s.store.ListEvents(r.Context(), u.ID, before, int(limit)+1)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		res := response{Events: []eventJSON{}}
+		for i, e := range events {
+			if i == int(limit) {
+				next := events[i-1].ID
+				res.Next = &next
+				break
+			}
+			res.Events = append(res.Events, eventJSON{ID: e.ID, Type: e.Type, Detail: e.Detail, PasskeyID: e.CredentialID,
+				IP: e.IP, UserAgent: e.UserAgent, CreatedAt: e.CreatedAt})
+		}
+		encode(w, http.StatusOK, res)
+	})
+}
+
+func parseOptionalInt(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// deviceName is a short description of a browser from its User-Agent,
+// for the sessions list ("Chrome on Windows").
+func deviceName(ua string) string {
+	browser := "Browser"
+	switch {
+	case strings.Contains(ua, "Edg/"):
+		browser = "Edge"
+	case strings.Contains(ua, "Firefox/"):
+		browser = "Firefox"
+	case strings.Contains(ua, "Chrome/") || strings.Contains(ua, "Chromium/"):
+		browser = "Chrome"
+	case strings.Contains(ua, "Safari/"):
+		browser = "Safari"
+	case ua == "":
+		return "Unknown device"
+	}
+	system := ""
+	switch {
+	case strings.Contains(ua, "iPhone"):
+		system = "iPhone"
+	case strings.Contains(ua, "iPad"):
+		system = "iPad"
+	case strings.Contains(ua, "Android"):
+		system = "Android"
+	case strings.Contains(ua, "Windows"):
+		system = "Windows"
+	case strings.Contains(ua, "Macintosh"):
+		system = "Mac"
+	case strings.Contains(ua, "CrOS"):
+		system = "ChromeOS"
+	case strings.Contains(ua, "Linux"):
+		system = "Linux"
+	}
+	if system == "" {
+		return browser
+	}
+	return browser + " on " + system
+}
