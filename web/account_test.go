@@ -490,3 +490,25 @@ func dumpTable(t *testing.T, m *mailEnv, table string) string {
 	}
 	return b.String()
 }
+
+// TestOperatorRecoveryLink follows a link made by `passkeyd users
+// recovery-link`: it works without a confirmed address, once.
+func TestOperatorRecoveryLink(t *testing.T) {
+	m := newMailEnv(t)
+	b, a := m.browser(), m.authenticator()
+	m.signUp(b, a, "help@example.com")
+	link, err := m.srv.Config.Handler.(*web.Server).IssueRecoveryLink(context.Background(), m.user("help@example.com"))
+	if err != nil || !strings.HasPrefix(link, m.origin+"/recover/email?token=") {
+		t.Fatalf("link %q: %v", link, err)
+	}
+	u, _ := url.Parse(link)
+	token := u.Query().Get("token")
+	lost := m.browser()
+	if res := call(t, lost, "POST", "/api/recovery/email/verify", map[string]string{"token": token}); res.Status != 200 {
+		t.Fatalf("operator link: %d %s", res.Status, res.Body)
+	}
+	if res := registerRaw(t, m.env, lost, m.authenticator()); res.Status != 200 {
+		t.Fatalf("register: %d %s", res.Status, res.Body)
+	}
+	wantError(t, call(t, m.browser(), "POST", "/api/recovery/email/verify", map[string]string{"token": token}), 400)
+}
