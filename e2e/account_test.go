@@ -202,6 +202,63 @@ func TestManagePasskeys(t *testing.T) {
 		signOut(t, b)
 		signIn(t, b, laptop, email, email) // the refused delete left a working passkey
 	})
+
+	sessions := func(n int) []string {
+		t.Helper()
+		b.waitUntil(fmt.Sprintf("%d sessions listed", n), func(pageState) bool {
+			got, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions li[data-session-id]").length`))
+			return err == nil && got == n
+		})
+		return b.attrs("#sessions li[data-session-id]", "data-session-id")
+	}
+
+	step(t, b, "SignOutAnotherSession", func(t *testing.T) {
+		other := b.cookies() // this session becomes "another device"
+		b.clearCookies()
+		signIn(t, b, laptop, "", email)
+		sessions(2)
+		if n := len(b.attrs("#sessions li.current", "data-session-id")); n != 1 {
+			t.Errorf("%d sessions marked as this browser's, want 1", n)
+		}
+		if !b.visible("#revoke-others") {
+			t.Errorf(`no "Sign out everywhere else" with another session listed`)
+		}
+		b.shot("two sessions")
+		b.clickSel(`#sessions li[data-session-id]:not(.current) [data-action="revoke-session"]`)
+		b.waitStatus("success")
+		ids := sessions(1)
+		if got := srv.sessionIDs(t); !slices.Equal(got, ids) {
+			t.Errorf("store: sessions %q, the page lists %q", got, ids)
+		}
+		if got := srv.me(t, other); got != 401 {
+			t.Errorf("GET /api/auth/me with the signed-out session's cookies: %d, want 401", got)
+		}
+		if got := b.me(); got != 200 {
+			t.Errorf("GET /api/auth/me in this browser: %d, want 200", got)
+		}
+		waitLog(t, b, "session_revoked")
+	})
+
+	step(t, b, "SignOutEverywhereElse", func(t *testing.T) {
+		other := b.cookies()
+		b.clearCookies()
+		signIn(t, b, laptop, "", email)
+		sessions(2)
+		b.click("revoke-others")
+		st := b.waitStatus("success")
+		b.shot("signed out everywhere else")
+		wantContains(t, "success message", st.Status, "1 other session")
+		sessions(1)
+		if b.visible("#revoke-others") {
+			t.Errorf(`"Sign out everywhere else" still offered with no other session`)
+		}
+		if got := srv.me(t, other); got != 401 {
+			t.Errorf("GET /api/auth/me with a signed-out session's cookies: %d, want 401", got)
+		}
+		if got := b.me(); got != 200 {
+			t.Errorf("GET /api/auth/me in this browser: %d, want 200", got)
+		}
+	})
 }
 
 // Scenario 10: recovery by email. The address is verified through the link
@@ -267,6 +324,7 @@ func TestRecoveryByEmail(t *testing.T) {
 		b.click("send-link")
 		st := b.waitStatus("success")
 		b.shot("recovery link requested")
+		b.phoneLayout("recovery page")
 		if got, want := strings.ReplaceAll(other.Status, stranger, email), st.Status; got != want {
 			t.Errorf("the answer differs by account:\n  %s: %q\n  %s: %q", email, st.Status, stranger, other.Status)
 		}
@@ -283,6 +341,7 @@ func TestRecoveryByEmail(t *testing.T) {
 		st := b.waitVisible("#create-passkey")
 		st = b.waitStatus("success")
 		b.shot("recovery link accepted")
+		b.phoneLayout("new passkey step")
 		wantContains(t, "success message", st.Status, "new passkey", email)
 		if st.Search != "" {
 			t.Errorf("the page keeps %q in its address; the token must be removed", st.Search)
@@ -353,6 +412,55 @@ func TestRecoveryByEmail(t *testing.T) {
 		}
 		if _, creds := srv.mustUser(t, email); len(creds) != 2 {
 			t.Errorf("store: %d passkeys, want still 2", len(creds))
+		}
+	})
+
+	step(t, b, "ChangeEmail", func(t *testing.T) {
+		const newEmail = "mia.new@example.com"
+		b.open("/dashboard")
+		b.waitPath("/dashboard")
+		b.clickSel("#change-email-details summary")
+		b.waitVisible("#new-email")
+		b.fill("#new-email", newEmail)
+		b.click("change-email")
+		st := b.waitStatus("success")
+		b.shot("confirmation link sent")
+		if u, _ := srv.mustUser(t, email); u.Email != email {
+			t.Errorf("store: the address changed to %q before it was confirmed", u.Email)
+		}
+		link, _ := srv.mailLink(t, newEmail, "/confirm-email")
+		b.openURL(link)
+		st = b.waitStatus("success")
+		b.shot("new address confirmed")
+		wantContains(t, "success message", st.Status, newEmail)
+		if st.Search != "" {
+			t.Errorf("the page keeps %q in its address; the token must be removed", st.Search)
+		}
+		if u, _ := srv.mustUser(t, newEmail); u.Email != newEmail {
+			t.Errorf("store: address %q, want %q", u.Email, newEmail)
+		}
+		b.open("/dashboard")
+		if st := b.waitPath("/dashboard"); st.UserEmail != newEmail {
+			t.Errorf("dashboard shows %q, want %q", st.UserEmail, newEmail)
+		}
+		waitLog(t, b, "email_changed")
+		// The old address is told.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var subjects []string
+			told := false
+			for _, m := range srv.mailsTo(email) {
+				subjects = append(subjects, m.Subject)
+				told = told || strings.Contains(m.Text, newEmail)
+			}
+			if told {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("no email to the old address %s mentions the new one; received %q", email, subjects)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }

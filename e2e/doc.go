@@ -17,6 +17,10 @@
 // PASSKEYD_TEST_BINARY names a passkeyd binary to test instead of building
 // ./cmd/passkeyd.
 //
+// Tests that follow links from email start passkeyd with SMTP_URL pointing
+// at a real SMTP server inside the test (package mail/mailtest), read the
+// message it receives and open its link in the browser, as a user would.
+//
 // Every step writes a screenshot to e2e/screenshots/<TestName>/NN-step.png
 // (git-ignored); a failing test logs the folder and the server's log.
 //
@@ -31,4 +35,12 @@
 // off again as soon as the page posts the ceremony's result (it pauses
 // requests to the verify endpoints until then), before the page can start its
 // next autofill request.
+//
+// # Answers the server gives only later
+//
+// Some answers need time to pass: a sensitive change asks for a fresh
+// passkey check (step-up) only when the last one is five minutes old. The
+// browser helper can answer one request itself instead (answerOnce), so
+// the page's handling of that answer runs against the real server for
+// everything else.
 package e2e

@@ -288,6 +288,8 @@ func TestAuthenticatorRefuses(t *testing.T) {
 		b.shot("user verification failed")
 		wantContains(t, "error message", st.Status, "cancelled or timed out")
 		refused(t, before)
+		// The page tells the server's metrics what the browser refused.
+		srv.waitLog(t, "event=client_error ceremony=authentication name=NotAllowedError")
 	})
 
 	step(t, b, "ServerRefusesMissingVerification", func(t *testing.T) {

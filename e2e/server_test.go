@@ -340,3 +340,17 @@ func (s *server) mailsTo(to string) []mailtest.Received {
 	}
 	return out
 }
+
+// waitLog waits up to 5 seconds for the server to log a line containing
+// text.
+func (s *server) waitLog(t testing.TB, text string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.log.String(), text) {
+		if time.Now().After(deadline) {
+			t.Errorf("the server never logged %q", text)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

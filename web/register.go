@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -198,6 +199,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	}
 	ev := &passkeyd.Event{UserID: ch.UserID, Type: passkeyd.EventPasskeyAdded, CredentialID: c.ID,
 		IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 256), CreatedAt: now}
+	ev.Detail = c.Name // addPasskey may still number it
 
 	if ch.SignedInUserID != "" {
 		return s.addPasskey(w, r, ch, c, ev)
@@ -232,6 +234,14 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd
 	if u == nil || u.ID != ch.SignedInUserID {
 		return "", false, passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
 	}
+	// Two passkeys of one provider would share a default name; number the
+	// newer so the dashboard tells them apart.
+	existing, err := s.store.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return "", false, err
+	}
+	c.Name = uniqueName(c.Name, existing)
+	ev.Detail = c.Name
 	if err := s.store.AddCredential(ctx, c, ev); err != nil {
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
@@ -249,6 +259,20 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd
 	}
 	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	return aaguid.Name(c.AAGUID), true, nil
+}
+
+// uniqueName returns name, or name with the first free " 2", " 3", ...
+// when a passkey of the account already has it.
+func uniqueName(name string, existing []*passkeyd.Credential) string {
+	taken := map[string]bool{}
+	for _, c := range existing {
+		taken[c.Name] = true
+	}
+	candidate := name
+	for n := 2; taken[candidate]; n++ {
+		candidate = fmt.Sprintf("%s %d", name, n)
+	}
+	return candidate
 }
 
 // defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5

@@ -524,9 +524,8 @@
     if (forms) {
       forms.hidden = true;
     }
-    var intro = document.getElementById("link-intro");
-    if (intro) {
-      intro.hidden = true;
+    if (linkEl) {
+      linkEl.hidden = true; // the link's heading and intro: the step has its own
     }
     if (email) {
       document.getElementById("new-passkey-email").textContent = email;
