@@ -175,9 +175,10 @@ func rpIDCovers(rpID, host string) bool {
 	return host == rpID || strings.HasSuffix(host, "."+rpID)
 }
 
-// secureCookies reports whether cookies get the Secure attribute: when every
-// origin is https (a plain-http origin can only be localhost development).
-func (c Config) secureCookies() bool {
+// Secure reports whether this is an https deployment: every origin is
+// https (a plain-http origin can only be localhost development). Cookies
+// then get the Secure attribute and the __Host- prefix.
+func (c Config) Secure() bool {
 	for _, o := range c.Origins {
 		if !strings.HasPrefix(strings.ToLower(o), "https://") {
 			return false

@@ -40,6 +40,13 @@ func (e *reasonError) Unwrap() error { return e.err }
 // writeError answers with the error's status and message. Internal errors
 // are logged here, once, and shown as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if r.Context().Err() != nil {
+		// The client went away (or the server is stopping): the database
+		// call failed for that reason, not because the database is down.
+		// Nobody reads this answer, and it is no alarm.
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	code := passkeyd.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {

@@ -98,7 +98,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
 		pages:      p,
 		origins:    map[string]bool{},
-		secure:     cfg.secureCookies(),
+		secure:     cfg.Secure(),
 		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
 	for _, o := range append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...) {

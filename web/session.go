@@ -52,7 +52,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 	now := s.now()
 	sess, u, err := s.store.FindSession(r.Context(), s.keyedHash("session", c.Value), now)
 	if err != nil {
-		if passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+		if passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND && r.Context().Err() == nil {
 			s.log.WarnContext(r.Context(), "session lookup failed", "err", err)
 		}
 		return nil, nil

@@ -54,8 +54,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return fmt.Errorf("SMTP_URL: %w", err)
 	}
-	if s.smtpURL == "" {
-		log.Info("no SMTP_URL: email (verification and recovery links) is written to this log")
+	switch {
+	case s.smtpURL != "":
+	case cfg.Secure():
+		// In production a log is no mailbox, and its links would let
+		// whoever reads the logs into accounts: send nothing, say so.
+		sender = unsentMail{log}
+		log.Warn("no SMTP_URL: email is off (no confirmation or recovery links, no security notices); set SMTP_URL")
+	default:
+		log.Info("no SMTP_URL: email, links included, is written to this log for local development")
 	}
 	mails := mail.NewQueue(sender, log, 256)
 	defer func() {
@@ -127,6 +134,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// unsentMail is the mail sender of an https deployment without SMTP_URL.
+type unsentMail struct{ log *slog.Logger }
+
+func (u unsentMail) Send(ctx context.Context, m mail.Message) error {
+	u.log.WarnContext(ctx, "email not sent: SMTP_URL is not set", "kind", m.Kind)
 	return nil
 }
 
