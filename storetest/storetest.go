@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 	t.Run("Session", func(t *testing.T) { testSession(t, open) })
 	t.Run("Event", func(t *testing.T) { testEvent(t, open) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open) })
+	t.Run("Account", func(t *testing.T) { testAccount(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(t.Context()); err != nil {
 			t.Fatalf("Ping: %v", err)

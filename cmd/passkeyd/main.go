@@ -33,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stderr, nil)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
+	case "copy-db":
+		return copyDB(ctx, args, getenv, stdout, stderr)
 	case "users":
 		return users(ctx, args, getenv, stdout, stderr)
 	case "version":
@@ -51,6 +53,7 @@ func usage(w io.Writer) error {
 Commands:
   passkeyd [serve] [flags]   serve the pages and the JSON API (default)
   passkeyd migrate [flags]   apply database migrations and exit
+  passkeyd copy-db [flags]   copy a SQLite database into PostgreSQL (-from sqlite:PATH -to postgres://...)
   passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete
   passkeyd version           print the version
 

@@ -114,11 +114,21 @@ var ErrLastWayIn = passkeyd.Errorf(passkeyd.ECONFLICT,
 // one unless a verified email or an unused recovery code remains.
 func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *passkeyd.Event) error {
 	return s.write(ctx, "delete credential", func(tx *sql.Tx) error {
+		// Lock the user's row first, so that deletes of the same user's
+		// passkeys take turns. Without it, on PostgreSQL (READ COMMITTED),
+		// two transactions deleting the last two passkeys each count the
+		// other's passkey as still there, and both commit: an account with
+		// no way in. On SQLite the transaction holds the write lock
+		// already and this changes nothing.
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, userID); err != nil {
+			return err
+		}
 		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM credentials WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
 			return err
 		}
-		// Checked after the delete, in the same transaction: two deletes
-		// racing for the last two passkeys cannot both pass.
+		// Checked after the delete, in the same transaction and under the
+		// user's lock: two deletes racing for the last two passkeys cannot
+		// both pass.
 		var others, codes int
 		var verified int64
 		if err := tx.QueryRowContext(ctx, `
