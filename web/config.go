@@ -59,6 +59,8 @@ type Config struct {
 	RecoveryLinkTTL time.Duration
 	// VerifyLinkTTL bounds email confirmation links. Default 24 hours.
 	VerifyLinkTTL time.Duration
+	// RequestTimeout bounds the database work of one request. Default 10 s.
+	RequestTimeout time.Duration
 	// LogRequests logs one line per request.
 	LogRequests bool
 	// RateLimits bounds ceremony attempts; see DefaultRateLimits.
@@ -98,6 +100,9 @@ func (c Config) withDefaults() Config {
 		c.PublicURL = strings.TrimSuffix(c.Origins[0], "/") + c.BasePath
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
 	if c.StepUpWindow == 0 {
 		c.StepUpWindow = 5 * time.Minute
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -40,10 +41,10 @@ func (e *reasonError) Unwrap() error { return e.err }
 // writeError answers with the error's status and message. Internal errors
 // are logged here, once, and shown as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	if r.Context().Err() != nil {
-		// The client went away (or the server is stopping): the database
-		// call failed for that reason, not because the database is down.
-		// Nobody reads this answer, and it is no alarm.
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		// The client went away: the database call failed for that reason,
+		// not because the database is down. Nobody reads this answer, and
+		// it is no alarm. (A deadline, RequestTimeout, is a real outage.)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -273,7 +274,9 @@ func (s *Server) handleHealthz() http.Handler {
 
 func (s *Server) handleReadyz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.store.Ping(r.Context()); err != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := s.store.Ping(ctx); err != nil {
 			writeError(w, r, s.log, passkeyd.WrapError(passkeyd.EUNAVAILABLE, "The database is not reachable.", err))
 			return
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -82,12 +83,35 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 }
 
 // loadSession puts the signed-in user, if any, into the request context.
+// When the session cannot be looked up (the database is down), the request
+// fails with 503 rather than going on as signed out, except for the health
+// checks and static files, which need no session.
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sess, u := s.currentSession(w, r); u != nil {
+		sess, u, err := s.currentSession(w, r)
+		if err != nil {
+			switch p := r.URL.Path; {
+			case p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/"):
+			default:
+				writeError(w, r, s.log, err)
+				return
+			}
+		}
+		if u != nil {
 			r = r.WithContext(passkeyd.NewContextWithUser(r.Context(), u, sess))
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// withTimeout bounds each request's work: a database that accepts
+// connections but stops answering (a network partition) gets 503 after
+// RequestTimeout instead of holding requests until clients give up.
+func (s *Server) withTimeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -97,7 +121,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 // wrapped around them by the Server's session loading, so mount them as
 // srv.RequireUser(app): it loads the session itself.
 func (s *Server) RequireUser(next http.Handler) http.Handler {
-	return s.loadSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u := passkeyd.UserFromContext(r.Context()); u == nil || passkeyd.SessionFromContext(r.Context()).Scope != passkeyd.ScopeFull {
 			if wantsJSON(r) {
 				writeError(w, r, s.log, errNotSignedIn)
@@ -107,7 +131,15 @@ func (s *Server) RequireUser(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
-	}))
+	})
+	withSession := s.loadSession(check)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if passkeyd.SessionFromContext(r.Context()) != nil {
+			check.ServeHTTP(w, r) // our own routes: the session is loaded already
+			return
+		}
+		withSession.ServeHTTP(w, r)
+	})
 }
 
 var errNotSignedIn = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Not signed in.")

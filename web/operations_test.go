@@ -7,9 +7,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
 	"github.com/passkeyd/passkeyd/web"
 )
@@ -182,5 +184,36 @@ func TestRelatedOrigins(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusNotFound {
 		t.Fatalf("without related origins: %d, want 404", res.StatusCode)
+	}
+}
+
+// downStore fails every session look-up as a database outage would.
+type downStore struct{ passkeyd.Store }
+
+func (downStore) FindSession(context.Context, string, time.Time) (*passkeyd.Session, *passkeyd.User, error) {
+	return nil, nil, passkeyd.Errorf(passkeyd.EUNAVAILABLE, "The database is unavailable.")
+}
+
+// TestDatabaseDownIsNotSignedOut: while sessions cannot be looked up, a
+// signed-in browser gets 503, not "not signed in" (which would send it to
+// the sign-in page); health checks and static files still answer.
+func TestDatabaseDownIsNotSignedOut(t *testing.T) {
+	e := newEnv(t)
+	b, a := e.browser(), e.authenticator()
+	e.signUp(b, a, "outage@example.com")
+	e.signIn(b, a, "", nil)
+	h, err := web.New(web.Config{RPID: e.rpID, Origins: []string{e.origin}, Secret: []byte(strings.Repeat("s", 32)), Now: e.clock.Now},
+		web.Deps{Store: downStore{e.store}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Config.Handler = h
+	res := call(t, b, "GET", "/api/auth/me", nil)
+	wantError(t, res, http.StatusServiceUnavailable, "unavailable")
+	if res.Header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if res := call(t, b, "GET", "/healthz", nil); res.Status != 200 {
+		t.Fatalf("/healthz during the outage: %d", res.Status)
 	}
 }

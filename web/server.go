@@ -108,7 +108,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	deps.Metrics.watchSessions(s.store, cfg.Now)
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.loadSession(s.observe(mux))))))
+	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(mux)))))))
 	return s, nil
 }
 

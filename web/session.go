@@ -43,22 +43,25 @@ func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge tim
 // a minute per session, not on every request.
 const touchInterval = time.Minute
 
-// currentSession returns the browser's valid session and its user, or nils.
-func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passkeyd.Session, *passkeyd.User) {
+// currentSession returns the browser's valid session and its user, or
+// nils. An error means the store could not tell (the database is down):
+// the browser may well be signed in, so it must not be treated as signed
+// out.
+func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passkeyd.Session, *passkeyd.User, error) {
 	c, err := r.Cookie(s.cookies.session)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	now := s.now()
 	sess, u, err := s.store.FindSession(r.Context(), s.keyedHash("session", c.Value), now)
+	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+		return nil, nil, nil
+	}
 	if err != nil {
-		if passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND && r.Context().Err() == nil {
-			s.log.WarnContext(r.Context(), "session lookup failed", "err", err)
-		}
-		return nil, nil
+		return nil, nil, err
 	}
 	if u.Disabled {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if now.Sub(sess.LastSeenAt) >= touchInterval {
 		idle := now.Add(s.cfg.SessionIdleTimeout)
@@ -66,7 +69,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 			sess.LastSeenAt, sess.IdleExpiresAt = now, idle
 		}
 	}
-	return sess, u
+	return sess, u, nil
 }
 
 // startSession makes a new session for u after a passkey verification and

@@ -39,6 +39,10 @@ type settings struct {
 	logFormat        string
 	logLevel         string
 	pgMaxConns       int
+	pgMaxIdle        int
+	pgMaxLifetime    time.Duration
+	pgMaxIdleTime    time.Duration
+	requestTimeout   time.Duration
 	relatedOrigins   string
 	trustedProxies   string
 	tlsCert, tlsKey  string
@@ -87,8 +91,27 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 		return nil, fmt.Errorf("SHUTDOWN_GRACE: %w", err)
 	}
 	fs.DurationVar(&s.shutdownGrace, "shutdown-grace", grace, "on SIGTERM, how long in-flight requests may take to finish (env SHUTDOWN_GRACE)")
-	maxConns, _ := strconv.Atoi(env("DATABASE_MAX_CONNS", "10"))
-	fs.IntVar(&s.pgMaxConns, "database-max-conns", maxConns, "PostgreSQL connection pool size per instance (env DATABASE_MAX_CONNS)")
+	ints := map[string]int{}
+	durations := map[string]time.Duration{}
+	for key, def := range map[string]string{"DATABASE_MAX_CONNS": "10", "DATABASE_MAX_IDLE_CONNS": "10"} {
+		n, err := strconv.Atoi(env(key, def))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: want a positive whole number", key)
+		}
+		ints[key] = n
+	}
+	for key, def := range map[string]string{"DATABASE_CONN_MAX_LIFETIME": "30m", "DATABASE_CONN_MAX_IDLE_TIME": "5m", "REQUEST_TIMEOUT": "10s"} {
+		d, err := time.ParseDuration(env(key, def))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s: want a duration such as 30s or 5m", key)
+		}
+		durations[key] = d
+	}
+	fs.IntVar(&s.pgMaxConns, "database-max-conns", ints["DATABASE_MAX_CONNS"], "PostgreSQL: most connections per instance (env DATABASE_MAX_CONNS)")
+	fs.IntVar(&s.pgMaxIdle, "database-max-idle-conns", ints["DATABASE_MAX_IDLE_CONNS"], "PostgreSQL: most idle connections kept per instance (env DATABASE_MAX_IDLE_CONNS)")
+	fs.DurationVar(&s.pgMaxLifetime, "database-conn-max-lifetime", durations["DATABASE_CONN_MAX_LIFETIME"], "PostgreSQL: a connection is replaced after this long, so failovers are picked up (env DATABASE_CONN_MAX_LIFETIME)")
+	fs.DurationVar(&s.pgMaxIdleTime, "database-conn-max-idle-time", durations["DATABASE_CONN_MAX_IDLE_TIME"], "PostgreSQL: an idle connection is closed after this long (env DATABASE_CONN_MAX_IDLE_TIME)")
+	fs.DurationVar(&s.requestTimeout, "request-timeout", durations["REQUEST_TIMEOUT"], "longest a request waits for the database before answering 503 (env REQUEST_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -194,6 +217,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 		UserVerification: s.userVerification,
 		RateLimits:       rl,
 		PublicURL:        s.publicURL,
+		RequestTimeout:   s.requestTimeout,
 		LogRequests:      true,
 	}
 	secret, err := s.loadSecret(origins, log)
@@ -250,7 +274,8 @@ func (s *settings) openStore(ctx context.Context) (passkeyd.Store, string, error
 		dsn = "file:" + filepath.Join(s.dataDir, "passkeyd.db")
 	}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		st, err := postgres.Open(ctx, dsn, postgres.PoolConfig{MaxOpenConns: s.pgMaxConns})
+		st, err := postgres.Open(ctx, dsn, postgres.PoolConfig{MaxOpenConns: s.pgMaxConns, MaxIdleConns: s.pgMaxIdle,
+			ConnMaxLifetime: s.pgMaxLifetime, ConnMaxIdleTime: s.pgMaxIdleTime})
 		return st, "postgres", err
 	}
 	st, err := sqlite.Open(ctx, dsn)
