@@ -71,3 +71,19 @@ func FuzzAuthenticationOptionsRequest(f *testing.F) {
 func FuzzClientErrorReport(f *testing.F) {
 	fuzzHandler(f, "/api/client-errors", authOptions, []byte(`{"ceremony":"registration","name":"NotAllowedError"}`))
 }
+
+func FuzzRecoveryEmailRequest(f *testing.F) {
+	fuzzHandler(f, "/api/recovery/email", authOptions, []byte(`{"email":"a@example.com"}`), []byte(`{"email":""}`))
+}
+
+func FuzzRecoveryLinkRequest(f *testing.F) {
+	fuzzHandler(f, "/api/recovery/email/verify", authOptions, []byte(`{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`), []byte(`{"token":7}`))
+}
+
+func FuzzRecoveryCodeRequest(f *testing.F) {
+	fuzzHandler(f, "/api/recovery/codes/verify", authOptions, []byte(`{"email":"a@example.com","code":"abcde-fghjkm-npqrst"}`))
+}
+
+func FuzzEmailVerifyRequest(f *testing.F) {
+	fuzzHandler(f, "/api/email/verify", authOptions, []byte(`{"token":"x"}`))
+}
