@@ -1,0 +1,393 @@
+// Command summarize turns the raw output of one scripts/bench run into
+// bench/results/summary.json: medians of the repeated runs, the ratios the
+// targets of issue 6 are stated in, and whether each target is reached.
+//
+//	go run ./bench/summarize -run DIR -out bench/results
+//
+// DIR holds what scripts/bench wrote: verify.txt (go test -bench output of
+// BenchmarkVerifyP256), sweep-DB-cC-rR.json (one load tool summary per
+// run), big-sqlite.json, repeat-sqlite-K.json, startup-sqlite.json and
+// seed-sqlite.json.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// loadSummary is the part of cmd/passkeyd-load's JSON summary used here.
+type loadSummary struct {
+	Concurrency    int   `json:"concurrency"`
+	Users          int   `json:"users"`
+	ServerRSSKB    int64 `json:"server_rss_kb"`
+	ServerMaxRSSKB int64 `json:"server_max_rss_kb"`
+	Register       phase `json:"register"`
+	SignIn         phase `json:"signin"`
+}
+
+type phase struct {
+	Ceremonies             int                `json:"ceremonies"`
+	Failed                 int                `json:"failed"`
+	Seconds                float64            `json:"seconds"`
+	PerSecond              float64            `json:"per_second"`
+	Endpoints              map[string]latency `json:"endpoints"`
+	Errors                 map[string]int     `json:"errors"`
+	ServerCPUSeconds       float64            `json:"server_cpu_seconds"`
+	ServerCPUPerCeremonyUS float64            `json:"server_cpu_per_ceremony_us"`
+	ToolCPUSeconds         float64            `json:"tool_cpu_seconds"`
+	MachineCPUSeconds      float64            `json:"machine_cpu_seconds"`
+	MachineCPUCapacity     float64            `json:"machine_cpu_capacity"`
+}
+
+type latency struct {
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+}
+
+// Point is one concurrency level of a sweep: medians over its runs.
+type Point struct {
+	Concurrency int     `json:"concurrency"`
+	Runs        int     `json:"runs"`
+	SignInsPerS float64 `json:"signins_per_second"`
+	// Sign-in latency per endpoint, milliseconds.
+	OptionsP50 float64 `json:"options_p50_ms"`
+	OptionsP99 float64 `json:"options_p99_ms"`
+	VerifyP50  float64 `json:"verify_p50_ms"`
+	VerifyP95  float64 `json:"verify_p95_ms"`
+	VerifyP99  float64 `json:"verify_p99_ms"`
+	// Server CPU per ceremony, µs and in P-256 verifications.
+	SignInCPUUS        float64 `json:"signin_server_cpu_us"`
+	SignInCPUVerifies  float64 `json:"signin_server_cpu_verifications"`
+	RegisterCPUUS      float64 `json:"register_server_cpu_us"`
+	RegisterCPUVerifs  float64 `json:"register_server_cpu_verifications"`
+	ToolCPUPerSignInUS float64 `json:"tool_cpu_per_signin_us"`
+	// OtherCPUShare is the share of the machine's CPU that neither the
+	// server nor the load tool used during the sign-in phase: other
+	// processes. Above a few percent the run was disturbed.
+	OtherCPUShare float64 `json:"other_cpu_share"`
+	Failed        int     `json:"failed"`
+	ServerRSSMB   float64 `json:"server_rss_mb"`
+}
+
+// Target is one target of issue 6.
+type Target struct {
+	Name    string  `json:"name"`
+	Goal    string  `json:"goal"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Reached bool    `json:"reached"`
+	Note    string  `json:"note,omitempty"`
+}
+
+type verifyCost struct {
+	NsPerOp    float64 `json:"ns_per_op"`
+	CPUNsPerOp float64 `json:"cpu_ns_per_op"`
+	Runs       int     `json:"runs"`
+}
+
+// Summary is bench/results/summary.json.
+type Summary struct {
+	Date    string                `json:"date"`
+	Machine map[string]any        `json:"machine"`
+	Verify  map[string]verifyCost `json:"verify_p256"`
+	// UnitUS is one P-256 verification (VerifyASN1, CPU time), the unit
+	// of the CPU targets.
+	UnitUS  float64            `json:"unit_verification_us"`
+	Sweeps  map[string][]Point `json:"sweeps"`
+	Big     map[string]any     `json:"big_run,omitempty"`
+	Repeat  map[string]any     `json:"repeated_runs,omitempty"`
+	Startup map[string]any     `json:"startup,omitempty"`
+	Seed    map[string]any     `json:"seed,omitempty"`
+	Targets []Target           `json:"targets"`
+}
+
+func main() {
+	runDir := flag.String("run", "", "directory of one scripts/bench run")
+	out := flag.String("out", "bench/results", "where to write summary.json")
+	flag.Parse()
+	if err := summarize(*runDir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "summarize:", err)
+		os.Exit(1)
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+var benchLine = regexp.MustCompile(`^BenchmarkVerifyP256/(\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) cpu-ns/op)?`)
+
+func parseVerify(path string) (map[string]verifyCost, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ns, cpu := map[string][]float64{}, map[string][]float64{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.ParseFloat(m[2], 64)
+		ns[m[1]] = append(ns[m[1]], v)
+		if m[3] != "" {
+			c, _ := strconv.ParseFloat(m[3], 64)
+			cpu[m[1]] = append(cpu[m[1]], c)
+		}
+	}
+	res := map[string]verifyCost{}
+	for k, v := range ns {
+		res[k] = verifyCost{NsPerOp: median(v), CPUNsPerOp: median(cpu[k]), Runs: len(v)}
+	}
+	if _, ok := res["VerifyASN1"]; !ok {
+		return nil, fmt.Errorf("%s: no BenchmarkVerifyP256/VerifyASN1 result", path)
+	}
+	return res, nil
+}
+
+var sweepName = regexp.MustCompile(`^sweep-(\w+)-c(\d+)-r(\d+)\.json$`)
+
+func summarize(runDir, out string) error {
+	s := &Summary{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Sweeps: map[string][]Point{}}
+	var err error
+	if s.Verify, err = parseVerify(filepath.Join(runDir, "verify.txt")); err != nil {
+		return err
+	}
+	unit := s.Verify["VerifyASN1"]
+	s.UnitUS = unit.CPUNsPerOp / 1000
+	if s.UnitUS == 0 {
+		s.UnitUS = unit.NsPerOp / 1000
+	}
+
+	// Sweeps: group the runs by database and concurrency.
+	runs := map[string]map[int][]loadSummary{}
+	entries, err := os.ReadDir(runDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		m := sweepName.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		var ls loadSummary
+		if err := readJSON(filepath.Join(runDir, e.Name()), &ls); err != nil {
+			return fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		c, _ := strconv.Atoi(m[2])
+		if runs[m[1]] == nil {
+			runs[m[1]] = map[int][]loadSummary{}
+		}
+		runs[m[1]][c] = append(runs[m[1]][c], ls)
+	}
+	for db, byC := range runs {
+		var cs []int
+		for c := range byC {
+			cs = append(cs, c)
+		}
+		sort.Ints(cs)
+		for _, c := range cs {
+			s.Sweeps[db] = append(s.Sweeps[db], point(c, byC[c], s.UnitUS))
+		}
+	}
+
+	var big loadSummary
+	if readJSON(filepath.Join(runDir, "big-sqlite.json"), &big) == nil {
+		s.Big = map[string]any{
+			"database_users":             100_000,
+			"concurrency":                big.Concurrency,
+			"seconds":                    big.SignIn.Seconds,
+			"signins_per_second":         big.SignIn.PerSecond,
+			"verify_p99_ms":              big.SignIn.Endpoints["verify-authentication"].P99,
+			"server_rss_mb":              float64(big.ServerRSSKB) / 1024,
+			"server_peak_rss_mb":         float64(big.ServerMaxRSSKB) / 1024,
+			"signin_server_cpu_us":       big.SignIn.ServerCPUPerCeremonyUS,
+			"register_server_cpu_us":     big.Register.ServerCPUPerCeremonyUS,
+			"registered_by_the_load_run": big.Register.Ceremonies,
+			"failed":                     big.SignIn.Failed + big.Register.Failed,
+		}
+	}
+	var rss []float64
+	for k := 1; ; k++ {
+		var r loadSummary
+		if readJSON(filepath.Join(runDir, fmt.Sprintf("repeat-sqlite-%d.json", k)), &r) != nil {
+			break
+		}
+		rss = append(rss, float64(r.ServerRSSKB)/1024)
+	}
+	if len(rss) > 0 {
+		s.Repeat = map[string]any{"server_rss_mb_after_each": rss, "growth_mb": rss[len(rss)-1] - rss[0]}
+	}
+	_ = readJSON(filepath.Join(runDir, "startup-sqlite.json"), &s.Startup)
+	_ = readJSON(filepath.Join(runDir, "seed-sqlite.json"), &s.Seed)
+
+	s.Targets = targets(s)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "summary.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	for _, t := range s.Targets {
+		mark := "MISSED "
+		if t.Reached {
+			mark = "reached"
+		}
+		fmt.Printf("%s  %-44s %10.2f %-16s (goal %s)\n", mark, t.Name, t.Value, t.Unit, t.Goal)
+	}
+	return nil
+}
+
+func point(c int, rs []loadSummary, unitUS float64) Point {
+	col := func(f func(loadSummary) float64) float64 {
+		var xs []float64
+		for _, r := range rs {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	p := Point{Concurrency: c, Runs: len(rs)}
+	p.SignInsPerS = col(func(r loadSummary) float64 { return r.SignIn.PerSecond })
+	p.OptionsP50 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["generate-authentication-options"].P50 })
+	p.OptionsP99 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["generate-authentication-options"].P99 })
+	p.VerifyP50 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["verify-authentication"].P50 })
+	p.VerifyP95 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["verify-authentication"].P95 })
+	p.VerifyP99 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["verify-authentication"].P99 })
+	p.SignInCPUUS = col(func(r loadSummary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
+	p.RegisterCPUUS = col(func(r loadSummary) float64 { return r.Register.ServerCPUPerCeremonyUS })
+	p.ToolCPUPerSignInUS = col(func(r loadSummary) float64 {
+		return r.SignIn.ToolCPUSeconds * 1e6 / max(float64(r.SignIn.Ceremonies), 1)
+	})
+	p.OtherCPUShare = col(func(r loadSummary) float64 {
+		if r.SignIn.MachineCPUCapacity == 0 {
+			return 0
+		}
+		return max(0, r.SignIn.MachineCPUSeconds-r.SignIn.ServerCPUSeconds-r.SignIn.ToolCPUSeconds) / r.SignIn.MachineCPUCapacity
+	})
+	p.ServerRSSMB = col(func(r loadSummary) float64 { return float64(r.ServerRSSKB) / 1024 })
+	for _, r := range rs {
+		p.Failed += r.SignIn.Failed + r.Register.Failed
+	}
+	if unitUS > 0 {
+		p.SignInCPUVerifies = p.SignInCPUUS / unitUS
+		p.RegisterCPUVerifs = p.RegisterCPUUS / unitUS
+	}
+	return p
+}
+
+func find(ps []Point, c int) (Point, bool) {
+	for _, p := range ps {
+		if p.Concurrency == c {
+			return p, true
+		}
+	}
+	return Point{}, false
+}
+
+func peak(ps []Point) Point {
+	var best Point
+	for _, p := range ps {
+		if p.SignInsPerS > best.SignInsPerS {
+			best = p
+		}
+	}
+	return best
+}
+
+func num(m map[string]any, k string) float64 {
+	f, _ := m[k].(float64)
+	return f
+}
+
+func targets(s *Summary) []Target {
+	var ts []Target
+	sq := s.Sweeps["sqlite"]
+	if p, ok := find(sq, 32); ok {
+		ts = append(ts,
+			Target{Name: "sign-in server CPU per ceremony (SQLite, c=32)", Goal: "<= 2 verifications", Value: p.SignInCPUVerifies,
+				Unit: "verifications", Reached: p.SignInCPUVerifies <= 2,
+				Note: fmt.Sprintf("%.0f µs per sign-in; one verification %.1f µs", p.SignInCPUUS, s.UnitUS)},
+			Target{Name: "registration server CPU per ceremony (SQLite)", Goal: "<= 3 verifications", Value: p.RegisterCPUVerifs,
+				Unit: "verifications", Reached: p.RegisterCPUVerifs <= 3,
+				Note: fmt.Sprintf("%.0f µs per registration (phase one of the c=32 runs)", p.RegisterCPUUS)},
+			Target{Name: "p99 verify-authentication at c=32 (SQLite)", Goal: "< 20 ms", Value: p.VerifyP99, Unit: "ms", Reached: p.VerifyP99 < 20},
+		)
+	}
+	if s.Big != nil {
+		v := num(s.Big, "server_rss_mb")
+		ts = append(ts, Target{Name: "server RSS after 100k users and a 60 s run", Goal: "< 50 MB", Value: v, Unit: "MB", Reached: v < 50,
+			Note: fmt.Sprintf("peak %.1f MB", num(s.Big, "server_peak_rss_mb"))})
+	}
+	if s.Repeat != nil {
+		g := num(s.Repeat, "growth_mb")
+		ts = append(ts, Target{Name: "RSS growth across repeated runs", Goal: "none (< 5 MB)", Value: g, Unit: "MB", Reached: g < 5,
+			Note: fmt.Sprint("RSS after each run: ", s.Repeat["server_rss_mb_after_each"])})
+	}
+	if pg := s.Sweeps["postgres"]; len(pg) > 0 && len(sq) > 0 {
+		a, b := peak(sq), peak(pg)
+		ratio := a.SignInsPerS / max(b.SignInsPerS, 1e-9)
+		ts = append(ts, Target{Name: "SQLite / PostgreSQL peak sign-ins per second", Goal: "<= 2", Value: ratio, Unit: "x", Reached: ratio <= 2,
+			Note: fmt.Sprintf("SQLite %.0f/s at c=%d, PostgreSQL %.0f/s at c=%d", a.SignInsPerS, a.Concurrency, b.SignInsPerS, b.Concurrency)})
+	}
+	if s.Startup != nil {
+		v := num(s.Startup, "median_ms")
+		ts = append(ts, Target{Name: "startup to ready with 100k users (SQLite)", Goal: "< 200 ms", Value: v, Unit: "ms", Reached: v < 200})
+	}
+	return ts
+}
+
+// machine describes where the run happened.
+func machine() map[string]any {
+	m := map[string]any{"nproc": runtime.NumCPU(), "go": runtime.Version(), "goos": runtime.GOOS, "goarch": runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu_model"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+				m["memory_gib"] = float64(int(kb/1024/1024*10)) / 10
+			}
+		}
+	}
+	return m
+}

@@ -1,0 +1,464 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/passkeyd/passkeyd/internal/softauthn"
+)
+
+// Config is what one run does. Zero values get the defaults of the flags.
+type Config struct {
+	Target              string
+	Origin              string
+	RPID                string
+	Users               int
+	Concurrency         int
+	RegisterConcurrency int
+	Duration            time.Duration
+	Count               int
+	Mode                string // email, noemail or mixed
+	Timeout             time.Duration
+	MaxTime             time.Duration
+	ServerPID           int
+	AllowRemote         bool
+	FailOnError         bool
+	Quiet               bool
+}
+
+// The API routes, as the tutorial names them.
+const (
+	epRegisterOptions = "generate-registration-options"
+	epRegisterVerify  = "verify-registration"
+	epSignInOptions   = "generate-authentication-options"
+	epSignInVerify    = "verify-authentication"
+)
+
+// Summary is the result of a run, printed as the final JSON line.
+type Summary struct {
+	Target      string `json:"target"`
+	Origin      string `json:"origin"`
+	Mode        string `json:"mode"`
+	Users       int    `json:"users"`
+	Concurrency int    `json:"concurrency"`
+	// RegisterConcurrency is phase one's concurrency.
+	RegisterConcurrency int         `json:"register_concurrency"`
+	Register            PhaseResult `json:"register"`
+	SignIn              PhaseResult `json:"signin"`
+	// ServerPID, ServerRSSKB and ServerMaxRSSKB are set with -server-pid:
+	// the server's resident memory at the end and its peak (VmHWM).
+	ServerPID      int   `json:"server_pid,omitempty"`
+	ServerRSSKB    int64 `json:"server_rss_kb,omitempty"`
+	ServerMaxRSSKB int64 `json:"server_max_rss_kb,omitempty"`
+	NumCPU         int   `json:"num_cpu"`
+}
+
+// PhaseResult describes one phase.
+type PhaseResult struct {
+	Ceremonies int     `json:"ceremonies"` // completed successfully
+	Failed     int     `json:"failed"`
+	Seconds    float64 `json:"seconds"`
+	PerSecond  float64 `json:"per_second"`
+	// Endpoints holds the latency of every request, successful or not.
+	Endpoints map[string]Latency `json:"endpoints"`
+	// Errors counts failed requests by "endpoint status" ("net" for a
+	// transport error, "client" for the authenticator refusing options).
+	Errors map[string]int `json:"errors"`
+	// ServerCPUSeconds is the server process's user+system CPU during the
+	// phase (with -server-pid), ServerCPUPerCeremonyUS that divided by
+	// the completed ceremonies.
+	ServerCPUSeconds       float64 `json:"server_cpu_seconds,omitempty"`
+	ServerCPUPerCeremonyUS float64 `json:"server_cpu_per_ceremony_us,omitempty"`
+	// ToolCPUSeconds is this process's own CPU in the phase: on a shared
+	// machine, what the load itself took from the server.
+	ToolCPUSeconds float64 `json:"tool_cpu_seconds"`
+	// MachineCPUSeconds is the CPU busy time of the whole machine in the
+	// phase (/proc/stat), and MachineCPUCapacity the CPU seconds it had
+	// (wall time × CPUs). What the server and this tool do not account
+	// for was taken by other processes: a benchmark on a busy machine.
+	MachineCPUSeconds  float64 `json:"machine_cpu_seconds,omitempty"`
+	MachineCPUCapacity float64 `json:"machine_cpu_capacity,omitempty"`
+}
+
+// Latency is a latency distribution in milliseconds.
+type Latency struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P95   float64 `json:"p95_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+	Mean  float64 `json:"mean_ms"`
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Users <= 0 {
+		c.Users = 100
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 8
+	}
+	if c.RegisterConcurrency <= 0 {
+		c.RegisterConcurrency = c.Concurrency
+	}
+	if c.Duration <= 0 && c.Count <= 0 {
+		c.Duration = 10 * time.Second
+	}
+	if c.Mode == "" {
+		c.Mode = "mixed"
+	}
+	switch c.Mode {
+	case "email", "noemail", "mixed":
+	default:
+		return c, fmt.Errorf("-mode %q: want email, noemail or mixed", c.Mode)
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.MaxTime <= 0 {
+		c.MaxTime = 15 * time.Minute
+	}
+	u, err := url.Parse(c.Target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("-target %q is not an http(s) URL like http://127.0.0.1:8080", c.Target)
+	}
+	if err := checkLoopback(u.Hostname(), c.AllowRemote); err != nil {
+		return c, err
+	}
+	c.Target = strings.TrimSuffix(u.String(), "/")
+	if c.Origin == "" {
+		host := u.Hostname()
+		if isLoopbackHost(host) {
+			host = "localhost"
+		}
+		c.Origin = u.Scheme + "://" + host
+		if p := u.Port(); p != "" {
+			c.Origin += ":" + p
+		}
+	}
+	if c.RPID == "" {
+		o, err := url.Parse(c.Origin)
+		if err != nil || o.Hostname() == "" {
+			return c, fmt.Errorf("-origin %q is not an origin like http://localhost:8080", c.Origin)
+		}
+		c.RPID = o.Hostname()
+	}
+	return c, nil
+}
+
+// isLoopbackHost reports whether host names this machine: "localhost" or
+// an address in 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkLoopback refuses a target host that is not loopback, unless allowed.
+func checkLoopback(host string, allowRemote bool) error {
+	if allowRemote || isLoopbackHost(host) {
+		return nil
+	}
+	return fmt.Errorf("refusing target host %q: it is not a loopback address (127.0.0.0/8, ::1, localhost); "+
+		"load only servers you own, and say so with -allow-remote", host)
+}
+
+// newTransport is the one transport every simulated browser shares: enough
+// idle connections per host that no ceremony waits for a dial, and, unless
+// remote targets are allowed, a check at each dial that the address the
+// name resolved to is loopback.
+func newTransport(c Config) *http.Transport {
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if !c.AllowRemote {
+		d.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("refusing to connect to %s: not a loopback address", address)
+			}
+			return nil
+		}
+	}
+	conns := 2*max(c.Concurrency, c.RegisterConcurrency) + 16
+	return &http.Transport{
+		Proxy:                 nil, // never through a proxy: the target is local
+		DialContext:           d.DialContext,
+		MaxIdleConns:          conns,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// user is one simulated person: a browser (cookie jar) and a device.
+type user struct {
+	email  string
+	client *softauthn.Client
+	auth   *softauthn.Authenticator
+}
+
+// recorder collects one phase's latencies and errors from many workers.
+type recorder struct {
+	mu        sync.Mutex
+	latencies map[string][]time.Duration
+	errors    map[string]int
+}
+
+func newRecorder() *recorder {
+	return &recorder{latencies: map[string][]time.Duration{}, errors: map[string]int{}}
+}
+
+// merge adds a worker's local samples.
+func (r *recorder) merge(l *recorder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, v := range l.latencies {
+		r.latencies[k] = append(r.latencies[k], v...)
+	}
+	for k, v := range l.errors {
+		r.errors[k] += v
+	}
+}
+
+// post sends one API request and records its latency and, unless it is a
+// 200, its status. It returns the body of a 200 answer.
+func (r *recorder) post(ctx context.Context, c *softauthn.Client, endpoint string, body []byte) ([]byte, bool) {
+	start := time.Now()
+	res, err := c.Do(ctx, http.MethodPost, "/api/passkeys/"+endpoint, body)
+	r.latencies[endpoint] = append(r.latencies[endpoint], time.Since(start))
+	switch {
+	case err != nil:
+		r.errors[endpoint+" net"]++
+		return nil, false
+	case res.Status != http.StatusOK:
+		r.errors[endpoint+" "+strconv.Itoa(res.Status)]++
+		return nil, false
+	}
+	return res.Body, true
+}
+
+// register runs one sign-up ceremony.
+func (r *recorder) register(ctx context.Context, u *user) bool {
+	body, _ := json.Marshal(map[string]string{"email": u.email})
+	opts, ok := r.post(ctx, u.client, epRegisterOptions, body)
+	if !ok {
+		return false
+	}
+	att, cred, err := u.auth.Create(opts)
+	if err != nil {
+		r.errors[epRegisterOptions+" client"]++
+		return false
+	}
+	if _, ok := r.post(ctx, u.client, epRegisterVerify, att); !ok {
+		u.auth.Forget(cred)
+		return false
+	}
+	return true
+}
+
+var verifiedTrue = []byte(`"verified":true`)
+
+// signIn runs one sign-in ceremony, with the user's email or without.
+func (r *recorder) signIn(ctx context.Context, u *user, withEmail bool) bool {
+	body := []byte(`{}`)
+	if withEmail {
+		body, _ = json.Marshal(map[string]string{"email": u.email})
+	}
+	opts, ok := r.post(ctx, u.client, epSignInOptions, body)
+	if !ok {
+		return false
+	}
+	assertion, err := u.auth.Get(opts, nil)
+	if err != nil {
+		r.errors[epSignInOptions+" client"]++
+		return false
+	}
+	res, ok := r.post(ctx, u.client, epSignInVerify, assertion)
+	if ok && !bytes.Contains(res, verifiedTrue) {
+		r.errors[epSignInVerify+" unverified"]++
+		return false
+	}
+	return ok
+}
+
+// Load runs both phases against cfg.Target and returns what it measured.
+// Progress goes to progress.
+func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Quiet {
+		progress = io.Discard
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.MaxTime)
+	defer cancel()
+
+	transport := newTransport(cfg)
+	defer transport.CloseIdleConnections()
+	sum := &Summary{Target: cfg.Target, Origin: cfg.Origin, Mode: cfg.Mode, Users: cfg.Users,
+		Concurrency: cfg.Concurrency, RegisterConcurrency: cfg.RegisterConcurrency,
+		ServerPID: cfg.ServerPID, NumCPU: runtime.NumCPU()}
+
+	// A run ID keeps the emails of this run apart from earlier runs'
+	// against the same database.
+	runID := strings.ToLower(rand.Text()[:8])
+	fmt.Fprintf(progress, "phase 1: registering %d users at concurrency %d against %s (origin %s, RP ID %s)\n",
+		cfg.Users, cfg.RegisterConcurrency, cfg.Target, cfg.Origin, cfg.RPID)
+	users := make([]*user, cfg.Users)
+	for i := range users {
+		c := softauthn.NewClient(cfg.Target, cfg.Origin, transport)
+		c.HTTP.Timeout = cfg.Timeout
+		users[i] = &user{email: fmt.Sprintf("load-%s-%d@example.com", runID, i), client: c, auth: softauthn.New(cfg.RPID, cfg.Origin)}
+	}
+	var next atomic.Int64
+	ok := make([]bool, len(users))
+	sum.Register = phase(cfg, cfg.RegisterConcurrency, func(rec *recorder, worker int) int {
+		done := 0
+		for ctx.Err() == nil {
+			i := int(next.Add(1)) - 1
+			if i >= len(users) {
+				break
+			}
+			if rec.register(ctx, users[i]) {
+				ok[i] = true
+				done++
+			}
+		}
+		return done
+	})
+	sum.Register.Failed = cfg.Users - sum.Register.Ceremonies
+	var registered []*user
+	for i, u := range users {
+		if ok[i] {
+			registered = append(registered, u)
+		}
+	}
+	fmt.Fprintf(progress, "phase 1: %d registered, %d failed in %.2fs\n", len(registered), sum.Register.Failed, sum.Register.Seconds)
+	if len(registered) == 0 {
+		return sum, fmt.Errorf("no user could register; is the server's WEBAUTHN_ORIGIN %s and RATE_LIMIT off? errors: %v", cfg.Origin, sum.Register.Errors)
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("phase 1 stopped: %w", err)
+	}
+
+	limit := "until " + cfg.Duration.String()
+	if cfg.Count > 0 {
+		limit = fmt.Sprintf("%d ceremonies", cfg.Count)
+		if cfg.Duration > 0 {
+			limit += " or " + cfg.Duration.String()
+		}
+	}
+	fmt.Fprintf(progress, "phase 2: sign-ins (%s) at concurrency %d, %s\n", cfg.Mode, cfg.Concurrency, limit)
+	var started atomic.Int64
+	deadline := time.Now().Add(cfg.Duration)
+	sum.SignIn = phase(cfg, cfg.Concurrency, func(rec *recorder, worker int) int {
+		// Each worker signs in as its own users, so that no two ceremonies
+		// of one browser overlap (as they would not in a person's), and
+		// each browser's new session replaces its last one.
+		var mine []*user
+		for i := worker; i < len(registered); i += cfg.Concurrency {
+			mine = append(mine, registered[i])
+		}
+		if len(mine) == 0 { // fewer users than workers: share
+			mine = []*user{registered[worker%len(registered)]}
+		}
+		done := 0
+		for k := 0; ctx.Err() == nil; k++ {
+			if cfg.Duration > 0 && !time.Now().Before(deadline) {
+				break
+			}
+			n := started.Add(1)
+			if cfg.Count > 0 && n > int64(cfg.Count) {
+				break
+			}
+			withEmail := cfg.Mode == "email" || cfg.Mode == "mixed" && n%2 == 0
+			if rec.signIn(ctx, mine[k%len(mine)], withEmail) {
+				done++
+			}
+		}
+		return done
+	})
+	attempted := started.Load()
+	if cfg.Count > 0 && attempted > int64(cfg.Count) {
+		attempted = int64(cfg.Count)
+	}
+	sum.SignIn.Failed = int(attempted) - sum.SignIn.Ceremonies
+	if cfg.ServerPID > 0 {
+		sum.ServerRSSKB, _ = procStatusKB(cfg.ServerPID, "VmRSS")
+		sum.ServerMaxRSSKB, _ = procStatusKB(cfg.ServerPID, "VmHWM")
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// phase runs work on n workers and measures it: wall time, this process's
+// CPU, and the server's CPU when its PID is known.
+func phase(cfg Config, n int, work func(rec *recorder, worker int) int) PhaseResult {
+	all := newRecorder()
+	serverBefore, serverErr := procCPU(cfg.ServerPID)
+	selfBefore, _ := procCPU(os.Getpid())
+	machineBefore, machineErr := machineBusy()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	for w := range n {
+		wg.Go(func() {
+			rec := newRecorder()
+			done.Add(int64(work(rec, w)))
+			all.merge(rec)
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	serverAfter, serverErr2 := procCPU(cfg.ServerPID)
+	selfAfter, _ := procCPU(os.Getpid())
+	machineAfter, machineErr2 := machineBusy()
+	res := PhaseResult{
+		Ceremonies:     int(done.Load()),
+		Seconds:        elapsed.Seconds(),
+		Endpoints:      map[string]Latency{},
+		Errors:         all.errors,
+		ToolCPUSeconds: (selfAfter - selfBefore).Seconds(),
+	}
+	if machineErr == nil && machineErr2 == nil {
+		res.MachineCPUSeconds = (machineAfter - machineBefore).Seconds()
+		res.MachineCPUCapacity = elapsed.Seconds() * float64(runtime.NumCPU())
+	}
+	if res.Seconds > 0 {
+		res.PerSecond = float64(res.Ceremonies) / res.Seconds
+	}
+	if serverErr == nil && serverErr2 == nil {
+		res.ServerCPUSeconds = (serverAfter - serverBefore).Seconds()
+		if res.Ceremonies > 0 {
+			res.ServerCPUPerCeremonyUS = res.ServerCPUSeconds * 1e6 / float64(res.Ceremonies)
+		}
+	}
+	for ep, ds := range all.latencies {
+		res.Endpoints[ep] = summarize(ds)
+	}
+	return res
+}
