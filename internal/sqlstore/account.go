@@ -40,7 +40,7 @@ func (s *Store) ListUsers(ctx context.Context, afterEmailKey string, limit int) 
 // VerifyEmail marks the account's address verified if it is still email.
 func (s *Store) VerifyEmail(ctx context.Context, userID, email string, at time.Time, ev *passkeyd.Event) error {
 	return s.write(ctx, "verify email", func(tx *sql.Tx) error {
-		if err := expectOne(tx.ExecContext(ctx, `
+		if err := expectOne(s.txExec(ctx, tx, `
 			UPDATE users SET email_verified_at = $3, updated_at = $3 WHERE id = $1 AND email_key = $2`,
 			userID, passkeyd.EmailKey(email), millis(at))); err != nil {
 			return err
@@ -57,7 +57,7 @@ func (s *Store) ChangeEmail(ctx context.Context, userID, newEmail string, at tim
 		return err
 	}
 	return s.write(ctx, "change email", func(tx *sql.Tx) error {
-		if err := expectOne(tx.ExecContext(ctx, `
+		if err := expectOne(s.txExec(ctx, tx, `
 			UPDATE users SET email = $2, email_key = $3, email_verified_at = $4, updated_at = $4 WHERE id = $1`,
 			userID, email, passkeyd.EmailKey(email), millis(at))); err != nil {
 			return err
@@ -69,12 +69,12 @@ func (s *Store) ChangeEmail(ctx context.Context, userID, newEmail string, at tim
 // SetUserDisabled disables (ending every session) or re-enables a user.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *passkeyd.Event) error {
 	return s.write(ctx, "set user disabled", func(tx *sql.Tx) error {
-		if err := expectOne(tx.ExecContext(ctx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
+		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
 			userID, disabled, millis(s.Now()))); err != nil {
 			return err
 		}
 		if disabled {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 				return err
 			}
 		}
@@ -86,7 +86,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 // it (ON DELETE CASCADE). The security log stays.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
-		return expectOne(tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, userID))
+		return expectOne(s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1`, userID))
 	})
 }
 
@@ -96,7 +96,7 @@ func (s *Store) RenameCredential(ctx context.Context, userID, id, name string, e
 		return passkeyd.Errorf(passkeyd.EINVALID, "A passkey name needs 1 to %d characters.", passkeyd.MaxCredentialNameLength)
 	}
 	return s.write(ctx, "rename credential", func(tx *sql.Tx) error {
-		if err := expectOne(tx.ExecContext(ctx, `
+		if err := expectOne(s.txExec(ctx, tx, `
 			UPDATE credentials SET name = $3, updated_at = $4 WHERE id = $2 AND user_id = $1`,
 			userID, id, name, millis(s.Now()))); err != nil {
 			return err
@@ -120,10 +120,10 @@ func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *pas
 		// other's passkey as still there, and both commit: an account with
 		// no way in. On SQLite the transaction holds the write lock
 		// already and this changes nothing.
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, userID); err != nil {
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, userID); err != nil {
 			return err
 		}
-		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM credentials WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
+		if err := expectOne(s.txExec(ctx, tx, `DELETE FROM credentials WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
 			return err
 		}
 		// Checked after the delete, in the same transaction and under the
@@ -131,7 +131,7 @@ func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *pas
 		// both pass.
 		var others, codes int
 		var verified int64
-		if err := tx.QueryRowContext(ctx, `
+		if err := s.txQueryRow(ctx, tx, `
 			SELECT (SELECT COUNT(*) FROM credentials WHERE user_id = $1),
 			       (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0),
 			       (SELECT email_verified_at FROM users WHERE id = $1)`, userID).Scan(&others, &codes, &verified); err != nil {
@@ -171,7 +171,7 @@ func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) 
 // DeleteUserSession ends one of the user's sessions.
 func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, ev *passkeyd.Event) error {
 	return s.write(ctx, "delete user session", func(tx *sql.Tx) error {
-		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
+		if err := expectOne(s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = $2 AND user_id = $1`, userID, id)); err != nil {
 			return err
 		}
 		return s.insertEvents(ctx, tx, ev)
@@ -183,7 +183,7 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string, 
 	var n int64
 	err := s.write(ctx, "delete other sessions", func(tx *sql.Tx) error {
 		var err error
-		n, err = rowsAffected(tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepID))
+		n, err = rowsAffected(s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepID))
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string, 
 // ReplaceSession deletes oldID and stores ss, in one transaction.
 func (s *Store) ReplaceSession(ctx context.Context, oldID string, ss *passkeyd.Session) error {
 	return s.write(ctx, "replace session", func(tx *sql.Tx) error {
-		if err := expectOne(tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, oldID, ss.UserID)); err != nil {
+		if err := expectOne(s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`, oldID, ss.UserID)); err != nil {
 			return err
 		}
 		return s.insertSession(ctx, tx, ss)
@@ -208,7 +208,7 @@ func (s *Store) ReplaceSession(ctx context.Context, oldID string, ss *passkeyd.S
 // StartRecoverySession ends every session of the user and stores ss.
 func (s *Store) StartRecoverySession(ctx context.Context, ss *passkeyd.Session, ev *passkeyd.Event) error {
 	return s.write(ctx, "start recovery session", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, ss.UserID); err != nil {
+		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1`, ss.UserID); err != nil {
 			return err
 		}
 		if err := s.insertSession(ctx, tx, ss); err != nil {
@@ -221,7 +221,7 @@ func (s *Store) StartRecoverySession(ctx context.Context, ss *passkeyd.Session, 
 // CountActiveSessions counts unexpired sessions.
 func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	if err := s.read.QueryRowContext(ctx, `
+	if err := s.readQueryRow(ctx, `
 		SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND idle_expires_at > $1`, millis(now)).Scan(&n); err != nil {
 		return 0, s.fail("count sessions", err)
 	}
@@ -237,7 +237,7 @@ func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
 		t.CreatedAt = s.Now()
 	}
 	return s.write(ctx, "save token", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+		_, err := s.txExec(ctx, tx, `
 			INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, t.UserID, string(t.Purpose), t.Email, millis(t.CreatedAt), millis(t.ExpiresAt))
 		return err
@@ -250,7 +250,7 @@ func (s *Store) TakeToken(ctx context.Context, id string, purpose passkeyd.Token
 	var purposeText string
 	var created, expires int64
 	err := s.write(ctx, "take token", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `
+		return s.txQueryRow(ctx, tx, `
 			DELETE FROM tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3
 			RETURNING id, user_id, purpose, email, created_at, expires_at`,
 			id, string(purpose), millis(now)).Scan(&t.ID, &t.UserID, &purposeText, &t.Email, &created, &expires)
@@ -267,14 +267,14 @@ func (s *Store) TakeToken(ctx context.Context, id string, purpose passkeyd.Token
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, codes []*passkeyd.RecoveryCode, ev *passkeyd.Event) error {
 	now := s.Now()
 	return s.write(ctx, "replace recovery codes", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
+		if _, err := s.txExec(ctx, tx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
 		for _, c := range codes {
 			if c.CreatedAt.IsZero() {
 				c.CreatedAt = now
 			}
-			if _, err := tx.ExecContext(ctx, `
+			if _, err := s.txExec(ctx, tx, `
 				INSERT INTO recovery_codes (id, user_id, hash, created_at) VALUES ($1, $2, $3, $4)`,
 				c.ID, userID, c.Hash, millis(c.CreatedAt)); err != nil {
 				return err
@@ -288,7 +288,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, codes [
 func (s *Store) FindRecoveryCode(ctx context.Context, userID, id string) (*passkeyd.RecoveryCode, error) {
 	c := &passkeyd.RecoveryCode{}
 	var created int64
-	err := s.read.QueryRowContext(ctx, `
+	err := s.readQueryRow(ctx, `
 		SELECT id, user_id, hash, created_at FROM recovery_codes WHERE user_id = $1 AND id = $2 AND used_at = 0`,
 		userID, id).Scan(&c.ID, &c.UserID, &c.Hash, &created)
 	if err != nil {
@@ -301,7 +301,7 @@ func (s *Store) FindRecoveryCode(ctx context.Context, userID, id string) (*passk
 // UseRecoveryCode marks an unused code used; exactly one racer wins.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID, id string, at time.Time) error {
 	return s.write(ctx, "use recovery code", func(tx *sql.Tx) error {
-		return expectOne(tx.ExecContext(ctx, `
+		return expectOne(s.txExec(ctx, tx, `
 			UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND id = $2 AND used_at = 0`,
 			userID, id, millis(at)))
 	})
@@ -310,7 +310,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID, id string, at time.
 // CountRecoveryCodes counts the user's unused codes.
 func (s *Store) CountRecoveryCodes(ctx context.Context, userID string) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `
+	if err := s.readQueryRow(ctx, `
 		SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at = 0`, userID).Scan(&n); err != nil {
 		return 0, s.fail("count recovery codes", err)
 	}

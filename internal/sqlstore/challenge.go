@@ -19,7 +19,7 @@ func (s *Store) SaveChallenge(ctx context.Context, c *passkeyd.Challenge) error 
 		c.CreatedAt = s.Now()
 	}
 	return s.write(ctx, "save challenge", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+		_, err := s.txExec(ctx, tx, `
 			INSERT INTO challenges (id, binding, kind, session_data, user_id, email,
 				handle, signed_in_user_id, session_id, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -42,7 +42,7 @@ func (s *Store) TakeChallenge(ctx context.Context, id, binding string, kind pass
 	var kindText string
 	var created, expires int64
 	err := s.write(ctx, "take challenge", func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
+		err := s.txQueryRow(ctx, tx, `
 			DELETE FROM challenges
 			WHERE id = $1 AND binding = $2 AND kind = $3 AND expires_at > $4
 			RETURNING id, binding, kind, session_data, user_id, email,

@@ -76,7 +76,7 @@ func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, c *passkeyd.Cr
 	if err != nil {
 		return err
 	}
-	n, err := rowsAffected(tx.ExecContext(ctx, `
+	n, err := rowsAffected(s.txExec(ctx, tx, `
 		INSERT INTO credentials (id, user_id, credential_id, public_key, sign_count,
 			transports, aaguid, attestation_format, attestation_type, backup_eligible,
 			backup_state, user_verified, attachment, name, clone_warning,
@@ -102,7 +102,7 @@ func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, c *passkeyd.Cr
 func (s *Store) FindCredential(ctx context.Context, credentialID []byte) (*passkeyd.Credential, *passkeyd.User, error) {
 	var cr credentialRow
 	var ur userRow
-	err := s.read.QueryRowContext(ctx, `
+	err := s.readQueryRow(ctx, `
 		SELECT `+credentialColumns+`, `+userColumns+`
 		FROM credentials c JOIN users u ON u.id = c.user_id
 		WHERE c.credential_id = $1`,
@@ -154,7 +154,7 @@ func (s *Store) ListCredentials(ctx context.Context, userID string) ([]*passkeyd
 // (if not nil), in one transaction. ENOTFOUND if the passkey is unknown.
 func (s *Store) FlagCredentialCloned(ctx context.Context, credentialID []byte, ev *passkeyd.Event) error {
 	return s.write(ctx, "flag credential cloned", func(tx *sql.Tx) error {
-		n, err := rowsAffected(tx.ExecContext(ctx, `
+		n, err := rowsAffected(s.txExec(ctx, tx, `
 			UPDATE credentials SET clone_warning = $2, updated_at = $3
 			WHERE credential_id = $1`,
 			credentialID, true, millis(s.Now()),

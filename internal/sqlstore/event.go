@@ -28,7 +28,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events ...*passkey
 		if e.CreatedAt.IsZero() {
 			e.CreatedAt = s.Now()
 		}
-		err := tx.QueryRowContext(ctx, `
+		err := s.txQueryRow(ctx, tx, `
 			INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			RETURNING id`,

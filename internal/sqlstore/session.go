@@ -55,7 +55,7 @@ func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 		use.UsedAt = s.Now()
 	}
 	return s.write(ctx, "complete sign-in", func(tx *sql.Tx) error {
-		n, err := rowsAffected(tx.ExecContext(ctx, `
+		n, err := rowsAffected(s.txExec(ctx, tx, `
 			UPDATE credentials SET
 				sign_count = CASE WHEN sign_count > $3 THEN sign_count ELSE $3 END,
 				backup_eligible = $4,
@@ -77,7 +77,7 @@ func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 			return err
 		}
 		if in.ReplacesSession != "" && in.ReplacesSession != in.Session.ID {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, in.ReplacesSession); err != nil {
+			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = $1`, in.ReplacesSession); err != nil {
 				return err
 			}
 		}
@@ -89,7 +89,7 @@ func (s *Store) insertSession(ctx context.Context, tx *sql.Tx, ss *passkeyd.Sess
 	if ss.CreatedAt.IsZero() {
 		ss.CreatedAt = s.Now()
 	}
-	_, err := tx.ExecContext(ctx, `
+	_, err := s.txExec(ctx, tx, `
 		INSERT INTO sessions (id, user_id, scope, credential_id, user_agent, ip,
 			created_at, last_seen_at, authenticated_at, idle_expires_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -106,7 +106,7 @@ func (s *Store) insertSession(ctx context.Context, tx *sql.Tx, ss *passkeyd.Sess
 func (s *Store) FindSession(ctx context.Context, id string, now time.Time) (*passkeyd.Session, *passkeyd.User, error) {
 	var sr sessionRow
 	var ur userRow
-	err := s.read.QueryRowContext(ctx, `
+	err := s.readQueryRow(ctx, `
 		SELECT `+sessionColumns+`, `+userColumns+`
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.expires_at > $2 AND s.idle_expires_at > $2`,
@@ -122,7 +122,7 @@ func (s *Store) FindSession(ctx context.Context, id string, now time.Time) (*pas
 // ENOTFOUND if the session is gone.
 func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, idleExpires time.Time) error {
 	return s.write(ctx, "touch session", func(tx *sql.Tx) error {
-		n, err := rowsAffected(tx.ExecContext(ctx, `
+		n, err := rowsAffected(s.txExec(ctx, tx, `
 			UPDATE sessions SET last_seen_at = $2, idle_expires_at = $3 WHERE id = $1`,
 			id, millis(lastSeen), millis(idleExpires),
 		))
@@ -140,7 +140,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, idleExpir
 // error.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.write(ctx, "delete session", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+		_, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = $1`, id)
 		return err
 	})
 }

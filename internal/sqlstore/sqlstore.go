@@ -56,6 +56,8 @@ type Store struct {
 	read    *sql.DB // single-statement reads; may be db itself
 	dialect Dialect
 
+	writeStmts, readStmts stmtCache
+
 	// Now is the clock for timestamps a caller left zero (an event's
 	// CreatedAt, for instance). It defaults to time.Now.
 	Now func() time.Time
@@ -129,7 +131,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			`DELETE FROM sessions WHERE expires_at <= $1 OR idle_expires_at <= $1`,
 			`DELETE FROM tokens WHERE expires_at <= $1`,
 		} {
-			res, err := tx.ExecContext(ctx, q, millis(now))
+			res, err := s.txExec(ctx, tx, q, millis(now))
 			if err != nil {
 				return err
 			}
@@ -147,6 +149,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 // write runs fn in a transaction and commits it; any error is returned
 // through fail.
 func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	s.writeStmts.prepare(ctx, s.db)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.fail(op, err)

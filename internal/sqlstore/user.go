@@ -71,7 +71,7 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *passkeyd.User) er
 	// ON CONFLICT DO NOTHING tells a taken email apart from other
 	// conflicts without parsing driver messages. On PostgreSQL it waits for
 	// a concurrent insert of the same key to commit or roll back first.
-	n, err := rowsAffected(tx.ExecContext(ctx, `
+	n, err := rowsAffected(s.txExec(ctx, tx, `
 		INSERT INTO users (id, email, email_key, display_name, handle,
 			email_verified_at, disabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -91,7 +91,7 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *passkeyd.User) er
 // FindUserByID returns ENOTFOUND if there is no such user.
 func (s *Store) FindUserByID(ctx context.Context, id string) (*passkeyd.User, error) {
 	var r userRow
-	err := s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id).Scan(r.dest()...)
+	err := s.readQueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id).Scan(r.dest()...)
 	if err != nil {
 		return nil, s.fail("find user by id", err)
 	}
@@ -101,7 +101,7 @@ func (s *Store) FindUserByID(ctx context.Context, id string) (*passkeyd.User, er
 // FindUserByEmail looks up by passkeyd.EmailKey(email); ENOTFOUND if none.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (*passkeyd.User, error) {
 	var r userRow
-	err := s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email_key = $1`,
+	err := s.readQueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email_key = $1`,
 		passkeyd.EmailKey(email)).Scan(r.dest()...)
 	if err != nil {
 		return nil, s.fail("find user by email", err)
