@@ -1,87 +1,29 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/mail/mailtest"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildBin  string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// serverBinary returns the passkeyd binary under test, built once per test
-// binary from the module's ./cmd/passkeyd.
-func serverBinary(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("PASSKEYD_TEST_BINARY"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if buildDir, err = os.MkdirTemp("", "passkeyd-e2e-"); err != nil {
-			buildErr = err
-			return
-		}
-		buildBin = filepath.Join(buildDir, "passkeyd")
-		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/passkeyd")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/passkeyd (in %s): %v\n%s", root, err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
-}
-
-// moduleRoot is the directory of the module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if gomod := strings.TrimSpace(string(out)); err == nil && gomod != "" && gomod != os.DevNull {
-		return filepath.Dir(gomod), nil
-	}
-	return filepath.Abs("..")
-}
+func TestMain(m *testing.M) { testserver.Main(m) }
 
 // server is a running passkeyd.
 type server struct {
-	URL  string           // http://localhost:PORT, the configured origin
-	DSN  string           // its DATABASE_URL
-	Mail *mailtest.Server // where its email goes (withMail), or nil: to its log
-	log  *syncBuffer
+	URL  string             // http://localhost:PORT, the configured origin
+	DSN  string             // its DATABASE_URL
+	Mail *mailtest.Server   // where its email goes (withMail), or nil: to its log
+	log  *testserver.Buffer // what it wrote
 }
 
 // serverOption changes how startServer runs passkeyd.
@@ -102,13 +44,11 @@ func withMail(t *testing.T) serverOption {
 // failed, the server's log is printed.
 func startServer(t *testing.T, opts ...serverOption) *server {
 	t.Helper()
-	bin := serverBinary(t)
-	port := freePort(t)
+	port := testserver.FreePort(t)
 	dir := t.TempDir()
 	s := &server{
 		URL: "http://localhost:" + port,
 		DSN: "file:" + filepath.Join(dir, "e2e.db"),
-		log: &syncBuffer{},
 	}
 	env := append(os.Environ(),
 		"HOST=127.0.0.1",
@@ -124,78 +64,10 @@ func startServer(t *testing.T, opts ...serverOption) *server {
 	for _, o := range opts {
 		o(s, &env)
 	}
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.Stdout = s.log
-	cmd.Stderr = s.log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start passkeyd: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("passkeyd log:\n%s", s.log.String())
-		}
-	})
-
-	health := "http://127.0.0.1:" + port + "/healthz"
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := client.Get(health)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		select {
-		case err := <-exited:
-			exited <- err // for the cleanup
-			t.Fatalf("passkeyd exited before it was healthy (%v); log:\n%s", err, s.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("passkeyd: GET /healthz not 200 after 15s (last error: %v)", err)
-		}
-	}
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-// syncBuffer collects the server's output from two pipes at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	p := testserver.Run(t, testserver.Config{Dir: dir, Env: env}, 5*time.Second)
+	s.log = p.Out
+	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 15*time.Second)
+	return s
 }
 
 // stored is what the server's database holds, read beside the running

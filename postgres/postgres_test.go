@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"io"
 	"io/fs"
 	"net"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,58 +15,17 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/storetest"
 	"github.com/pressly/goose/v3"
 )
 
-// testDSN returns the database the tests may use, from
-// PASSKEYD_TEST_POSTGRES. Without it the tests skip, except in CI, where
-// a skipped store suite would pass without testing anything.
-func testDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("PASSKEYD_TEST_POSTGRES")
-	if dsn != "" {
-		return dsn
-	}
-	const how = "scripts/test starts a throwaway PostgreSQL and sets it; or set PASSKEYD_TEST_POSTGRES=postgres://user:password@127.0.0.1:5432/db yourself (each test works in a schema of its own)"
-	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-		t.Fatal("PASSKEYD_TEST_POSTGRES is not set, and CI must test the PostgreSQL store: " + how)
-	}
-	t.Skip("PASSKEYD_TEST_POSTGRES is not set, so the PostgreSQL store is not tested: " + how)
-	return ""
-}
-
-// freshSchema creates an empty schema with a random name, dropped when the
-// test ends, and returns dsn with its search_path set to it.
-func freshSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("open %s: %v", redact(dsn), err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := "passkeyd_test_" + strings.ToLower(rand.Text())
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("PASSKEYD_TEST_POSTGRES is not a postgres:// URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// The PostgreSQL test helpers, shared with the other packages' tests.
+var (
+	testDSN     = testserver.PostgresURL // PASSKEYD_TEST_POSTGRES; without it the test skips (fails under CI=true)
+	freshSchema = testserver.FreshSchema // an empty schema of the test's own, dropped when it ends
+)
 
 // mustOpen opens a migrated store on dsn, closed when the test ends.
 func mustOpen(t testing.TB, dsn string) *Store {
@@ -311,13 +268,6 @@ func (p *proxy) stop() {
 func pipe(dst, src net.Conn) {
 	io.Copy(dst, src)
 	dst.Close()
-}
-
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil {
-		return u.Redacted()
-	}
-	return "PASSKEYD_TEST_POSTGRES"
 }
 
 func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 )
 
@@ -135,7 +136,7 @@ func startPostgres(t *testing.T) *pgServer {
 	bin := findPostgres()
 	if bin == "" {
 		const msg = "PostgreSQL's initdb and pg_ctl are not installed (Debian: apt-get install postgresql)"
-		if inCI() {
+		if testserver.InCI() {
 			t.Fatal(msg + ", and CI must run the database restart test")
 		}
 		t.Skip(msg + ", so the database restart test is skipped")
@@ -145,7 +146,7 @@ func startPostgres(t *testing.T) *pgServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pgServer{bin: bin, dir: dir, port: freePort(t)}
+	p := &pgServer{bin: bin, dir: dir, port: testserver.FreePort(t)}
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); err == nil {
 			_ = p.pgCtl("-m", "immediate", "stop")
@@ -170,7 +171,7 @@ func startPostgres(t *testing.T) *pgServer {
 		}
 		runuser, err := exec.LookPath("runuser")
 		if err != nil {
-			if inCI() {
+			if testserver.InCI() {
 				t.Fatal("running as root without runuser: cannot run PostgreSQL")
 			}
 			t.Skip("running as root without runuser: cannot run PostgreSQL, so the database restart test is skipped")

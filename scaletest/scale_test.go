@@ -14,6 +14,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 )
 
@@ -21,7 +22,7 @@ import (
 // them with a store on the same schema for looking at what they wrote.
 func twoInstances(t *testing.T) (a, b *instance, store *postgres.Store) {
 	t.Helper()
-	dsn := freshSchema(t, testPostgres(t))
+	dsn := testserver.PostgresDSN(t)
 	// Launched together: both migrate the empty schema at once (the
 	// advisory lock makes them take turns).
 	a, b = launch(t, "A", dsn), launch(t, "B", dsn)

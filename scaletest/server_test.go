@@ -1,29 +1,19 @@
 package scaletest
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 )
 
@@ -36,70 +26,7 @@ const origin = "http://localhost:8443"
 // secret is SESSION_SECRET, the same on every instance.
 const secret = "scaletest-secret-0123456789abcdef"
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildBin  string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// inCI reports whether CI=true: then a test that cannot run fails.
-func inCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
-}
-
-// testPostgres returns PASSKEYD_TEST_POSTGRES, or skips (fails in CI).
-func testPostgres(t testing.TB) string {
-	t.Helper()
-	if dsn := os.Getenv("PASSKEYD_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	const how = "scripts/test starts a throwaway PostgreSQL and sets it; or set PASSKEYD_TEST_POSTGRES=postgres://user:password@127.0.0.1:5432/db yourself (each test works in a schema of its own)"
-	if inCI() {
-		t.Fatal("PASSKEYD_TEST_POSTGRES is not set, and CI must run the scale-out tests: " + how)
-	}
-	t.Skip("PASSKEYD_TEST_POSTGRES is not set, so the scale-out tests are skipped: " + how)
-	return ""
-}
-
-// freshSchema creates an empty schema, dropped when the test ends, and
-// returns dsn with its search_path set to it.
-func freshSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("open PASSKEYD_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := "passkeyd_scale_" + strings.ToLower(rand.Text())
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("PASSKEYD_TEST_POSTGRES is not a postgres:// URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func TestMain(m *testing.M) { testserver.Main(m) }
 
 // openStore opens the instances' database beside them, to look at what
 // they stored.
@@ -113,40 +40,11 @@ func openStore(t testing.TB, dsn string) *postgres.Store {
 	return s
 }
 
-// serverBinary builds ./cmd/passkeyd once per test binary.
-func serverBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		gomod := strings.TrimSpace(string(out))
-		if err != nil || gomod == "" || gomod == os.DevNull {
-			buildErr = fmt.Errorf("find the module root: %v", err)
-			return
-		}
-		if buildDir, err = os.MkdirTemp("", "passkeyd-scaletest-"); err != nil {
-			buildErr = err
-			return
-		}
-		buildBin = filepath.Join(buildDir, "passkeyd")
-		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/passkeyd")
-		cmd.Dir = filepath.Dir(gomod)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/passkeyd: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
-}
-
 // instance is one running passkeyd process.
 type instance struct {
-	Name   string
-	URL    string // http://127.0.0.1:PORT
-	cmd    *exec.Cmd
-	log    *syncBuffer
-	exited chan error
+	Name string
+	URL  string // http://127.0.0.1:PORT
+	proc *testserver.Process
 }
 
 // startInstance starts passkeyd on a free loopback port with DATABASE_URL
@@ -163,15 +61,11 @@ func startInstance(t testing.TB, name, dsn string) *instance {
 // launch starts passkeyd without waiting for it.
 func launch(t testing.TB, name, dsn string) *instance {
 	t.Helper()
-	bin := serverBinary(t)
-	port := freePort(t)
+	port := testserver.FreePort(t)
 	dir := t.TempDir()
-	in := &instance{Name: name, URL: "http://127.0.0.1:" + port, log: &syncBuffer{}, exited: make(chan error, 1)}
 	// Only what passkeyd needs: nothing from the test's environment (a
 	// DATABASE_URL or SMTP_URL there) leaks in.
-	in.cmd = exec.Command(bin)
-	in.cmd.Dir = dir
-	in.cmd.Env = []string{
+	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + dir,
 		"HOST=127.0.0.1",
@@ -185,89 +79,18 @@ func launch(t testing.TB, name, dsn string) *instance {
 		"LOG_FORMAT=text",
 		"SHUTDOWN_GRACE=2s",
 	}
-	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
-	if err := in.cmd.Start(); err != nil {
-		t.Fatalf("start passkeyd %s: %v", name, err)
-	}
-	go func() { in.exited <- in.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = in.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-in.exited:
-		case <-time.After(10 * time.Second):
-			_ = in.cmd.Process.Kill()
-			<-in.exited
-		}
-		if t.Failed() {
-			t.Logf("passkeyd %s log:\n%s", name, in.log.String())
-		}
-	})
-	return in
+	proc := testserver.Run(t, testserver.Config{Name: "passkeyd " + name, Dir: dir, Env: env}, 10*time.Second)
+	return &instance{Name: name, URL: "http://127.0.0.1:" + port, proc: proc}
 }
 
 // waitHealthy waits until in answers /healthz with 200.
 func waitHealthy(t testing.TB, in *instance) {
 	t.Helper()
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := client.Get(in.URL + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-in.exited:
-			in.exited <- err
-			t.Fatalf("passkeyd %s exited before it was healthy (%v); log:\n%s", in.Name, err, in.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("passkeyd %s: GET /healthz not 200 after 30s (last error: %v)", in.Name, err)
-		}
-	}
+	in.proc.WaitHealthy(t, in.URL+"/healthz", 30*time.Second)
 }
 
 // running reports whether the process has not exited.
-func (in *instance) running() bool {
-	select {
-	case err := <-in.exited:
-		in.exited <- err
-		return false
-	default:
-		return true
-	}
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-// syncBuffer collects a process's output from two pipes at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func (in *instance) running() bool { return in.proc.Running() }
 
 // transport is shared by every browser: connections to each instance are
 // kept alive, as a load balancer keeps them.

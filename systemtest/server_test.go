@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,70 +21,13 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for freshSchema
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildBin  string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// serverBinary returns the passkeyd binary under test: PASSKEYD_TEST_BINARY,
-// or ./cmd/passkeyd built once per test binary.
-func serverBinary(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("PASSKEYD_TEST_BINARY"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if buildDir, err = os.MkdirTemp("", "passkeyd-systemtest-"); err != nil {
-			buildErr = err
-			return
-		}
-		buildBin = filepath.Join(buildDir, "passkeyd")
-		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/passkeyd")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/passkeyd (in %s): %v\n%s", root, err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildBin
-}
-
-// moduleRoot is the directory of the module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if gomod := strings.TrimSpace(string(out)); err == nil && gomod != "" && gomod != os.DevNull {
-		return filepath.Dir(gomod), nil
-	}
-	return filepath.Abs("..")
-}
-
-func inCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
-}
+func TestMain(m *testing.M) { testserver.Main(m) }
 
 // database is where a test's passkeyd keeps its data.
 type database struct {
@@ -112,48 +53,7 @@ func sqliteDatabase(t testing.TB) database {
 // test skips, or fails under CI=true.
 func postgresDatabase(t testing.TB) database {
 	t.Helper()
-	dsn := os.Getenv("PASSKEYD_TEST_POSTGRES")
-	if dsn == "" {
-		const how = "scripts/test starts a throwaway PostgreSQL and sets it; or set PASSKEYD_TEST_POSTGRES=postgres://user:password@127.0.0.1:5432/db yourself (each test works in a schema of its own)"
-		if inCI() {
-			t.Fatal("PASSKEYD_TEST_POSTGRES is not set, and CI must run the system tests on PostgreSQL: " + how)
-		}
-		t.Skip("PASSKEYD_TEST_POSTGRES is not set, so passkeyd on PostgreSQL is not tested: " + how)
-	}
-	return database{kind: "postgres", url: freshSchema(t, dsn)}
-}
-
-// freshSchema creates an empty schema with a random name, dropped when the
-// test ends, and returns dsn with its search_path set to it (pgx passes
-// unknown URL parameters to the server as run-time settings).
-func freshSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("PASSKEYD_TEST_POSTGRES is not a postgres:// URL")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("open %s: %v", u.Redacted(), err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	schema := "passkeyd_systemtest_" + strings.ToLower(rand.Text())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema in %s: %v", u.Redacted(), err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return database{kind: "postgres", url: testserver.PostgresDSN(t)}
 }
 
 // open opens the database with its store package (applying no migration
@@ -194,10 +94,8 @@ type server struct {
 	env     []string
 	log     *logBuffer
 
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when cmd has been waited for
-	waitErr error         // cmd.Wait's answer, once exited is closed
-	starts  int
+	proc   *testserver.Process // the latest start's, or nil
+	starts int
 }
 
 // sessionSecret is fixed, so that sessions survive restarts.
@@ -208,7 +106,7 @@ const sessionSecret = "systemtest-session-secret-0123456789abcdef"
 // server's log is printed.
 func newServer(t testing.TB, db database, withMetrics bool) *server {
 	t.Helper()
-	s := &server{t: t, bin: serverBinary(t), db: db, dir: t.TempDir(), port: freePort(t), log: newLogBuffer()}
+	s := &server{t: t, bin: testserver.Binary(t), db: db, dir: t.TempDir(), port: testserver.FreePort(t), log: newLogBuffer()}
 	s.URL = "http://127.0.0.1:" + s.port
 	s.Origin = "http://localhost:" + s.port
 	s.env = append(baseEnv(),
@@ -223,15 +121,15 @@ func newServer(t testing.TB, db database, withMetrics bool) *server {
 		"LOG_FORMAT=text",
 	)
 	if withMetrics {
-		addr := "127.0.0.1:" + freePort(t)
+		addr := "127.0.0.1:" + testserver.FreePort(t)
 		s.metrics = "http://" + addr + "/metrics"
 		s.env = append(s.env, "METRICS_ADDR="+addr)
 	}
 	t.Cleanup(func() {
 		if s.running() {
 			s.log.mark("SIGKILL at cleanup")
-			_ = s.cmd.Process.Kill()
-			<-s.exited
+			s.proc.Signal(syscall.SIGKILL)
+			<-s.proc.Exited()
 		}
 		if t.Failed() {
 			s.printLog()
@@ -254,17 +152,7 @@ func baseEnv() []string {
 	return env
 }
 
-func (s *server) running() bool {
-	if s.cmd == nil {
-		return false
-	}
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (s *server) running() bool { return s.proc != nil && s.proc.Running() }
 
 // start starts the process and waits until GET /readyz answers 200 (the
 // database answers and is migrated).
@@ -276,41 +164,13 @@ func (s *server) start() {
 	}
 	s.starts++
 	s.log.mark(fmt.Sprintf("start #%d", s.starts))
-	cmd := exec.Command(s.bin)
-	cmd.Dir = s.dir
-	cmd.Env = s.env
-	cmd.Stdout = s.log
-	cmd.Stderr = s.log
-	dieWithTest(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start passkeyd: %v", err)
-	}
-	s.cmd = cmd
-	s.exited = make(chan struct{})
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := client.Get(s.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		select {
-		case <-s.exited:
-			t.Fatalf("passkeyd (start #%d) exited before it was ready: %v", s.starts, s.waitErr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("passkeyd (start #%d): GET /readyz not 200 after 30s (last: %v)", s.starts, err)
-		}
+	s.proc = testserver.Start(t, testserver.Config{Bin: s.bin, Dir: s.dir, Env: s.env, Log: s.log})
+	err := s.proc.WaitOK(s.URL+"/readyz", 30*time.Second)
+	switch {
+	case errors.Is(err, testserver.ErrExited):
+		t.Fatalf("passkeyd (start #%d) exited before it was ready: %v", s.starts, s.proc.Err())
+	case err != nil:
+		t.Fatalf("passkeyd (start #%d): %v", s.starts, err)
 	}
 }
 
@@ -325,7 +185,7 @@ func (s *server) signal(sig syscall.Signal) {
 		name = "SIGTERM"
 	}
 	s.log.mark(name)
-	_ = s.cmd.Process.Signal(sig)
+	s.proc.Signal(sig)
 }
 
 // waitKilled waits for the process to die of a SIGKILL sent by signal, and
@@ -334,12 +194,12 @@ func (s *server) waitKilled() {
 	t := s.t
 	t.Helper()
 	select {
-	case <-s.exited:
+	case <-s.proc.Exited():
 	case <-time.After(10 * time.Second):
 		t.Fatal("passkeyd did not die within 10s of SIGKILL")
 	}
-	if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("passkeyd (start #%d) exited by itself before the kill: %v", s.starts, s.waitErr)
+	if ws, ok := s.proc.State().Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("passkeyd (start #%d) exited by itself before the kill: %v", s.starts, s.proc.Err())
 	}
 }
 
@@ -347,21 +207,24 @@ func (s *server) waitKilled() {
 func (s *server) stop() {
 	t := s.t
 	t.Helper()
+	if s.proc == nil {
+		t.Fatal("stop: passkeyd was never started")
+	}
 	if !s.running() {
-		t.Fatalf("stop: passkeyd (start #%d) is not running; it exited by itself: %v", s.starts, s.waitErr)
+		t.Fatalf("stop: passkeyd (start #%d) is not running; it exited by itself: %v", s.starts, s.proc.Err())
 	}
 	s.signal(syscall.SIGTERM)
 	select {
-	case <-s.exited:
-		if s.waitErr != nil {
-			t.Errorf("passkeyd exited with %v after SIGTERM, want a clean exit", s.waitErr)
+	case <-s.proc.Exited():
+		if err := s.proc.Err(); err != nil {
+			t.Errorf("passkeyd exited with %v after SIGTERM, want a clean exit", err)
 		}
 	case <-time.After(20 * time.Second):
 		t.Error("passkeyd did not exit within 20s of SIGTERM")
 	}
 }
 
-func (s *server) pid() int { return s.cmd.Process.Pid }
+func (s *server) pid() int { return s.proc.Pid() }
 
 // printLog logs what the server wrote: all of it when short, else its
 // beginning, its warnings and errors, and its end, and saves the whole of
@@ -412,16 +275,6 @@ func newTransport() *http.Transport {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // logBuffer collects the server's output from two pipes, across restarts.

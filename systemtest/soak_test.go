@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 )
 
 var soakFlag = flag.Duration("soak", 0, "how long TestSoak holds its load on each database; default 45s on SQLite, 20s on PostgreSQL (env PASSKEYD_SOAK_DURATION)")
@@ -70,7 +71,7 @@ func soakDuration(t *testing.T, def time.Duration) time.Duration {
 		if d, err = time.ParseDuration(v); err != nil {
 			t.Fatalf("PASSKEYD_SOAK_DURATION: %v", err)
 		}
-	} else if testing.Short() && !inCI() {
+	} else if testing.Short() && !testserver.InCI() {
 		t.Skipf("-short: the soak (%v) is skipped; run without -short, or with -soak", def)
 	}
 	if d < 10*time.Second {
@@ -163,8 +164,8 @@ func testSoak(t *testing.T, db database, d time.Duration) {
 	for time.Since(start) < d {
 		select {
 		case <-tick.C:
-		case <-s.srv.exited:
-			t.Fatalf("passkeyd exited under load: %v", s.srv.waitErr)
+		case <-s.srv.proc.Exited():
+			t.Fatalf("passkeyd exited under load: %v", s.srv.proc.Err())
 		}
 		sm, err := s.look(metrics)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 	"github.com/passkeyd/passkeyd/web"
@@ -54,7 +55,7 @@ func copyServer(t *testing.T, store passkeyd.Store) *httptest.Server {
 // goes on where passkeyd on SQLite stopped: the session stays valid, the
 // passkey signs in, the security log continues in order.
 func TestCopyDB(t *testing.T) {
-	pgURL := freshSchema(t, testPostgres(t))
+	pgURL := testserver.PostgresDSN(t)
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "old.db")
 	src, err := sqlite.Open(ctx, "sqlite:"+path)
@@ -405,7 +406,7 @@ func accounts(t *testing.T, s passkeyd.Store) []account {
 // which SQLite's TEXT takes and PostgreSQL's does not), in the last table
 // copied, leaves PostgreSQL without a single row.
 func TestCopyDBAllOrNothing(t *testing.T) {
-	pgURL := freshSchema(t, testPostgres(t))
+	pgURL := testserver.PostgresDSN(t)
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "old.db")
 	src, err := sqlite.Open(ctx, path)
@@ -512,7 +513,7 @@ func TestCopyDBKnowsTheSchema(t *testing.T) {
 		})
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
-		url := freshSchema(t, testPostgres(t))
+		url := testserver.PostgresDSN(t)
 		s, err := postgres.Open(t.Context(), url, postgres.PoolConfig{})
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
@@ -16,7 +17,7 @@ import (
 // again: the first run creates the schema, the second changes nothing.
 func TestMigrateCommand(t *testing.T) {
 	t.Run("PostgreSQL", func(t *testing.T) {
-		url := freshSchema(t, testPostgres(t))
+		url := testserver.PostgresDSN(t)
 		versions := func() []int64 {
 			s, err := postgres.Connect(t.Context(), url, postgres.PoolConfig{})
 			if err != nil {

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package systemtest
+package testserver
 
 import "os/exec"
 
