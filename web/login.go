@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -263,29 +262,5 @@ func (s *Server) handleMe() http.Handler {
 			return
 		}
 		encode(w, http.StatusOK, response{User: userJSON{ID: u.ID, Email: u.Email}})
-	})
-}
-
-func (s *Server) handleHealthz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-}
-
-func (s *Server) handleReadyz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		defer cancel()
-		if err := s.store.Ping(ctx); err != nil {
-			writeError(w, r, s.log, passkeyd.WrapError(passkeyd.EUNAVAILABLE, "The database is not reachable.", err))
-			return
-		}
-		encode(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-}
-
-func (s *Server) handleAPINotFound() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.log, passkeyd.Errorf(passkeyd.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path))
 	})
 }
