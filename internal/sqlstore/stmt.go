@@ -49,13 +49,20 @@ func (c *stmtCache) prepare(ctx context.Context, db *sql.DB) {
 		if c.m == nil {
 			c.m = map[string]*sql.Stmt{}
 		}
-		if _, dup := c.m[q]; dup {
-			st.Close()
-		} else {
+		_, dup := c.m[q]
+		if !dup {
 			c.m[q] = st
 		}
 		delete(c.pending, q)
 		c.mu.Unlock()
+		if dup {
+			// Another caller prepared it meanwhile. Close outside the lock:
+			// Close can wait for executions in flight, and those may wait
+			// (through a database row lock) for a transaction that needs
+			// the lock in lookup: closing under it deadlocked on
+			// PostgreSQL.
+			st.Close()
+		}
 	}
 }
 
