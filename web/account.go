@@ -80,22 +80,21 @@ func (s *Server) handlePasskeysList() http.Handler {
 		Email      string        `json:"email"`
 		Passkeys   []passkeyJSON `json:"passkeys"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, _, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		creds, err := s.store.ListCredentials(r.Context(), u.ID)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		res := response{RPID: s.cfg.RPID, UserHandle: base64.RawURLEncoding.EncodeToString(u.Handle), Email: u.Email, Passkeys: []passkeyJSON{}}
 		for _, c := range creds {
 			res.Passkeys = append(res.Passkeys, toPasskeyJSON(c))
 		}
 		encode(w, http.StatusOK, res)
+		return nil
 	})
 }
 
@@ -105,59 +104,51 @@ func (s *Server) handlePasskeyRename() http.Handler {
 	type request struct {
 		Name string `json:"name"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, _, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		name := strings.TrimSpace(req.Name)
 		if name == "" || utf8.RuneCountInString(name) > passkeyd.MaxCredentialNameLength || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "A passkey name needs 1 to %d characters on one line.", passkeyd.MaxCredentialNameLength))
-			return
+			return passkeyd.Errorf(passkeyd.EINVALID, "A passkey name needs 1 to %d characters on one line.", passkeyd.MaxCredentialNameLength)
 		}
 		id := r.PathValue("id")
 		err = s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name))
 		if err != nil {
-			writeError(w, r, s.log, notFoundAs(err, errPasskeyNotFound))
-			return
+			return notFoundAs(err, errPasskeyNotFound)
 		}
 		creds, err := s.store.ListCredentials(r.Context(), u.ID)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		for _, c := range creds {
 			if c.ID == id {
 				encode(w, http.StatusOK, toPasskeyJSON(c))
-				return
+				return nil
 			}
 		}
-		writeError(w, r, s.log, errPasskeyNotFound)
+		return errPasskeyNotFound
 	})
 }
 
 func (s *Server) handlePasskeyDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, sess, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.requireStepUp(sess); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		id := r.PathValue("id")
 		creds, err := s.store.ListCredentials(r.Context(), u.ID)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		var name string
 		for _, c := range creds {
@@ -166,12 +157,12 @@ func (s *Server) handlePasskeyDelete() http.Handler {
 			}
 		}
 		if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
-			writeError(w, r, s.log, notFoundAs(err, errPasskeyNotFound))
-			return
+			return notFoundAs(err, errPasskeyNotFound)
 		}
 		s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
 		s.notify(u.Email, notePasskeyDeleted, name)
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -198,16 +189,14 @@ func (s *Server) handleSessionsList() http.Handler {
 	type response struct {
 		Sessions []sessionJSON `json:"sessions"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, current, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		list, err := s.store.ListSessions(r.Context(), u.ID, s.now())
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		res := response{Sessions: []sessionJSON{}}
 		for _, ss := range list {
@@ -215,22 +204,22 @@ func (s *Server) handleSessionsList() http.Handler {
 				UserAgent: ss.UserAgent, IP: ss.IP, CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt})
 		}
 		encode(w, http.StatusOK, res)
+		return nil
 	})
 }
 
 func (s *Server) handleSessionRevoke() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, _, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.store.DeleteUserSession(r.Context(), u.ID, r.PathValue("id"),
 			s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
-			writeError(w, r, s.log, notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account.")))
-			return
+			return notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account."))
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -238,19 +227,18 @@ func (s *Server) handleSessionsRevokeOthers() http.Handler {
 	type response struct {
 		Revoked int64 `json:"revoked"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, current, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		n, err := s.store.DeleteOtherSessions(r.Context(), u.ID, current.ID,
 			s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, response{Revoked: n})
+		return nil
 	})
 }
 
@@ -268,26 +256,23 @@ func (s *Server) handleSecurityLog() http.Handler {
 		Events []eventJSON `json:"events"`
 		Next   *int64      `json:"next"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, _, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		q := r.URL.Query()
 		before, err1 := parseOptionalInt(q.Get("before"))
 		limit, err2 := parseOptionalInt(q.Get("limit"))
 		if err1 != nil || err2 != nil || before < 0 || limit < 0 {
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "before and limit must be positive whole numbers."))
-			return
+			return passkeyd.Errorf(passkeyd.EINVALID, "before and limit must be positive whole numbers.")
 		}
 		if limit == 0 || limit > 100 {
 			limit = 20
 		}
 		events, err := s.store.ListEvents(r.Context(), u.ID, before, int(limit)+1)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		res := response{Events: []eventJSON{}}
 		for i, e := range events {
@@ -300,6 +285,7 @@ func (s *Server) handleSecurityLog() http.Handler {
 				IP: e.IP, UserAgent: e.UserAgent, CreatedAt: e.CreatedAt})
 		}
 		encode(w, http.StatusOK, res)
+		return nil
 	})
 }
 

@@ -25,24 +25,20 @@ func (s *Server) handleRecoveryEmail() http.Handler {
 	type response struct {
 		Message string `json:"message"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		email, err := passkeyd.ValidateEmail(req.Email)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.limits.allow(s.limits.recoveryPerEmail, w, r, "recovery:"+passkeyd.EmailKey(email)); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		select {
 		case s.background <- struct{}{}:
@@ -54,6 +50,7 @@ func (s *Server) handleRecoveryEmail() http.Handler {
 			s.log.WarnContext(r.Context(), "recovery requests backlog full; request dropped")
 		}
 		encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account with a confirmed address, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
+		return nil
 	})
 }
 
@@ -115,26 +112,23 @@ func (s *Server) handleRecoveryLink() http.Handler {
 	type request struct {
 		Token string `json:"token"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		_, u, err := s.takeToken(r, passkeyd.TokenRecovery, req.Token)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.startRecovery(w, r, u, "an emailed recovery link"); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
+		return nil
 	})
 }
 
@@ -221,15 +215,13 @@ func (s *Server) handleRecoveryCodesGenerate() http.Handler {
 	type response struct {
 		Codes []string `json:"codes"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, sess, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.requireStepUp(sess); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		codes := make([]string, 0, recoveryCodeCount)
 		rows := make([]*passkeyd.RecoveryCode, 0, recoveryCodeCount)
@@ -246,10 +238,10 @@ func (s *Server) handleRecoveryCodesGenerate() http.Handler {
 		}
 		if err := s.store.ReplaceRecoveryCodes(r.Context(), u.ID, rows,
 			s.event(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, response{Codes: codes})
+		return nil
 	})
 }
 
@@ -262,24 +254,20 @@ func (s *Server) handleRecoveryCodeVerify() http.Handler {
 		Email string `json:"email"`
 		Code  string `json:"code"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		email, err := passkeyd.ValidateEmail(req.Email)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.limits.allow(s.limits.recoveryPerEmail, w, r, "code:"+passkeyd.EmailKey(email)); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		code := strings.ToLower(strings.TrimSpace(req.Code))
 		code = strings.ReplaceAll(strings.ReplaceAll(code, " ", "-"), "--", "-")
@@ -287,15 +275,13 @@ func (s *Server) handleRecoveryCodeVerify() http.Handler {
 		secret = strings.ReplaceAll(secret, "-", "")
 		u, err := s.store.FindUserByEmail(r.Context(), email)
 		if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		var rc *passkeyd.RecoveryCode
 		if u != nil && ok && len(id) == 5 && len(secret) == 12 {
 			rc, err = s.store.FindRecoveryCode(r.Context(), u.ID, id)
 			if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
-				writeError(w, r, s.log, err)
-				return
+				return err
 			}
 		}
 		// Hash even when there is nothing to compare, so timing does not
@@ -308,18 +294,16 @@ func (s *Server) handleRecoveryCodeVerify() http.Handler {
 			if u != nil {
 				s.recordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventLoginFailed, "", "wrong recovery code"))
 			}
-			writeError(w, r, s.log, errBadCode)
-			return
+			return errBadCode
 		}
 		if err := s.store.UseRecoveryCode(r.Context(), u.ID, rc.ID, s.now()); err != nil {
-			writeError(w, r, s.log, notFoundAs(err, errBadCode))
-			return
+			return notFoundAs(err, errBadCode)
 		}
 		if err := s.startRecovery(w, r, u, "a recovery code"); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
+		return nil
 	})
 }
 
@@ -338,48 +322,43 @@ func (s *Server) handleEmailVerify() http.Handler {
 		Verified bool   `json:"verified"`
 		Email    string `json:"email"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		t, u, err := s.takeToken(r, passkeyd.TokenVerifyEmail, req.Token)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.now(), s.event(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
-			writeError(w, r, s.log, notFoundAs(err, passkeyd.Errorf(passkeyd.EINVALID, "The account's email address changed since this link was sent.")))
-			return
+			return notFoundAs(err, passkeyd.Errorf(passkeyd.EINVALID, "The account's email address changed since this link was sent."))
 		}
 		encode(w, http.StatusOK, response{Verified: true, Email: t.Email})
+		return nil
 	})
 }
 
 // handleResendVerification sends a new verification link.
 func (s *Server) handleResendVerification() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, _, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if !u.EmailVerifiedAt.IsZero() {
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "Your address is already confirmed."))
-			return
+			return passkeyd.Errorf(passkeyd.EINVALID, "Your address is already confirmed.")
 		}
 		if err := s.limits.allow(s.limits.recoveryPerEmail, w, r, "verify:"+passkeyd.EmailKey(u.Email)); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		token, err := s.saveToken(r.Context(), u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		s.sendVerification(u.Email, token)
 		encode(w, http.StatusAccepted, map[string]string{"message": "A new link is on its way to " + u.Email + "."})
+		return nil
 	})
 }
 
@@ -389,41 +368,35 @@ func (s *Server) handleEmailChange() http.Handler {
 	type request struct {
 		Email string `json:"email"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		u, sess, err := signedIn(r)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		email, err := passkeyd.ValidateEmail(req.Email)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if passkeyd.EmailKey(email) == passkeyd.EmailKey(u.Email) {
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "That is already your address."))
-			return
+			return passkeyd.Errorf(passkeyd.EINVALID, "That is already your address.")
 		}
 		if err := s.requireStepUp(sess); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		if err := s.limits.allow(s.limits.recoveryPerEmail, w, r, "change:"+u.ID); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		token, err := s.saveToken(r.Context(), u, passkeyd.TokenChangeEmail, email, s.cfg.VerifyLinkTTL)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		s.sendEmailChange(email, u.Email, token)
 		encode(w, http.StatusAccepted, map[string]string{"message": "Open the link we sent to " + email + " to confirm it. Until then your address stays " + u.Email + "."})
+		return nil
 	})
 }
 
@@ -432,27 +405,25 @@ func (s *Server) handleEmailChangeConfirm() http.Handler {
 	type request struct {
 		Token string `json:"token"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		t, u, err := s.takeToken(r, passkeyd.TokenChangeEmail, req.Token)
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		err = s.store.ChangeEmail(r.Context(), u.ID, t.Email, s.now(), s.event(r, u.ID, passkeyd.EventEmailChanged, "", u.Email+" → "+t.Email))
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			err = passkeyd.Errorf(passkeyd.ECONFLICT, "%s now belongs to another account, so it cannot be yours here.", t.Email)
 		}
 		if err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 		s.notify(u.Email, noteEmailChangedOld, t.Email)
 		encode(w, http.StatusOK, map[string]string{"email": t.Email})
+		return nil
 	})
 }
 
