@@ -38,13 +38,6 @@ type staticFile struct {
 
 func loadPages(base string) (*pages, error) {
 	p := &pages{base: base, templates: map[string]*template.Template{}, static: map[string]staticFile{}, urls: map[string]string{}}
-	for _, name := range []string{"home", "dashboard", "recover", "link"} {
-		t, err := template.ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("parse template %s: %w", name, err)
-		}
-		p.templates[name] = t
-	}
 	entries, err := fs.ReadDir(assets, "static")
 	if err != nil {
 		return nil, err
@@ -63,6 +56,22 @@ func loadPages(base string) (*pages, error) {
 		}
 		p.static[hashed] = staticFile{body: body, contentType: ct}
 		p.urls[e.Name()] = base + "/static/" + hashed
+	}
+	// {{static "home.js"}} in a template is the file's hashed URL, so each
+	// page names the scripts it needs.
+	funcs := template.FuncMap{"static": func(name string) (string, error) {
+		u, ok := p.urls[name]
+		if !ok {
+			return "", fmt.Errorf("no static file %q", name)
+		}
+		return u, nil
+	}}
+	for _, name := range []string{"home", "dashboard", "recover", "link"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		p.templates[name] = t
 	}
 	return p, nil
 }
@@ -87,8 +96,6 @@ type page struct {
 	Title    string
 	RPName   string
 	Base     string
-	Script   string
-	Style    string
 	User     *userView
 	Passkeys []passkeyView
 	// Dashboard: whether the address is confirmed and how many unused
@@ -119,8 +126,6 @@ type passkeyView struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) {
 	data.RPName = s.cfg.RPName
 	data.Base = s.cfg.BasePath
-	data.Script = s.pages.urls["app.js"]
-	data.Style = s.pages.urls["style.css"]
 	var buf bytes.Buffer
 	if err := s.pages.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
