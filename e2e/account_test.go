@@ -277,6 +277,7 @@ func TestRecoveryByEmail(t *testing.T) {
 		link, msg := srv.mailLink(t, email, "/verify-email")
 		t.Logf("verification email %q", msg.Subject)
 		b.openURL(link)
+		b.click("link-use")
 		st := b.waitStatus("success")
 		b.shot("email verified")
 		wantContains(t, "success message", st.Status, "verified", email)
@@ -288,6 +289,7 @@ func TestRecoveryByEmail(t *testing.T) {
 		}
 		// The link works once.
 		b.openURL(link)
+		b.click("link-use")
 		st = b.waitStatus("error")
 		b.shot("verification link used twice")
 	})
@@ -338,6 +340,7 @@ func TestRecoveryByEmail(t *testing.T) {
 	step(t, b, "FollowLink", func(t *testing.T) {
 		before = srv.sessionIDs(t)
 		b.openURL(link)
+		b.click("link-use")
 		st := b.waitVisible("#create-passkey")
 		st = b.waitStatus("success")
 		b.shot("recovery link accepted")
@@ -402,6 +405,7 @@ func TestRecoveryByEmail(t *testing.T) {
 
 	step(t, b, "LinkWorksOnce", func(t *testing.T) {
 		b.openURL(link)
+		b.click("link-use")
 		st := b.waitStatus("error")
 		b.shot("recovery link used twice")
 		if b.visible("#create-passkey") {
@@ -430,6 +434,7 @@ func TestRecoveryByEmail(t *testing.T) {
 		}
 		link, _ := srv.mailLink(t, newEmail, "/confirm-email")
 		b.openURL(link)
+		b.click("link-use")
 		st = b.waitStatus("success")
 		b.shot("new address confirmed")
 		wantContains(t, "success message", st.Status, newEmail)

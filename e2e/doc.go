@@ -19,7 +19,8 @@
 //
 // Tests that follow links from email start passkeyd with SMTP_URL pointing
 // at a real SMTP server inside the test (package mail/mailtest), read the
-// message it receives and open its link in the browser, as a user would.
+// message it receives, open its link in the browser and press the page's
+// button, as a user would.
 //
 // Every step writes a screenshot to e2e/screenshots/<TestName>/NN-step.png
 // (git-ignored); a failing test logs the folder and the server's log.

@@ -1,22 +1,25 @@
 // The page a link from an email opens: a recovery link, or the link that
-// verifies (or changes) the account's address.
+// verifies (or changes) the account's address. The token is used only when
+// the visitor presses the button: mail scanners that open links, even ones
+// that run scripts, must not sign the owner out everywhere or confirm an
+// address nobody looked at.
 "use strict";
 
 (function (app) {
   var box = document.getElementById("link");
-  var intro = document.getElementById("link-intro");
+  var offer = document.getElementById("link-offer");
   var action = box.dataset.action;
   var params = new URLSearchParams(location.search);
   var token = params.get("token");
   if (token !== null) {
     // The token is a secret: keep it out of the history, bookmarks and
-    // anything the page's address is shown to.
+    // anything the page's address is shown to. The button still has it.
     params.delete("token");
     var rest = params.toString();
     history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
   }
 
-  // What the link does, by its kind.
+  // What the button does, by the link's kind.
   var uses = {
     "recover": async function () {
       var data = await app.api("/api/recovery/email/verify", { token: token });
@@ -35,17 +38,30 @@
   };
 
   if (!token) {
+    offer.hidden = true;
     if (action === "recover" && box.dataset.recovery === "true") {
       // Reloaded after the link signed in: carry on.
       app.showNewPasskeyStep("", box);
       return;
     }
-    intro.hidden = true;
     app.say("error", "This page needs the link from your email. Open the link in the message again, or copy all of it into the address bar.");
     return;
   }
 
-  app.ceremony(action, uses[action]).then(function () {
-    intro.hidden = true;
+  document.getElementById("link-use").addEventListener("click", function () {
+    app.ceremony(action, async function () {
+      try {
+        await uses[action]();
+      } catch (err) {
+        // A link the server refuses (used, expired, mistyped) stays refused:
+        // offer it no more. Trying again helps only after an outage or a
+        // rate limit.
+        if (err instanceof app.APIError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+          offer.hidden = true;
+        }
+        throw err;
+      }
+      offer.hidden = true;
+    });
   });
 })(window.passkeyd);
