@@ -184,7 +184,7 @@ func TestRegistrationOptionsShape(t *testing.T) {
 		{"rp.id", o.RP.ID, "localhost"},
 		{"user.name", o.User.Name, "shape@example.com"},
 		{"user.id is base64url of 32 bytes", len(o.User.ID), 43},
-		{"algorithms", algs, []int{-257, -8, -7}},
+		{"algorithms", algs, []int{-257, -37, -36, -35, -8, -7}},
 		{"residentKey", o.AuthenticatorSelection.ResidentKey, "required"},
 		{"requireResidentKey", o.AuthenticatorSelection.RequireResidentKey, true},
 		{"userVerification", o.AuthenticatorSelection.UserVerification, "preferred"},

@@ -6,21 +6,12 @@ import (
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/aaguid"
 )
-
-// credentialParameters are the algorithms we accept: ES256 (nearly every
-// authenticator), EdDSA and RS256 (Windows Hello, older keys).
-var credentialParameters = []protocol.CredentialParameter{
-	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgES256},
-	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgEdDSA},
-	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgRS256},
-}
 
 var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 	"An account with this email already exists. Sign in with its passkey, or use \"Lost your passkey?\" to get back into it.")
@@ -174,6 +165,10 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if err != nil {
 		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", protocolDetail(err))
 		return "", false, passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
+	}
+	if err := checkCredentialKey(cred.PublicKey, sd.CredParams); err != nil {
+		s.log.InfoContext(r.Context(), "passkey registration refused", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", err.Error())
+		return "", false, err
 	}
 
 	now := s.now()

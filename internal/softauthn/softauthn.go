@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/descope/virtualwebauthn"
@@ -21,6 +22,15 @@ type Credential struct {
 	UserHandle []byte
 	Counter    uint32
 	vc         virtualwebauthn.Credential
+	key        *Key // when made by Authenticator.NewKey
+}
+
+// allowed reports whether the options' allowCredentials name c.
+func (c *Credential) allowed(opts *virtualwebauthn.AssertionOptions) bool {
+	if c.key == nil {
+		return c.vc.IsAllowedForAssertion(*opts)
+	}
+	return slices.Contains(opts.AllowCredentials, c.EncodedID())
 }
 
 // EncodedID is the credential ID as browsers send it.
@@ -40,6 +50,9 @@ type Authenticator struct {
 	Counting bool
 	// Transports are reported at registration, as browsers do.
 	Transports []string
+	// NewKey, when set, makes the key of each new passkey (registered with
+	// attestation "none"); nil: an ES256 key from virtualwebauthn.
+	NewKey func() (*Key, error)
 
 	mu          sync.Mutex
 	credentials []*Credential
@@ -105,9 +118,16 @@ func (a *Authenticator) Create(optionsJSON []byte) ([]byte, *Credential, error) 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range a.credentials {
-		if c.vc.IsExcludedForAttestation(*opts) {
+		if c.key == nil && c.vc.IsExcludedForAttestation(*opts) {
 			return nil, nil, ErrExcluded
 		}
+	}
+	if a.NewKey != nil {
+		k, err := a.NewKey()
+		if err != nil {
+			return nil, nil, fmt.Errorf("softauthn: new key: %w", err)
+		}
+		return a.createWithKey(opts, handle, k)
 	}
 	vc := newEC2Credential()
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(a.options(handle))
@@ -135,7 +155,7 @@ func (a *Authenticator) Get(optionsJSON []byte, pick *Credential) ([]byte, error
 	c := pick
 	if c == nil {
 		for _, x := range a.credentials {
-			if len(opts.AllowCredentials) == 0 || x.vc.IsAllowedForAssertion(*opts) {
+			if len(opts.AllowCredentials) == 0 || x.allowed(opts) {
 				c = x
 				break
 			}
@@ -146,6 +166,9 @@ func (a *Authenticator) Get(optionsJSON []byte, pick *Credential) ([]byte, error
 	}
 	if a.Counting {
 		c.Counter++
+	}
+	if c.key != nil {
+		return a.assertWithKey(opts, c)
 	}
 	c.vc.Counter = c.Counter
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(a.options(c.UserHandle))
