@@ -117,7 +117,7 @@ func (s *Server) takeChallenge(r *http.Request, kind passkeyd.CeremonyKind, clie
 // checkClientOrigin names both origins when the page that ran the ceremony
 // is not one passkeyd is configured for: the tutorial's silent failure.
 func (s *Server) checkClientOrigin(origin string) error {
-	if s.origins[normalizeOrigin(origin)] {
+	if s.origins[origin] { // exactly as the browser serialized it: see normalizeOrigin
 		return nil
 	}
 	return passkeyd.Errorf(passkeyd.EINVALID,

@@ -192,8 +192,24 @@ func (c Config) Secure() bool {
 	return true
 }
 
-// normalizeOrigin lower-cases scheme and host and drops a trailing slash,
-// so configured and received origins compare equal when browsers do.
+// normalizeOrigin returns a configured origin as browsers serialize
+// origins (HTML's ASCII serialization): lower-case scheme and host, the
+// port only when it is not the scheme's default, no path, no trailing
+// slash. A received origin (clientDataJSON.origin, the Origin header) is
+// compared with these byte for byte and never normalized itself: a browser
+// sends nothing else, so "http://localhost:8080/" is not from a browser.
 func normalizeOrigin(o string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(o), "/"))
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || u.Host == "" {
+		return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(o), "/"))
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" || strings.Contains(host, ":") {
+		host = net.JoinHostPort(host, port)
+		host = strings.TrimSuffix(host, ":")
+	}
+	return scheme + "://" + host
 }

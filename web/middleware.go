@@ -43,7 +43,7 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
-			if !s.origins[normalizeOrigin(origin)] {
+			if !s.origins[origin] { // exactly as the browser serialized it
 				writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EFORBIDDEN,
 					"Request from origin %s refused: passkeyd is configured for %s (set WEBAUTHN_ORIGIN to add an origin).",
 					origin, s.originList()))
