@@ -31,7 +31,7 @@ func (s *Server) handleLoginBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.optionsPerIP, w, r, s.clientRateKey(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
@@ -77,7 +77,7 @@ func (s *Server) handleLoginFinish() http.Handler {
 		User     userJSON `json:"user"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, s.clientRateKey(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/clientaddr"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -150,36 +150,21 @@ func wantsJSON(r *http.Request) bool {
 
 // clientIP is the address rate limits and the logs use: the connection's
 // peer, or, when that peer is a trusted proxy, the nearest address in
-// X-Forwarded-For that is not a trusted proxy itself. Addresses further
-// left were written by the client and prove nothing.
+// X-Forwarded-For that is not a trusted proxy itself (see clientaddr).
 func (s *Server) clientIP(r *http.Request) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
+	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+	if !ok {
 		return r.RemoteAddr
-	}
-	addr := peer.Addr().Unmap()
-	if !s.trusted(addr) {
-		return addr.String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		addr = hop.Unmap()
-		if !s.trusted(addr) {
-			break
-		}
 	}
 	return addr.String()
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
+// clientRateKey is the key every per-address rate limit counts the client
+// under: its address, or for IPv6 its /64.
+func (s *Server) clientRateKey(r *http.Request) string {
+	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+	if !ok {
+		return "ip:" + r.RemoteAddr
 	}
-	return false
+	return "ip:" + clientaddr.RateKey(addr)
 }

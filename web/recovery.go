@@ -34,7 +34,7 @@ func (s *Server) handleRecoveryEmail() http.Handler {
 		if err != nil {
 			return err
 		}
-		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.optionsPerIP, w, r, s.clientRateKey(r)); err != nil {
 			return err
 		}
 		if err := s.limits.allow(s.limits.recoveryPerEmail, w, r, "recovery:"+passkeyd.EmailKey(email)); err != nil {
@@ -117,7 +117,7 @@ func (s *Server) handleRecoveryLink() http.Handler {
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, s.clientRateKey(r)); err != nil {
 			return err
 		}
 		_, u, err := s.takeToken(r, passkeyd.TokenRecovery, req.Token)
@@ -263,7 +263,7 @@ func (s *Server) handleRecoveryCodeVerify() http.Handler {
 		if err != nil {
 			return err
 		}
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, s.clientRateKey(r)); err != nil {
 			return err
 		}
 		if err := s.limits.allow(s.limits.recoveryPerEmail, w, r, "code:"+passkeyd.EmailKey(email)); err != nil {

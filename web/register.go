@@ -34,7 +34,7 @@ func (s *Server) handleRegisterBegin() http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
-		if err := s.limits.allow(s.limits.optionsPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.optionsPerIP, w, r, s.clientRateKey(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
@@ -126,7 +126,7 @@ func (s *Server) handleRegisterFinish() http.Handler {
 		SignedIn bool `json:"signedIn,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
+		if err := s.limits.allow(s.limits.verifyPerIP, w, r, s.clientRateKey(r)); err != nil {
 			writeError(w, r, s.log, err)
 			return
 		}
