@@ -20,6 +20,7 @@ const (
 	EventEmailChanged           = "email_changed"
 	EventEmailVerified          = "email_verified"
 	EventRecoveryCodesGenerated = "recovery_codes_generated"
+	EventRecoveryLinkIssued     = "recovery_link_issued" // by an operator (passkeyd users recovery-link)
 )
 
 // Event is one entry of an account's security log.

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/passkeyd/passkeyd"
 )
@@ -113,9 +112,9 @@ func (s *Server) handlePasskeyRename() http.Handler {
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		name := strings.TrimSpace(req.Name)
-		if name == "" || utf8.RuneCountInString(name) > passkeyd.MaxCredentialNameLength || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
-			return passkeyd.Errorf(passkeyd.EINVALID, "A passkey name needs 1 to %d characters on one line.", passkeyd.MaxCredentialNameLength)
+		name, err := passkeyd.ValidateCredentialName(req.Name)
+		if err != nil {
+			return err
 		}
 		id := r.PathValue("id")
 		err = s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name))

@@ -273,7 +273,7 @@ func uniqueName(name string, existing []*passkeyd.Credential) string {
 // defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5
 // Series") when the AAGUID or the hint tells it, else "Passkey" and the date.
 func defaultPasskeyName(id []byte, h aaguid.Hint, now time.Time) string {
-	if name := aaguid.Guess(id, h); name != "" {
+	if name, err := passkeyd.ValidateCredentialName(aaguid.Guess(id, h)); err == nil {
 		return name
 	}
 	return "Passkey " + now.UTC().Format("2 Jan 2006")

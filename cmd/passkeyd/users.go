@@ -71,7 +71,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 	if needsEmail {
 		if u, err = store.FindUserByEmail(ctx, email); err != nil {
 			if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
-				return fmt.Errorf("no user with email %s", email)
+				return fmt.Errorf("no user with email %s", printable(email))
 			}
 			return err
 		}
@@ -97,23 +97,28 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", u.Email, cfg.RecoveryLinkTTL, link)
+		// The owner sees in their security log that someone was let in
+		// this way; no entry, no link.
+		if err := store.RecordEvent(ctx, operator(passkeyd.EventRecoveryLinkIssued, "recovery link issued")); err != nil {
+			return fmt.Errorf("record the recovery link in the security log (no link printed): %w", err)
+		}
+		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", printable(u.Email), cfg.RecoveryLinkTTL, link)
 		return nil
 	case "disable", "enable":
 		disabled := action == "disable"
 		if err := store.SetUserDisabled(ctx, u.ID, disabled, operator("account_"+action+"d", "account "+action+"d")); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %sd\n", u.Email, action)
+		fmt.Fprintf(stdout, "%s: %sd\n", printable(u.Email), action)
 		return nil
 	case "delete":
 		if !yes {
-			return fmt.Errorf("deleting %s removes the account and its passkeys for good; add -yes to confirm", u.Email)
+			return fmt.Errorf("deleting %s removes the account and its passkeys for good; add -yes to confirm", printable(u.Email))
 		}
 		if err := store.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: deleted\n", u.Email)
+		fmt.Fprintf(stdout, "%s: deleted\n", printable(u.Email))
 		return nil
 	}
 	return fmt.Errorf("unknown users command %q; run passkeyd users help", action)
@@ -133,7 +138,7 @@ func listUsers(ctx context.Context, store passkeyd.Store, w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", u.Email, yesNo(!u.EmailVerifiedAt.IsZero()), len(creds), yesNo(u.Disabled), u.CreatedAt.Format(time.DateOnly))
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", printable(u.Email), yesNo(!u.EmailVerifiedAt.IsZero()), len(creds), yesNo(u.Disabled), u.CreatedAt.Format(time.DateOnly))
 			after = passkeyd.EmailKey(u.Email)
 		}
 		if len(page) < 500 {
@@ -147,7 +152,7 @@ func showUser(ctx context.Context, store passkeyd.Store, u *passkeyd.User, w io.
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s  id %s  confirmed %s  disabled %s  created %s\n", u.Email, u.ID, yesNo(!u.EmailVerifiedAt.IsZero()),
+	fmt.Fprintf(w, "%s  id %s  confirmed %s  disabled %s  created %s\n", printable(u.Email), printable(u.ID), yesNo(!u.EmailVerifiedAt.IsZero()),
 		yesNo(u.Disabled), u.CreatedAt.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PASSKEY ID\tNAME\tPROVIDER\tSYNCED\tCREATED\tLAST USED\tWARNING")
@@ -160,8 +165,22 @@ func showUser(ctx context.Context, store passkeyd.Store, u *passkeyd.User, w io.
 		if c.CloneWarning {
 			warn = "possibly cloned"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, aaguid.Name(c.AAGUID), yesNo(c.BackupState),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", printable(c.ID), printable(c.Name), printable(aaguid.Name(c.AAGUID)), yesNo(c.BackupState),
 			c.CreatedAt.Format(time.DateTime), last, warn)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	events, err := store.ListEvents(ctx, u.ID, 0, 10)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECENT EVENTS\tDETAIL\tADDRESS\tUSER AGENT\tAT")
+	for _, ev := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", printable(ev.Type), printable(ev.Detail), printable(ev.IP),
+			printable(ev.UserAgent), ev.CreatedAt.Format(time.DateTime))
 	}
 	return tw.Flush()
 }

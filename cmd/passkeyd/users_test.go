@@ -71,3 +71,61 @@ func TestUsersCommands(t *testing.T) {
 	}
 	// That the link opens a recovery session is web's TestOperatorRecoveryLink.
 }
+
+// What users typed (passkey names, user agents) must not reach the
+// operator's terminal as escape sequences (issue 13.8), and a printed
+// recovery link leaves an entry in the account's security log.
+func TestUsersOutputEscapedAndRecoveryLinkLogged(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, "file:"+filepath.Join(dir, "passkeyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	u := &passkeyd.User{ID: "eve-user", Email: "eve@example.com", Handle: []byte("eve"), CreatedAt: now, UpdatedAt: now}
+	// Stored before names were validated, or through another client.
+	c := &passkeyd.Credential{ID: "eve-key", UserID: u.ID, CredentialID: []byte("eve-cred"), PublicKey: []byte{1},
+		Name: "\x1b]8;;https://attacker.example\x07Laptop\x1b]8;;\x07 \u202eenohp", CreatedAt: now}
+	if err := store.CreateUser(ctx, u, c, &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventUserCreated,
+		UserAgent: "Mozilla/5.0 \x1b[2J\x1b[31mpwned", IP: "192.0.2.1", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	vars := env(map[string]string{"DATA_DIR": dir})
+	runUsers := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, append([]string{"users"}, args...), vars, &out, &out); err != nil {
+			t.Fatalf("users %v: %v\n%s", args, err, out.String())
+		}
+		return out.String()
+	}
+	for _, args := range [][]string{{"list"}, {"show", "eve@example.com"}} {
+		out := runUsers(args...)
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("users %v printed raw control or bidi characters:\n%q", args, out)
+		}
+	}
+	out := runUsers("show", "eve@example.com")
+	for _, want := range []string{`\x1b]8;;https://attacker.example\x07Laptop`, `\u202eenohp`, `Mozilla/5.0 \x1b[2J\x1b[31mpwned`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show does not print %s escaped:\n%s", want, out)
+		}
+	}
+
+	runUsers("recovery-link", "eve@example.com")
+	store, err = sqlite.Open(ctx, "file:"+filepath.Join(dir, "passkeyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	events, err := store.ListEvents(ctx, u.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) == 0 || events[0].Type != passkeyd.EventRecoveryLinkIssued || !strings.Contains(events[0].Detail, "operator") {
+		t.Fatalf("newest security log entry after recovery-link: %+v, want %s by an operator", events[0], passkeyd.EventRecoveryLinkIssued)
+	}
+}
