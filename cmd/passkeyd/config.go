@@ -52,6 +52,8 @@ type settings struct {
 	smtpURL          string
 	mailFrom         string
 	publicURL        string
+	// flagsSet are the names of the flags given on the command line.
+	flagsSet map[string]bool
 }
 
 func parseSettings(name string, args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
@@ -115,6 +117,8 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	s.flagsSet = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { s.flagsSet[f.Name] = true })
 	// Read secrets after parsing so that -h never prints them as defaults.
 	if s.secret == "" {
 		s.secret = getenv("SESSION_SECRET")
@@ -126,6 +130,22 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return s, nil
+}
+
+// secretFlagWarnings names each secret given as a flag: every local user
+// can read a process's command line (ps, /proc/PID/cmdline), and so can
+// anything that logs or reports it.
+func (s *settings) secretFlagWarnings() []string {
+	var out []string
+	if s.flagsSet["session-secret"] {
+		out = append(out, "the session secret was given as -session-secret: any local user can read it from the process list; use SESSION_SECRET or SESSION_SECRET_FILE")
+	}
+	if u, err := url.Parse(s.smtpURL); s.flagsSet["smtp-url"] && err == nil && u.User != nil {
+		if _, hasPassword := u.User.Password(); hasPassword {
+			out = append(out, "the SMTP password was given in -smtp-url: any local user can read it from the process list; use SMTP_URL")
+		}
+	}
+	return out
 }
 
 func (s *settings) logger(w io.Writer) (*slog.Logger, error) {

@@ -36,6 +36,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	for _, w := range s.secretFlagWarnings() {
+		log.Warn(w)
+	}
 	cfg, err := s.webConfig(log)
 	if err != nil {
 		return err
@@ -167,23 +170,29 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // serveMetrics serves /metrics (and /debug/pprof/ when asked) on its own
 // address, so they need not be exposed where users reach the site.
 func serveMetrics(addr string, reg *prometheus.Registry, withPprof bool, log *slog.Logger, errs chan<- error) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	if withPprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
 	}
-	srv := newHTTPServer(mux, log)
+	srv := newHTTPServer(metricsHandler(reg, withPprof), log)
 	srv.WriteTimeout = 2 * time.Minute // CPU profiles take 30 s by default
 	go func() { errs <- srv.Serve(l) }()
 	return srv, nil
+}
+
+// metricsHandler serves /metrics and, withPprof, the profiles under
+// /debug/pprof/. Not pprof's cmdline handler: the command line may hold
+// secrets given as flags (-session-secret, -smtp-url with a password).
+func metricsHandler(reg *prometheus.Registry, withPprof bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // named profiles; "cmdline" is none, so 404
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
 }
 
 // cleanExpired deletes expired challenges and sessions every minute. Every
