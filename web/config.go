@@ -33,11 +33,14 @@ type Config struct {
 	// UserVerification at sign-in: "required" (default), "preferred" or
 	// "discouraged". Registration always prefers it.
 	UserVerification string
-	// ChallengeTimeout bounds a ceremony. Default 5 minutes.
+	// ChallengeTimeout bounds a ceremony. Default 5 minutes; 30 seconds to
+	// 30 minutes.
 	ChallengeTimeout time.Duration
-	// SessionIdleTimeout ends a session unused for this long. Default 7 days.
+	// SessionIdleTimeout ends a session unused for this long. Default 7
+	// days; at most 30 days and at most SessionMaxAge.
 	SessionIdleTimeout time.Duration
-	// SessionMaxAge ends any session this long after sign-in. Default 30 days.
+	// SessionMaxAge ends any session this long after sign-in. Default 30
+	// days; at most 400 days.
 	SessionMaxAge time.Duration
 	// RelatedOrigins are sibling sites (other domains of the same operator)
 	// whose pages may use this RP ID's passkeys: served as
@@ -55,9 +58,11 @@ type Config struct {
 	// changing the email, making recovery codes) need a passkey
 	// verification at most this old. Default 5 minutes.
 	StepUpWindow time.Duration
-	// RecoveryLinkTTL bounds recovery links and recovery sessions. Default 15 minutes.
+	// RecoveryLinkTTL bounds recovery links and recovery sessions. Default
+	// 15 minutes; 1 minute to 24 hours.
 	RecoveryLinkTTL time.Duration
-	// VerifyLinkTTL bounds email confirmation links. Default 24 hours.
+	// VerifyLinkTTL bounds the links that confirm an email address (at
+	// sign-up and when it changes). Default 24 hours; 5 minutes to 7 days.
 	VerifyLinkTTL time.Duration
 	// RequestTimeout bounds the database work of one request. Default 10 s.
 	RequestTimeout time.Duration
@@ -72,6 +77,10 @@ type Config struct {
 // MinSecretLength is the shortest Secret accepted.
 const MinSecretLength = 32
 
+// WithDefaults returns c with its zero values replaced by the defaults New
+// uses, e.g. to tell an operator how long a link lasts.
+func (c Config) WithDefaults() Config { return c.withDefaults() }
+
 // withDefaults returns c with zero values replaced by the defaults.
 func (c Config) withDefaults() Config {
 	if c.RPName == "" {
@@ -83,11 +92,11 @@ func (c Config) withDefaults() Config {
 	if c.ChallengeTimeout == 0 {
 		c.ChallengeTimeout = 5 * time.Minute
 	}
-	if c.SessionIdleTimeout == 0 {
-		c.SessionIdleTimeout = 7 * 24 * time.Hour
-	}
 	if c.SessionMaxAge == 0 {
 		c.SessionMaxAge = 30 * 24 * time.Hour
+	}
+	if c.SessionIdleTimeout == 0 {
+		c.SessionIdleTimeout = min(7*24*time.Hour, c.SessionMaxAge)
 	}
 	if c.RateLimits == (RateLimits{}) {
 		c.RateLimits = DefaultRateLimits()
@@ -157,7 +166,41 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("user verification %q must be required, preferred or discouraged", c.UserVerification)
 	}
+	for _, b := range lifetimeBounds {
+		d := b.get(c)
+		if d != 0 && (d < b.Min || d > b.Max) {
+			return fmt.Errorf("%s %s is out of bounds: set it between %s and %s (%s)", b.Setting, d, b.Min, b.Max, b.Why)
+		}
+	}
+	if c.SessionIdleTimeout > 0 && c.SessionMaxAge > 0 && c.SessionIdleTimeout > c.SessionMaxAge {
+		return fmt.Errorf("SESSION_IDLE_TIMEOUT %s is longer than SESSION_MAX_AGE %s; a session never outlives its maximum age", c.SessionIdleTimeout, c.SessionMaxAge)
+	}
 	return nil
+}
+
+// LifetimeBound is the range Validate accepts for one lifetime setting.
+type LifetimeBound struct {
+	Setting  string // the environment variable of cmd/passkeyd
+	Min, Max time.Duration
+	Why      string
+	get      func(Config) time.Duration
+}
+
+// lifetimeBounds keep every lifetime within what is safe: a challenge,
+// link or session that lives longer is worth more to whoever steals it.
+// The minimums only stop settings that would lock everyone out (a few
+// seconds are allowed for session timeouts so tests can watch them pass).
+var lifetimeBounds = []LifetimeBound{
+	{"CHALLENGE_TIMEOUT", 30 * time.Second, 30 * time.Minute, "time to finish one passkey prompt",
+		func(c Config) time.Duration { return c.ChallengeTimeout }},
+	{"SESSION_IDLE_TIMEOUT", time.Second, 30 * 24 * time.Hour, "an unused session ends after this",
+		func(c Config) time.Duration { return c.SessionIdleTimeout }},
+	{"SESSION_MAX_AGE", time.Second, 400 * 24 * time.Hour, "browsers keep no cookie longer than 400 days",
+		func(c Config) time.Duration { return c.SessionMaxAge }},
+	{"RECOVERY_LINK_TTL", time.Minute, 24 * time.Hour, "a recovery link lets its holder into the account",
+		func(c Config) time.Duration { return c.RecoveryLinkTTL }},
+	{"EMAIL_LINK_TTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
+		func(c Config) time.Duration { return c.VerifyLinkTTL }},
 }
 
 // checkOrigin returns the host of an origin, or an error naming setting.

@@ -63,7 +63,9 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 	if u.Disabled {
 		return nil, nil, nil
 	}
-	if now.Sub(sess.LastSeenAt) >= touchInterval {
+	// A short idle timeout needs touches more often than touchInterval, or a
+	// session in use would expire between two.
+	if now.Sub(sess.LastSeenAt) >= min(touchInterval, s.cfg.SessionIdleTimeout/2) {
 		idle := now.Add(s.cfg.SessionIdleTimeout)
 		if err := s.store.TouchSession(r.Context(), sess.ID, now, idle); err == nil {
 			sess.LastSeenAt, sess.IdleExpiresAt = now, idle

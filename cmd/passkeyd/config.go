@@ -52,6 +52,7 @@ type settings struct {
 	smtpURL          string
 	mailFrom         string
 	publicURL        string
+	lifetimes        lifetimes
 	// flagsSet are the names of the flags given on the command line.
 	flagsSet map[string]bool
 }
@@ -114,6 +115,9 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.DurationVar(&s.pgMaxLifetime, "database-conn-max-lifetime", durations["DATABASE_CONN_MAX_LIFETIME"], "PostgreSQL: a connection is replaced after this long, so failovers are picked up (env DATABASE_CONN_MAX_LIFETIME)")
 	fs.DurationVar(&s.pgMaxIdleTime, "database-conn-max-idle-time", durations["DATABASE_CONN_MAX_IDLE_TIME"], "PostgreSQL: an idle connection is closed after this long (env DATABASE_CONN_MAX_IDLE_TIME)")
 	fs.DurationVar(&s.requestTimeout, "request-timeout", durations["REQUEST_TIMEOUT"], "longest a request waits for the database before answering 503 (env REQUEST_TIMEOUT)")
+	if err := s.lifetimes.addFlags(fs, env); err != nil {
+		return nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -240,6 +244,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 		RequestTimeout:   s.requestTimeout,
 		LogRequests:      true,
 	}
+	s.lifetimes.apply(&cfg)
 	secret, err := s.loadSecret(origins, log)
 	if err != nil {
 		return web.Config{}, err

@@ -102,7 +102,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err := store.RecordEvent(ctx, operator(passkeyd.EventRecoveryLinkIssued, "recovery link issued")); err != nil {
 			return fmt.Errorf("record the recovery link in the security log (no link printed): %w", err)
 		}
-		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", printable(u.Email), cfg.RecoveryLinkTTL, link)
+		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", printable(u.Email), cfg.WithDefaults().RecoveryLinkTTL, link)
 		return nil
 	case "disable", "enable":
 		disabled := action == "disable"

@@ -45,7 +45,7 @@ func TestUsersCommands(t *testing.T) {
 		t.Fatalf("show: %v\n%s", err, out)
 	}
 	out, err = runUsers("recovery-link", "ada@example.com")
-	if err != nil || !strings.Contains(out, "http://localhost:8080/recover/email?token=") {
+	if err != nil || !strings.Contains(out, "http://localhost:8080/recover/email?token=") || !strings.Contains(out, "valid 15m0s") {
 		t.Fatalf("recovery-link: %v\n%s", err, out)
 	}
 	if _, err := runUsers("disable", "bob@example.com"); err != nil {
