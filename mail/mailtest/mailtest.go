@@ -102,6 +102,7 @@ type Server struct {
 	messages []Received
 	waited   []bool        // waited[i]: messages[i] was returned by Wait
 	arrived  chan struct{} // closed and replaced when a message arrives
+	waiting  int           // Wait calls blocked for a message
 	auths    int
 	failures int
 }
@@ -228,13 +229,29 @@ func (s *Server) Wait(ctx context.Context, to string) (Received, error) {
 			}
 		}
 		arrived := s.arrived
+		s.waiting++
 		s.mu.Unlock()
+		var err error
 		select {
 		case <-arrived:
 		case <-ctx.Done():
-			return Received{}, fmt.Errorf("mailtest: no message to %s: %w", to, ctx.Err())
+			err = fmt.Errorf("mailtest: no message to %s: %w", to, ctx.Err())
+		}
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+		if err != nil {
+			return Received{}, err
 		}
 	}
+}
+
+// Waiting returns how many Wait calls are blocked for a message now, so a
+// test can send only once a Wait is certainly waiting.
+func (s *Server) Waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
 }
 
 // Link returns the first URL in text that starts with prefix, without

@@ -57,23 +57,39 @@ func TestServer(t *testing.T) {
 
 	t.Run("WaitForLater", func(t *testing.T) {
 		srv := mailtest.NewServer(t)
-		go func() {
-			time.Sleep(50 * time.Millisecond)
-			c, err := smtp.Dial(srv.Addr())
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			c.SendMail("sender@example.com", []string{"bob@example.org"}, strings.NewReader("Subject: later\r\n\r\nhi\r\n"))
-		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		got, err := srv.Wait(ctx, "bob@example.org")
-		if err != nil {
+		type result struct {
+			m   mailtest.Received
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			m, err := srv.Wait(ctx, "bob@example.org")
+			done <- result{m, err}
+		}()
+		// Send only once Wait is certainly blocked: the order is the point.
+		for srv.Waiting() == 0 {
+			select {
+			case r := <-done:
+				t.Fatalf("Wait returned before any message was sent: %+v", r)
+			case <-ctx.Done():
+				t.Fatal("Wait never started waiting")
+			case <-time.After(time.Millisecond):
+			}
+		}
+		if err := send(t, srv, "bob@example.org", "Subject: later\r\n\r\nhi\r\n"); err != nil {
 			t.Fatal(err)
 		}
-		if got.Subject != "later" {
-			t.Errorf("subject = %q, want later", got.Subject)
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.m.Subject != "later" {
+			t.Errorf("subject = %q, want later", r.m.Subject)
+		}
+		if n := srv.Waiting(); n != 0 {
+			t.Errorf("Waiting = %d after Wait returned, want 0", n)
 		}
 	})
 
