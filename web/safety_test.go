@@ -167,6 +167,24 @@ func TestCloneWarningRefusesAndFlags(t *testing.T) {
 	e.signUp(s, p, "synced@example.com")
 	for i := 0; i < 3; i++ {
 		e.signIn(s, p, "", nil)
+		if status, _ := e.me(s); status != http.StatusOK {
+			t.Fatalf("synced passkey, sign-in %d: /api/auth/me = %d, want 200", i+1, status)
+		}
+	}
+	if c := e.credentials("synced@example.com")[0]; c.CloneWarning || c.SignCount != 0 {
+		t.Fatalf("synced passkey after 3 sign-ins: warning %v, count %d; want no warning, count 0", c.CloneWarning, c.SignCount)
+	}
+	logins := 0
+	for _, typ := range e.events("synced@example.com") {
+		if typ == passkeyd.EventCloneWarning {
+			t.Fatal("clone_warning in the security log of a synced passkey")
+		}
+		if typ == passkeyd.EventLoginSucceeded {
+			logins++
+		}
+	}
+	if logins != 3 {
+		t.Fatalf("%d login_succeeded events, want 3", logins)
 	}
 }
 
