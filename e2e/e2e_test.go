@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
-	"github.com/chromedp/chromedp"
 )
 
 // The two kinds of virtual authenticator: the device's own (Chrome allows
@@ -380,14 +379,7 @@ func TestAuthenticatorRefuses(t *testing.T) {
 		b.shot("unknown passkey")
 		wantContains(t, "error message", st.Status, "not registered")
 		refused(t, before)
-		signal, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`typeof PublicKeyCredential.signalUnknownCredential === "function"`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !signal {
-			t.Logf("this Chromium has no PublicKeyCredential.signalUnknownCredential; not checked")
-			return
-		}
+		requireSignal(t, b, "signalUnknownCredential")
 		deadline := time.Now().Add(5 * time.Second)
 		for len(b.passkeys(stranger)) != 0 {
 			if time.Now().After(deadline) {
