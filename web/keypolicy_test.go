@@ -103,3 +103,31 @@ func TestRegistrationOffersAndAcceptsPS256(t *testing.T) {
 	e.signUp(e.browser(), a, "pss@example.com")
 	e.signIn(e.browser(), a, "", nil) // the stored key verifies a PS256 signature
 }
+
+// A signed-in user adding a passkey is held to the same policy: the
+// refused key is not added to the account.
+func TestAddPasskeyRefusesHugeRSAKey(t *testing.T) {
+	e := newEnv(t)
+	b, a := e.browser(), e.authenticator()
+	e.signUp(b, a, "adder@example.com")
+	e.signIn(b, a, "", nil)
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 8191))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.SetBit(n, 8191, 1).SetBit(n, 0, 1)
+	cose, err := webauthncbor.Marshal(webauthncose.RSAPublicKeyData{
+		PublicKeyData: webauthncose.PublicKeyData{KeyType: int64(webauthncose.RSAKey), Algorithm: int64(webauthncose.AlgPS256)},
+		Modulus:       n.Bytes(), Exponent: []byte{1, 0, 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := e.authenticator()
+	key.NewKey = func() (*softauthn.Key, error) { return softauthn.PublicOnlyKey(cose), nil }
+	_, err = b.Register(context.Background(), key, "")
+	wantRefused(t, err)
+	if got := len(e.credentials("adder@example.com")); got != 1 {
+		t.Fatalf("the account has %d passkeys after a refused 8,192-bit key, want 1", got)
+	}
+}
