@@ -50,6 +50,7 @@ type settings struct {
 	pprof            bool
 	shutdownGrace    time.Duration
 	smtpURL          string
+	smtpURLFile      string
 	mailFrom         string
 	publicURL        string
 	lifetimes        lifetimes
@@ -87,6 +88,7 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.StringVar(&s.metricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9090; empty: off (env METRICS_ADDR)")
 	fs.BoolVar(&s.pprof, "pprof", env("PPROF", "") == "1" || env("PPROF", "") == "true", "also serve /debug/pprof/ on the metrics address (env PPROF=1)")
 	fs.StringVar(&s.smtpURL, "smtp-url", "", "mail server for verification and recovery email: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465; empty: messages are written to the log (env SMTP_URL)")
+	fs.StringVar(&s.smtpURLFile, "smtp-url-file", env("SMTP_URL_FILE", ""), "file holding the SMTP URL, instead of SMTP_URL, so its password is in no environment (env SMTP_URL_FILE)")
 	fs.StringVar(&s.mailFrom, "mail-from", env("MAIL_FROM", ""), "From address of email; default no-reply@RP_ID (env MAIL_FROM)")
 	fs.StringVar(&s.publicURL, "public-url", env("PUBLIC_URL", ""), "address of these pages in email links; default the first origin (env PUBLIC_URL)")
 	grace, err := time.ParseDuration(env("SHUTDOWN_GRACE", "10s"))
@@ -130,6 +132,16 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	if s.smtpURL == "" {
 		s.smtpURL = getenv("SMTP_URL")
 	}
+	if s.smtpURLFile != "" {
+		if s.smtpURL != "" {
+			return nil, fmt.Errorf("set SMTP_URL or SMTP_URL_FILE, not both")
+		}
+		b, err := os.ReadFile(s.smtpURLFile)
+		if err != nil {
+			return nil, fmt.Errorf("SMTP_URL_FILE: %w", err)
+		}
+		s.smtpURL = strings.TrimSpace(string(b))
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -146,7 +158,7 @@ func (s *settings) secretFlagWarnings() []string {
 	}
 	if u, err := url.Parse(s.smtpURL); s.flagsSet["smtp-url"] && err == nil && u.User != nil {
 		if _, hasPassword := u.User.Password(); hasPassword {
-			out = append(out, "the SMTP password was given in -smtp-url: any local user can read it from the process list; use SMTP_URL")
+			out = append(out, "the SMTP password was given in -smtp-url: any local user can read it from the process list; use SMTP_URL or SMTP_URL_FILE")
 		}
 	}
 	return out

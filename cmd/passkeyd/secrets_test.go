@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +75,25 @@ func TestWarnsAboutSecretsGivenAsFlags(t *testing.T) {
 	logs = start(nil, map[string]string{"SESSION_SECRET": secret, "SMTP_URL": "smtp://mailer:hunter2@127.0.0.1:2525?tls=none"})
 	if strings.Contains(logs, "-session-secret") || strings.Contains(logs, "-smtp-url") {
 		t.Errorf("warned about secrets from the environment:\n%s", logs)
+	}
+}
+
+func TestSMTPURLFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "smtp-url")
+	if err := os.WriteFile(path, []byte("smtp://mailer:hunter2@127.0.0.1:2525?tls=none\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := parseSettings("passkeyd", nil, env(map[string]string{"SMTP_URL_FILE": path}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.smtpURL != "smtp://mailer:hunter2@127.0.0.1:2525?tls=none" {
+		t.Fatalf("smtpURL = %q, want the file's URL", s.smtpURL)
+	}
+	if w := s.secretFlagWarnings(); len(w) != 0 {
+		t.Fatalf("warnings for a secret from a file: %q", w)
+	}
+	if _, err := parseSettings("passkeyd", nil, env(map[string]string{"SMTP_URL_FILE": path, "SMTP_URL": "smtp://x@y"}), io.Discard); err == nil {
+		t.Fatal("SMTP_URL and SMTP_URL_FILE together accepted")
 	}
 }
