@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/storetest"
 	"github.com/pressly/goose/v3"
@@ -61,7 +62,7 @@ func TestConcurrentOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, first.DB(), fsys)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlstore.DB(first), fsys)
 	if err != nil {
 		t.Fatal(err)
 	}

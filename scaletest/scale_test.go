@@ -14,6 +14,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 )
@@ -399,7 +400,7 @@ func TestSameCredentialTwice(t *testing.T) {
 		}
 	}
 	var n int
-	if err := store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM credentials`).Scan(&n); err != nil || n != 5 {
+	if err := sqlstore.DB(store).QueryRowContext(ctx, `SELECT COUNT(*) FROM credentials`).Scan(&n); err != nil || n != 5 {
 		t.Errorf("%d credential rows, %v; want 5, one per round", n, err)
 	}
 }
