@@ -188,6 +188,9 @@ func TestPasskeyManagement(t *testing.T) {
 		if res := call(t, b, "DELETE", "/api/passkeys/"+first.ID, nil); res.Status != 204 {
 			t.Fatalf("delete with codes: %d %s", res.Status, res.Body)
 		}
+		// This browser signed in with that passkey: its session ended
+		// with it.
+		wantError(t, call(t, b, "GET", "/api/passkeys", nil), 401)
 	})
 
 	evs := m.events("pat@example.com")
