@@ -26,8 +26,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is passkeyd.Store on PostgreSQL. Its methods are sqlstore's, shared
-// with the sqlite package; they are documented on passkeyd.Store.
+// Store is passkeyd.Store on PostgreSQL. It has the methods of
+// passkeyd.Store, documented there, and Migrate; nothing else. They are
+// sqlstore's, shared with the sqlite package.
 type Store struct {
 	*sqlStore // unexported, so that only passkeyd.Store's methods show
 }
