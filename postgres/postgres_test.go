@@ -276,3 +276,16 @@ func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {
 	c := &passkeyd.Credential{ID: "pk_" + rand.Text(), UserID: u.ID, CredentialID: []byte(rand.Text()), PublicKey: []byte{1}}
 	return u, c
 }
+
+// One pool default, the one the CLI and the README name: 10 connections.
+func TestPoolDefaults(t *testing.T) {
+	// Connect does not dial, so no database is needed.
+	s, err := Connect(t.Context(), "postgres://u@127.0.0.1:1/db", PoolConfig{})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	if got, want := sqlstore.DB(s).Stats().MaxOpenConnections, DefaultMaxOpenConns; got != want || want != 10 {
+		t.Errorf("default pool: %d connections, want %d (10, as documented)", got, want)
+	}
+}
