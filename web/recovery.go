@@ -83,12 +83,21 @@ func (s *Server) saveToken(ctx context.Context, u *passkeyd.User, purpose passke
 
 var errBadLink = passkeyd.Errorf(passkeyd.EINVALID, "This link is not valid: it was already used, has expired, or was mistyped. Ask for a new one.")
 
+// tokenID returns the stored ID of the token a link carried.
+func (s *Server) tokenID(purpose passkeyd.TokenPurpose, secret string) (string, error) {
+	if secret == "" || len(secret) > 100 {
+		return "", errBadLink
+	}
+	return s.keyedHash("token:"+string(purpose), secret), nil
+}
+
 // takeToken consumes the token a link carried.
 func (s *Server) takeToken(r *http.Request, purpose passkeyd.TokenPurpose, secret string) (*passkeyd.Token, *passkeyd.User, error) {
-	if secret == "" || len(secret) > 100 {
-		return nil, nil, errBadLink
+	id, err := s.tokenID(purpose, secret)
+	if err != nil {
+		return nil, nil, err
 	}
-	t, err := s.store.TakeToken(r.Context(), s.keyedHash("token:"+string(purpose), secret), purpose, s.now())
+	t, err := s.store.TakeToken(r.Context(), id, purpose, s.now())
 	if err != nil {
 		return nil, nil, notFoundAs(err, errBadLink)
 	}
@@ -120,11 +129,11 @@ func (s *Server) handleRecoveryLink() http.Handler {
 		if err := s.limits.allow(s.limits.verifyPerIP, w, r, "ip:"+s.clientIP(r)); err != nil {
 			return err
 		}
-		if req.Token == "" || len(req.Token) > 100 {
-			return errBadLink
+		id, err := s.tokenID(passkeyd.TokenRecovery, req.Token)
+		if err != nil {
+			return err
 		}
-		rec := &passkeyd.Recovery{TokenID: s.keyedHash("token:"+string(passkeyd.TokenRecovery), req.Token)}
-		u, err := s.startRecovery(w, r, rec, "an emailed recovery link")
+		u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: id}, "an emailed recovery link")
 		if err != nil {
 			return notFoundAs(err, errBadLink)
 		}
