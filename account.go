@@ -28,6 +28,19 @@ type Token struct {
 	ExpiresAt time.Time
 }
 
+// Recovery is what opening a recovery session spends and writes, in one
+// transaction (AccountStore.StartRecovery): the way in, either an emailed
+// recovery link (TokenID) or a recovery code (UserID and CodeID), and the
+// session and event to store.
+type Recovery struct {
+	TokenID string // keyed hash of a recovery link's secret; the link's user is the account
+	UserID  string // with CodeID: the account whose recovery code is used
+	CodeID  string // an unused recovery code of UserID, its secret already checked
+	Session *Session
+	Event   *Event
+	At      time.Time // the link must not have expired at At; the code is marked used at At
+}
+
 // RecoveryCode is one of a set of one-time codes shown once to the user.
 // A code reads "ID-SECRET": the ID finds the row, the secret is checked
 // against Hash, made by a password-hashing function.
@@ -49,20 +62,25 @@ type AccountStore interface {
 	// VerifyEmail marks the account's address verified, if it is still
 	// email (ENOTFOUND otherwise), and records ev.
 	VerifyEmail(ctx context.Context, userID, email string, at time.Time, ev *Event) error
-	// ChangeEmail replaces the account's address with a verified new one.
-	// ECONFLICT if another account has it.
+	// ChangeEmail replaces the account's address with a verified new one
+	// and ends every pending recovery and email-change link of the
+	// account, in one transaction. ECONFLICT if another account has it.
 	ChangeEmail(ctx context.Context, userID, newEmail string, at time.Time, ev *Event) error
-	// SetUserDisabled disables (deleting all sessions) or re-enables a user.
+	// SetUserDisabled disables or re-enables a user. Disabling ends every
+	// session and every pending recovery and email-change link of the
+	// account, in the same transaction.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *Event) error
 	// DeleteUser deletes a user and everything of theirs but the security log.
 	DeleteUser(ctx context.Context, userID string) error
 
 	// RenameCredential sets a passkey's friendly name.
 	RenameCredential(ctx context.Context, userID, id, name string, ev *Event) error
-	// DeleteCredential deletes a passkey. It refuses with ECONFLICT to
-	// delete the account's last passkey unless the account has another
-	// way back in: a verified email or an unused recovery code. The check
-	// and the delete are one transaction.
+	// DeleteCredential deletes a passkey and ends every session signed in
+	// with it (the caller's own included: a passkey removed because it may
+	// be stolen must not leave its sessions open). It refuses with
+	// ECONFLICT to delete the account's last passkey unless the account
+	// has another way back in: a verified email or an unused recovery
+	// code. The check and the deletes are one transaction.
 	DeleteCredential(ctx context.Context, userID, id string, ev *Event) error
 
 	// ListSessions returns the user's unexpired sessions, newest first.
@@ -70,19 +88,29 @@ type AccountStore interface {
 	// DeleteUserSession ends one of the user's sessions.
 	DeleteUserSession(ctx context.Context, userID, id string, ev *Event) error
 	// DeleteOtherSessions ends all the user's sessions but keepID ("" for
-	// all) and returns how many ended.
+	// all), and every pending recovery and email-change link of the
+	// account, in one transaction, and returns how many sessions ended.
 	DeleteOtherSessions(ctx context.Context, userID, keepID string, ev *Event) (int64, error)
 	// ReplaceSession deletes oldID and stores s, in one transaction (a
 	// recovery session becoming a full one gets a fresh ID). ENOTFOUND if
 	// oldID is not a session of s's user.
 	ReplaceSession(ctx context.Context, oldID string, s *Session) error
-	// StartRecoverySession ends every session of s's user, stores s (a
-	// recovery session) and records ev, in one transaction.
-	StartRecoverySession(ctx context.Context, s *Session, ev *Event) error
+	// StartRecovery opens a recovery session, in one transaction: it
+	// takes the link's token or marks the recovery code used, ends every
+	// session and every pending recovery and email-change link of the
+	// account, stores r.Session and records r.Event (both get the
+	// account's user ID), and returns the account. ENOTFOUND if the link
+	// is unknown, used or expired, or the code unknown or used;
+	// EFORBIDDEN if the account is disabled; EINVALID if the link was
+	// sent to an address that is no longer the account's. On error
+	// nothing is written: the link or code stays as it was.
+	StartRecovery(ctx context.Context, r *Recovery) (*User, error)
 	// CountActiveSessions counts unexpired sessions, for metrics.
 	CountActiveSessions(ctx context.Context, now time.Time) (int64, error)
 
-	// SaveToken stores an emailed token until its ExpiresAt.
+	// SaveToken stores an emailed token until its ExpiresAt, and ends the
+	// account's earlier tokens of the same purpose, in one transaction:
+	// only the newest link of each kind works.
 	SaveToken(ctx context.Context, t *Token) error
 	// TakeToken atomically deletes and returns an unexpired token of this
 	// purpose: exactly once; ENOTFOUND afterwards, when expired, or for
@@ -90,13 +118,13 @@ type AccountStore interface {
 	TakeToken(ctx context.Context, id string, purpose TokenPurpose, now time.Time) (*Token, error)
 
 	// ReplaceRecoveryCodes stores a new set of codes for the user,
-	// deleting the old set, and records ev.
+	// deleting the old set, and records ev. Of concurrent calls for one
+	// user, the last to commit leaves its set and only its set.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, codes []*RecoveryCode, ev *Event) error
-	// FindRecoveryCode returns an unused code of the user, ENOTFOUND if none.
+	// FindRecoveryCode returns an unused code of the user, ENOTFOUND if
+	// none. StartRecovery spends it: of several racing callers exactly one
+	// succeeds.
 	FindRecoveryCode(ctx context.Context, userID, id string) (*RecoveryCode, error)
-	// UseRecoveryCode marks an unused code used, atomically: of several
-	// racing callers exactly one succeeds, the others get ENOTFOUND.
-	UseRecoveryCode(ctx context.Context, userID, id string, at time.Time) error
 	// CountRecoveryCodes counts the user's unused codes.
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
 }

@@ -59,10 +59,15 @@ const MaxCredentialNameLength = 100
 // the library's updated counter and flags (BS and UV may change; BE may
 // change too, see the security model in the README) and the time of use.
 type CredentialUse struct {
-	CredentialID   []byte
-	SignCount      uint32
-	BackupEligible bool
-	BackupState    bool
-	UserVerified   bool
-	UsedAt         time.Time
+	CredentialID []byte
+	// PreviousSignCount is the stored counter the sign-in was verified
+	// against. The store writes SignCount only while the counter is still
+	// this value, so that of parallel sign-ins carrying one counter value
+	// exactly one passes.
+	PreviousSignCount uint32
+	SignCount         uint32
+	BackupEligible    bool
+	BackupState       bool
+	UserVerified      bool
+	UsedAt            time.Time
 }

@@ -17,7 +17,10 @@
 // which passkeys an email has); the authenticator signs the challenge with a
 // passkey of the user's choice; the server takes the challenge, finds the
 // passkey by its ID and its owner by the user handle, verifies the signature,
-// the origin, the counter and the flags, and opens a new login session.
+// the origin, the counter and the flags, and then, in one transaction,
+// writes the new counter only if it is still the one it checked against
+// (so of parallel sign-ins with one counter value exactly one passes) and
+// opens a new login session.
 //
 // The packages: web serves the pages and the JSON API as an http.Handler;
 // sqlite and postgres implement Store; cmd/passkeyd wires them into a server.

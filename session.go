@@ -30,11 +30,6 @@ type Session struct {
 	ExpiresAt       time.Time // absolute limit, never extended
 }
 
-// Expired reports whether s is no longer valid at now.
-func (s *Session) Expired(now time.Time) bool {
-	return !now.Before(s.ExpiresAt) || !now.Before(s.IdleExpiresAt)
-}
-
 // SignIn is everything a successful passkey sign-in writes, in one
 // transaction: the credential's new counter and flags, the new session, the
 // session it replaces (a fresh ID at every sign-in) and the events.

@@ -72,7 +72,11 @@ type SessionStore interface {
 	// CompleteSignIn writes a successful sign-in in one transaction: the
 	// credential's counter, flags and last use, the new session, the
 	// removal of the session it replaces, and the events. ENOTFOUND if the
-	// credential disappeared meanwhile.
+	// credential disappeared meanwhile. ECONFLICT if its stored counter is
+	// no longer s.Use.PreviousSignCount: the counter update is a
+	// compare-and-set, so of parallel sign-ins verified against one counter
+	// value exactly one passes (a counter that stays 0, as synced passkeys'
+	// do, never conflicts). Either way nothing is written.
 	CompleteSignIn(ctx context.Context, s *SignIn) error
 	// FindSession returns a session that has not expired at now, and its
 	// user. ENOTFOUND otherwise.

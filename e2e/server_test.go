@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/mail/mailtest"
 	"github.com/passkeyd/passkeyd/sqlite"
@@ -100,7 +101,7 @@ func (s *server) counts(t testing.TB) stored {
 		table string
 		n     *int
 	}{{"users", &c.Users}, {"sessions", &c.Sessions}, {"credentials", &c.Credentials}} {
-		if err := st.DB().QueryRow("SELECT COUNT(*) FROM " + q.table).Scan(q.n); err != nil {
+		if err := sqlstore.DB(st).QueryRow("SELECT COUNT(*) FROM " + q.table).Scan(q.n); err != nil {
 			t.Fatalf("count %s: %v", q.table, err)
 		}
 	}
@@ -140,7 +141,7 @@ func (s *server) mustUser(t testing.TB, email string) (*passkeyd.User, []*passke
 // sessionIDs returns the IDs of every stored login session.
 func (s *server) sessionIDs(t testing.TB) []string {
 	t.Helper()
-	rows, err := s.store(t).DB().Query("SELECT id FROM sessions ORDER BY id")
+	rows, err := sqlstore.DB(s.store(t)).Query("SELECT id FROM sessions ORDER BY id")
 	if err != nil {
 		t.Fatalf("list sessions: %v", err)
 	}

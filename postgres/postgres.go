@@ -26,11 +26,14 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is passkeyd.Store on PostgreSQL. Its methods are sqlstore's, shared
-// with the sqlite package; they are documented on passkeyd.Store.
+// Store is passkeyd.Store on PostgreSQL. It has the methods of
+// passkeyd.Store, documented there, and Migrate; nothing else. They are
+// sqlstore's, shared with the sqlite package.
 type Store struct {
-	*sqlstore.Store
+	*sqlStore // unexported, so that only passkeyd.Store's methods show
 }
+
+type sqlStore = sqlstore.Store
 
 var _ passkeyd.Store = (*Store)(nil)
 
@@ -38,11 +41,20 @@ var _ passkeyd.Store = (*Store)(nil)
 // below; a negative value means what it means to database/sql (no limit,
 // or no idle connections kept).
 type PoolConfig struct {
-	MaxOpenConns    int           // default 20
-	MaxIdleConns    int           // default 10
+	MaxOpenConns    int           // default DefaultMaxOpenConns
+	MaxIdleConns    int           // default DefaultMaxIdleConns
 	ConnMaxLifetime time.Duration // default 30 minutes
 	ConnMaxIdleTime time.Duration // default 5 minutes
 }
+
+// The pool defaults, for each instance. The CLI's -database-max-conns and
+// -database-max-idle-conns default to them too. Ten per instance leave a
+// PostgreSQL server's default max_connections (100) room for several
+// instances and the operator's tools.
+const (
+	DefaultMaxOpenConns = 10
+	DefaultMaxIdleConns = 10
+)
 
 // DefaultConnectTimeout bounds each connection attempt when the URL sets no
 // connect_timeout, so a database that does not answer gives EUNAVAILABLE
@@ -81,8 +93,8 @@ func Connect(ctx context.Context, url string, pool PoolConfig) (*Store, error) {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
 	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(orDefault(pool.MaxOpenConns, 20))
-	db.SetMaxIdleConns(orDefault(pool.MaxIdleConns, 10))
+	db.SetMaxOpenConns(orDefault(pool.MaxOpenConns, DefaultMaxOpenConns))
+	db.SetMaxIdleConns(orDefault(pool.MaxIdleConns, DefaultMaxIdleConns))
 	db.SetConnMaxLifetime(orDefault(pool.ConnMaxLifetime, 30*time.Minute))
 	db.SetConnMaxIdleTime(orDefault(pool.ConnMaxIdleTime, 5*time.Minute))
 	return &Store{sqlstore.New(db, db, sqlstore.Dialect{Name: "postgres", Classify: classify})}, nil
@@ -109,7 +121,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Migrate(ctx, goose.DialectPostgres, fsys, goose.WithSessionLocker(locker))
+	return sqlstore.Migrate(ctx, s.sqlStore, goose.DialectPostgres, fsys, goose.WithSessionLocker(locker))
 }
 
 // classify tells sqlstore what a pgx error means.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/storetest"
 	"github.com/pressly/goose/v3"
@@ -61,7 +62,7 @@ func TestConcurrentOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, first.DB(), fsys)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlstore.DB(first), fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,4 +275,17 @@ func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {
 	u := &passkeyd.User{ID: "usr_" + rand.Text(), Email: email, Handle: []byte(rand.Text())}
 	c := &passkeyd.Credential{ID: "pk_" + rand.Text(), UserID: u.ID, CredentialID: []byte(rand.Text()), PublicKey: []byte{1}}
 	return u, c
+}
+
+// One pool default, the one the CLI and the README name: 10 connections.
+func TestPoolDefaults(t *testing.T) {
+	// Connect does not dial, so no database is needed.
+	s, err := Connect(t.Context(), "postgres://u@127.0.0.1:1/db", PoolConfig{})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	if got, want := sqlstore.DB(s).Stats().MaxOpenConnections, DefaultMaxOpenConns; got != want || want != 10 {
+		t.Errorf("default pool: %d connections, want %d (10, as documented)", got, want)
+	}
 }

@@ -25,11 +25,14 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is passkeyd.Store on SQLite. Its methods are sqlstore's, shared with
-// the postgres package; they are documented on passkeyd.Store.
+// Store is passkeyd.Store on SQLite. It has the methods of passkeyd.Store,
+// documented there, and Migrate; nothing else. They are sqlstore's, shared
+// with the postgres package.
 type Store struct {
-	*sqlstore.Store
+	*sqlStore // unexported, so that only passkeyd.Store's methods show
 }
+
+type sqlStore = sqlstore.Store
 
 var _ passkeyd.Store = (*Store)(nil)
 
@@ -103,7 +106,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Migrate(ctx, goose.DialectSQLite3, fsys)
+	return sqlstore.Migrate(ctx, s.sqlStore, goose.DialectSQLite3, fsys)
 }
 
 // Path returns the file path a DSN accepted by Open names.

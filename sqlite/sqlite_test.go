@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/storetest"
 )
 
@@ -101,11 +102,11 @@ func TestWAL(t *testing.T) {
 		t.Errorf("no WAL file: %v", err)
 	}
 	var mode string
-	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := sqlstore.DB(s).QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var fk int
-	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+	if err := sqlstore.DB(s).QueryRowContext(t.Context(), "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
 	}
 }

@@ -26,6 +26,8 @@ func testAccount(t *testing.T, open func(*testing.T) passkeyd.Store) {
 	t.Run("Token", func(t *testing.T) { testToken(t, open) })
 	t.Run("RecoveryCodes", func(t *testing.T) { testRecoveryCodes(t, open) })
 	t.Run("Scoping", func(t *testing.T) { testScoping(t, open) })
+	t.Run("Links", func(t *testing.T) { testLinks(t, open) })
+	t.Run("DeleteCredentialEndsSessions", func(t *testing.T) { testDeleteCredentialEndsSessions(t, open) })
 }
 
 // newToken returns an emailed token of userID for purpose, created at t0
@@ -539,8 +541,8 @@ func testDeleteCredential(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		// Used recovery codes are no way in either.
 		codes := mustSaveCodes(t, s, u.ID, 2)
 		for _, c := range codes {
-			if err := s.UseRecoveryCode(t.Context(), u.ID, c.ID, t0); err != nil {
-				t.Fatalf("UseRecoveryCode: %v", err)
+			if err := useCode(t.Context(), s, u.ID, c.ID, t0); err != nil {
+				t.Fatalf("useCode: %v", err)
 			}
 		}
 		before = snapshot(t, s, u.ID, t0)
@@ -568,8 +570,8 @@ func testDeleteCredential(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		u, c := mustCreateUser(t, s, "alice@example.com")
 		codes := mustSaveCodes(t, s, u.ID, 3)
 		for _, code := range codes[:2] {
-			if err := s.UseRecoveryCode(t.Context(), u.ID, code.ID, t0); err != nil {
-				t.Fatalf("UseRecoveryCode: %v", err)
+			if err := useCode(t.Context(), s, u.ID, code.ID, t0); err != nil {
+				t.Fatalf("useCode: %v", err)
 			}
 		}
 		// One unused code is enough.
@@ -780,21 +782,32 @@ func testAccountSessions(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(refused replacement)")
 	})
 
-	t.Run("StartRecoverySession", func(t *testing.T) {
+	t.Run("StartRecovery", func(t *testing.T) {
 		f := setup(t)
 		ctx := t.Context()
-		recovery := newSession(f.alice, f.aliceCred, now)
-		recovery.Scope, recovery.CredentialID = passkeyd.ScopeRecovery, ""
-		ev := &passkeyd.Event{UserID: f.alice.ID, Type: passkeyd.EventRecoveryUsed, Detail: "email link", CreatedAt: now}
-		if err := f.s.StartRecoverySession(ctx, recovery, ev); err != nil {
-			t.Fatalf("StartRecoverySession: %v", err)
+		link := newToken(f.alice.ID, passkeyd.TokenRecovery)
+		link.Email = f.alice.Email
+		if err := f.s.SaveToken(ctx, link); err != nil {
+			t.Fatalf("SaveToken: %v", err)
+		}
+		recovery := recoverySession(now)
+		ev := &passkeyd.Event{Type: passkeyd.EventRecoveryUsed, Detail: "email link", CreatedAt: now}
+		u, err := f.s.StartRecovery(ctx, &passkeyd.Recovery{TokenID: link.ID, Session: recovery, Event: ev, At: now})
+		if err != nil {
+			t.Fatalf("StartRecovery: %v", err)
+		}
+		if diff := cmp.Diff(f.alice, u, cmpOpts...); diff != "" {
+			t.Errorf("StartRecovery's user (-want +got):\n%s", diff)
+		}
+		if recovery.UserID != f.alice.ID || ev.UserID != f.alice.ID {
+			t.Errorf("session and event of user %q and %q, want the link's, %q", recovery.UserID, ev.UserID, f.alice.ID)
 		}
 		got, err := f.s.ListSessions(ctx, f.alice.ID, t0)
 		if err != nil {
 			t.Fatalf("ListSessions: %v", err)
 		}
 		if diff := cmp.Diff([]*passkeyd.Session{recovery}, got, cmpOpts...); diff != "" {
-			t.Errorf("sessions after StartRecoverySession: only the recovery one (-want +got):\n%s", diff)
+			t.Errorf("sessions after StartRecovery: only the recovery one (-want +got):\n%s", diff)
 		}
 		if _, _, err := f.s.FindSession(ctx, f.bobSession.ID, now); err != nil {
 			t.Errorf("another user's session ended: %v", err)
@@ -962,13 +975,13 @@ func testRecoveryCodes(t *testing.T, open func(*testing.T) passkeyd.Store) {
 			t.Errorf("events %v, want %v", got, want)
 		}
 
-		if err := s.UseRecoveryCode(ctx, u.ID, codes[3].ID, t0.Add(time.Hour)); err != nil {
-			t.Fatalf("UseRecoveryCode: %v", err)
+		if err := useCode(ctx, s, u.ID, codes[3].ID, t0.Add(time.Hour)); err != nil {
+			t.Fatalf("useCode: %v", err)
 		}
 		_, err := s.FindRecoveryCode(ctx, u.ID, codes[3].ID)
 		wantCode(t, err, passkeyd.ENOTFOUND, "FindRecoveryCode(used)")
-		wantCode(t, s.UseRecoveryCode(ctx, u.ID, codes[3].ID, t0.Add(time.Hour)), passkeyd.ENOTFOUND, "UseRecoveryCode again")
-		wantCode(t, s.UseRecoveryCode(ctx, u.ID, "nosuchid", t0), passkeyd.ENOTFOUND, "UseRecoveryCode(unknown)")
+		wantCode(t, useCode(ctx, s, u.ID, codes[3].ID, t0.Add(time.Hour)), passkeyd.ENOTFOUND, "useCode again")
+		wantCode(t, useCode(ctx, s, u.ID, "nosuchid", t0), passkeyd.ENOTFOUND, "useCode(unknown)")
 		if n, err := s.CountRecoveryCodes(ctx, u.ID); err != nil || n != 9 {
 			t.Errorf("CountRecoveryCodes after one use = %d, %v; want 9", n, err)
 		}
@@ -982,14 +995,14 @@ func testRecoveryCodes(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		ctx := t.Context()
 		u, _ := mustCreateUser(t, s, "alice@example.com")
 		old := mustSaveCodes(t, s, u.ID, 10)
-		if err := s.UseRecoveryCode(ctx, u.ID, old[0].ID, t0); err != nil {
-			t.Fatalf("UseRecoveryCode: %v", err)
+		if err := useCode(ctx, s, u.ID, old[0].ID, t0); err != nil {
+			t.Fatalf("useCode: %v", err)
 		}
 		fresh := mustSaveCodes(t, s, u.ID, 8)
 		for _, c := range old {
 			_, err := s.FindRecoveryCode(ctx, u.ID, c.ID)
 			wantCode(t, err, passkeyd.ENOTFOUND, "FindRecoveryCode(old set)")
-			wantCode(t, s.UseRecoveryCode(ctx, u.ID, c.ID, t0), passkeyd.ENOTFOUND, "UseRecoveryCode(old set)")
+			wantCode(t, useCode(ctx, s, u.ID, c.ID, t0), passkeyd.ENOTFOUND, "useCode(old set)")
 		}
 		if n, err := s.CountRecoveryCodes(ctx, u.ID); err != nil || n != len(fresh) {
 			t.Errorf("CountRecoveryCodes = %d, %v; want %d", n, err, len(fresh))
@@ -1023,8 +1036,8 @@ func testRecoveryCodes(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		if err := s.ReplaceRecoveryCodes(ctx, bob.ID, bc, nil); err != nil {
 			t.Fatalf("ReplaceRecoveryCodes(bob): %v", err)
 		}
-		if err := s.UseRecoveryCode(ctx, alice.ID, ac[0].ID, t0); err != nil {
-			t.Fatalf("UseRecoveryCode(alice): %v", err)
+		if err := useCode(ctx, s, alice.ID, ac[0].ID, t0); err != nil {
+			t.Fatalf("useCode(alice): %v", err)
 		}
 		got, err := s.FindRecoveryCode(ctx, bob.ID, bc[0].ID)
 		if err != nil {
@@ -1041,7 +1054,7 @@ func testRecoveryCodes(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		codes := mustSaveCodes(t, s, u.ID, 5)
 		const n = 10
 		for round, c := range codes {
-			errs := race(n, func(int) error { return s.UseRecoveryCode(t.Context(), u.ID, c.ID, t0) })
+			errs := race(n, func(int) error { return useCode(t.Context(), s, u.ID, c.ID, t0) })
 			if got := countCodes(errs); got[""] != 1 || got[passkeyd.ENOTFOUND] != n-1 {
 				t.Fatalf("round %d: error codes %v, want exactly one success and %d ENOTFOUND", round, got, n-1)
 			}
@@ -1078,7 +1091,7 @@ func testScoping(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		"DeleteCredential(bob, alice's passkey)":  s.DeleteCredential(ctx, bob.ID, aliceCred.ID, ev(passkeyd.EventPasskeyDeleted)),
 		"DeleteUserSession(bob, alice's session)": s.DeleteUserSession(ctx, bob.ID, aliceSession.ID, ev(passkeyd.EventSessionRevoked)),
 		"ReplaceSession(alice's session, bob's)":  s.ReplaceSession(ctx, aliceSession.ID, steal),
-		"UseRecoveryCode(bob, alice's code)":      s.UseRecoveryCode(ctx, bob.ID, aliceCodes[0].ID, t0),
+		"useCode(bob, alice's code)":              useCode(ctx, s, bob.ID, aliceCodes[0].ID, t0),
 		"FindRecoveryCode(bob, alice's code)": func() error {
 			_, err := s.FindRecoveryCode(ctx, bob.ID, aliceCodes[1].ID)
 			return err

@@ -15,7 +15,6 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		s := open(t)
 		ctx := t.Context()
 		u, c := mustCreateUser(t, s, "alice@example.com")
-		c.SignCount = 5
 		old := newSession(u, c, t0)
 		mustSignIn(t, s, c, old)
 
@@ -27,12 +26,13 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 		in := &passkeyd.SignIn{
 			Use: passkeyd.CredentialUse{
-				CredentialID:   c.CredentialID,
-				SignCount:      7,
-				BackupEligible: true,
-				BackupState:    true,
-				UserVerified:   true,
-				UsedAt:         at,
+				CredentialID:      c.CredentialID,
+				PreviousSignCount: 0,
+				SignCount:         7,
+				BackupEligible:    true,
+				BackupState:       true,
+				UserVerified:      true,
+				UsedAt:            at,
 			},
 			Session:         session,
 			ReplacesSession: old.ID,
@@ -115,20 +115,64 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 	})
 
-	// Many sign-ins with one passkey at once (a user with several tabs, or
-	// a replay): none fails, and the counter and last use left are the
-	// highest, whatever order the transactions commit in.
-	t.Run("Concurrent", func(t *testing.T) {
+	// Sign-ins verified against one stored counter value, all at once (a
+	// replayed or cloned assertion sent many times): exactly one is
+	// written, on any number of connections; the others are refused and
+	// write nothing.
+	t.Run("ConcurrentSameCounter", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
 		u, c := mustCreateUser(t, s, "alice@example.com")
-		const n = 20
+		mustSignIn(t, s, c, newSession(u, c, t0), 5) // the stored counter is 5
+		const n = 100
 		sessions := make([]*passkeyd.Session, n)
 		errs := race(n, func(i int) error {
 			at := t0.Add(time.Duration(i+1) * time.Minute)
 			sessions[i] = newSession(u, c, at)
 			return s.CompleteSignIn(ctx, &passkeyd.SignIn{
-				Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, SignCount: uint32(100 + i + 1), UserVerified: true, UsedAt: at},
+				Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 6, UserVerified: true, UsedAt: at},
+				Session: sessions[i],
+				Events:  []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
+			})
+		})
+		if got := countCodes(errs); got[""] != 1 || got[passkeyd.ECONFLICT] != n-1 {
+			t.Fatalf("error codes %v, want exactly one success and %d ECONFLICT", got, n-1)
+		}
+		got, _, err := s.FindCredential(ctx, c.CredentialID)
+		if err != nil {
+			t.Fatalf("FindCredential: %v", err)
+		}
+		if got.SignCount != 6 {
+			t.Errorf("SignCount = %d, want 6", got.SignCount)
+		}
+		stored := 0
+		for _, session := range sessions {
+			if _, _, err := s.FindSession(ctx, session.ID, session.CreatedAt); err == nil {
+				stored++
+			}
+		}
+		if stored != 1 {
+			t.Errorf("%d of the racing sessions were stored, want 1", stored)
+		}
+		if got, want := len(eventTypes(t, s, u.ID)), 2; got != want { // user_created, one login_succeeded
+			t.Errorf("%d events, want %d", got, want)
+		}
+	})
+
+	// A passkey whose counter stays 0 (synced passkeys) has nothing to
+	// compare: parallel sign-ins with it (a user with several tabs) all
+	// pass, and the latest use is kept whatever order they commit in.
+	t.Run("ConcurrentCounterZero", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		const n = 100
+		sessions := make([]*passkeyd.Session, n)
+		errs := race(n, func(i int) error {
+			at := t0.Add(time.Duration(i+1) * time.Minute)
+			sessions[i] = newSession(u, c, at)
+			return s.CompleteSignIn(ctx, &passkeyd.SignIn{
+				Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, UserVerified: true, BackupEligible: true, BackupState: true, UsedAt: at},
 				Session: sessions[i],
 				Events:  []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
 			})
@@ -142,19 +186,36 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		if err != nil {
 			t.Fatalf("FindCredential: %v", err)
 		}
-		if got.SignCount != 100+n {
-			t.Errorf("SignCount = %d, want %d (the highest written)", got.SignCount, 100+n)
+		if got.SignCount != 0 {
+			t.Errorf("SignCount = %d, want 0", got.SignCount)
 		}
 		if want := t0.Add(n * time.Minute); !got.LastUsedAt.Equal(want) {
 			t.Errorf("LastUsedAt = %v, want %v (the latest written)", got.LastUsedAt, want)
 		}
 		for i, session := range sessions {
-			if _, _, err := s.FindSession(ctx, session.ID, t0.Add(n*time.Minute)); err != nil {
+			if _, _, err := s.FindSession(ctx, session.ID, session.CreatedAt); err != nil {
 				t.Errorf("FindSession(session %d): %v", i, err)
 			}
 		}
-		if got := len(eventTypes(t, s, u.ID)); got != n+1 {
-			t.Errorf("%d events, want %d", got, n+1)
+	})
+
+	// A counter that moved since the verification read it is refused even
+	// without a race, and nothing is written.
+	t.Run("ErrCounterMoved", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		mustSignIn(t, s, c, newSession(u, c, t0), 9)
+		session := newSession(u, c, t0.Add(time.Minute))
+		err := s.CompleteSignIn(ctx, &passkeyd.SignIn{
+			Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 10, UsedAt: t0.Add(time.Minute)},
+			Session: session,
+		})
+		wantCode(t, err, passkeyd.ECONFLICT, "CompleteSignIn against an old counter")
+		_, _, err = s.FindSession(ctx, session.ID, t0.Add(time.Minute))
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(refused session)")
+		if got, _, err := s.FindCredential(ctx, c.CredentialID); err != nil || got.SignCount != 9 {
+			t.Errorf("after a refused sign-in: counter %v, %v; want 9", got.SignCount, err)
 		}
 	})
 }

@@ -10,6 +10,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/rand"
 	"sync"
 	"testing"
@@ -120,16 +121,22 @@ func newSession(u *passkeyd.User, c *passkeyd.Credential, at time.Time) *passkey
 }
 
 // mustSignIn opens session with c through CompleteSignIn, at the
-// session's CreatedAt and with the credential's counter unchanged.
-func mustSignIn(t testing.TB, s passkeyd.Store, c *passkeyd.Credential, session *passkeyd.Session) {
+// session's CreatedAt. The counter goes from c.SignCount to count if given,
+// else stays; c.SignCount follows.
+func mustSignIn(t testing.TB, s passkeyd.Store, c *passkeyd.Credential, session *passkeyd.Session, count ...uint32) {
 	t.Helper()
+	next := c.SignCount
+	if len(count) > 0 {
+		next = count[0]
+	}
 	in := &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, SignCount: c.SignCount, UsedAt: session.CreatedAt},
+		Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: c.SignCount, SignCount: next, UsedAt: session.CreatedAt},
 		Session: session,
 	}
 	if err := s.CompleteSignIn(t.Context(), in); err != nil {
 		t.Fatalf("CompleteSignIn: %v", err)
 	}
+	c.SignCount = next
 }
 
 // wantCode fails the test unless err carries the error code want ("" for
@@ -179,4 +186,27 @@ func eventTypes(t testing.TB, s passkeyd.Store, userID string) []string {
 		types = append(types, e.Type)
 	}
 	return types
+}
+
+// recoverySession returns a recovery session opened at at, for
+// StartRecovery, which sets its user.
+func recoverySession(at time.Time) *passkeyd.Session {
+	return &passkeyd.Session{
+		ID:              randomID("ses"),
+		Scope:           passkeyd.ScopeRecovery,
+		UserAgent:       "Mozilla/5.0 (storetest)",
+		IP:              "192.0.2.8",
+		CreatedAt:       at,
+		LastSeenAt:      at,
+		AuthenticatedAt: at,
+		IdleExpiresAt:   at.Add(time.Hour),
+		ExpiresAt:       at.Add(time.Hour),
+	}
+}
+
+// useCode spends a recovery code the way the web layer does: StartRecovery
+// opens a recovery session with it.
+func useCode(ctx context.Context, s passkeyd.Store, userID, codeID string, at time.Time) error {
+	_, err := s.StartRecovery(ctx, &passkeyd.Recovery{UserID: userID, CodeID: codeID, At: at, Session: recoverySession(at)})
+	return err
 }

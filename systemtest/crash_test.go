@@ -21,6 +21,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 )
 
 var crashRounds = flag.Int("crash-rounds", 9, "how many times TestCrash kills passkeyd under load")
@@ -567,7 +568,7 @@ func queryStrings(t testing.TB, st store, query string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	rows, err := st.DB().QueryContext(ctx, query)
+	rows, err := sqlstore.DB(st).QueryContext(ctx, query)
 	if err != nil {
 		t.Fatalf("%s: %v", strings.Join(strings.Fields(query), " "), err)
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -36,12 +35,9 @@ type database struct {
 	serverURL string // the server's DATABASE_URL, if not url
 }
 
-// store is what the checks need of a store: the Store, and its pool for
+// store is the store the checks open; sqlstore.DB gives its pool for
 // queries the Store has no method for.
-type store interface {
-	passkeyd.Store
-	DB() *sql.DB
-}
+type store = passkeyd.Store
 
 // sqliteDatabase is a fresh SQLite file in the test's temporary directory.
 func sqliteDatabase(t testing.TB) database {

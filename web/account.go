@@ -160,6 +160,11 @@ func (s *Server) handlePasskeyDelete() http.Handler {
 		}
 		s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
 		s.notify(u.Email, notePasskeyDeleted, name)
+		if sess.CredentialID == id {
+			// The store ended the sessions signed in with this passkey,
+			// this one included: the next request asks to sign in again.
+			s.setCookie(w, s.cookies.session, "", -1)
+		}
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/mail"
 	"github.com/passkeyd/passkeyd/mail/mailtest"
 	"github.com/passkeyd/passkeyd/web"
@@ -188,6 +188,9 @@ func TestPasskeyManagement(t *testing.T) {
 		if res := call(t, b, "DELETE", "/api/passkeys/"+first.ID, nil); res.Status != 204 {
 			t.Fatalf("delete with codes: %d %s", res.Status, res.Body)
 		}
+		// This browser signed in with that passkey: its session ended
+		// with it.
+		wantError(t, call(t, b, "GET", "/api/passkeys", nil), 401)
 	})
 
 	evs := m.events("pat@example.com")
@@ -473,7 +476,7 @@ func dumpCodes(t *testing.T, m *mailEnv) string  { return dumpTable(t, m, "recov
 // secret is not among them.
 func dumpTable(t *testing.T, m *mailEnv, table string) string {
 	t.Helper()
-	db := m.store.(interface{ DB() *sql.DB }).DB()
+	db := sqlstore.DB(m.store)
 	rows, err := db.Query("SELECT * FROM " + table)
 	if err != nil {
 		t.Fatal(err)
@@ -580,7 +583,7 @@ func TestRecoveryAnswerDoesNotWaitForLookup(t *testing.T) {
 	// Let the look-ups finish before the test's database goes away.
 	close(bs.release)
 	released = true
-	db := m.store.(interface{ DB() *sql.DB }).DB()
+	db := sqlstore.DB(m.store)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var n int
 		if err := db.QueryRow(`SELECT COUNT(*) FROM tokens WHERE purpose = 'recovery'`).Scan(&n); err == nil && n == 1 {

@@ -186,12 +186,13 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.
 	sess, token := s.startSession(r, owner, scope, stored.ID)
 	in := &passkeyd.SignIn{
 		Use: passkeyd.CredentialUse{
-			CredentialID:   stored.CredentialID,
-			SignCount:      verified.Authenticator.SignCount,
-			BackupEligible: assertedFlags.HasBackupEligible(),
-			BackupState:    assertedFlags.HasBackupState(),
-			UserVerified:   assertedFlags.HasUserVerified(),
-			UsedAt:         now,
+			CredentialID:      stored.CredentialID,
+			PreviousSignCount: stored.SignCount,
+			SignCount:         verified.Authenticator.SignCount,
+			BackupEligible:    assertedFlags.HasBackupEligible(),
+			BackupState:       assertedFlags.HasBackupState(),
+			UserVerified:      assertedFlags.HasUserVerified(),
+			UsedAt:            now,
 		},
 		Session: sess,
 		Events:  []*passkeyd.Event{newEvent(passkeyd.EventLoginSucceeded, "")},
@@ -208,6 +209,16 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request) (*passkeyd.
 		in.ReplacesSession = old.ID
 	}
 	if err := s.store.CompleteSignIn(ctx, in); err != nil {
+		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+			// The counter moved since we read it: another sign-in with
+			// the same counter value (a replayed or cloned assertion, or
+			// the same one sent twice) won. Refused like any failed
+			// verification.
+			s.recordEvent(ctx, newEvent(passkeyd.EventLoginFailed, "sign-in counter already used"))
+			s.log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
+				"client_ip", s.clientIP(r), "reason", "counter_race")
+			return nil, "", "", errLoginFailed
+		}
 		return nil, "", "", err
 	}
 	s.log.InfoContext(r.Context(), "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", s.clientIP(r))

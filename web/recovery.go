@@ -83,12 +83,21 @@ func (s *Server) saveToken(ctx context.Context, u *passkeyd.User, purpose passke
 
 var errBadLink = passkeyd.Errorf(passkeyd.EINVALID, "This link is not valid: it was already used, has expired, or was mistyped. Ask for a new one.")
 
+// tokenID returns the stored ID of the token a link carried.
+func (s *Server) tokenID(purpose passkeyd.TokenPurpose, secret string) (string, error) {
+	if secret == "" || len(secret) > 100 {
+		return "", errBadLink
+	}
+	return s.keyedHash("token:"+string(purpose), secret), nil
+}
+
 // takeToken consumes the token a link carried.
 func (s *Server) takeToken(r *http.Request, purpose passkeyd.TokenPurpose, secret string) (*passkeyd.Token, *passkeyd.User, error) {
-	if secret == "" || len(secret) > 100 {
-		return nil, nil, errBadLink
+	id, err := s.tokenID(purpose, secret)
+	if err != nil {
+		return nil, nil, err
 	}
-	t, err := s.store.TakeToken(r.Context(), s.keyedHash("token:"+string(purpose), secret), purpose, s.now())
+	t, err := s.store.TakeToken(r.Context(), id, purpose, s.now())
 	if err != nil {
 		return nil, nil, notFoundAs(err, errBadLink)
 	}
@@ -120,31 +129,39 @@ func (s *Server) handleRecoveryLink() http.Handler {
 		if err := s.limits.allow(s.limits.verifyPerIP, w, r, s.clientRateKey(r)); err != nil {
 			return err
 		}
-		_, u, err := s.takeToken(r, passkeyd.TokenRecovery, req.Token)
+		id, err := s.tokenID(passkeyd.TokenRecovery, req.Token)
 		if err != nil {
 			return err
 		}
-		if err := s.startRecovery(w, r, u, "an emailed recovery link"); err != nil {
-			return err
+		u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: id}, "an emailed recovery link")
+		if err != nil {
+			return notFoundAs(err, errBadLink)
 		}
 		encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
 		return nil
 	})
 }
 
-// startRecovery signs out every session of u and opens a recovery session
-// in this browser, which may only register a new passkey.
-func (s *Server) startRecovery(w http.ResponseWriter, r *http.Request, u *passkeyd.User, how string) error {
-	sess, token := s.startSession(r, u, passkeyd.ScopeRecovery, "")
+// startRecovery spends the link or code in rec, signs out every session of
+// its account and opens a recovery session in this browser, which may only
+// register a new passkey: one store transaction, so a failure spends
+// nothing. It returns the account.
+func (s *Server) startRecovery(w http.ResponseWriter, r *http.Request, rec *passkeyd.Recovery, how string) (*passkeyd.User, error) {
+	// For a link the store learns the account from the link and sets it
+	// on the session and the event.
+	sess, token := s.startSession(r, &passkeyd.User{ID: rec.UserID}, passkeyd.ScopeRecovery, "")
 	sess.ExpiresAt = s.now().Add(s.cfg.RecoveryLinkTTL)
 	sess.IdleExpiresAt = sess.ExpiresAt
-	if err := s.store.StartRecoverySession(r.Context(), sess, s.event(r, u.ID, passkeyd.EventRecoveryUsed, "", how)); err != nil {
-		return err
+	rec.Session, rec.At = sess, s.now()
+	rec.Event = s.event(r, rec.UserID, passkeyd.EventRecoveryUsed, "", how)
+	u, err := s.store.StartRecovery(r.Context(), rec)
+	if err != nil {
+		return nil, err
 	}
 	s.setCookie(w, s.cookies.session, token, s.cfg.RecoveryLinkTTL)
 	s.log.InfoContext(r.Context(), "account recovery started", "event", passkeyd.EventRecoveryUsed, "user_id", u.ID, "how", how, "client_ip", s.clientIP(r))
 	s.notify(u.Email, noteRecoveryUsed, how)
-	return nil
+	return u, nil
 }
 
 // Recovery codes read "id-secret": a public ID of 5 characters that finds
@@ -296,11 +313,8 @@ func (s *Server) handleRecoveryCodeVerify() http.Handler {
 			}
 			return errBadCode
 		}
-		if err := s.store.UseRecoveryCode(r.Context(), u.ID, rc.ID, s.now()); err != nil {
+		if _, err := s.startRecovery(w, r, &passkeyd.Recovery{UserID: u.ID, CodeID: rc.ID}, "a recovery code"); err != nil {
 			return notFoundAs(err, errBadCode)
-		}
-		if err := s.startRecovery(w, r, u, "a recovery code"); err != nil {
-			return err
 		}
 		encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
 		return nil

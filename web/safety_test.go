@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -457,5 +458,54 @@ func TestConfigValidation(t *testing.T) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.fragment)
 			}
 		})
+	}
+}
+
+// TestParallelSignInsWithOneCounterValue: assertions made with one counter
+// value (a copied key used from several places at once) and sent together:
+// exactly one signs in. The others fail, as a lost race (401) or, if they
+// read the counter after the winner wrote it, as a clone (403).
+func TestParallelSignInsWithOneCounterValue(t *testing.T) {
+	e := newEnv(t)
+	a := e.authenticator()
+	a.Counting = true
+	e.signUp(e.browser(), a, "race@example.com")
+	cred := a.Credentials()[0]
+	const n, rounds = 20, 20
+	for round := range rounds {
+		stored := e.credentials("race@example.com")[0].SignCount
+		browsers := make([]*softauthn.Client, n)
+		assertions := make([][]byte, n)
+		for i := range n {
+			browsers[i] = e.browser()
+			cred.Counter = stored // every copy signs with stored+1
+			var err error
+			if assertions[i], err = a.Get(options(t, browsers[i], authOptions, nil), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		statuses := make([]int, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				if res, err := browsers[i].Do(context.Background(), http.MethodPost, authVerify, assertions[i]); err == nil {
+					statuses[i] = res.Status
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		if count[200] != 1 || count[401]+count[403] != n-1 {
+			t.Fatalf("round %d: statuses %v, want exactly one 200 and the rest 401 or 403", round, count)
+		}
+		if got := e.credentials("race@example.com")[0].SignCount; got != stored+1 {
+			t.Fatalf("round %d: counter %d, want %d", round, got, stored+1)
+		}
 	}
 }

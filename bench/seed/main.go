@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
@@ -111,7 +112,7 @@ func seedBulk(ctx context.Context, s *sqlite.Store, run string, n int, start tim
 	if err := s.CreateUser(ctx, u, c, ev); err != nil {
 		return err
 	}
-	tx, err := s.DB().BeginTx(ctx, nil)
+	tx, err := sqlstore.DB(s).BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,10 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.DurationVar(&s.shutdownGrace, "shutdown-grace", grace, "on SIGTERM, how long in-flight requests may take to finish (env SHUTDOWN_GRACE)")
 	ints := map[string]int{}
 	durations := map[string]time.Duration{}
-	for key, def := range map[string]string{"DATABASE_MAX_CONNS": "10", "DATABASE_MAX_IDLE_CONNS": "10"} {
+	for key, def := range map[string]string{
+		"DATABASE_MAX_CONNS":      strconv.Itoa(postgres.DefaultMaxOpenConns),
+		"DATABASE_MAX_IDLE_CONNS": strconv.Itoa(postgres.DefaultMaxIdleConns),
+	} {
 		n, err := strconv.Atoi(env(key, def))
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("%s: want a positive whole number", key)

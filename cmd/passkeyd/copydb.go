@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
@@ -192,7 +193,7 @@ func copySQLiteToPostgres(ctx context.Context, from, to string) ([]tableCount, [
 	// One read transaction on SQLite: a consistent snapshot. (It takes the
 	// write lock, as every transaction of the sqlite package does, so a
 	// passkeyd still running waits rather than writes behind the copy.)
-	stx, err := src.DB().BeginTx(ctx, nil)
+	stx, err := sqlstore.DB(src).BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read SQLite database: %w", err)
 	}
@@ -201,7 +202,7 @@ func copySQLiteToPostgres(ctx context.Context, from, to string) ([]tableCount, [
 		return nil, nil, err
 	}
 
-	conn, err := dst.DB().Conn(ctx)
+	conn, err := sqlstore.DB(dst).Conn(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
@@ -218,12 +219,12 @@ func populate(t *testing.T, s passkeyd.Store) {
 			IP: "192.0.2.44", CreatedAt: at, LastSeenAt: at.Add(time.Second), AuthenticatedAt: at, IdleExpiresAt: at.Add(life), ExpiresAt: at.Add(2 * life)}
 	}
 	must("CompleteSignIn(carol)", s.CompleteSignIn(ctx, &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0.Add(3 * time.Minute)},
+		Use:     passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, PreviousSignCount: 7, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0.Add(3 * time.Minute)},
 		Session: session("ses-carol-full", passkeyd.ScopeFull, t0.Add(3*time.Minute), 100*365*24*time.Hour),
 		Events:  []*passkeyd.Event{{UserID: carol.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: carolKey.ID, CreatedAt: t0.Add(3 * time.Minute)}, {UserID: carol.ID, Type: passkeyd.EventBackupStateChanged, Detail: "no longer synced", CreatedAt: t0.Add(3 * time.Minute)}},
 	}))
 	must("CompleteSignIn(carol, expired)", s.CompleteSignIn(ctx, &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0},
+		Use:     passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, PreviousSignCount: 8, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0},
 		Session: session("ses-carol-expired", passkeyd.ScopeFull, t0, time.Minute),
 	}))
 	for i, p := range []passkeyd.TokenPurpose{passkeyd.TokenVerifyEmail, passkeyd.TokenRecovery, passkeyd.TokenChangeEmail} {
@@ -236,14 +237,17 @@ func populate(t *testing.T, s passkeyd.Store) {
 		{ID: "cccc3333", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaC", CreatedAt: t0},
 	}
 	must("ReplaceRecoveryCodes", s.ReplaceRecoveryCodes(ctx, carol.ID, codes, &passkeyd.Event{UserID: carol.ID, Type: passkeyd.EventRecoveryCodesGenerated, CreatedAt: t0}))
-	must("UseRecoveryCode", s.UseRecoveryCode(ctx, carol.ID, "bbbb2222", t0.Add(time.Hour)))
 	recovery := session("ses-carol-recovery", passkeyd.ScopeRecovery, t0.Add(time.Hour), 15*time.Minute)
 	recovery.CredentialID = ""
-	// A second recovery session of another user, so that the first stays.
+	// A recovery session of another user, opened with a code (which gets
+	// used), so that the first user's sessions and links stay.
 	dave, daveKey := newUser("dave@example.net")
 	must("CreateUser(dave)", s.CreateUser(ctx, dave, daveKey, &passkeyd.Event{UserID: dave.ID, Type: passkeyd.EventUserCreated, CreatedAt: t0}))
-	recovery.UserID = dave.ID
-	must("StartRecoverySession(dave)", s.StartRecoverySession(ctx, recovery, &passkeyd.Event{UserID: dave.ID, Type: passkeyd.EventRecoveryUsed, CreatedAt: t0.Add(time.Hour)}))
+	must("ReplaceRecoveryCodes(dave)", s.ReplaceRecoveryCodes(ctx, dave.ID, []*passkeyd.RecoveryCode{
+		{ID: "bbbb2222", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaD", CreatedAt: t0}}, nil))
+	_, err := s.StartRecovery(ctx, &passkeyd.Recovery{UserID: dave.ID, CodeID: "bbbb2222", Session: recovery, At: t0.Add(time.Hour),
+		Event: &passkeyd.Event{Type: passkeyd.EventRecoveryUsed, CreatedAt: t0.Add(time.Hour)}})
+	must("StartRecovery(dave)", err)
 	// Erin's account is deleted: her security log stays.
 	erin, erinKey := newUser("erin@example.net")
 	must("CreateUser(erin)", s.CreateUser(ctx, erin, erinKey, &passkeyd.Event{UserID: erin.ID, Type: passkeyd.EventUserCreated, CreatedAt: t0}))
@@ -333,7 +337,7 @@ func dumpSQLite(t *testing.T, path string) map[string]tableRows {
 		t.Fatalf("sqlite.Connect: %v", err)
 	}
 	defer s.Close()
-	return dump(t, s.DB(), `SELECT name FROM sqlite_schema WHERE type = 'table'
+	return dump(t, sqlstore.DB(s), `SELECT name FROM sqlite_schema WHERE type = 'table'
 		AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name <> 'goose_db_version'`)
 }
 
@@ -344,7 +348,7 @@ func dumpPostgres(t *testing.T, url string) map[string]tableRows {
 		t.Fatalf("postgres.Connect: %v", err)
 	}
 	defer s.Close()
-	return dump(t, s.DB(), `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'goose_db_version'`)
+	return dump(t, sqlstore.DB(s), `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'goose_db_version'`)
 }
 
 func withoutChallenges(d map[string]tableRows) map[string]tableRows {
@@ -501,7 +505,7 @@ func TestCopyDBKnowsTheSchema(t *testing.T) {
 		}
 		defer s.Close()
 		check(t, dumpSQLite(t, path), func(table string) []string {
-			rows, err := s.DB().QueryContext(t.Context(), `SELECT name FROM pragma_table_info($1)`, table)
+			rows, err := sqlstore.DB(s).QueryContext(t.Context(), `SELECT name FROM pragma_table_info($1)`, table)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -520,7 +524,7 @@ func TestCopyDBKnowsTheSchema(t *testing.T) {
 		}
 		defer s.Close()
 		check(t, dumpPostgres(t, url), func(table string) []string {
-			rows, err := s.DB().QueryContext(t.Context(), `SELECT column_name FROM information_schema.columns
+			rows, err := sqlstore.DB(s).QueryContext(t.Context(), `SELECT column_name FROM information_schema.columns
 				WHERE table_schema = current_schema() AND table_name = $1`, table)
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
@@ -24,7 +25,7 @@ func TestMigrateCommand(t *testing.T) {
 				t.Fatalf("postgres.Connect: %v", err)
 			}
 			defer s.Close()
-			return migrationRows(t, s.DB())
+			return migrationRows(t, sqlstore.DB(s))
 		}
 		migrateTwice(t, map[string]string{"DATABASE_URL": url}, "postgres", versions)
 		// Nothing is pending: Migrate applies nothing.
@@ -46,7 +47,7 @@ func TestMigrateCommand(t *testing.T) {
 				t.Fatalf("sqlite.Connect: %v", err)
 			}
 			defer s.Close()
-			return migrationRows(t, s.DB())
+			return migrationRows(t, sqlstore.DB(s))
 		}
 		migrateTwice(t, map[string]string{"DATA_DIR": dir}, "sqlite", versions)
 	})

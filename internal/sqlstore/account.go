@@ -16,25 +16,9 @@ func (s *Store) ListUsers(ctx context.Context, afterEmailKey string, limit int) 
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	rows, err := s.read.QueryContext(ctx, `
+	return readList(ctx, s, "list users", `
 		SELECT `+userColumns+` FROM users u WHERE u.email_key > $1 ORDER BY u.email_key LIMIT $2`,
-		afterEmailKey, limit)
-	if err != nil {
-		return nil, s.fail("list users", err)
-	}
-	defer rows.Close()
-	var out []*passkeyd.User
-	for rows.Next() {
-		var r userRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, s.fail("list users", err)
-		}
-		out = append(out, r.user())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list users", err)
-	}
-	return out, nil
+		[]any{afterEmailKey, limit}, scanUser)
 }
 
 // VerifyEmail marks the account's address verified if it is still email.
@@ -49,8 +33,9 @@ func (s *Store) VerifyEmail(ctx context.Context, userID, email string, at time.T
 	})
 }
 
-// ChangeEmail replaces the address with a verified new one; ECONFLICT if
-// another account has it.
+// ChangeEmail replaces the address with a verified new one and ends the
+// pending recovery and email-change links; ECONFLICT if another account
+// has the address.
 func (s *Store) ChangeEmail(ctx context.Context, userID, newEmail string, at time.Time, ev *passkeyd.Event) error {
 	email, err := passkeyd.ValidateEmail(newEmail)
 	if err != nil {
@@ -62,19 +47,26 @@ func (s *Store) ChangeEmail(ctx context.Context, userID, newEmail string, at tim
 			userID, email, passkeyd.EmailKey(email), millis(at))); err != nil {
 			return err
 		}
+		if _, err := s.endPendingLinks(ctx, tx, userID); err != nil {
+			return err
+		}
 		return s.insertEvents(ctx, tx, ev)
 	})
 }
 
-// SetUserDisabled disables (ending every session) or re-enables a user.
+// SetUserDisabled disables (ending every session and pending link) or
+// re-enables a user.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *passkeyd.Event) error {
 	return s.write(ctx, "set user disabled", func(tx *sql.Tx) error {
 		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
-			userID, disabled, millis(s.Now()))); err != nil {
+			userID, disabled, millis(s.now()))); err != nil {
 			return err
 		}
 		if disabled {
 			if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+				return err
+			}
+			if _, err := s.endPendingLinks(ctx, tx, userID); err != nil {
 				return err
 			}
 		}
@@ -98,7 +90,7 @@ func (s *Store) RenameCredential(ctx context.Context, userID, id, name string, e
 	return s.write(ctx, "rename credential", func(tx *sql.Tx) error {
 		if err := expectOne(s.txExec(ctx, tx, `
 			UPDATE credentials SET name = $3, updated_at = $4 WHERE id = $2 AND user_id = $1`,
-			userID, id, name, millis(s.Now()))); err != nil {
+			userID, id, name, millis(s.now()))); err != nil {
 			return err
 		}
 		return s.insertEvents(ctx, tx, ev)
@@ -110,8 +102,9 @@ func (s *Store) RenameCredential(ctx context.Context, userID, id, name string, e
 var ErrLastWayIn = passkeyd.Errorf(passkeyd.ECONFLICT,
 	"This is your only passkey and your account has no other way back in. Verify your email address or create recovery codes first, or add another passkey.")
 
-// DeleteCredential deletes one of the user's passkeys, refusing the last
-// one unless a verified email or an unused recovery code remains.
+// DeleteCredential deletes one of the user's passkeys and the sessions
+// signed in with it, refusing the last one unless a verified email or an
+// unused recovery code remains.
 func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *passkeyd.Event) error {
 	return s.write(ctx, "delete credential", func(tx *sql.Tx) error {
 		// Lock the user's row first, so that deletes of the same user's
@@ -140,32 +133,22 @@ func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *pas
 		if others == 0 && codes == 0 && verified == 0 {
 			return ErrLastWayIn
 		}
+		// A passkey is removed because it is lost or may be stolen: the
+		// sessions it opened go with it, the caller's own included.
+		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1 AND credential_id = $2`, userID, id); err != nil {
+			return err
+		}
 		return s.insertEvents(ctx, tx, ev)
 	})
 }
 
 // ListSessions returns the user's unexpired sessions, newest first.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]*passkeyd.Session, error) {
-	rows, err := s.read.QueryContext(ctx, `
+	return readList(ctx, s, "list sessions", `
 		SELECT `+sessionColumns+` FROM sessions s
 		WHERE s.user_id = $1 AND s.expires_at > $2 AND s.idle_expires_at > $2
-		ORDER BY s.last_seen_at DESC, s.created_at DESC`, userID, millis(now))
-	if err != nil {
-		return nil, s.fail("list sessions", err)
-	}
-	defer rows.Close()
-	var out []*passkeyd.Session
-	for rows.Next() {
-		var r sessionRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, s.fail("list sessions", err)
-		}
-		out = append(out, r.session())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list sessions", err)
-	}
-	return out, nil
+		ORDER BY s.last_seen_at DESC, s.created_at DESC`,
+		[]any{userID, millis(now)}, scanSession)
 }
 
 // DeleteUserSession ends one of the user's sessions.
@@ -178,7 +161,8 @@ func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, ev *pa
 	})
 }
 
-// DeleteOtherSessions ends the user's sessions but keepID.
+// DeleteOtherSessions ends the user's sessions but keepID, and the pending
+// recovery and email-change links.
 func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string, ev *passkeyd.Event) (int64, error) {
 	var n int64
 	err := s.write(ctx, "delete other sessions", func(tx *sql.Tx) error {
@@ -187,12 +171,25 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string, 
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		links, err := s.endPendingLinks(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if n == 0 && links == 0 {
 			return nil
 		}
 		return s.insertEvents(ctx, tx, ev)
 	})
 	return n, err
+}
+
+// endPendingLinks deletes the user's unused recovery and email-change
+// links. Whatever ends other sessions or changes who controls the address
+// calls it in its transaction: a link mailed before must not outlive that.
+// It returns how many it deleted.
+func (s *Store) endPendingLinks(ctx context.Context, tx *sql.Tx, userID string) (int64, error) {
+	return rowsAffected(s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose IN ($2, $3)`,
+		userID, string(passkeyd.TokenRecovery), string(passkeyd.TokenChangeEmail)))
 }
 
 // ReplaceSession deletes oldID and stores ss, in one transaction.
@@ -205,17 +202,66 @@ func (s *Store) ReplaceSession(ctx context.Context, oldID string, ss *passkeyd.S
 	})
 }
 
-// StartRecoverySession ends every session of the user and stores ss.
-func (s *Store) StartRecoverySession(ctx context.Context, ss *passkeyd.Session, ev *passkeyd.Event) error {
-	return s.write(ctx, "start recovery session", func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1`, ss.UserID); err != nil {
+// Answers of StartRecovery.
+var (
+	errRecoveryDisabled = passkeyd.Errorf(passkeyd.EFORBIDDEN, "This account is disabled.")
+	errLinkOldAddress   = passkeyd.Errorf(passkeyd.EINVALID,
+		"This link was sent to an address that is no longer the account's. Ask for a new one.")
+)
+
+// StartRecovery spends a recovery link or code and opens a recovery
+// session, in one transaction: if anything fails, the link or code is not
+// spent.
+func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*passkeyd.User, error) {
+	if rec.Session == nil || rec.Session.ID == "" || (rec.TokenID == "") == (rec.CodeID == "") {
+		return nil, passkeyd.Errorf(passkeyd.EINVALID, "A recovery needs a session and either a link or a code.")
+	}
+	var u *passkeyd.User
+	err := s.write(ctx, "start recovery", func(tx *sql.Tx) error {
+		userID, sentTo := rec.UserID, ""
+		if rec.TokenID != "" {
+			err := s.txQueryRow(ctx, tx, `
+				DELETE FROM tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3
+				RETURNING user_id, email`,
+				rec.TokenID, string(passkeyd.TokenRecovery), millis(rec.At)).Scan(&userID, &sentTo)
+			if err != nil {
+				return err
+			}
+		} else if err := expectOne(s.txExec(ctx, tx, `
+			UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND id = $2 AND used_at = 0`,
+			userID, rec.CodeID, millis(rec.At))); err != nil {
 			return err
 		}
-		if err := s.insertSession(ctx, tx, ss); err != nil {
+		var r userRow
+		if err := s.txQueryRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, userID).Scan(r.dest()...); err != nil {
 			return err
 		}
-		return s.insertEvents(ctx, tx, ev)
+		u = r.user()
+		if u.Disabled {
+			return errRecoveryDisabled
+		}
+		if rec.TokenID != "" && passkeyd.EmailKey(sentTo) != passkeyd.EmailKey(u.Email) {
+			return errLinkOldAddress
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		if _, err := s.endPendingLinks(ctx, tx, userID); err != nil {
+			return err
+		}
+		rec.Session.UserID = userID
+		if err := s.insertSession(ctx, tx, rec.Session); err != nil {
+			return err
+		}
+		if rec.Event != nil {
+			rec.Event.UserID = userID
+		}
+		return s.insertEvents(ctx, tx, rec.Event)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // CountActiveSessions counts unexpired sessions.
@@ -228,15 +274,22 @@ func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int64, 
 	return n, nil
 }
 
-// SaveToken stores an emailed token.
+// SaveToken stores an emailed token and ends the account's earlier tokens
+// of its purpose.
 func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
 	if t.ID == "" || t.UserID == "" || t.Purpose == "" || t.ExpiresAt.IsZero() {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a user, a purpose and an expiry.")
 	}
 	if t.CreatedAt.IsZero() {
-		t.CreatedAt = s.Now()
+		t.CreatedAt = s.now()
 	}
 	return s.write(ctx, "save token", func(tx *sql.Tx) error {
+		// A new link replaces the last: one asked for again because the
+		// first went astray must leave the first useless.
+		if _, err := s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose = $2`,
+			t.UserID, string(t.Purpose)); err != nil {
+			return err
+		}
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, t.UserID, string(t.Purpose), t.Email, millis(t.CreatedAt), millis(t.ExpiresAt))
@@ -265,8 +318,15 @@ func (s *Store) TakeToken(ctx context.Context, id string, purpose passkeyd.Token
 
 // ReplaceRecoveryCodes stores a new set of codes, deleting the old set.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID string, codes []*passkeyd.RecoveryCode, ev *passkeyd.Event) error {
-	now := s.Now()
+	now := s.now()
 	return s.write(ctx, "replace recovery codes", func(tx *sql.Tx) error {
+		// Lock the user's row first, as DeleteCredential does, so that
+		// replacements for one user take turns. Without it, on PostgreSQL
+		// (READ COMMITTED), the second DELETE does not see the first's new
+		// codes, and both sets stay valid.
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, userID); err != nil {
+			return err
+		}
 		if _, err := s.txExec(ctx, tx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
@@ -296,15 +356,6 @@ func (s *Store) FindRecoveryCode(ctx context.Context, userID, id string) (*passk
 	}
 	c.CreatedAt = fromMillis(created)
 	return c, nil
-}
-
-// UseRecoveryCode marks an unused code used; exactly one racer wins.
-func (s *Store) UseRecoveryCode(ctx context.Context, userID, id string, at time.Time) error {
-	return s.write(ctx, "use recovery code", func(tx *sql.Tx) error {
-		return expectOne(s.txExec(ctx, tx, `
-			UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND id = $2 AND used_at = 0`,
-			userID, id, millis(at)))
-	})
 }
 
 // CountRecoveryCodes counts the user's unused codes.

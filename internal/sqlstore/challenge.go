@@ -16,7 +16,7 @@ func (s *Store) SaveChallenge(ctx context.Context, c *passkeyd.Challenge) error 
 		return passkeyd.Errorf(passkeyd.EINVALID, "A challenge needs an ID, a binding and a kind.")
 	}
 	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.Now()
+		c.CreatedAt = s.now()
 	}
 	return s.write(ctx, "save challenge", func(tx *sql.Tx) error {
 		_, err := s.txExec(ctx, tx, `

@@ -63,7 +63,7 @@ func (s *Store) AddCredential(ctx context.Context, c *passkeyd.Credential, ev *p
 
 func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, c *passkeyd.Credential) error {
 	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.Now()
+		c.CreatedAt = s.now()
 	}
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
@@ -121,33 +121,18 @@ func (s *Store) FindCredential(ctx context.Context, credentialID []byte) (*passk
 // ListCredentials returns a user's passkeys, oldest first; none (and no
 // error) for an unknown user.
 func (s *Store) ListCredentials(ctx context.Context, userID string) ([]*passkeyd.Credential, error) {
-	rows, err := s.read.QueryContext(ctx, `
+	return readList(ctx, s, "list credentials", `
 		SELECT `+credentialColumns+`
 		FROM credentials c
 		WHERE c.user_id = $1
 		ORDER BY c.created_at, c.id`,
-		userID,
-	)
-	if err != nil {
-		return nil, s.fail("list credentials", err)
-	}
-	defer rows.Close()
-	var list []*passkeyd.Credential
-	for rows.Next() {
-		var r credentialRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, s.fail("list credentials", err)
-		}
-		c, err := r.credential()
-		if err != nil {
-			return nil, s.fail("list credentials", err)
-		}
-		list = append(list, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list credentials", err)
-	}
-	return list, nil
+		[]any{userID}, func(rows *sql.Rows) (*passkeyd.Credential, error) {
+			var r credentialRow
+			if err := rows.Scan(r.dest()...); err != nil {
+				return nil, err
+			}
+			return r.credential()
+		})
 }
 
 // FlagCredentialCloned marks a passkey as possibly cloned and records ev
@@ -157,7 +142,7 @@ func (s *Store) FlagCredentialCloned(ctx context.Context, credentialID []byte, e
 		n, err := rowsAffected(s.txExec(ctx, tx, `
 			UPDATE credentials SET clone_warning = $2, updated_at = $3
 			WHERE credential_id = $1`,
-			credentialID, true, millis(s.Now()),
+			credentialID, true, millis(s.now()),
 		))
 		if err != nil {
 			return err

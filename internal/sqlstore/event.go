@@ -26,7 +26,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events ...*passkey
 			return passkeyd.Errorf(passkeyd.EINVALID, "An event needs a type.")
 		}
 		if e.CreatedAt.IsZero() {
-			e.CreatedAt = s.Now()
+			e.CreatedAt = s.now()
 		}
 		err := s.txQueryRow(ctx, tx, `
 			INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, created_at)
@@ -50,30 +50,19 @@ func (s *Store) ListEvents(ctx context.Context, userID string, before int64, lim
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := s.read.QueryContext(ctx, `
+	return readList(ctx, s, "list events", `
 		SELECT id, user_id, type, credential_id, ip, user_agent, detail, created_at
 		FROM events
 		WHERE user_id = $1 AND id < $2
 		ORDER BY id DESC
 		LIMIT $3`,
-		userID, before, limit,
-	)
-	if err != nil {
-		return nil, s.fail("list events", err)
-	}
-	defer rows.Close()
-	var list []*passkeyd.Event
-	for rows.Next() {
-		var e passkeyd.Event
-		var created int64
-		if err := rows.Scan(&e.ID, &e.UserID, &e.Type, &e.CredentialID, &e.IP, &e.UserAgent, &e.Detail, &created); err != nil {
-			return nil, s.fail("list events", err)
-		}
-		e.CreatedAt = fromMillis(created)
-		list = append(list, &e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list events", err)
-	}
-	return list, nil
+		[]any{userID, before, limit}, func(rows *sql.Rows) (*passkeyd.Event, error) {
+			var e passkeyd.Event
+			var created int64
+			if err := rows.Scan(&e.ID, &e.UserID, &e.Type, &e.CredentialID, &e.IP, &e.UserAgent, &e.Detail, &created); err != nil {
+				return nil, err
+			}
+			e.CreatedAt = fromMillis(created)
+			return &e, nil
+		})
 }

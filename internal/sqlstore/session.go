@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
@@ -36,42 +37,71 @@ func (r *sessionRow) session() *passkeyd.Session {
 	return &s
 }
 
+// scanSession reads a row of sessionColumns, for readList.
+func scanSession(rows *sql.Rows) (*passkeyd.Session, error) {
+	var r sessionRow
+	if err := rows.Scan(r.dest()...); err != nil {
+		return nil, err
+	}
+	return r.session(), nil
+}
+
+// ErrSignInRace is CompleteSignIn's answer when the passkey's counter moved
+// since the sign-in was verified: another sign-in with the same counter
+// value (a replayed or cloned assertion, or a parallel one) committed
+// first.
+var ErrSignInRace = passkeyd.Errorf(passkeyd.ECONFLICT,
+	"This passkey was just used for another sign-in. Please try again.")
+
 // CompleteSignIn writes a successful sign-in in one transaction: the
 // credential's counter, flags and last use, the new session, the removal of
 // the session it replaces, and the events. ENOTFOUND if the credential
-// disappeared meanwhile (or is not the session user's), and then nothing is
-// written.
+// disappeared meanwhile (or is not the session user's), ECONFLICT
+// (ErrSignInRace) if its counter is no longer in.Use.PreviousSignCount; then
+// nothing is written.
 //
-// The stored counter and last use never go backwards: of two sign-ins with
-// one passkey committing in the other order, the later counter stays.
-// go-webauthn never lowers a counter itself (it flags a clone instead), so
-// this only matters under such races.
+// The counter update is a compare-and-set: of several sign-ins verified
+// against one stored counter, exactly one commits, on any number of
+// instances (on PostgreSQL the others wait for its row lock, then find the
+// counter changed). A passkey whose counter stays 0 (synced passkeys) has
+// nothing to compare and every sign-in passes. Last use never goes
+// backwards.
 func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 	if in.Session == nil || in.Session.ID == "" || in.Session.UserID == "" {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A sign-in needs a session.")
 	}
 	use := in.Use
 	if use.UsedAt.IsZero() {
-		use.UsedAt = s.Now()
+		use.UsedAt = s.now()
 	}
 	return s.write(ctx, "complete sign-in", func(tx *sql.Tx) error {
-		n, err := rowsAffected(s.txExec(ctx, tx, `
+		var stored int64
+		err := s.txQueryRow(ctx, tx, `
 			UPDATE credentials SET
-				sign_count = CASE WHEN sign_count > $3 THEN sign_count ELSE $3 END,
+				sign_count = $3,
 				backup_eligible = $4,
 				backup_state = $5,
 				user_verified = $6,
 				last_used_at = CASE WHEN last_used_at > $7 THEN last_used_at ELSE $7 END,
 				updated_at = $7
-			WHERE credential_id = $1 AND user_id = $2`,
+			WHERE credential_id = $1 AND user_id = $2 AND sign_count = $8
+			RETURNING sign_count`,
 			use.CredentialID, in.Session.UserID, int64(use.SignCount), use.BackupEligible,
-			use.BackupState, use.UserVerified, millis(use.UsedAt),
-		))
+			use.BackupState, use.UserVerified, millis(use.UsedAt), int64(use.PreviousSignCount),
+		).Scan(&stored)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Tell a vanished passkey from a lost race.
+			err = s.txQueryRow(ctx, tx, `SELECT sign_count FROM credentials WHERE credential_id = $1 AND user_id = $2`,
+				use.CredentialID, in.Session.UserID).Scan(&stored)
+			if errors.Is(err, sql.ErrNoRows) {
+				return passkeyd.Errorf(passkeyd.ENOTFOUND, "Passkey not found.")
+			}
+			if err == nil {
+				return ErrSignInRace
+			}
+		}
 		if err != nil {
 			return err
-		}
-		if n == 0 {
-			return passkeyd.Errorf(passkeyd.ENOTFOUND, "Passkey not found.")
 		}
 		if err := s.insertSession(ctx, tx, in.Session); err != nil {
 			return err
@@ -87,7 +117,7 @@ func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 
 func (s *Store) insertSession(ctx context.Context, tx *sql.Tx, ss *passkeyd.Session) error {
 	if ss.CreatedAt.IsZero() {
-		ss.CreatedAt = s.Now()
+		ss.CreatedAt = s.now()
 	}
 	_, err := s.txExec(ctx, tx, `
 		INSERT INTO sessions (id, user_id, scope, credential_id, user_agent, ip,

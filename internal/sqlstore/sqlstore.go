@@ -58,19 +58,36 @@ type Store struct {
 
 	writeStmts, readStmts stmtCache
 
-	// Now is the clock for timestamps a caller left zero (an event's
-	// CreatedAt, for instance). It defaults to time.Now.
-	Now func() time.Time
+	// now is the clock for timestamps a caller left zero (an event's
+	// CreatedAt, for instance).
+	now func() time.Time
 }
 
 // New returns a Store that writes through db and reads through read, which
 // may be the same pool. The Store owns both: Close closes them.
+//
+// The sqlite and postgres packages embed it through an unexported alias,
+// so that their Store types show exactly the methods of passkeyd.Store:
+// Store must have no exported method or field beyond those.
 func New(db, read *sql.DB, d Dialect) *Store {
-	return &Store{db: db, read: read, dialect: d, Now: time.Now}
+	return &Store{db: db, read: read, dialect: d, now: time.Now}
 }
 
-// DB returns the pool the store writes through, for migrations and tests.
-func (s *Store) DB() *sql.DB { return s.db }
+// sqlStore lets DB find the Store inside the sqlite and postgres stores,
+// which embed it: an interface with an unexported method can only be
+// satisfied through this package.
+func (s *Store) sqlStore() *Store { return s }
+
+// DB returns the pool that st, a store of the sqlite or postgres package,
+// writes through, or nil for any other store. It is for copy-db, which
+// copies tables row by row, and for tests that look at the schema; it is
+// not part of the stores' API.
+func DB(st passkeyd.Store) *sql.DB {
+	if x, ok := st.(interface{ sqlStore() *Store }); ok {
+		return x.sqlStore().db
+	}
+	return nil
+}
 
 // Ping reports whether the database answers (EUNAVAILABLE if not).
 func (s *Store) Ping(ctx context.Context) error {
@@ -97,8 +114,9 @@ func (s *Store) Close() error {
 // Migrate applies the migrations in fsys that the database lacks, in order,
 // each in its own transaction, and returns the names of those it applied.
 // opts go to goose.NewProvider (on PostgreSQL, a session locker, so that
-// several instances starting at once take turns).
-func (s *Store) Migrate(ctx context.Context, dialect goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) ([]string, error) {
+// several instances starting at once take turns). It is a function, not a
+// method, so that it does not show among the stores' methods.
+func Migrate(ctx context.Context, s *Store, dialect goose.Dialect, fsys fs.FS, opts ...goose.ProviderOption) ([]string, error) {
 	opts = append([]goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}, opts...)
 	p, err := goose.NewProvider(dialect, s.db, fsys, opts...)
 	if err != nil {

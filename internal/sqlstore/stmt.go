@@ -94,3 +94,33 @@ func (s *Store) readQueryRow(ctx context.Context, q string, args ...any) *sql.Ro
 	}
 	return s.read.QueryRowContext(ctx, q, args...)
 }
+
+// readList runs the read query q through the statement cache and returns
+// one element per row, made by scan. Every list method goes through it, so
+// none can forget rows.Err or Close, and each query is parsed once per
+// connection, not on every call.
+func readList[T any](ctx context.Context, s *Store, op, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	var rows *sql.Rows
+	var err error
+	if st := s.readStmts.get(ctx, s.read, q); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.read.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return list, nil
+}

@@ -31,6 +31,15 @@ func (r *userRow) user() *passkeyd.User {
 	return &u
 }
 
+// scanUser reads a row of userColumns, for readList.
+func scanUser(rows *sql.Rows) (*passkeyd.User, error) {
+	var r userRow
+	if err := rows.Scan(r.dest()...); err != nil {
+		return nil, err
+	}
+	return r.user(), nil
+}
+
 // CreateUser stores a new account with its first passkey and ev (if not
 // nil), in one transaction. ECONFLICT if the email (case-insensitively) or
 // the credential ID is taken, and then nothing is written. EINVALID if u or
@@ -61,7 +70,7 @@ func (s *Store) CreateUser(ctx context.Context, u *passkeyd.User, first *passkey
 }
 
 func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *passkeyd.User) error {
-	now := s.Now()
+	now := s.now()
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = now
 	}
