@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
 // errStepUp asks the page to verify a passkey again before a sensitive
@@ -35,6 +36,12 @@ func signedIn(r *http.Request) (*passkeyd.User, *passkeyd.Session, error) {
 		return nil, nil, errNotSignedIn
 	}
 	return u, sess, nil
+}
+
+// account returns the user and session of a request that s.signedIn or
+// s.stepUp let through (routes.go).
+func account(r *http.Request) (*passkeyd.User, *passkeyd.Session) {
+	return passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context())
 }
 
 // event returns a security-log entry about the request's user.
@@ -72,102 +79,83 @@ func toPasskeyJSON(c *passkeyd.Credential) passkeyJSON {
 
 // handlePasskeysList answers with the user's passkeys and what the page
 // needs for the WebAuthn Signal API (RP ID and user handle).
-func (s *Server) handlePasskeysList() http.Handler {
+func (s *Server) handlePasskeysList(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		RPID       string        `json:"rpId"`
 		UserHandle string        `json:"userHandle"`
 		Email      string        `json:"email"`
 		Passkeys   []passkeyJSON `json:"passkeys"`
 	}
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, _, err := signedIn(r)
-		if err != nil {
-			return err
-		}
-		creds, err := s.store.ListCredentials(r.Context(), u.ID)
-		if err != nil {
-			return err
-		}
-		res := response{RPID: s.cfg.RPID, UserHandle: base64.RawURLEncoding.EncodeToString(u.Handle), Email: u.Email, Passkeys: []passkeyJSON{}}
-		for _, c := range creds {
-			res.Passkeys = append(res.Passkeys, toPasskeyJSON(c))
-		}
-		encode(w, http.StatusOK, res)
-		return nil
-	})
+	u, _ := account(r)
+	creds, err := s.store.ListCredentials(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	res := response{RPID: s.cfg.RPID, UserHandle: base64.RawURLEncoding.EncodeToString(u.Handle), Email: u.Email, Passkeys: []passkeyJSON{}}
+	for _, c := range creds {
+		res.Passkeys = append(res.Passkeys, toPasskeyJSON(c))
+	}
+	encode(w, http.StatusOK, res)
+	return nil
 }
 
 var errPasskeyNotFound = passkeyd.Errorf(passkeyd.ENOTFOUND, "No such passkey in your account.")
 
-func (s *Server) handlePasskeyRename() http.Handler {
+func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) error {
 	type request struct {
 		Name string `json:"name"`
 	}
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, _, err := signedIn(r)
-		if err != nil {
-			return err
+	u, _ := account(r)
+	var req request
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	name, err := passkeyd.ValidateCredentialName(req.Name)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name)); err != nil {
+		return notFoundAs(err, errPasskeyNotFound)
+	}
+	creds, err := s.store.ListCredentials(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range creds {
+		if c.ID == id {
+			encode(w, http.StatusOK, toPasskeyJSON(c))
+			return nil
 		}
-		var req request
-		if err := decode(w, r, &req); err != nil {
-			return err
-		}
-		name, err := passkeyd.ValidateCredentialName(req.Name)
-		if err != nil {
-			return err
-		}
-		id := r.PathValue("id")
-		err = s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name))
-		if err != nil {
-			return notFoundAs(err, errPasskeyNotFound)
-		}
-		creds, err := s.store.ListCredentials(r.Context(), u.ID)
-		if err != nil {
-			return err
-		}
-		for _, c := range creds {
-			if c.ID == id {
-				encode(w, http.StatusOK, toPasskeyJSON(c))
-				return nil
-			}
-		}
-		return errPasskeyNotFound
-	})
+	}
+	return errPasskeyNotFound
 }
 
-func (s *Server) handlePasskeyDelete() http.Handler {
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, sess, err := signedIn(r)
-		if err != nil {
-			return err
+func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request) error {
+	u, sess := account(r)
+	id := r.PathValue("id")
+	creds, err := s.store.ListCredentials(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	var name string
+	for _, c := range creds {
+		if c.ID == id {
+			name = c.Name
 		}
-		if err := s.requireStepUp(sess); err != nil {
-			return err
-		}
-		id := r.PathValue("id")
-		creds, err := s.store.ListCredentials(r.Context(), u.ID)
-		if err != nil {
-			return err
-		}
-		var name string
-		for _, c := range creds {
-			if c.ID == id {
-				name = c.Name
-			}
-		}
-		if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
-			return notFoundAs(err, errPasskeyNotFound)
-		}
-		s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
-		s.notify(u.Email, notePasskeyDeleted, name)
-		if sess.CredentialID == id {
-			// The store ended the sessions signed in with this passkey,
-			// this one included: the next request asks to sign in again.
-			s.setCookie(w, s.cookies.session, "", -1)
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
+	}
+	if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
+		return notFoundAs(err, errPasskeyNotFound)
+	}
+	s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
+	s.notify(u.Email, emailtext.PasskeyDeleted, name)
+	if sess.CredentialID == id {
+		// The store ended the sessions signed in with this passkey,
+		// this one included: the next request asks to sign in again.
+		s.setCookie(w, s.cookies.session, "", -1)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // notFoundAs replaces a store's generic ENOTFOUND with a message about
@@ -189,64 +177,49 @@ type sessionJSON struct {
 	LastSeenAt time.Time `json:"lastSeenAt"`
 }
 
-func (s *Server) handleSessionsList() http.Handler {
+func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		Sessions []sessionJSON `json:"sessions"`
 	}
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, current, err := signedIn(r)
-		if err != nil {
-			return err
-		}
-		list, err := s.store.ListSessions(r.Context(), u.ID, s.now())
-		if err != nil {
-			return err
-		}
-		res := response{Sessions: []sessionJSON{}}
-		for _, ss := range list {
-			res.Sessions = append(res.Sessions, sessionJSON{ID: ss.ID, Current: ss.ID == current.ID, Device: deviceName(ss.UserAgent),
-				UserAgent: ss.UserAgent, IP: ss.IP, CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt})
-		}
-		encode(w, http.StatusOK, res)
-		return nil
-	})
+	u, current := account(r)
+	list, err := s.store.ListSessions(r.Context(), u.ID, s.now())
+	if err != nil {
+		return err
+	}
+	res := response{Sessions: []sessionJSON{}}
+	for _, ss := range list {
+		res.Sessions = append(res.Sessions, sessionJSON{ID: ss.ID, Current: ss.ID == current.ID, Device: deviceName(ss.UserAgent),
+			UserAgent: ss.UserAgent, IP: ss.IP, CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt})
+	}
+	encode(w, http.StatusOK, res)
+	return nil
 }
 
-func (s *Server) handleSessionRevoke() http.Handler {
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, _, err := signedIn(r)
-		if err != nil {
-			return err
-		}
-		if err := s.store.DeleteUserSession(r.Context(), u.ID, r.PathValue("id"),
-			s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
-			return notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account."))
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
+func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request) error {
+	u, _ := account(r)
+	if err := s.store.DeleteUserSession(r.Context(), u.ID, r.PathValue("id"),
+		s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
+		return notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account."))
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) handleSessionsRevokeOthers() http.Handler {
+func (s *Server) handleSessionsRevokeOthers(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		Revoked int64 `json:"revoked"`
 	}
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, current, err := signedIn(r)
-		if err != nil {
-			return err
-		}
-		n, err := s.store.DeleteOtherSessions(r.Context(), u.ID, current.ID,
-			s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
-		if err != nil {
-			return err
-		}
-		encode(w, http.StatusOK, response{Revoked: n})
-		return nil
-	})
+	u, current := account(r)
+	n, err := s.store.DeleteOtherSessions(r.Context(), u.ID, current.ID,
+		s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, response{Revoked: n})
+	return nil
 }
 
-func (s *Server) handleSecurityLog() http.Handler {
+func (s *Server) handleSecurityLog(w http.ResponseWriter, r *http.Request) error {
 	type eventJSON struct {
 		ID        int64     `json:"id"`
 		Type      string    `json:"type"`
@@ -260,37 +233,32 @@ func (s *Server) handleSecurityLog() http.Handler {
 		Events []eventJSON `json:"events"`
 		Next   *int64      `json:"next"`
 	}
-	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		u, _, err := signedIn(r)
-		if err != nil {
-			return err
+	u, _ := account(r)
+	q := r.URL.Query()
+	before, err1 := parseOptionalInt(q.Get("before"))
+	limit, err2 := parseOptionalInt(q.Get("limit"))
+	if err1 != nil || err2 != nil || before < 0 || limit < 0 {
+		return passkeyd.Errorf(passkeyd.EINVALID, "before and limit must be positive whole numbers.")
+	}
+	if limit == 0 || limit > 100 {
+		limit = 20
+	}
+	events, err := s.store.ListEvents(r.Context(), u.ID, before, int(limit)+1)
+	if err != nil {
+		return err
+	}
+	res := response{Events: []eventJSON{}}
+	for i, e := range events {
+		if i == int(limit) {
+			next := events[i-1].ID
+			res.Next = &next
+			break
 		}
-		q := r.URL.Query()
-		before, err1 := parseOptionalInt(q.Get("before"))
-		limit, err2 := parseOptionalInt(q.Get("limit"))
-		if err1 != nil || err2 != nil || before < 0 || limit < 0 {
-			return passkeyd.Errorf(passkeyd.EINVALID, "before and limit must be positive whole numbers.")
-		}
-		if limit == 0 || limit > 100 {
-			limit = 20
-		}
-		events, err := s.store.ListEvents(r.Context(), u.ID, before, int(limit)+1)
-		if err != nil {
-			return err
-		}
-		res := response{Events: []eventJSON{}}
-		for i, e := range events {
-			if i == int(limit) {
-				next := events[i-1].ID
-				res.Next = &next
-				break
-			}
-			res.Events = append(res.Events, eventJSON{ID: e.ID, Type: e.Type, Detail: e.Detail, PasskeyID: e.CredentialID,
-				IP: e.IP, UserAgent: e.UserAgent, CreatedAt: e.CreatedAt})
-		}
-		encode(w, http.StatusOK, res)
-		return nil
-	})
+		res.Events = append(res.Events, eventJSON{ID: e.ID, Type: e.Type, Detail: e.Detail, PasskeyID: e.CredentialID,
+			IP: e.IP, UserAgent: e.UserAgent, CreatedAt: e.CreatedAt})
+	}
+	encode(w, http.StatusOK, res)
+	return nil
 }
 
 func parseOptionalInt(s string) (int64, error) {

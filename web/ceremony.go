@@ -11,49 +11,6 @@ import (
 	"github.com/passkeyd/passkeyd"
 )
 
-// webauthnUser adapts an account to go-webauthn's User interface.
-type webauthnUser struct {
-	handle      []byte
-	name        string
-	credentials []webauthn.Credential
-}
-
-func (u *webauthnUser) WebAuthnID() []byte                         { return u.handle }
-func (u *webauthnUser) WebAuthnName() string                       { return u.name }
-func (u *webauthnUser) WebAuthnDisplayName() string                { return u.name }
-func (u *webauthnUser) WebAuthnCredentials() []webauthn.Credential { return u.credentials }
-
-// toWebAuthnCredential gives go-webauthn what it checks a sign-in against.
-func toWebAuthnCredential(c *passkeyd.Credential) webauthn.Credential {
-	var flags protocol.AuthenticatorFlags
-	if c.UserVerified {
-		flags |= protocol.FlagUserVerified
-	}
-	if c.BackupEligible {
-		flags |= protocol.FlagBackupEligible
-	}
-	if c.BackupState {
-		flags |= protocol.FlagBackupState
-	}
-	transports := make([]protocol.AuthenticatorTransport, len(c.Transports))
-	for i, t := range c.Transports {
-		transports[i] = protocol.AuthenticatorTransport(t)
-	}
-	return webauthn.Credential{
-		ID:                c.CredentialID,
-		PublicKey:         c.PublicKey,
-		AttestationType:   c.AttestationType,
-		AttestationFormat: c.AttestationFormat,
-		Transport:         transports,
-		Flags:             webauthn.NewCredentialFlags(flags | protocol.FlagUserPresent),
-		Authenticator: webauthn.Authenticator{
-			AAGUID:     c.AAGUID,
-			SignCount:  c.SignCount,
-			Attachment: protocol.AuthenticatorAttachment(c.Attachment),
-		},
-	}
-}
-
 // ceremonyBinding returns the keyed hash of this browser's ceremony cookie,
 // setting a new cookie first when the browser has none.
 func (s *Server) ceremonyBinding(w http.ResponseWriter, r *http.Request) string {

@@ -55,3 +55,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// decodeWithEmail decodes a body into req and returns its email field (at
+// email, inside req) validated.
+func decodeWithEmail(w http.ResponseWriter, r *http.Request, req any, email *string) (string, error) {
+	if err := decode(w, r, req); err != nil {
+		return "", err
+	}
+	return passkeyd.ValidateEmail(*email)
+}

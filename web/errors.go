@@ -67,13 +67,3 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	encode(w, status, body)
 }
-
-// api adapts a handler that returns its error: the error is answered by
-// writeError, so handlers read as straight lines of checks.
-func (s *Server) api(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			writeError(w, r, s.log, err)
-		}
-	})
-}

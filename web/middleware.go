@@ -164,7 +164,7 @@ func (s *Server) clientIP(r *http.Request) string {
 func (s *Server) clientRateKey(r *http.Request) string {
 	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
 	if !ok {
-		return "ip:" + r.RemoteAddr
+		return r.RemoteAddr
 	}
-	return "ip:" + clientaddr.RateKey(addr)
+	return clientaddr.RateKey(addr)
 }

@@ -78,17 +78,16 @@ func loadPages(base string) (*pages, error) {
 
 // handleStatic serves embedded files. Their names change with their
 // content, so they may be cached for a year.
-func (p *pages) handleStatic() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, ok := p.static[r.PathValue("name")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", f.contentType)
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
-	})
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) error {
+	f, ok := s.pages.static[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return nil
+	}
+	w.Header().Set("Content-Type", f.contentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+	return nil
 }
 
 // page is what every template gets.
@@ -123,68 +122,66 @@ type passkeyView struct {
 	Transports            []string
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) {
+// render writes a page. A template that fails is a bug: it is logged and
+// answered in plain text, since the client expects HTML.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) error {
 	data.RPName = s.cfg.RPName
 	data.Base = s.cfg.BasePath
 	var buf bytes.Buffer
 	if err := s.pages.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "Internal error.", http.StatusInternalServerError)
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = buf.WriteTo(w)
+	return nil
 }
 
-func (s *Server) handleHome() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && sess.Scope == passkeyd.ScopeFull {
-			http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
-			return
-		}
-		s.render(w, r, "home", page{Title: "Sign in"})
-	})
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && sess.Scope == passkeyd.ScopeFull {
+		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
+		return nil
+	}
+	return s.render(w, r, "home", page{Title: "Sign in"})
 }
 
-func (s *Server) handleDashboard() http.Handler {
-	return s.RequireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := passkeyd.UserFromContext(r.Context())
-		creds, err := s.store.ListCredentials(r.Context(), u.ID)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		codes, err := s.store.CountRecoveryCodes(r.Context(), u.ID)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt},
-			EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes}
-		for _, c := range creds {
-			data.Passkeys = append(data.Passkeys, passkeyView{
-				ID: c.ID, Name: c.Name, Provider: providerName(c),
-				CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
-				Synced: c.BackupState, BackupEligible: c.BackupEligible, CloneWarning: c.CloneWarning,
-				Transports: c.Transports,
-			})
-		}
-		s.render(w, r, "dashboard", data)
-	}))
+// handleDashboard is mounted behind RequireUser (routes.go).
+func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
+	u := passkeyd.UserFromContext(r.Context())
+	creds, err := s.store.ListCredentials(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	codes, err := s.store.CountRecoveryCodes(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt},
+		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes}
+	for _, c := range creds {
+		data.Passkeys = append(data.Passkeys, passkeyView{
+			ID: c.ID, Name: c.Name, Provider: providerName(c),
+			CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt,
+			Synced: c.BackupState, BackupEligible: c.BackupEligible, CloneWarning: c.CloneWarning,
+			Transports: c.Transports,
+		})
+	}
+	return s.render(w, r, "dashboard", data)
 }
 
 // handlePage serves a page that needs no data but who is signed in; its
 // script does the rest through the API.
-func (s *Server) handlePage(name, title, action string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handlePage(name, title, action string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		data := page{Title: title, Action: action}
 		if u, sess := passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context()); u != nil {
 			data.User = &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}
 			data.Recovery = sess.Scope == passkeyd.ScopeRecovery
 		}
-		s.render(w, r, name, data)
-	})
+		return s.render(w, r, name, data)
+	}
 }
 
 // providerName names who keeps the passkey, from its AAGUID or, when the

@@ -117,13 +117,14 @@ func newLimiters(rl RateLimits, m *Metrics) *limiters {
 var errTooMany = passkeyd.Errorf(passkeyd.ERATELIMIT, "Too many attempts. Please wait a minute and try again.")
 
 // allow counts one request against key and reports ERATELIMIT (with a
-// Retry-After header already set) when the limit is reached.
-func (ls *limiters) allow(l *httprate.RateLimiter, w http.ResponseWriter, r *http.Request, key string) error {
+// Retry-After header already set) when the limit is reached. name labels
+// the metric.
+func (ls *limiters) allow(l *httprate.RateLimiter, name string, w http.ResponseWriter, r *http.Request, key string) error {
 	if ls.off {
 		return nil
 	}
-	if l.OnLimit(w, r, key) {
-		ls.metrics.limited(key[:strings.IndexByte(key, ':')])
+	if l.OnLimit(w, r, name+":"+key) {
+		ls.metrics.limited(name)
 		return errTooMany
 	}
 	return nil

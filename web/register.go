@@ -11,6 +11,8 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/aaguid"
+	"github.com/passkeyd/passkeyd/internal/ceremony"
+	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
 var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
@@ -20,7 +22,7 @@ var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 // sign-up: the account is only described in the stored challenge and
 // written when the response verifies. Signed in, the passkey is for the
 // signed-in account, whatever email the body names.
-func (s *Server) handleRegisterBegin() http.Handler {
+func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) error {
 	type request struct {
 		Email string `json:"email"`
 		// Mediation "conditional" asks for conditional create (automatic
@@ -28,60 +30,48 @@ func (s *Server) handleRegisterBegin() http.Handler {
 		// Only for a user who has just proved who they are.
 		Mediation string `json:"mediation"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req request
-		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+	var req request
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	ch, wu, err := s.registrationAccount(r, req.Email)
+	if err != nil {
+		return err
+	}
+	mediation := protocol.MediationDefault
+	switch req.Mediation {
+	case "":
+	case "conditional":
+		if ch.SignedInUserID == "" {
+			return passkeyd.Errorf(passkeyd.EINVALID, "Conditional create is only for a signed-in user.")
 		}
-		if err := s.limits.allow(s.limits.optionsPerIP, w, r, s.clientRateKey(r)); err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		ch, wu, err := s.registrationAccount(w, r, req.Email)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		mediation := protocol.MediationDefault
-		switch req.Mediation {
-		case "":
-		case "conditional":
-			if ch.SignedInUserID == "" {
-				writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "Conditional create is only for a signed-in user."))
-				return
-			}
-			mediation = protocol.MediationConditional
-		default:
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "mediation must be empty or \"conditional\"."))
-			return
-		}
-		creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
-			webauthn.WithExclusions(webauthn.Credentials(wu.credentials).CredentialDescriptors()),
-			webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
-			webauthn.WithCredentialParameters(credentialParameters),
-			webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
-		)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		if err := s.saveChallenge(w, r, ch, sd); err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		s.metrics.started("registration")
-		encode(w, http.StatusOK, creation.Response)
-	})
+		mediation = protocol.MediationConditional
+	default:
+		return passkeyd.Errorf(passkeyd.EINVALID, "mediation must be empty or \"conditional\".")
+	}
+	creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
+		webauthn.WithExclusions(webauthn.Credentials(wu.Credentials).CredentialDescriptors()),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
+		webauthn.WithCredentialParameters(credentialParameters),
+		webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
+	)
+	if err != nil {
+		return err
+	}
+	if err := s.saveChallenge(w, r, ch, sd); err != nil {
+		return err
+	}
+	s.metrics.started("registration")
+	encode(w, http.StatusOK, creation.Response)
+	return nil
 }
 
 // registrationAccount decides whose passkey this will be.
-func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, email string) (*passkeyd.Challenge, *webauthnUser, error) {
+// A signed-in caller was checked for a recent passkey verification by
+// s.freshIfSignedIn (routes.go).
+func (s *Server) registrationAccount(r *http.Request, email string) (*passkeyd.Challenge, *ceremony.User, error) {
 	ctx := r.Context()
 	if u := passkeyd.UserFromContext(ctx); u != nil {
-		if err := s.requireStepUp(passkeyd.SessionFromContext(ctx)); err != nil {
-			return nil, nil, err
-		}
 		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
 			return nil, nil, passkeyd.Errorf(passkeyd.EINVALID,
 				"You are signed in as %s. Sign out first to create another account.", u.Email)
@@ -90,9 +80,9 @@ func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, ema
 		if err != nil {
 			return nil, nil, err
 		}
-		wu := &webauthnUser{handle: u.Handle, name: u.Email}
+		wu := &ceremony.User{Handle: u.Handle, Name: u.Email}
 		for _, c := range creds {
-			wu.credentials = append(wu.credentials, toWebAuthnCredential(c))
+			wu.Credentials = append(wu.Credentials, ceremony.WebAuthnCredential(c))
 		}
 		ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
 		return ch, wu, nil
@@ -100,9 +90,6 @@ func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, ema
 
 	email, err := passkeyd.ValidateEmail(email)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.limits.allow(s.limits.optionsPerEmail, w, r, "email:"+passkeyd.EmailKey(email)); err != nil {
 		return nil, nil, err
 	}
 	switch _, err := s.store.FindUserByEmail(ctx, email); passkeyd.ErrorCode(err) {
@@ -114,31 +101,23 @@ func (s *Server) registrationAccount(w http.ResponseWriter, r *http.Request, ema
 	}
 	handle := randomBytes(32)
 	ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
-	return ch, &webauthnUser{handle: handle, name: email}, nil
+	return ch, &ceremony.User{Handle: handle, Name: email}, nil
 }
 
 // handleRegisterFinish verifies the new passkey and only then writes it:
 // with a new account in one transaction, or to the signed-in account.
-func (s *Server) handleRegisterFinish() http.Handler {
+func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (string, error) {
 	type response struct {
 		Verified bool `json:"verified"`
 		// SignedIn: a recovery session became a full one.
 		SignedIn bool `json:"signedIn,omitempty"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.allow(s.limits.verifyPerIP, w, r, s.clientRateKey(r)); err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		provider, signedIn, err := s.finishRegistration(w, r)
-		if err != nil {
-			s.metrics.failed("registration", failureReason(err))
-			writeError(w, r, s.log, err)
-			return
-		}
-		s.metrics.succeeded("registration", provider)
-		encode(w, http.StatusOK, response{Verified: true, SignedIn: signedIn})
-	})
+	provider, signedIn, err := s.finishRegistration(w, r)
+	if err != nil {
+		return "", err
+	}
+	encode(w, http.StatusOK, response{Verified: true, SignedIn: signedIn})
+	return provider, nil
 }
 
 // finishRegistration returns the new passkey's provider name, and whether
@@ -160,7 +139,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
 		return "", false, err
 	}
-	wu := &webauthnUser{handle: ch.Handle, name: ch.Email}
+	wu := &ceremony.User{Handle: ch.Handle, Name: ch.Email}
 	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
 	if err != nil {
 		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", protocolDetail(err))
@@ -192,9 +171,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
-	ev := &passkeyd.Event{UserID: ch.UserID, Type: passkeyd.EventPasskeyAdded, CredentialID: c.ID,
-		IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 256), CreatedAt: now}
-	ev.Detail = c.Name // addPasskey may still number it
+	ev := s.event(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
 
 	if ch.SignedInUserID != "" {
 		return s.addPasskey(w, r, ch, c, ev)
@@ -244,7 +221,7 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd
 		return "", false, err
 	}
 	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
-	s.notify(u.Email, notePasskeyAdded, c.Name)
+	s.notify(u.Email, emailtext.PasskeyAdded, c.Name)
 	if sess.Scope != passkeyd.ScopeRecovery {
 		return aaguid.Name(c.AAGUID), false, nil
 	}

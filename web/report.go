@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/ceremony"
 )
 
 // failureReason is the metrics label for a refused ceremony.
@@ -17,7 +18,7 @@ func failureReason(err error) string {
 		return "challenge"
 	case errors.Is(err, errLoginFailed):
 		return "verification"
-	case errors.Is(err, errCloned):
+	case errors.Is(err, ceremony.ErrCloned):
 		return "clone_warning"
 	case errors.Is(err, errEmailTaken):
 		return "email_taken"
@@ -37,48 +38,43 @@ var webauthnErrorNames = map[string]bool{
 // handleClientError counts a WebAuthn error the page saw (the user
 // cancelled, the authenticator refused, ...): the server cannot see those
 // otherwise.
-func (s *Server) handleClientError() http.Handler {
+func (s *Server) handleClientError(w http.ResponseWriter, r *http.Request) error {
 	type request struct {
 		Ceremony string `json:"ceremony"`
 		Name     string `json:"name"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req request
-		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		switch req.Ceremony {
-		case "registration", "authentication", "autofill":
-		default:
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EINVALID, "ceremony must be registration, authentication or autofill."))
-			return
-		}
-		name := req.Name
-		if !webauthnErrorNames[name] {
-			name = "other"
-		}
-		s.metrics.clientError(req.Ceremony, name)
-		s.log.InfoContext(r.Context(), "browser reported a passkey error", "event", "client_error",
-			"ceremony", req.Ceremony, "name", name, "client_ip", s.clientIP(r))
-		w.WriteHeader(http.StatusNoContent)
-	})
+	var req request
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	switch req.Ceremony {
+	case "registration", "authentication", "autofill":
+	default:
+		return passkeyd.Errorf(passkeyd.EINVALID, "ceremony must be registration, authentication or autofill.")
+	}
+	name := req.Name
+	if !webauthnErrorNames[name] {
+		name = "other"
+	}
+	s.metrics.clientError(req.Ceremony, name)
+	s.log.InfoContext(r.Context(), "browser reported a passkey error", "event", "client_error",
+		"ceremony", req.Ceremony, "name", name, "client_ip", s.clientIP(r))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // handleRelatedOrigins serves WebAuthn Related Origin Requests' list: the
 // sibling sites allowed to use this RP ID's passkeys. Browsers fetch it
 // from https://RPID/.well-known/webauthn.
-func (s *Server) handleRelatedOrigins() http.Handler {
+func (s *Server) handleRelatedOrigins(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		Origins []string `json:"origins"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(s.cfg.RelatedOrigins) == 0 {
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.ENOTFOUND, "No related origins are configured."))
-			return
-		}
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		origins := append(append([]string(nil), s.cfg.Origins...), s.cfg.RelatedOrigins...)
-		encode(w, http.StatusOK, response{Origins: origins})
-	})
+	if len(s.cfg.RelatedOrigins) == 0 {
+		return passkeyd.Errorf(passkeyd.ENOTFOUND, "No related origins are configured.")
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	origins := append(append([]string(nil), s.cfg.Origins...), s.cfg.RelatedOrigins...)
+	encode(w, http.StatusOK, response{Origins: origins})
+	return nil
 }

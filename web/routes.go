@@ -2,44 +2,60 @@ package web
 
 import "net/http"
 
-// routes lists every route, one line each.
+// routes lists every route, one line each, with the rules that cut across
+// routes declared right here:
+//
+//   - s.signedIn: a full session is required (401 otherwise).
+//   - s.stepUp: a full session whose passkey was verified within
+//     StepUpWindow (403 "step_up_required" otherwise: the page verifies a
+//     passkey again and retries).
+//   - s.freshIfSignedIn: anyone, but a signed-in caller must be fresh as for
+//     s.stepUp (registration: a sign-up, or a passkey for one's own account).
+//   - s.limit(...): rate limits, counted in order; the first one reached
+//     answers 429. perIP counts the client address; perEmail the email
+//     address the JSON body names (when it names a valid one); perAccount
+//     the signed-in account.
+//
+// Handlers return their errors: s.api answers them, s.ceremony also counts
+// the ceremony's success or failure by reason.
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.Handle("GET /{$}", s.handleHome())
-	mux.Handle("GET /dashboard", s.handleDashboard())
-	mux.Handle("GET /recover", s.handlePage("recover", "Get back into your account", ""))
-	mux.Handle("GET /recover/email", s.handlePage("link", "Get back into your account", "recover"))
-	mux.Handle("GET /verify-email", s.handlePage("link", "Confirm your email address", "verify-email"))
-	mux.Handle("GET /confirm-email", s.handlePage("link", "Confirm your new email address", "confirm-email"))
-	mux.Handle("GET /static/{name}", s.pages.handleStatic())
+	l := s.limits
+	mux.Handle("GET /{$}", s.api(s.handleHome))
+	mux.Handle("GET /dashboard", s.RequireUser(s.api(s.handleDashboard)))
+	mux.Handle("GET /recover", s.api(s.handlePage("recover", "Get back into your account", "")))
+	mux.Handle("GET /recover/email", s.api(s.handlePage("link", "Get back into your account", "recover")))
+	mux.Handle("GET /verify-email", s.api(s.handlePage("link", "Confirm your email address", "verify-email")))
+	mux.Handle("GET /confirm-email", s.api(s.handlePage("link", "Confirm your new email address", "confirm-email")))
+	mux.Handle("GET /static/{name}", s.api(s.handleStatic))
 
-	mux.Handle("POST /api/passkeys/generate-registration-options", s.handleRegisterBegin())
-	mux.Handle("POST /api/passkeys/verify-registration", s.handleRegisterFinish())
-	mux.Handle("POST /api/passkeys/generate-authentication-options", s.handleLoginBegin())
-	mux.Handle("POST /api/passkeys/verify-authentication", s.handleLoginFinish())
-	mux.Handle("POST /api/auth/logout", s.handleLogout())
-	mux.Handle("GET /api/auth/me", s.handleMe())
+	mux.Handle("POST /api/passkeys/generate-registration-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.freshIfSignedIn(s.api(s.handleRegisterBegin))))
+	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.ceremony("registration", s.handleRegisterFinish)))
+	mux.Handle("POST /api/passkeys/generate-authentication-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin)))
+	mux.Handle("POST /api/passkeys/verify-authentication", s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish)))
+	mux.Handle("POST /api/auth/logout", s.api(s.handleLogout))
+	mux.Handle("GET /api/auth/me", s.api(s.handleMe))
 
-	mux.Handle("GET /api/passkeys", s.handlePasskeysList())
-	mux.Handle("PATCH /api/passkeys/{id}", s.handlePasskeyRename())
-	mux.Handle("DELETE /api/passkeys/{id}", s.handlePasskeyDelete())
-	mux.Handle("GET /api/sessions", s.handleSessionsList())
-	mux.Handle("DELETE /api/sessions/{id}", s.handleSessionRevoke())
-	mux.Handle("DELETE /api/sessions", s.handleSessionsRevokeOthers())
-	mux.Handle("GET /api/security-log", s.handleSecurityLog())
+	mux.Handle("GET /api/passkeys", s.signedIn(s.api(s.handlePasskeysList)))
+	mux.Handle("PATCH /api/passkeys/{id}", s.signedIn(s.api(s.handlePasskeyRename)))
+	mux.Handle("DELETE /api/passkeys/{id}", s.stepUp(s.api(s.handlePasskeyDelete)))
+	mux.Handle("GET /api/sessions", s.signedIn(s.api(s.handleSessionsList)))
+	mux.Handle("DELETE /api/sessions/{id}", s.signedIn(s.api(s.handleSessionRevoke)))
+	mux.Handle("DELETE /api/sessions", s.signedIn(s.api(s.handleSessionsRevokeOthers)))
+	mux.Handle("GET /api/security-log", s.signedIn(s.api(s.handleSecurityLog)))
 
-	mux.Handle("POST /api/recovery/email", s.handleRecoveryEmail())
-	mux.Handle("POST /api/recovery/email/verify", s.handleRecoveryLink())
-	mux.Handle("POST /api/recovery/codes", s.handleRecoveryCodesGenerate())
-	mux.Handle("POST /api/recovery/codes/verify", s.handleRecoveryCodeVerify())
-	mux.Handle("POST /api/email/verify", s.handleEmailVerify())
-	mux.Handle("POST /api/email/resend-verification", s.handleResendVerification())
-	mux.Handle("POST /api/account/email", s.handleEmailChange())
-	mux.Handle("POST /api/account/email/confirm", s.handleEmailChangeConfirm())
+	mux.Handle("POST /api/recovery/email", s.limit(perIP(l.optionsPerIP), perEmail(l.recoveryPerEmail, "recovery"))(s.api(s.handleRecoveryEmail)))
+	mux.Handle("POST /api/recovery/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleRecoveryLink)))
+	mux.Handle("POST /api/recovery/codes", s.stepUp(s.api(s.handleRecoveryCodesGenerate)))
+	mux.Handle("POST /api/recovery/codes/verify", s.limit(perIP(l.verifyPerIP), perEmail(l.recoveryPerEmail, "code"))(s.api(s.handleRecoveryCodeVerify)))
+	mux.Handle("POST /api/email/verify", s.api(s.handleEmailVerify))
+	mux.Handle("POST /api/email/resend-verification", s.signedIn(s.limit(perAccount(l.recoveryPerEmail, "verify"))(s.api(s.handleResendVerification))))
+	mux.Handle("POST /api/account/email", s.stepUp(s.limit(perAccount(l.recoveryPerEmail, "change"))(s.api(s.handleEmailChange))))
+	mux.Handle("POST /api/account/email/confirm", s.api(s.handleEmailChangeConfirm))
 
-	mux.Handle("POST /api/client-errors", s.handleClientError())
-	mux.Handle("GET /.well-known/webauthn", s.handleRelatedOrigins())
+	mux.Handle("POST /api/client-errors", s.api(s.handleClientError))
+	mux.Handle("GET /.well-known/webauthn", s.api(s.handleRelatedOrigins))
 
-	mux.Handle("GET /healthz", s.handleHealthz())
-	mux.Handle("GET /readyz", s.handleReadyz())
-	mux.Handle("/api/", s.handleAPINotFound())
+	mux.Handle("GET /healthz", s.api(s.handleHealthz))
+	mux.Handle("GET /readyz", s.api(s.handleReadyz))
+	mux.Handle("/api/", s.api(s.handleAPINotFound))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
 // Deps are the collaborators of a Server.
@@ -32,6 +33,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	mailer  Mailer
+	texts   *emailtext.Texts
 	// background bounds the goroutines that do work after answering
 	// (recovery look-ups), so a flood cannot pile them up.
 	background chan struct{}
@@ -87,12 +89,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	texts, err := emailtext.Load()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:        cfg,
 		store:      deps.Store,
 		log:        log,
 		metrics:    deps.Metrics,
 		mailer:     deps.Mailer,
+		texts:      texts,
 		background: make(chan struct{}, 64),
 		wa:         wa,
 		limits:     newLimiters(cfg.RateLimits, deps.Metrics),

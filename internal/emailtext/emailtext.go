@@ -1,0 +1,78 @@
+// Package emailtext holds the wording of every email passkeyd sends, as
+// text/template files (templates/*.txt), one per kind of message. Each file
+// defines its "subject" and, as its own body, the text; security notices
+// end with the shared "footer" (notice_footer.txt).
+package emailtext
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+//go:embed templates/*.txt
+var files embed.FS
+
+// The kinds of email, also used as metric and log labels.
+const (
+	VerifyEmail        = "verify_email"         // confirm the address given at sign-up
+	Recovery           = "recovery"             // a link to get back into the account
+	ChangeEmail        = "change_email"         // to the new address: confirm it
+	PasskeyAdded       = "passkey_added"        // notice
+	PasskeyDeleted     = "passkey_deleted"      // notice
+	RecoveryUsed       = "recovery_used"        // notice
+	CloneWarning       = "clone_warning"        // notice
+	EmailChangedNotice = "email_changed_notice" // notice, to the old address
+)
+
+var kinds = []string{VerifyEmail, Recovery, ChangeEmail, PasskeyAdded, PasskeyDeleted, RecoveryUsed, CloneWarning, EmailChangedNotice}
+
+// Data fills the templates. Each kind uses the fields its file names.
+type Data struct {
+	Site       string // the relying party's name
+	To         string // the address the message goes to
+	OldAddress string // change_email: the address in use until confirmed
+	Link       string // the link with its token
+	Valid      string // how long the link works, for people ("15 minutes")
+	Detail     string // notices: the passkey name, how the account was recovered, the new address
+	Dashboard  string // notices: where to review passkeys and sessions
+}
+
+// Texts are the parsed templates.
+type Texts struct {
+	byKind map[string]*template.Template
+}
+
+// Load parses every template, so that a broken one fails at start.
+func Load() (*Texts, error) {
+	t := &Texts{byKind: map[string]*template.Template{}}
+	for _, kind := range kinds {
+		tmpl, err := template.New(kind+".txt").Option("missingkey=error").
+			ParseFS(files, "templates/"+kind+".txt", "templates/notice_footer.txt")
+		if err != nil {
+			return nil, fmt.Errorf("email template %s: %w", kind, err)
+		}
+		if tmpl.Lookup("subject") == nil {
+			return nil, fmt.Errorf("email template %s: no subject", kind)
+		}
+		t.byKind[kind] = tmpl
+	}
+	return t, nil
+}
+
+// Render returns the subject and text of one kind of email.
+func (t *Texts) Render(kind string, d Data) (subject, text string, err error) {
+	tmpl, ok := t.byKind[kind]
+	if !ok {
+		return "", "", fmt.Errorf("no email template %q", kind)
+	}
+	var s, b strings.Builder
+	if err := tmpl.ExecuteTemplate(&s, "subject", d); err != nil {
+		return "", "", err
+	}
+	if err := tmpl.Execute(&b, d); err != nil {
+		return "", "", err
+	}
+	return s.String(), b.String(), nil
+}

@@ -1,0 +1,54 @@
+package emailtext
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRender(t *testing.T) {
+	texts, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Data{Site: "Example", To: "new@example.com", OldAddress: "old@example.com", Link: "https://example.com/x?token=T",
+		Valid: "15 minutes", Detail: "iCloud Keychain", Dashboard: "https://example.com/dashboard"}
+	tests := []struct {
+		kind, subject string
+		text          []string
+	}{
+		{VerifyEmail, "Confirm your email address for Example", []string{"Confirm that new@example.com is your address", "(valid for 15 minutes)", "\n\nhttps://example.com/x?token=T\n\n", "at Example, ignore"}},
+		{Recovery, "Get back into your Example account", []string{"the account of new@example.com.", "once, for 15 minutes", "https://example.com/x?token=T"}},
+		{ChangeEmail, "Confirm your new email address for Example", []string{"The account of old@example.com at Example asked to use new@example.com", "https://example.com/x?token=T"}},
+		{PasskeyAdded, "A passkey was added to your account (Example)", []string{`A new passkey ("iCloud Keychain") was added`}},
+		{PasskeyDeleted, "A passkey was removed from your account (Example)", []string{`"iCloud Keychain" was removed`}},
+		{RecoveryUsed, "Your account was recovered (Example)", []string{"with iCloud Keychain. Every other"}},
+		{CloneWarning, "A possibly copied passkey was refused (Example)", []string{`passkey "iCloud Keychain" was refused`}},
+		{EmailChangedNotice, "Your account's email address was changed (Example)", []string{"changed to iCloud Keychain."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			subject, text, err := texts.Render(tt.kind, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tt.subject {
+				t.Errorf("subject %q, want %q", subject, tt.subject)
+			}
+			if !strings.HasPrefix(text, "Hello,\n\n") || !strings.HasSuffix(text, "\n") || strings.HasSuffix(text, "\n\n") {
+				t.Errorf("text does not start with the greeting or end with one newline: %q", text)
+			}
+			for _, want := range tt.text {
+				if !strings.Contains(text, want) {
+					t.Errorf("text %q does not contain %q", text, want)
+				}
+			}
+			if notice := tt.kind != VerifyEmail && tt.kind != Recovery && tt.kind != ChangeEmail; notice &&
+				!strings.HasSuffix(text, ".\n\nIf this was not you, review your passkeys and sessions at once:\n\nhttps://example.com/dashboard\n") {
+				t.Errorf("notice does not end with the footer: %q", text)
+			}
+		})
+	}
+	if _, _, err := texts.Render("nonsense", d); err == nil {
+		t.Error("an unknown kind rendered")
+	}
+}

@@ -1,0 +1,58 @@
+// Package web is passkeyd's HTTP handler: the sign-in pages and the JSON
+// API behind them (passkey registration and sign-in, account recovery, the
+// account's passkeys, sessions and security log).
+//
+// # Mount it
+//
+// New checks a Config and returns a Server, a plain http.Handler. It
+// expects its BasePath stripped from request paths:
+//
+//	auth, err := web.New(web.Config{
+//		RPID:     "example.com",
+//		Origins:  []string{"https://example.com"},
+//		Secret:   secret, // 32 bytes or more, the same on every instance
+//		BasePath: "/auth",
+//	}, web.Deps{Store: store, Logger: logger})
+//	if err != nil {
+//		return err
+//	}
+//	mux.Handle("/auth/", http.StripPrefix("/auth", auth))
+//
+// Config.Origins are the origins users open (the browser checks them
+// against the RP ID, and so does New). Deps.Mailer sends the recovery and
+// confirmation links, Deps.Metrics (NewMetrics) counts ceremonies; both
+// may be nil.
+//
+// # Require a user
+//
+// Wrap the host application's own handlers in RequireUser. It loads the
+// session from the cookie the sign-in set, lets signed-in users through
+// with the user in the request context, and sends others to the sign-in
+// page (or answers 401 JSON to API calls):
+//
+//	mux.Handle("/app/", auth.RequireUser(app))
+//	// in app: u := passkeyd.UserFromContext(r.Context())
+//
+// A browser in the middle of account recovery (it may only add a passkey)
+// is not signed in for RequireUser.
+//
+// # Bring a store
+//
+// Deps.Store is a passkeyd.Store: package sqlite (the default) or package
+// postgres, or your own implementation passing the storetest suite. The
+// store keeps users, passkeys, sessions and single-use challenges; the
+// Server keeps nothing between requests but rate-limit counters, so any
+// number of instances can share one database.
+//
+// # How the package is built
+//
+// routes.go lists every route on one line, with the rules that cut across
+// routes as middleware around it: who may call it (signedIn, stepUp) and
+// how often (limit with perIP, perEmail, perAccount). Every handler returns
+// an error, which one adapter (api) answers as JSON {"error": "..."};
+// the verify step of a ceremony goes through ceremony, which also counts
+// success and failure by reason. Rules that are not HTTP live in small
+// packages: internal/ceremony (the sign-in steps on go-webauthn),
+// internal/recoverycode (making and checking recovery codes) and
+// internal/emailtext (the wording of every email).
+package web

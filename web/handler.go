@@ -1,0 +1,160 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/go-chi/httprate"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// handlerFunc is the one shape of our handlers: it answers, or returns an
+// error for s.api to answer, so no handler can forget the return after an
+// error or answer twice.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// api adapts a handlerFunc: its error is answered by writeError, which maps
+// error codes to statuses and logs internal errors, once.
+func (s *Server) api(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	})
+}
+
+// ceremonyFunc is the verify step of a WebAuthn ceremony. It answers on
+// success and returns the passkey provider's name for the metrics.
+type ceremonyFunc func(w http.ResponseWriter, r *http.Request) (provider string, err error)
+
+// ceremony adapts a ceremonyFunc like api, and counts the ceremony's
+// success by provider or failure by reason.
+func (s *Server) ceremony(name string, fn ceremonyFunc) http.Handler {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
+		provider, err := fn(w, r)
+		if err != nil {
+			s.metrics.failed(name, failureReason(err))
+			return err
+		}
+		s.metrics.succeeded(name, provider)
+		return nil
+	})
+}
+
+// signedIn lets only requests with a full session through.
+func (s *Server) signedIn(next http.Handler) http.Handler {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if _, _, err := signedIn(r); err != nil {
+			return err
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// stepUp lets through only a full session whose passkey was verified
+// within StepUpWindow (see requireStepUp).
+func (s *Server) stepUp(next http.Handler) http.Handler {
+	return s.signedIn(s.freshIfSignedIn(next))
+}
+
+// freshIfSignedIn lets anyone through, but a signed-in caller only within
+// StepUpWindow of their last passkey verification.
+func (s *Server) freshIfSignedIn(next http.Handler) http.Handler {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if sess := passkeyd.SessionFromContext(r.Context()); sess != nil {
+			if err := s.requireStepUp(sess); err != nil {
+				return err
+			}
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// limitRule is one rate limit of a route: a limiter, the name its metric
+// and keys carry, and what it counts in a request.
+type limitRule struct {
+	limiter *httprate.RateLimiter
+	name    string
+	// readsBody: key needs the request body.
+	readsBody bool
+	// key returns what to count; ok false skips the rule for this request.
+	key func(s *Server, r *http.Request, body []byte) (key string, ok bool)
+}
+
+// perIP counts requests from one client address (for IPv6, its /64).
+func perIP(l *httprate.RateLimiter) limitRule {
+	return limitRule{limiter: l, name: "ip", key: func(s *Server, r *http.Request, _ []byte) (string, bool) {
+		return s.clientRateKey(r), true
+	}}
+}
+
+// perEmail counts requests whose JSON body names one email address, under
+// name. A body without a valid address is not counted here: the handler
+// refuses an invalid one, and an absent one is allowed where it is optional.
+func perEmail(l *httprate.RateLimiter, name string) limitRule {
+	return limitRule{limiter: l, name: name, readsBody: true, key: func(_ *Server, _ *http.Request, body []byte) (string, bool) {
+		var req struct {
+			Email string `json:"email"`
+		}
+		if len(body) == 0 || json.Unmarshal(body, &req) != nil {
+			return "", false
+		}
+		email, err := passkeyd.ValidateEmail(req.Email)
+		if err != nil {
+			return "", false
+		}
+		return passkeyd.EmailKey(email), true
+	}}
+}
+
+// perAccount counts requests of one signed-in account, under name.
+func perAccount(l *httprate.RateLimiter, name string) limitRule {
+	return limitRule{limiter: l, name: name, key: func(_ *Server, r *http.Request, _ []byte) (string, bool) {
+		u := passkeyd.UserFromContext(r.Context())
+		if u == nil {
+			return "", false
+		}
+		return u.ID, true
+	}}
+}
+
+// limit returns middleware that counts a request against each rule in
+// order and answers 429, with Retry-After, at the first limit reached.
+// When a rule needs the body, it is read here once and put back for the
+// handler's decode.
+func (s *Server) limit(rules ...limitRule) func(http.Handler) http.Handler {
+	readsBody := false
+	for _, rule := range rules {
+		readsBody = readsBody || rule.readsBody
+	}
+	return func(next http.Handler) http.Handler {
+		return s.api(func(w http.ResponseWriter, r *http.Request) error {
+			if s.limits.off {
+				next.ServeHTTP(w, r)
+				return nil
+			}
+			var body []byte
+			if readsBody {
+				var err error
+				if body, err = readBody(w, r); err != nil {
+					return err
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			for _, rule := range rules {
+				if key, ok := rule.key(s, r, body); ok {
+					if err := s.limits.allow(rule.limiter, rule.name, w, r, key); err != nil {
+						return err
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+			return nil
+		})
+	}
+}
