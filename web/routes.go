@@ -47,10 +47,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/recovery/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleRecoveryLink)))
 	mux.Handle("POST /api/recovery/codes", s.stepUp(s.api(s.handleRecoveryCodesGenerate)))
 	mux.Handle("POST /api/recovery/codes/verify", s.limit(perIP(l.verifyPerIP), perEmail(l.recoveryPerEmail, "code"))(s.api(s.handleRecoveryCodeVerify)))
-	mux.Handle("POST /api/email/verify", s.api(s.handleEmailVerify))
+	mux.Handle("POST /api/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleEmailVerify)))
 	mux.Handle("POST /api/email/resend-verification", s.signedIn(s.limit(perAccount(l.recoveryPerEmail, "verify"))(s.api(s.handleResendVerification))))
 	mux.Handle("POST /api/account/email", s.stepUp(s.limit(perAccount(l.recoveryPerEmail, "change"))(s.api(s.handleEmailChange))))
-	mux.Handle("POST /api/account/email/confirm", s.api(s.handleEmailChangeConfirm))
+	mux.Handle("POST /api/account/email/confirm", s.limit(perIP(l.verifyPerIP))(s.api(s.handleEmailChangeConfirm)))
 
 	mux.Handle("POST /api/client-errors", s.api(s.handleClientError))
 	mux.Handle("GET /.well-known/webauthn", s.api(s.handleRelatedOrigins))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -407,6 +408,23 @@ func TestRateLimits(t *testing.T) {
 			t.Fatalf("after 10 failures a valid sign-in got %v, want 429 until the window passes", err)
 		}
 	})
+
+	// Emailed tokens are 256-bit, but guessing them must still be bounded
+	// like every other secret a client sends (issue 11.6).
+	for _, path := range []string{"/api/recovery/email/verify", "/api/email/verify", "/api/account/email/confirm"} {
+		t.Run("TokenGuessesPerIP"+path, func(t *testing.T) {
+			limits := web.DefaultRateLimits()
+			limits.VerifyPerIP = web.Limit{Count: 5, Window: time.Minute}
+			e := newEnv(t, func(c *web.Config) { c.RateLimits = limits })
+			b := e.browser()
+			for i := 0; i < 5; i++ {
+				res, _ := b.PostJSON(context.Background(), path, map[string]string{"token": fmt.Sprintf("guess-%d", i)})
+				wantError(t, res, http.StatusBadRequest, "not valid")
+			}
+			res, _ := b.PostJSON(context.Background(), path, map[string]string{"token": "guess-5"})
+			wantError(t, res, http.StatusTooManyRequests, "wait")
+		})
+	}
 
 	t.Run("ParseRateLimits", func(t *testing.T) {
 		rl, err := web.ParseRateLimits("options-ip=5/10s,credential-failures=3/1m")
