@@ -64,12 +64,28 @@ func Parse(input string) (c Code, ok bool) {
 }
 
 func random(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	for i := range b {
-		b[i] = Alphabet[int(b[i])%len(Alphabet)]
+	return randomFrom(func(b []byte) { _, _ = rand.Read(b) }, n) // crypto/rand.Read never fails (Go 1.24+)
+}
+
+// unbiasedBelow is the largest multiple of len(Alphabet) a byte can hold:
+// bytes from it up are thrown away, so that every character is equally
+// likely (a byte modulo 31 would favour the first 8 characters by 9 to 8).
+const unbiasedBelow = 256 - 256%len(Alphabet)
+
+// randomFrom draws n characters of Alphabet by rejection sampling from
+// fill, which fills a slice with random bytes.
+func randomFrom(fill func([]byte), n int) string {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/4+1)
+	for len(out) < n {
+		fill(buf)
+		for _, b := range buf {
+			if int(b) < unbiasedBelow && len(out) < n {
+				out = append(out, Alphabet[int(b)%len(Alphabet)])
+			}
+		}
 	}
-	return string(b)
+	return string(out)
 }
 
 // Argon2id parameters: OWASP's minimum (19 MiB, 2 passes). A code is

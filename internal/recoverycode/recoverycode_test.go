@@ -78,3 +78,32 @@ func TestParse(t *testing.T) {
 		t.Errorf("Parse(%q) = %+v, %v; want %+v", c.String(), got, ok, c)
 	}
 }
+
+// Every character of the alphabet must be equally likely. Fed every byte
+// value equally often, the sampler must draw every character equally often;
+// a plain byte modulo 31 gives the first 8 characters 9 chances in 256 and
+// the others 8 (issue 11.11).
+func TestRandomIsUnbiased(t *testing.T) {
+	next := 0
+	fill := func(b []byte) { // 0, 1, ..., 255, 0, 1, ...
+		for i := range b {
+			b[i] = byte(next)
+			next++
+		}
+	}
+	const cycles = 31
+	perCycle := 256 / len(Alphabet) * len(Alphabet) // byte values the sampler may keep
+	got := randomFrom(fill, cycles*perCycle)
+	counts := map[rune]int{}
+	for _, r := range got {
+		counts[r]++
+	}
+	if len(counts) != len(Alphabet) {
+		t.Fatalf("%d distinct characters, want %d", len(counts), len(Alphabet))
+	}
+	for _, r := range Alphabet {
+		if want := cycles * perCycle / len(Alphabet); counts[r] != want {
+			t.Errorf("%q drawn %d times, want %d", r, counts[r], want)
+		}
+	}
+}
