@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -108,12 +109,14 @@ func (m *Metrics) recoveryEmailSent() {
 }
 
 // watchSessions adds a gauge of active sessions, counted in the store at
-// each scrape (every instance reports the same, shared number).
-func (m *Metrics) watchSessions(store passkeyd.Store, now func() time.Time) {
+// each scrape (every instance reports the same, shared number). The gauge
+// can be registered once: a second Server given the same Metrics gets an
+// error, since its sessions would not be counted.
+func (m *Metrics) watchSessions(store passkeyd.Store, now func() time.Time) error {
 	if m == nil {
-		return
+		return nil
 	}
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	err := m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "passkeyd_active_sessions", Help: "Unexpired login sessions, across all instances.",
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -124,6 +127,10 @@ func (m *Metrics) watchSessions(store passkeyd.Store, now func() time.Time) {
 		}
 		return float64(n)
 	}))
+	if err != nil {
+		return fmt.Errorf("web.New: Deps.Metrics are already used by another Server (call NewMetrics once per Server, each with its own registry): %w", err)
+	}
+	return nil
 }
 
 func (m *Metrics) cloneWarning() {

@@ -217,3 +217,15 @@ func TestDatabaseDownIsNotSignedOut(t *testing.T) {
 		t.Fatalf("/healthz during the outage: %d", res.Status)
 	}
 }
+
+// A Metrics value counts one Server. Giving it to a second one used to
+// panic inside web.New (issue 11.12); now New says what is wrong.
+func TestMetricsSharedByTwoServersIsAnError(t *testing.T) {
+	m := web.NewMetrics(prometheus.NewRegistry())
+	first := newEnvWithDeps(t, web.Deps{Metrics: m})
+	cfg := web.Config{RPID: first.rpID, Origins: []string{first.origin}, Secret: []byte(strings.Repeat("s", 32))}
+	_, err := web.New(cfg, web.Deps{Store: first.store, Metrics: m})
+	if err == nil || !strings.Contains(err.Error(), "NewMetrics") {
+		t.Fatalf("second web.New with the same Metrics: err = %v, want one naming NewMetrics", err)
+	}
+}

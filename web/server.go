@@ -112,7 +112,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.origins[normalizeOrigin(o)] = true
 	}
 	s.cookies = newCookieNames(s.secure)
-	deps.Metrics.watchSessions(s.store, cfg.Now)
+	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(mux)))))))
