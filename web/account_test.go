@@ -45,17 +45,17 @@ func newMailEnv(t *testing.T, configure ...func(*web.Config)) *mailEnv {
 }
 
 // mailLink waits for the next message to addr and returns its link to path.
-func (m *mailEnv) mailLink(to, path string) (token string, msg mailtest.Received) {
-	m.t.Helper()
+func (m *mailEnv) mailLink(t testing.TB, to, path string) (token string, msg mailtest.Received) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	msg, err := m.smtp.Wait(ctx, to)
 	if err != nil {
-		m.t.Fatalf("no email to %s: %v", to, err)
+		t.Fatalf("no email to %s: %v", to, err)
 	}
 	link := mailtest.Link(msg.Text, m.origin+path+"?token=")
 	if link == "" {
-		m.t.Fatalf("no %s link in %q", path, msg.Text)
+		t.Fatalf("no %s link in %q", path, msg.Text)
 	}
 	u, _ := url.Parse(link)
 	return u.Query().Get("token"), msg
@@ -63,18 +63,18 @@ func (m *mailEnv) mailLink(to, path string) (token string, msg mailtest.Received
 
 // notification waits for the next message to addr whose subject contains
 // subject, skipping others (a verification link sent at sign-up, say).
-func (m *mailEnv) notification(to, subject string) mailtest.Received {
-	m.t.Helper()
+func (m *mailEnv) notification(t testing.TB, to, subject string) mailtest.Received {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
 		msg, err := m.smtp.Wait(ctx, to)
 		if err != nil {
-			m.t.Fatalf("no email to %s about %q: %v", to, subject, err)
+			t.Fatalf("no email to %s about %q: %v", to, subject, err)
 		}
 		if strings.Contains(msg.Subject, subject) {
 			if !strings.Contains(msg.Text, m.origin+"/dashboard") {
-				m.t.Errorf("notification without a dashboard link: %q", msg.Text)
+				t.Errorf("notification without a dashboard link: %q", msg.Text)
 			}
 			return msg
 		}
@@ -82,13 +82,13 @@ func (m *mailEnv) notification(to, subject string) mailtest.Received {
 }
 
 // signUpVerified signs up and follows the verification link.
-func (m *mailEnv) signUpVerified(b *softauthn.Client, a *softauthn.Authenticator, email string) {
-	m.t.Helper()
-	m.signUp(b, a, email)
-	token, _ := m.mailLink(email, "/verify-email")
+func (m *mailEnv) signUpVerified(t testing.TB, b *softauthn.Client, a *softauthn.Authenticator, email string) {
+	t.Helper()
+	m.signUp(t, b, a, email)
+	token, _ := m.mailLink(t, email, "/verify-email")
 	res, _ := b.PostJSON(context.Background(), "/api/email/verify", map[string]string{"token": token})
 	if res.Status != 200 {
-		m.t.Fatalf("verify email: %d %s", res.Status, res.Body)
+		t.Fatalf("verify email: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -108,10 +108,10 @@ func call(t *testing.T, b *softauthn.Client, method, path string, body any) *sof
 func TestPasskeyManagement(t *testing.T) {
 	m := newMailEnv(t)
 	b, phone, key := m.browser(), m.authenticator(), m.authenticator()
-	m.signUp(b, phone, "pat@example.com")
-	m.signIn(b, phone, "", nil)
-	m.signUp(b, key, "") // a second passkey
-	m.notification("pat@example.com", "passkey was added")
+	m.signUp(t, b, phone, "pat@example.com")
+	m.signIn(t, b, phone, "", nil)
+	m.signUp(t, b, key, "") // a second passkey
+	m.notification(t, "pat@example.com", "passkey was added")
 
 	var list struct {
 		RPID, UserHandle string
@@ -138,21 +138,21 @@ func TestPasskeyManagement(t *testing.T) {
 		}
 		wantError(t, call(t, b, "PATCH", "/api/passkeys/"+first.ID, map[string]string{"name": ""}), 400)
 		wantError(t, call(t, b, "PATCH", "/api/passkeys/"+first.ID, map[string]string{"name": strings.Repeat("x", 101)}), 400)
-		if got := nameOf(m.credentials("pat@example.com"), first.ID); got != "Work phone" {
+		if got := nameOf(m.credentials(t, "pat@example.com"), first.ID); got != "Work phone" {
 			t.Fatalf("stored name %q", got)
 		}
 	})
 
 	t.Run("OtherUsersPasskeyIs404", func(t *testing.T) {
 		other, otherKey := m.browser(), m.authenticator()
-		m.signUp(other, otherKey, "other@example.com")
-		m.signIn(other, otherKey, "", nil)
+		m.signUp(t, other, otherKey, "other@example.com")
+		m.signIn(t, other, otherKey, "", nil)
 		wantError(t, call(t, other, "PATCH", "/api/passkeys/"+first.ID, map[string]string{"name": "mine now"}), 404)
 		wantError(t, call(t, other, "DELETE", "/api/passkeys/"+first.ID, nil), 404)
-		if n := len(m.credentials("pat@example.com")); n != 2 {
+		if n := len(m.credentials(t, "pat@example.com")); n != 2 {
 			t.Fatalf("pat has %d passkeys after another user's attempts", n)
 		}
-		if got := nameOf(m.credentials("pat@example.com"), first.ID); got != "Work phone" {
+		if got := nameOf(m.credentials(t, "pat@example.com"), first.ID); got != "Work phone" {
 			t.Fatalf("renamed by another user: %q", got)
 		}
 	})
@@ -164,11 +164,11 @@ func TestPasskeyManagement(t *testing.T) {
 		if !strings.Contains(string(res.Body), "step_up_required") {
 			t.Fatalf("no step_up_required code: %s", res.Body)
 		}
-		m.signIn(b, phone, "pat@example.com", nil) // the page's step-up
+		m.signIn(t, b, phone, "pat@example.com", nil) // the page's step-up
 		if res := call(t, b, "DELETE", "/api/passkeys/"+second.ID, nil); res.Status != 204 {
 			t.Fatalf("delete after step-up: %d %s", res.Status, res.Body)
 		}
-		if n := len(m.credentials("pat@example.com")); n != 1 {
+		if n := len(m.credentials(t, "pat@example.com")); n != 1 {
 			t.Fatalf("%d passkeys after delete", n)
 		}
 		if _, err := m.browser().SignIn(context.Background(), key, "", nil); err == nil {
@@ -178,7 +178,7 @@ func TestPasskeyManagement(t *testing.T) {
 
 	t.Run("LastPasskeyNeedsAnotherWayIn", func(t *testing.T) {
 		wantError(t, call(t, b, "DELETE", "/api/passkeys/"+first.ID, nil), 409, "only passkey")
-		if n := len(m.credentials("pat@example.com")); n != 1 {
+		if n := len(m.credentials(t, "pat@example.com")); n != 1 {
 			t.Fatal("last passkey deleted")
 		}
 		// With recovery codes it may go: the owner can still get back in.
@@ -193,7 +193,7 @@ func TestPasskeyManagement(t *testing.T) {
 		wantError(t, call(t, b, "GET", "/api/passkeys", nil), 401)
 	})
 
-	evs := m.events("pat@example.com")
+	evs := m.events(t, "pat@example.com")
 	for _, want := range []string{passkeyd.EventPasskeyRenamed, passkeyd.EventPasskeyDeleted, passkeyd.EventRecoveryCodesGenerated} {
 		if !contains(evs, want) {
 			t.Errorf("security log %v lacks %s", evs, want)
@@ -204,9 +204,9 @@ func TestPasskeyManagement(t *testing.T) {
 func TestSessionsAndSecurityLog(t *testing.T) {
 	m := newMailEnv(t)
 	laptop, phone, a := m.browser(), m.browser(), m.authenticator()
-	m.signUp(laptop, a, "sam@example.com")
-	m.signIn(laptop, a, "", nil)
-	m.signIn(phone, a, "", nil)
+	m.signUp(t, laptop, a, "sam@example.com")
+	m.signIn(t, laptop, a, "", nil)
+	m.signIn(t, phone, a, "", nil)
 
 	var list struct {
 		Sessions []struct {
@@ -228,21 +228,21 @@ func TestSessionsAndSecurityLog(t *testing.T) {
 	if res := call(t, laptop, "DELETE", "/api/sessions/"+phoneID, nil); res.Status != 204 {
 		t.Fatalf("revoke: %d %s", res.Status, res.Body)
 	}
-	if status, _ := m.me(phone); status != 401 {
+	if status, _ := m.me(t, phone); status != 401 {
 		t.Fatal("revoked session still works")
 	}
-	m.signIn(phone, a, "", nil)
+	m.signIn(t, phone, a, "", nil)
 	other := m.browser()
-	m.signUp(other, m.authenticator(), "zed@example.com")
+	m.signUp(t, other, m.authenticator(), "zed@example.com")
 	wantError(t, call(t, other, "DELETE", "/api/sessions/"+phoneID, nil), 401) // not signed in at all
 	res = call(t, laptop, "DELETE", "/api/sessions", nil)
 	if res.Status != 200 || !strings.Contains(string(res.Body), `"revoked":1`) {
 		t.Fatalf("sign out everywhere else: %d %s", res.Status, res.Body)
 	}
-	if status, _ := m.me(phone); status != 401 {
+	if status, _ := m.me(t, phone); status != 401 {
 		t.Fatal("other session survived")
 	}
-	if status, _ := m.me(laptop); status != 200 {
+	if status, _ := m.me(t, laptop); status != 200 {
 		t.Fatal("current session ended")
 	}
 
@@ -281,23 +281,23 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 	m := newMailEnv(t)
 	b, a := m.browser(), m.authenticator()
-	m.signUp(b, a, "rita@example.com")
+	m.signUp(t, b, a, "rita@example.com")
 
 	// An address never confirmed gets no recovery link (checked at the end,
 	// when the request's background work has long finished).
-	m.signUp(m.browser(), m.authenticator(), "unconfirmed@example.com")
+	m.signUp(t, m.browser(), m.authenticator(), "unconfirmed@example.com")
 	res := call(t, m.browser(), "POST", "/api/recovery/email", map[string]string{"email": "unconfirmed@example.com"})
 	if res.Status != 202 {
 		t.Fatalf("recovery request: %d", res.Status)
 	}
-	token, _ := m.mailLink("rita@example.com", "/verify-email")
+	token, _ := m.mailLink(t, "rita@example.com", "/verify-email")
 	res = call(t, b, "POST", "/api/email/verify", map[string]string{"token": token})
-	if res.Status != 200 || m.user("rita@example.com").EmailVerifiedAt.IsZero() {
+	if res.Status != 200 || m.user(t, "rita@example.com").EmailVerifiedAt.IsZero() {
 		t.Fatalf("verify: %d %s", res.Status, res.Body)
 	}
 	wantError(t, call(t, b, "POST", "/api/email/verify", map[string]string{"token": token}), 400, "already used")
 
-	m.signIn(b, a, "", nil)
+	m.signIn(t, b, a, "", nil)
 	oldSession := m.browser()
 	copyCookies(t, b, oldSession, m.srv.URL)
 
@@ -311,7 +311,7 @@ func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 	if strings.ReplaceAll(string(res.Body), "RITA@example.com", "X") != strings.ReplaceAll(string(unknown.Body), "nobody@example.com", "X") {
 		t.Fatalf("answers differ: %s vs %s", res.Body, unknown.Body)
 	}
-	link, msg := m.mailLink("rita@example.com", "/recover/email")
+	link, msg := m.mailLink(t, "rita@example.com", "/recover/email")
 	if !strings.Contains(msg.Text, "15 minutes") {
 		t.Errorf("recovery mail does not say how long the link works: %q", msg.Text)
 	}
@@ -324,7 +324,7 @@ func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 	if res.Status != 200 || !strings.Contains(string(res.Body), `"recovery":true`) {
 		t.Fatalf("recovery link: %d %s", res.Status, res.Body)
 	}
-	if status, _ := m.me(oldSession); status != 401 {
+	if status, _ := m.me(t, oldSession); status != 401 {
 		t.Fatal("recovery did not sign out the other sessions")
 	}
 	// A recovery session may add a passkey but nothing else.
@@ -335,17 +335,17 @@ func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 	if res.Status != 200 || !strings.Contains(string(res.Body), `"signedIn":true`) {
 		t.Fatalf("register in recovery: %d %s", res.Status, res.Body)
 	}
-	if status, email := m.me(lost); status != 200 || email != "rita@example.com" {
+	if status, email := m.me(t, lost); status != 200 || email != "rita@example.com" {
 		t.Fatalf("after recovery: %d %q", status, email)
 	}
-	if n := len(m.credentials("rita@example.com")); n != 2 {
+	if n := len(m.credentials(t, "rita@example.com")); n != 2 {
 		t.Fatalf("%d passkeys after recovery", n)
 	}
 	wantError(t, call(t, m.browser(), "POST", "/api/recovery/email/verify", map[string]string{"token": link}), 400, "already used")
-	if !contains(m.events("rita@example.com"), passkeyd.EventRecoveryUsed) {
+	if !contains(m.events(t, "rita@example.com"), passkeyd.EventRecoveryUsed) {
 		t.Fatal("recovery not in the security log")
 	}
-	m.notification("rita@example.com", "recovered")
+	m.notification(t, "rita@example.com", "recovered")
 	for _, msg := range m.smtp.Messages() {
 		if strings.Contains(msg.Text, "/recover/email") && strings.Contains(strings.Join(msg.To, ","), "unconfirmed@") {
 			t.Fatal("a recovery link went to an unconfirmed address")
@@ -356,9 +356,9 @@ func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 func TestRecoveryLinkExpires(t *testing.T) {
 	m := newMailEnv(t)
 	b := m.browser()
-	m.signUpVerified(b, m.authenticator(), "old@example.com")
+	m.signUpVerified(t, b, m.authenticator(), "old@example.com")
 	call(t, b, "POST", "/api/recovery/email", map[string]string{"email": "old@example.com"})
-	link, _ := m.mailLink("old@example.com", "/recover/email")
+	link, _ := m.mailLink(t, "old@example.com", "/recover/email")
 	m.clock.Advance(16 * time.Minute)
 	wantError(t, call(t, b, "POST", "/api/recovery/email/verify", map[string]string{"token": link}), 400, "expired")
 }
@@ -366,8 +366,8 @@ func TestRecoveryLinkExpires(t *testing.T) {
 func TestRecoveryCodes(t *testing.T) {
 	m := newMailEnv(t)
 	b, a := m.browser(), m.authenticator()
-	m.signUp(b, a, "cody@example.com")
-	m.signIn(b, a, "", nil)
+	m.signUp(t, b, a, "cody@example.com")
+	m.signIn(t, b, a, "", nil)
 	res := call(t, b, "POST", "/api/recovery/codes", nil)
 	var got struct{ Codes []string }
 	_ = json.Unmarshal(res.Body, &got)
@@ -386,7 +386,7 @@ func TestRecoveryCodes(t *testing.T) {
 		t.Fatalf("good code: %d %s", res.Status, res.Body)
 	}
 	wantError(t, call(t, m.browser(), "POST", "/api/recovery/codes/verify", map[string]string{"email": "cody@example.com", "code": got.Codes[0]}), 401)
-	if status, _ := m.me(b); status != 401 {
+	if status, _ := m.me(t, b); status != 401 {
 		t.Fatal("code recovery did not sign out the other sessions")
 	}
 	if res := registerRaw(t, m.env, lost, m.authenticator()); res.Status != 200 {
@@ -394,7 +394,7 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 
 	// Regenerating invalidates the old set.
-	m.signIn(b, a, "", nil)
+	m.signIn(t, b, a, "", nil)
 	call(t, b, "POST", "/api/recovery/codes", nil)
 	wantError(t, call(t, m.browser(), "POST", "/api/recovery/codes/verify", map[string]string{"email": "cody@example.com", "code": got.Codes[1]}), 401)
 }
@@ -402,29 +402,29 @@ func TestRecoveryCodes(t *testing.T) {
 func TestEmailChange(t *testing.T) {
 	m := newMailEnv(t)
 	b, a := m.browser(), m.authenticator()
-	m.signUpVerified(b, a, "first@example.com")
-	m.signIn(b, a, "", nil)
-	m.signUp(m.browser(), m.authenticator(), "taken@example.com")
-	m.mailLink("taken@example.com", "/verify-email")
+	m.signUpVerified(t, b, a, "first@example.com")
+	m.signIn(t, b, a, "", nil)
+	m.signUp(t, m.browser(), m.authenticator(), "taken@example.com")
+	m.mailLink(t, "taken@example.com", "/verify-email")
 
 	res := call(t, b, "POST", "/api/account/email", map[string]string{"email": "second@example.com"})
 	if res.Status != 202 {
 		t.Fatalf("change: %d %s", res.Status, res.Body)
 	}
-	if m.user("first@example.com").Email != "first@example.com" {
+	if m.user(t, "first@example.com").Email != "first@example.com" {
 		t.Fatal("email changed before confirmation")
 	}
-	token, _ := m.mailLink("second@example.com", "/confirm-email")
+	token, _ := m.mailLink(t, "second@example.com", "/confirm-email")
 	res = call(t, m.browser(), "POST", "/api/account/email/confirm", map[string]string{"token": token})
 	if res.Status != 200 {
 		t.Fatalf("confirm: %d %s", res.Status, res.Body)
 	}
-	u := m.user("second@example.com")
+	u := m.user(t, "second@example.com")
 	if u.EmailVerifiedAt.IsZero() {
 		t.Fatal("new address not marked confirmed")
 	}
-	m.noUser("first@example.com")
-	if msg := m.notification("first@example.com", "email address was changed"); !strings.Contains(msg.Text, "second@example.com") {
+	m.noUser(t, "first@example.com")
+	if msg := m.notification(t, "first@example.com", "email address was changed"); !strings.Contains(msg.Text, "second@example.com") {
 		t.Fatalf("old address not told the new one: %q", msg.Text)
 	}
 	wantError(t, call(t, b, "POST", "/api/account/email", map[string]string{"email": "not an email"}), 400)
@@ -432,16 +432,16 @@ func TestEmailChange(t *testing.T) {
 	if res := call(t, b, "POST", "/api/account/email", map[string]string{"email": "taken@example.com"}); res.Status != 202 {
 		t.Fatalf("request for a taken address: %d", res.Status)
 	}
-	token, _ = m.mailLink("taken@example.com", "/confirm-email")
+	token, _ = m.mailLink(t, "taken@example.com", "/confirm-email")
 	wantError(t, call(t, m.browser(), "POST", "/api/account/email/confirm", map[string]string{"token": token}), 409)
 }
 
 func TestCrossSiteAccountRequestsRefused(t *testing.T) {
 	m := newMailEnv(t)
 	b, a := m.browser(), m.authenticator()
-	m.signUp(b, a, "csrf@example.com")
-	m.signIn(b, a, "", nil)
-	id := m.credentials("csrf@example.com")[0].ID
+	m.signUp(t, b, a, "csrf@example.com")
+	m.signIn(t, b, a, "", nil)
+	id := m.credentials(t, "csrf@example.com")[0].ID
 	evil := softauthn.NewClient(m.srv.URL, "https://evil.example", nil)
 	copyCookies(t, b, evil, m.srv.URL)
 	for _, c := range []struct{ method, path string }{
@@ -453,7 +453,7 @@ func TestCrossSiteAccountRequestsRefused(t *testing.T) {
 		res := call(t, evil, c.method, c.path, map[string]string{"name": "pwned", "email": "x@evil.example"})
 		wantError(t, res, http.StatusForbidden, "https://evil.example")
 	}
-	if c := m.credentials("csrf@example.com"); len(c) != 1 || c[0].Name == "pwned" {
+	if c := m.credentials(t, "csrf@example.com"); len(c) != 1 || c[0].Name == "pwned" {
 		t.Fatal("a cross-site request changed the account")
 	}
 }
@@ -466,7 +466,7 @@ func registerRaw(t *testing.T, e *env, b *softauthn.Client, a *softauthn.Authent
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.post(b, regVerify, att)
+	return e.post(t, b, regVerify, att)
 }
 
 func dumpTokens(t *testing.T, m *mailEnv) string { return dumpTable(t, m, "tokens") }
@@ -508,8 +508,8 @@ func dumpTable(t *testing.T, m *mailEnv, table string) string {
 func TestOperatorRecoveryLink(t *testing.T) {
 	m := newMailEnv(t)
 	b, a := m.browser(), m.authenticator()
-	m.signUp(b, a, "help@example.com")
-	link, err := m.srv.Config.Handler.(*web.Server).IssueRecoveryLink(context.Background(), m.user("help@example.com"))
+	m.signUp(t, b, a, "help@example.com")
+	link, err := m.srv.Config.Handler.(*web.Server).IssueRecoveryLink(context.Background(), m.user(t, "help@example.com"))
 	if err != nil || !strings.HasPrefix(link, m.origin+"/recover/email?token=") {
 		t.Fatalf("link %q: %v", link, err)
 	}
@@ -544,7 +544,7 @@ func (s *blockingStore) FindUserByEmail(ctx context.Context, email string) (*pas
 // timing can depend on whether the account exists.
 func TestRecoveryAnswerDoesNotWaitForLookup(t *testing.T) {
 	m := newMailEnv(t)
-	m.signUpVerified(m.browser(), m.authenticator(), "slow@example.com")
+	m.signUpVerified(t, m.browser(), m.authenticator(), "slow@example.com")
 	bs := &blockingStore{Store: m.store, release: make(chan struct{}), called: make(chan string, 4)}
 	h, err := web.New(web.Config{RPID: m.rpID, Origins: []string{m.origin}, Secret: []byte(strings.Repeat("s", 32)),
 		RateLimits: web.RateLimits{Off: true}, Now: m.clock.Now}, web.Deps{Store: bs})
@@ -598,10 +598,10 @@ func TestRecoveryAnswerDoesNotWaitForLookup(t *testing.T) {
 func TestSecondPasskeyOfOneProviderGetsItsOwnName(t *testing.T) {
 	m := newMailEnv(t)
 	b, first, second := m.browser(), m.authenticator(), m.authenticator()
-	m.signUp(b, first, "twins@example.com")
-	m.signIn(b, first, "", nil)
-	m.signUp(b, second, "")
-	creds := m.credentials("twins@example.com")
+	m.signUp(t, b, first, "twins@example.com")
+	m.signIn(t, b, first, "", nil)
+	m.signUp(t, b, second, "")
+	creds := m.credentials(t, "twins@example.com")
 	if len(creds) != 2 {
 		t.Fatalf("%d passkeys", len(creds))
 	}

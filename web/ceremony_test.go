@@ -17,50 +17,50 @@ import (
 func TestSignUpSignInSignOut(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "Alice@Example.com")
+	e.signUp(t, b, a, "Alice@Example.com")
 
-	u := e.user("alice@example.com")
+	u := e.user(t, "alice@example.com")
 	if u.Email != "Alice@Example.com" || len(u.Handle) != 32 {
 		t.Fatalf("stored user %+v: want email as typed and a 32-byte handle", u)
 	}
-	creds := e.credentials("alice@example.com")
+	creds := e.credentials(t, "alice@example.com")
 	if len(creds) != 1 {
 		t.Fatalf("%d credentials, want 1", len(creds))
 	}
 	if got, want := creds[0].CredentialID, a.Credentials()[0].ID; string(got) != string(want) {
 		t.Fatalf("stored credential ID differs from the authenticator's")
 	}
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatalf("after sign-up /api/auth/me = %d, want 401 (sign-up does not sign in)", status)
 	}
 
-	r := e.signIn(b, a, "alice@example.com", nil)
+	r := e.signIn(t, b, a, "alice@example.com", nil)
 	if r.User.Email != "Alice@Example.com" || r.User.ID != u.ID {
 		t.Fatalf("signed in as %+v, want %s", r.User, u.ID)
 	}
-	if status, email := e.me(b); status != http.StatusOK || email != "Alice@Example.com" {
+	if status, email := e.me(t, b); status != http.StatusOK || email != "Alice@Example.com" {
 		t.Fatalf("/api/auth/me = %d %q", status, email)
 	}
-	if c := e.credentials("alice@example.com")[0]; c.LastUsedAt.IsZero() {
+	if c := e.credentials(t, "alice@example.com")[0]; c.LastUsedAt.IsZero() {
 		t.Errorf("last used not recorded")
 	}
-	if evs := e.events("alice@example.com"); !contains(evs, passkeyd.EventLoginSucceeded) || !contains(evs, passkeyd.EventPasskeyAdded) {
+	if evs := e.events(t, "alice@example.com"); !contains(evs, passkeyd.EventLoginSucceeded) || !contains(evs, passkeyd.EventPasskeyAdded) {
 		t.Errorf("security log %v lacks sign-up or sign-in", evs)
 	}
 
 	// Keep the session cookie to prove logout destroys it server-side.
 	stolen := e.browser()
 	copyCookies(t, b, stolen, e.srv.URL)
-	if status, _ := e.me(stolen); status != http.StatusOK {
+	if status, _ := e.me(t, stolen); status != http.StatusOK {
 		t.Fatalf("copied cookie not accepted before logout: %d", status)
 	}
-	if res := e.post(b, "/api/auth/logout", nil); res.Status != http.StatusNoContent {
+	if res := e.post(t, b, "/api/auth/logout", nil); res.Status != http.StatusNoContent {
 		t.Fatalf("logout = %d, want 204", res.Status)
 	}
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatalf("after logout /api/auth/me = %d, want 401", status)
 	}
-	if status, _ := e.me(stolen); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, stolen); status != http.StatusUnauthorized {
 		t.Fatalf("old session cookie still works after logout: %d", status)
 	}
 }
@@ -68,8 +68,8 @@ func TestSignUpSignInSignOut(t *testing.T) {
 func TestSignInWithoutEmail(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "bob@example.com")
-	if r := e.signIn(b, a, "", nil); r.User.Email != "bob@example.com" {
+	e.signUp(t, b, a, "bob@example.com")
+	if r := e.signIn(t, b, a, "", nil); r.User.Email != "bob@example.com" {
 		t.Fatalf("username-less sign-in as %q", r.User.Email)
 	}
 }
@@ -78,15 +78,15 @@ func TestTwoUsersEachLandOnTheirAccount(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
 	a := e.authenticator() // one device holding passkeys of two accounts
-	ca := e.signUp(b, a, "ann@example.com")
-	cb := e.signUp(b, a, "ben@example.com")
-	if r := e.signIn(b, a, "", ca); r.User.Email != "ann@example.com" {
+	ca := e.signUp(t, b, a, "ann@example.com")
+	cb := e.signUp(t, b, a, "ben@example.com")
+	if r := e.signIn(t, b, a, "", ca); r.User.Email != "ann@example.com" {
 		t.Fatalf("ann's passkey signed in %q", r.User.Email)
 	}
-	if r := e.signIn(b, a, "ben@example.com", cb); r.User.Email != "ben@example.com" {
+	if r := e.signIn(t, b, a, "ben@example.com", cb); r.User.Email != "ben@example.com" {
 		t.Fatalf("ben's passkey signed in %q", r.User.Email)
 	}
-	if _, email := e.me(b); email != "ben@example.com" {
+	if _, email := e.me(t, b); email != "ben@example.com" {
 		t.Fatalf("session is %q after switching, want ben", email)
 	}
 }
@@ -94,8 +94,8 @@ func TestTwoUsersEachLandOnTheirAccount(t *testing.T) {
 func TestSecondPasskeyForOwnAccount(t *testing.T) {
 	e := newEnv(t)
 	b, phone, laptop := e.browser(), e.authenticator(), e.authenticator()
-	e.signUp(b, phone, "cat@example.com")
-	e.signIn(b, phone, "cat@example.com", nil)
+	e.signUp(t, b, phone, "cat@example.com")
+	e.signIn(t, b, phone, "cat@example.com", nil)
 
 	// The options exclude the account's passkey, so the phone refuses to
 	// make a second one for the same account.
@@ -114,12 +114,12 @@ func TestSecondPasskeyForOwnAccount(t *testing.T) {
 		t.Fatalf("phone made a duplicate passkey: %v", err)
 	}
 
-	e.signUp(b, laptop, "") // signed in: adds to own account
-	if n := len(e.credentials("cat@example.com")); n != 2 {
+	e.signUp(t, b, laptop, "") // signed in: adds to own account
+	if n := len(e.credentials(t, "cat@example.com")); n != 2 {
 		t.Fatalf("%d passkeys, want 2", n)
 	}
 	for _, a := range []*softauthn.Authenticator{phone, laptop} {
-		if r := e.signIn(e.browser(), a, "", nil); r.User.Email != "cat@example.com" {
+		if r := e.signIn(t, e.browser(), a, "", nil); r.User.Email != "cat@example.com" {
 			t.Fatalf("passkey signed in %q", r.User.Email)
 		}
 	}
@@ -128,12 +128,12 @@ func TestSecondPasskeyForOwnAccount(t *testing.T) {
 func TestSignedInCannotRegisterForAnotherEmail(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "dan@example.com")
-	e.signUp(e.browser(), e.authenticator(), "eve@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "dan@example.com")
+	e.signUp(t, e.browser(), e.authenticator(), "eve@example.com")
+	e.signIn(t, b, a, "", nil)
 	res, _ := b.PostJSON(context.Background(), "/api/passkeys/generate-registration-options", map[string]string{"email": "eve@example.com"})
 	wantError(t, res, http.StatusBadRequest, "dan@example.com")
-	if n := len(e.credentials("eve@example.com")); n != 1 {
+	if n := len(e.credentials(t, "eve@example.com")); n != 1 {
 		t.Fatalf("eve has %d passkeys, want 1", n)
 	}
 }
@@ -200,7 +200,7 @@ func TestRegistrationOptionsShape(t *testing.T) {
 
 func TestAuthenticationOptionsRevealNothing(t *testing.T) {
 	e := newEnv(t)
-	e.signUp(e.browser(), e.authenticator(), "known@example.com")
+	e.signUp(t, e.browser(), e.authenticator(), "known@example.com")
 	shape := func(email string) (map[string]any, string) {
 		body := map[string]string{}
 		if email != "" {
@@ -238,19 +238,19 @@ func TestAbandonedSignUpLeavesNothing(t *testing.T) {
 	if res.Status != 200 {
 		t.Fatalf("options: %d", res.Status)
 	}
-	e.noUser("gone@example.com")
+	e.noUser(t, "gone@example.com")
 	// Nor does a failed verification.
 	b, a := e.browser(), e.authenticator()
 	a.UserNotPresent = true
 	if _, err := b.Register(context.Background(), a, "gone@example.com"); err == nil {
 		t.Fatal("registration without user presence succeeded")
 	}
-	e.noUser("gone@example.com")
+	e.noUser(t, "gone@example.com")
 }
 
 func TestSignUpWithTakenEmailNeverAttaches(t *testing.T) {
 	e := newEnv(t)
-	e.signUp(e.browser(), e.authenticator(), "owner@example.com")
+	e.signUp(t, e.browser(), e.authenticator(), "owner@example.com")
 
 	attacker, key := e.browser(), e.authenticator()
 	_, err := attacker.Register(context.Background(), key, "OWNER@example.com")
@@ -259,7 +259,7 @@ func TestSignUpWithTakenEmailNeverAttaches(t *testing.T) {
 		t.Fatalf("sign-up with a taken email: %v, want 409", err)
 	}
 	wantError(t, se.Res, http.StatusConflict, "Lost your passkey?")
-	if n := len(e.credentials("owner@example.com")); n != 1 {
+	if n := len(e.credentials(t, "owner@example.com")); n != 1 {
 		t.Fatalf("owner has %d passkeys, want 1", n)
 	}
 
@@ -271,11 +271,11 @@ func TestSignUpWithTakenEmailNeverAttaches(t *testing.T) {
 	o2, _ := second.PostJSON(context.Background(), "/api/passkeys/generate-registration-options", map[string]string{"email": "race@example.com"})
 	att1, _, _ := k1.Create(o1.Body)
 	att2, _, _ := k2.Create(o2.Body)
-	if res := e.post(first, "/api/passkeys/verify-registration", att1); res.Status != 200 {
+	if res := e.post(t, first, "/api/passkeys/verify-registration", att1); res.Status != 200 {
 		t.Fatalf("first verify: %d %s", res.Status, res.Body)
 	}
-	wantError(t, e.post(second, "/api/passkeys/verify-registration", att2), http.StatusConflict)
-	if n := len(e.credentials("race@example.com")); n != 1 {
+	wantError(t, e.post(t, second, "/api/passkeys/verify-registration", att2), http.StatusConflict)
+	if n := len(e.credentials(t, "race@example.com")); n != 1 {
 		t.Fatalf("race account has %d passkeys, want 1", n)
 	}
 	if _, err := second.SignIn(context.Background(), k2, "", nil); err == nil {
@@ -293,16 +293,16 @@ func asStatus(err error, target **softauthn.StatusError) bool {
 
 func TestEmailFirstWithAnotherAccountsPasskey(t *testing.T) {
 	e := newEnv(t)
-	e.signUp(e.browser(), e.authenticator(), "victim@example.com")
+	e.signUp(t, e.browser(), e.authenticator(), "victim@example.com")
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "mallory@example.com")
+	e.signUp(t, b, a, "mallory@example.com")
 	_, err := b.SignIn(context.Background(), a, "victim@example.com", nil)
 	var se *softauthn.StatusError
 	if !asStatus(err, &se) {
 		t.Fatalf("signing in to victim's email with mallory's passkey: %v", err)
 	}
 	wantError(t, se.Res, http.StatusUnauthorized, "different account")
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatalf("a session was opened: %d", status)
 	}
 }
@@ -311,36 +311,36 @@ func TestUserVerificationRequiredAtSignIn(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
 	a.UserNotVerified = true // registration only prefers UV
-	e.signUp(b, a, "uv@example.com")
+	e.signUp(t, b, a, "uv@example.com")
 	_, err := b.SignIn(context.Background(), a, "", nil)
 	var se *softauthn.StatusError
 	if !asStatus(err, &se) || se.Res.Status != http.StatusUnauthorized {
 		t.Fatalf("sign-in without user verification: %v, want 401", err)
 	}
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatal("signed in without user verification")
 	}
 
 	lax := newEnv(t, func(c *web.Config) { c.UserVerification = "preferred" })
 	b, a = lax.browser(), lax.authenticator()
 	a.UserNotVerified = true
-	lax.signUp(b, a, "uv@example.com")
-	lax.signIn(b, a, "", nil)
+	lax.signUp(t, b, a, "uv@example.com")
+	lax.signIn(t, b, a, "", nil)
 }
 
 func TestTransportsStoredAsReported(t *testing.T) {
 	e := newEnv(t)
 	a := e.authenticator()
 	a.Transports = []string{"hybrid", "internal"}
-	e.signUp(e.browser(), a, "phone@example.com")
-	if got := e.credentials("phone@example.com")[0].Transports; !reflect.DeepEqual(got, []string{"hybrid", "internal"}) {
+	e.signUp(t, e.browser(), a, "phone@example.com")
+	if got := e.credentials(t, "phone@example.com")[0].Transports; !reflect.DeepEqual(got, []string{"hybrid", "internal"}) {
 		t.Fatalf("transports %v, want hybrid kept", got)
 	}
 }
 
 func TestLogoutWithoutSession(t *testing.T) {
 	e := newEnv(t)
-	if res := e.post(e.browser(), "/api/auth/logout", nil); res.Status != http.StatusNoContent {
+	if res := e.post(t, e.browser(), "/api/auth/logout", nil); res.Status != http.StatusNoContent {
 		t.Fatalf("logout without a session = %d, want 204", res.Status)
 	}
 }
@@ -348,18 +348,18 @@ func TestLogoutWithoutSession(t *testing.T) {
 func TestSessionGetsNewIDAtEverySignIn(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "fresh@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "fresh@example.com")
+	e.signIn(t, b, a, "", nil)
 	first := e.browser()
 	copyCookies(t, b, first, e.srv.URL)
-	e.signIn(b, a, "", nil)
+	e.signIn(t, b, a, "", nil)
 	if sessionCookie(t, b, e.srv.URL) == sessionCookie(t, first, e.srv.URL) {
 		t.Fatal("session ID unchanged by a new sign-in")
 	}
-	if status, _ := e.me(first); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, first); status != http.StatusUnauthorized {
 		t.Fatalf("the replaced session still works: %d", status)
 	}
-	if status, _ := e.me(b); status != http.StatusOK {
+	if status, _ := e.me(t, b); status != http.StatusOK {
 		t.Fatalf("the new session does not work: %d", status)
 	}
 }
@@ -370,24 +370,24 @@ func TestSessionExpiry(t *testing.T) {
 		c.SessionMaxAge = 3 * time.Hour
 	})
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "idle@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "idle@example.com")
+	e.signIn(t, b, a, "", nil)
 
 	// Activity every 50 minutes keeps the session alive until the absolute limit.
 	for i := 0; i < 3; i++ {
 		e.clock.Advance(50 * time.Minute)
-		if status, _ := e.me(b); status != http.StatusOK {
+		if status, _ := e.me(t, b); status != http.StatusOK {
 			t.Fatalf("after %d active periods: %d, want 200", i+1, status)
 		}
 	}
 	e.clock.Advance(40 * time.Minute) // 3h10m after sign-in
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatalf("past the absolute limit: %d, want 401", status)
 	}
 
-	e.signIn(b, a, "", nil)
+	e.signIn(t, b, a, "", nil)
 	e.clock.Advance(61 * time.Minute)
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatalf("idle past the limit: %d, want 401", status)
 	}
 }

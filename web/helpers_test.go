@@ -37,9 +37,10 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// env is a running passkeyd handler on a real SQLite file.
+// env is a running passkeyd handler on a real SQLite file. Its helpers
+// take the calling (sub)test's t, so a failure stops the subtest that
+// failed and is reported against it.
 type env struct {
-	t      testing.TB
 	srv    *httptest.Server
 	store  passkeyd.Store
 	clock  *clock
@@ -67,7 +68,7 @@ func newEnvWithDeps(t testing.TB, deps web.Deps, configure ...func(*web.Config))
 	ts := httptest.NewUnstartedServer(nil)
 	port := ts.Listener.Addr().(interface{ String() string }).String()
 	port = port[strings.LastIndexByte(port, ':')+1:]
-	e := &env{t: t, store: store, clock: &clock{now: time.Now()}, origin: "http://localhost:" + port, rpID: "localhost"}
+	e := &env{store: store, clock: &clock{now: time.Now()}, origin: "http://localhost:" + port, rpID: "localhost"}
 	cfg := web.Config{
 		RPID:       e.rpID,
 		RPName:     "passkeyd test",
@@ -102,33 +103,33 @@ func (e *env) authenticator() *softauthn.Authenticator {
 }
 
 // signUp registers a new account and fails the test on error.
-func (e *env) signUp(b *softauthn.Client, a *softauthn.Authenticator, email string) *softauthn.Credential {
-	e.t.Helper()
+func (e *env) signUp(t testing.TB, b *softauthn.Client, a *softauthn.Authenticator, email string) *softauthn.Credential {
+	t.Helper()
 	c, err := b.Register(context.Background(), a, email)
 	if err != nil {
-		e.t.Fatalf("register %s: %v", email, err)
+		t.Fatalf("register %s: %v", email, err)
 	}
 	return c
 }
 
-func (e *env) signIn(b *softauthn.Client, a *softauthn.Authenticator, email string, pick *softauthn.Credential) *softauthn.SignInResult {
-	e.t.Helper()
+func (e *env) signIn(t testing.TB, b *softauthn.Client, a *softauthn.Authenticator, email string, pick *softauthn.Credential) *softauthn.SignInResult {
+	t.Helper()
 	r, err := b.SignIn(context.Background(), a, email, pick)
 	if err != nil {
-		e.t.Fatalf("sign in %q: %v", email, err)
+		t.Fatalf("sign in %q: %v", email, err)
 	}
 	if !r.Verified {
-		e.t.Fatalf("sign in %q: verified = false", email)
+		t.Fatalf("sign in %q: verified = false", email)
 	}
 	return r
 }
 
 // me returns the status of GET /api/auth/me and the email it names.
-func (e *env) me(b *softauthn.Client) (int, string) {
-	e.t.Helper()
+func (e *env) me(t testing.TB, b *softauthn.Client) (int, string) {
+	t.Helper()
 	res, err := b.Do(context.Background(), http.MethodGet, "/api/auth/me", nil)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var body struct {
 		User struct{ Email string } `json:"user"`
@@ -137,29 +138,29 @@ func (e *env) me(b *softauthn.Client) (int, string) {
 	return res.Status, body.User.Email
 }
 
-func (e *env) user(email string) *passkeyd.User {
-	e.t.Helper()
+func (e *env) user(t testing.TB, email string) *passkeyd.User {
+	t.Helper()
 	u, err := e.store.FindUserByEmail(context.Background(), email)
 	if err != nil {
-		e.t.Fatalf("find user %s: %v", email, err)
+		t.Fatalf("find user %s: %v", email, err)
 	}
 	return u
 }
 
-func (e *env) credentials(email string) []*passkeyd.Credential {
-	e.t.Helper()
-	cs, err := e.store.ListCredentials(context.Background(), e.user(email).ID)
+func (e *env) credentials(t testing.TB, email string) []*passkeyd.Credential {
+	t.Helper()
+	cs, err := e.store.ListCredentials(context.Background(), e.user(t, email).ID)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return cs
 }
 
-func (e *env) events(email string) []string {
-	e.t.Helper()
-	evs, err := e.store.ListEvents(context.Background(), e.user(email).ID, 0, 100)
+func (e *env) events(t testing.TB, email string) []string {
+	t.Helper()
+	evs, err := e.store.ListEvents(context.Background(), e.user(t, email).ID, 0, 100)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var types []string
 	for _, ev := range evs {
@@ -168,20 +169,20 @@ func (e *env) events(email string) []string {
 	return types
 }
 
-func (e *env) noUser(email string) {
-	e.t.Helper()
+func (e *env) noUser(t testing.TB, email string) {
+	t.Helper()
 	_, err := e.store.FindUserByEmail(context.Background(), email)
 	if got, want := passkeyd.ErrorCode(err), passkeyd.ENOTFOUND; got != want {
-		e.t.Fatalf("user %s: error code %q, want %q (no account)", email, got, want)
+		t.Fatalf("user %s: error code %q, want %q (no account)", email, got, want)
 	}
 }
 
 // post sends a raw body and returns the answer.
-func (e *env) post(b *softauthn.Client, path string, body []byte) *softauthn.Response {
-	e.t.Helper()
+func (e *env) post(t testing.TB, b *softauthn.Client, path string, body []byte) *softauthn.Response {
+	t.Helper()
 	res, err := b.Do(context.Background(), http.MethodPost, path, body)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return res
 }

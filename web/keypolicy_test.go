@@ -30,7 +30,7 @@ func registerWithKey(t *testing.T, e *env, email string, newKey func() (*softaut
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.post(b, "/api/passkeys/verify-registration", att)
+	return e.post(t, b, "/api/passkeys/verify-registration", att)
 }
 
 func TestRegistrationRefusesKeyWhoseAlgDoesNotFit(t *testing.T) {
@@ -51,7 +51,7 @@ func TestRegistrationRefusesKeyWhoseAlgDoesNotFit(t *testing.T) {
 	}
 	res := registerWithKey(t, e, "mismatch@example.com", func() (*softauthn.Key, error) { return softauthn.PublicOnlyKey(cose), nil })
 	wantError(t, res, http.StatusBadRequest, "not supported")
-	e.noUser("mismatch@example.com")
+	e.noUser(t, "mismatch@example.com")
 }
 
 func TestRegistrationRefusesHugeRSAKey(t *testing.T) {
@@ -72,7 +72,7 @@ func TestRegistrationRefusesHugeRSAKey(t *testing.T) {
 	}
 	res := registerWithKey(t, e, "huge@example.com", func() (*softauthn.Key, error) { return softauthn.PublicOnlyKey(cose), nil })
 	wantError(t, res, http.StatusBadRequest, "not supported")
-	e.noUser("huge@example.com")
+	e.noUser(t, "huge@example.com")
 }
 
 func TestRegistrationOffersAndAcceptsPS256(t *testing.T) {
@@ -100,8 +100,8 @@ func TestRegistrationOffersAndAcceptsPS256(t *testing.T) {
 
 	a := e.authenticator()
 	a.NewKey = func() (*softauthn.Key, error) { return softauthn.NewRSAKey(2048, webauthncose.AlgPS256) }
-	e.signUp(e.browser(), a, "pss@example.com")
-	e.signIn(e.browser(), a, "", nil) // the stored key verifies a PS256 signature
+	e.signUp(t, e.browser(), a, "pss@example.com")
+	e.signIn(t, e.browser(), a, "", nil) // the stored key verifies a PS256 signature
 }
 
 // A signed-in user adding a passkey is held to the same policy: the
@@ -109,8 +109,8 @@ func TestRegistrationOffersAndAcceptsPS256(t *testing.T) {
 func TestAddPasskeyRefusesHugeRSAKey(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "adder@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "adder@example.com")
+	e.signIn(t, b, a, "", nil)
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 8191))
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestAddPasskeyRefusesHugeRSAKey(t *testing.T) {
 	key.NewKey = func() (*softauthn.Key, error) { return softauthn.PublicOnlyKey(cose), nil }
 	_, err = b.Register(context.Background(), key, "")
 	wantRefused(t, err)
-	if got := len(e.credentials("adder@example.com")); got != 1 {
+	if got := len(e.credentials(t, "adder@example.com")); got != 1 {
 		t.Fatalf("the account has %d passkeys after a refused 8,192-bit key, want 1", got)
 	}
 }

@@ -57,16 +57,16 @@ func TestLifetimeBounds(t *testing.T) {
 func TestShortIdleTimeoutKeptAliveByUse(t *testing.T) {
 	e := newEnv(t, func(c *web.Config) { c.SessionIdleTimeout = 10 * time.Second })
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "busy@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "busy@example.com")
+	e.signIn(t, b, a, "", nil)
 	for i := 0; i < 5; i++ { // 30 s in use, never 10 s idle
 		e.clock.Advance(6 * time.Second)
-		if status, _ := e.me(b); status != http.StatusOK {
+		if status, _ := e.me(t, b); status != http.StatusOK {
 			t.Fatalf("after %d s in use: /api/auth/me = %d, want 200", 6*(i+1), status)
 		}
 	}
 	e.clock.Advance(11 * time.Second)
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatalf("idle 11 s with a 10 s timeout: %d, want 401", status)
 	}
 }

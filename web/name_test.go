@@ -9,9 +9,9 @@ import (
 func TestRenameRefusesControlAndBidiCharacters(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "names@example.com")
-	e.signIn(b, a, "", nil)
-	id := e.credentials("names@example.com")[0].ID
+	e.signUp(t, b, a, "names@example.com")
+	e.signIn(t, b, a, "", nil)
+	id := e.credentials(t, "names@example.com")[0].ID
 	if res := call(t, b, "PATCH", "/api/passkeys/"+id, map[string]string{"name": "Laptop 👩‍💻"}); res.Status != 200 {
 		t.Fatalf("rename to an emoji sequence: %d %s", res.Status, res.Body)
 	}
@@ -24,7 +24,7 @@ func TestRenameRefusesControlAndBidiCharacters(t *testing.T) {
 	} {
 		wantError(t, call(t, b, "PATCH", "/api/passkeys/"+id, map[string]string{"name": name}), 400, "control")
 	}
-	if got := e.credentials("names@example.com")[0].Name; got != "Laptop 👩‍💻" {
+	if got := e.credentials(t, "names@example.com")[0].Name; got != "Laptop 👩‍💻" {
 		t.Fatalf("stored name %q after refused renames", got)
 	}
 }

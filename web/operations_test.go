@@ -20,8 +20,8 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := newEnvWithDeps(t, web.Deps{Metrics: web.NewMetrics(reg)}, func(c *web.Config) { c.RateLimits = web.DefaultRateLimits() })
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "metrics@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "metrics@example.com")
+	e.signIn(t, b, a, "", nil)
 	a.UserNotVerified = true
 	if _, err := b.SignIn(context.Background(), a, "", nil); err == nil {
 		t.Fatal("unverified sign-in succeeded")
@@ -176,8 +176,8 @@ func TestRelatedOrigins(t *testing.T) {
 	// A passkey for this RP ID, used on the related site, signs in there.
 	b := softauthn.NewClient(e.srv.URL, "https://shop.example.net", nil)
 	a := softauthn.New(e.rpID, "https://shop.example.net")
-	e.signUp(b, a, "sibling@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "sibling@example.com")
+	e.signIn(t, b, a, "", nil)
 
 	plain := newEnv(t)
 	res, _ = http.Get(plain.srv.URL + "/.well-known/webauthn")
@@ -200,8 +200,8 @@ func (downStore) FindSession(context.Context, string, time.Time) (*passkeyd.Sess
 func TestDatabaseDownIsNotSignedOut(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "outage@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "outage@example.com")
+	e.signIn(t, b, a, "", nil)
 	h, err := web.New(web.Config{RPID: e.rpID, Origins: []string{e.origin}, Secret: []byte(strings.Repeat("s", 32)), Now: e.clock.Now},
 		web.Deps{Store: downStore{e.store}})
 	if err != nil {

@@ -31,17 +31,17 @@ func TestClientDataOriginWithTrailingSlashRefused(t *testing.T) {
 		a.RP.Origin = e.origin + "/"
 		_, err := b.Register(context.Background(), a, "slash@example.com")
 		wantRefused(t, err)
-		e.noUser("slash@example.com")
+		e.noUser(t, "slash@example.com")
 	})
 	t.Run("SignIn", func(t *testing.T) {
 		e := newEnv(t)
 		a := e.authenticator()
-		e.signUp(e.browser(), a, "slash@example.com")
+		e.signUp(t, e.browser(), a, "slash@example.com")
 		a.RP.Origin = e.origin + "/"
 		b := e.browser()
 		_, err := b.SignIn(context.Background(), a, "", nil)
 		wantRefused(t, err)
-		if status, _ := e.me(b); status != http.StatusUnauthorized {
+		if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 			t.Fatalf("after the refused sign-in /api/auth/me = %d, want 401", status)
 		}
 	})

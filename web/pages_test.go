@@ -17,8 +17,8 @@ var scriptTag = regexp.MustCompile(`<script src="([^"]+)" defer></script>`)
 func TestPageScripts(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "scripts@example.com")
-	e.signIn(b, a, "", nil)
+	e.signUp(t, b, a, "scripts@example.com")
+	e.signIn(t, b, a, "", nil)
 	anon := e.browser()
 	hashed := regexp.MustCompile(`^/static/([a-z-]+)\.[0-9a-f]{12}\.js$`)
 	for _, tc := range []struct {

@@ -36,28 +36,28 @@ const (
 func TestReplayedResponsesFail(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "replay@example.com")
+	e.signUp(t, b, a, "replay@example.com")
 
 	assertion, err := a.Get(options(t, b, authOptions, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := e.post(b, authVerify, assertion); res.Status != 200 {
+	if res := e.post(t, b, authVerify, assertion); res.Status != 200 {
 		t.Fatalf("first use: %d %s", res.Status, res.Body)
 	}
 	t.Run("SameCookie", func(t *testing.T) {
-		wantError(t, e.post(b, authVerify, assertion), http.StatusBadRequest, "expired or was already used")
+		wantError(t, e.post(t, b, authVerify, assertion), http.StatusBadRequest, "expired or was already used")
 	})
 	t.Run("NoCookie", func(t *testing.T) {
-		wantError(t, e.post(e.browser(), authVerify, assertion), http.StatusBadRequest, "expired or was already used")
+		wantError(t, e.post(t, e.browser(), authVerify, assertion), http.StatusBadRequest, "expired or was already used")
 	})
 	t.Run("OtherBrowsersFreshCeremony", func(t *testing.T) {
 		// An attacker with their own pending ceremony cannot use a response
 		// captured from someone else: it answers another challenge.
 		other := e.browser()
 		options(t, other, authOptions, nil)
-		wantError(t, e.post(other, authVerify, assertion), http.StatusBadRequest)
-		if status, _ := e.me(other); status != http.StatusUnauthorized {
+		wantError(t, e.post(t, other, authVerify, assertion), http.StatusBadRequest)
+		if status, _ := e.me(t, other); status != http.StatusUnauthorized {
 			t.Fatal("replay signed the attacker in")
 		}
 	})
@@ -66,19 +66,19 @@ func TestReplayedResponsesFail(t *testing.T) {
 		// before the victim's own request: the challenge is bound to the
 		// victim's browser, so it fails, and the victim can still finish.
 		assertion, _ := a.Get(options(t, b, authOptions, nil), nil)
-		wantError(t, e.post(e.browser(), authVerify, assertion), http.StatusBadRequest)
-		if res := e.post(b, authVerify, assertion); res.Status != 200 {
+		wantError(t, e.post(t, e.browser(), authVerify, assertion), http.StatusBadRequest)
+		if res := e.post(t, b, authVerify, assertion); res.Status != 200 {
 			t.Fatalf("victim's own response refused after the attempt: %d %s", res.Status, res.Body)
 		}
 	})
 	t.Run("Registration", func(t *testing.T) {
 		k := e.authenticator()
 		att, _, _ := k.Create(options(t, b, regOptions, map[string]string{}))
-		if res := e.post(b, regVerify, att); res.Status != 200 {
+		if res := e.post(t, b, regVerify, att); res.Status != 200 {
 			t.Fatalf("first registration: %d %s", res.Status, res.Body)
 		}
-		wantError(t, e.post(b, regVerify, att), http.StatusBadRequest)
-		if n := len(e.credentials("replay@example.com")); n != 2 {
+		wantError(t, e.post(t, b, regVerify, att), http.StatusBadRequest)
+		if n := len(e.credentials(t, "replay@example.com")); n != 2 {
 			t.Fatalf("%d passkeys, want 2", n)
 		}
 	})
@@ -87,7 +87,7 @@ func TestReplayedResponsesFail(t *testing.T) {
 func TestCeremoniesCannotCross(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "cross@example.com")
+	e.signUp(t, b, a, "cross@example.com")
 
 	t.Run("AssertionAnsweringRegistrationChallenge", func(t *testing.T) {
 		// Sign the registration options' challenge as if it were a sign-in.
@@ -95,8 +95,8 @@ func TestCeremoniesCannotCross(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantError(t, e.post(b, authVerify, assertion), http.StatusBadRequest)
-		if status, _ := e.me(b); status != http.StatusUnauthorized {
+		wantError(t, e.post(t, b, authVerify, assertion), http.StatusBadRequest)
+		if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 			t.Fatal("signed in with a registration challenge")
 		}
 	})
@@ -112,8 +112,8 @@ func TestCeremoniesCannotCross(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantError(t, e.post(b, regVerify, att), http.StatusBadRequest)
-		e.noUser("new2@example.com")
+		wantError(t, e.post(t, b, regVerify, att), http.StatusBadRequest)
+		e.noUser(t, "new2@example.com")
 	})
 }
 
@@ -122,24 +122,24 @@ func TestChallengeExpires(t *testing.T) {
 	b, a := e.browser(), e.authenticator()
 	att, _, _ := a.Create(options(t, b, regOptions, map[string]string{"email": "late@example.com"}))
 	e.clock.Advance(5*time.Minute + time.Second)
-	wantError(t, e.post(b, regVerify, att), http.StatusBadRequest, "expired")
-	e.noUser("late@example.com")
+	wantError(t, e.post(t, b, regVerify, att), http.StatusBadRequest, "expired")
+	e.noUser(t, "late@example.com")
 
 	e.clock.Advance(-5*time.Minute - time.Second)
-	e.signUp(b, a, "late@example.com")
+	e.signUp(t, b, a, "late@example.com")
 	assertion, _ := a.Get(options(t, b, authOptions, nil), nil)
 	e.clock.Advance(5*time.Minute + time.Second)
-	wantError(t, e.post(b, authVerify, assertion), http.StatusBadRequest, "expired")
+	wantError(t, e.post(t, b, authVerify, assertion), http.StatusBadRequest, "expired")
 }
 
 func TestCloneWarningRefusesAndFlags(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
 	a.Counting = true // a security key: the counter goes up
-	e.signUp(b, a, "key@example.com")
-	e.signIn(b, a, "", nil) // counter 1
-	e.signIn(b, a, "", nil) // counter 2
-	if c := e.credentials("key@example.com")[0]; c.SignCount != 2 || c.CloneWarning {
+	e.signUp(t, b, a, "key@example.com")
+	e.signIn(t, b, a, "", nil) // counter 1
+	e.signIn(t, b, a, "", nil) // counter 2
+	if c := e.credentials(t, "key@example.com")[0]; c.SignCount != 2 || c.CloneWarning {
 		t.Fatalf("after two sign-ins: count %d, clone %v", c.SignCount, c.CloneWarning)
 	}
 
@@ -153,31 +153,31 @@ func TestCloneWarningRefusesAndFlags(t *testing.T) {
 		t.Fatalf("cloned key signed in: %v", err)
 	}
 	wantError(t, se.Res, http.StatusForbidden, "copied")
-	if status, _ := e.me(clone); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, clone); status != http.StatusUnauthorized {
 		t.Fatal("clone got a session")
 	}
-	c := e.credentials("key@example.com")[0]
+	c := e.credentials(t, "key@example.com")[0]
 	if !c.CloneWarning || c.SignCount != 2 {
 		t.Fatalf("credential after clone: warning %v, count %d; want flagged, count kept at 2", c.CloneWarning, c.SignCount)
 	}
-	if !contains(e.events("key@example.com"), passkeyd.EventCloneWarning) {
+	if !contains(e.events(t, "key@example.com"), passkeyd.EventCloneWarning) {
 		t.Fatal("no clone_warning in the security log")
 	}
 
 	// Zero counters (synced passkeys) never trip it.
 	s, p := e.browser(), e.authenticator()
-	e.signUp(s, p, "synced@example.com")
+	e.signUp(t, s, p, "synced@example.com")
 	for i := 0; i < 3; i++ {
-		e.signIn(s, p, "", nil)
-		if status, _ := e.me(s); status != http.StatusOK {
+		e.signIn(t, s, p, "", nil)
+		if status, _ := e.me(t, s); status != http.StatusOK {
 			t.Fatalf("synced passkey, sign-in %d: /api/auth/me = %d, want 200", i+1, status)
 		}
 	}
-	if c := e.credentials("synced@example.com")[0]; c.CloneWarning || c.SignCount != 0 {
+	if c := e.credentials(t, "synced@example.com")[0]; c.CloneWarning || c.SignCount != 0 {
 		t.Fatalf("synced passkey after 3 sign-ins: warning %v, count %d; want no warning, count 0", c.CloneWarning, c.SignCount)
 	}
 	logins := 0
-	for _, typ := range e.events("synced@example.com") {
+	for _, typ := range e.events(t, "synced@example.com") {
 		if typ == passkeyd.EventCloneWarning {
 			t.Fatal("clone_warning in the security log of a synced passkey")
 		}
@@ -194,8 +194,8 @@ func TestBackupFlags(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
 	a.BackupEligible, a.BackupState = true, false // eligible, not yet synced
-	e.signUp(b, a, "flags@example.com")
-	c := e.credentials("flags@example.com")[0]
+	e.signUp(t, b, a, "flags@example.com")
+	c := e.credentials(t, "flags@example.com")[0]
 	if !c.BackupEligible || c.BackupState {
 		t.Fatalf("stored BE=%v BS=%v, want BE=true BS=false (not the tutorial's BS-as-BE)", c.BackupEligible, c.BackupState)
 	}
@@ -211,14 +211,14 @@ func TestBackupFlags(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			before := len(e.events("flags@example.com"))
+			before := len(e.events(t, "flags@example.com"))
 			a.BackupEligible, a.BackupState = s.be, s.bs
-			e.signIn(b, a, "", nil)
-			c := e.credentials("flags@example.com")[0]
+			e.signIn(t, b, a, "", nil)
+			c := e.credentials(t, "flags@example.com")[0]
 			if c.BackupEligible != s.be || c.BackupState != s.bs {
 				t.Fatalf("stored BE=%v BS=%v, want %v %v", c.BackupEligible, c.BackupState, s.be, s.bs)
 			}
-			evs := e.events("flags@example.com")
+			evs := e.events(t, "flags@example.com")
 			if !contains(evs[:len(evs)-before], s.event) {
 				t.Fatalf("new events %v lack %s", evs[:len(evs)-before], s.event)
 			}
@@ -248,7 +248,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 			}
 		})
 	}
-	e.noUser("x@example.com")
+	e.noUser(t, "x@example.com")
 }
 
 func TestOriginNotConfiguredIsNamed(t *testing.T) {
@@ -256,14 +256,14 @@ func TestOriginNotConfiguredIsNamed(t *testing.T) {
 	b := e.browser()
 	a := softauthn.New("localhost", "http://localhost:9999") // the page ran on another port
 	att, _, _ := a.Create(options(t, b, regOptions, map[string]string{"email": "port@example.com"}))
-	wantError(t, e.post(b, regVerify, att), http.StatusBadRequest, "http://localhost:9999", e.origin, "WEBAUTHN_ORIGIN")
-	e.noUser("port@example.com")
+	wantError(t, e.post(t, b, regVerify, att), http.StatusBadRequest, "http://localhost:9999", e.origin, "WEBAUTHN_ORIGIN")
+	e.noUser(t, "port@example.com")
 }
 
 func TestBadRequestsAreClearAndHarmless(t *testing.T) {
 	e := newEnv(t)
 	b, a := e.browser(), e.authenticator()
-	e.signUp(b, a, "bad@example.com")
+	e.signUp(t, b, a, "bad@example.com")
 	valid, _ := a.Get(options(t, b, authOptions, nil), nil)
 
 	mutate := func(f func(m map[string]any)) []byte {
@@ -310,7 +310,7 @@ func TestBadRequestsAreClearAndHarmless(t *testing.T) {
 				// Each gets a pending ceremony so that a failure is the body's fault.
 				options(t, b, authOptions, nil)
 			}
-			res := e.post(b, tc.path, tc.body)
+			res := e.post(t, b, tc.path, tc.body)
 			if tc.status == 0 {
 				tc.status = 400
 			}
@@ -319,7 +319,7 @@ func TestBadRequestsAreClearAndHarmless(t *testing.T) {
 	}
 	t.Run("UnknownCredential", func(t *testing.T) {
 		assertion, _ := unknown.Get(options(t, unknownCreds, authOptions, nil), nil)
-		res := e.post(unknownCreds, authVerify, assertion)
+		res := e.post(t, unknownCreds, authVerify, assertion)
 		wantError(t, res, http.StatusUnauthorized, "not registered")
 		var body struct{ Code string }
 		_ = json.Unmarshal(res.Body, &body)
@@ -343,13 +343,13 @@ func TestBadRequestsAreClearAndHarmless(t *testing.T) {
 	})
 
 	// Nothing above changed the account or opened a session.
-	if n := len(e.credentials("bad@example.com")); n != 1 {
+	if n := len(e.credentials(t, "bad@example.com")); n != 1 {
 		t.Fatalf("%d passkeys, want 1", n)
 	}
-	if status, _ := e.me(b); status != http.StatusUnauthorized {
+	if status, _ := e.me(t, b); status != http.StatusUnauthorized {
 		t.Fatal("a bad request opened a session")
 	}
-	if c := e.credentials("bad@example.com")[0]; !c.LastUsedAt.IsZero() {
+	if c := e.credentials(t, "bad@example.com")[0]; !c.LastUsedAt.IsZero() {
 		t.Fatal("a bad request updated the passkey")
 	}
 }
@@ -394,7 +394,7 @@ func TestRateLimits(t *testing.T) {
 	e = newEnv(t, func(c *web.Config) { c.RateLimits = web.DefaultRateLimits() })
 	t.Run("FailuresPerCredential", func(t *testing.T) {
 		b, a := e.browser(), e.authenticator()
-		e.signUp(b, a, "guess@example.com")
+		e.signUp(t, b, a, "guess@example.com")
 		a.UserNotVerified = true
 		for i := 0; i < 10; i++ {
 			if _, err := b.SignIn(context.Background(), a, "", nil); err == nil {
@@ -487,11 +487,11 @@ func TestParallelSignInsWithOneCounterValue(t *testing.T) {
 	e := newEnv(t)
 	a := e.authenticator()
 	a.Counting = true
-	e.signUp(e.browser(), a, "race@example.com")
+	e.signUp(t, e.browser(), a, "race@example.com")
 	cred := a.Credentials()[0]
 	const n, rounds = 20, 20
 	for round := range rounds {
-		stored := e.credentials("race@example.com")[0].SignCount
+		stored := e.credentials(t, "race@example.com")[0].SignCount
 		browsers := make([]*softauthn.Client, n)
 		assertions := make([][]byte, n)
 		for i := range n {
@@ -522,7 +522,7 @@ func TestParallelSignInsWithOneCounterValue(t *testing.T) {
 		if count[200] != 1 || count[401]+count[403] != n-1 {
 			t.Fatalf("round %d: statuses %v, want exactly one 200 and the rest 401 or 403", round, count)
 		}
-		if got := e.credentials("race@example.com")[0].SignCount; got != stored+1 {
+		if got := e.credentials(t, "race@example.com")[0].SignCount; got != stored+1 {
 			t.Fatalf("round %d: counter %d, want %d", round, got, stored+1)
 		}
 	}
