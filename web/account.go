@@ -29,11 +29,21 @@ func (s *Server) requireStepUp(sess *passkeyd.Session) error {
 	return nil
 }
 
-// signedIn returns the full session's user, or an error for the client.
+// errRecoveryInProgress answers a browser that holds a recovery session:
+// it is signed out for everything but adding a passkey.
+var errRecoveryInProgress = &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
+	"Not signed in: finish getting back into your account by adding a passkey."), "recovery_in_progress"}
+
+// signedIn is the one place that decides whether a request is signed in:
+// it returns the user of a full session, or the error to answer. A
+// recovery session is not signed in (it may only add a passkey).
 func signedIn(r *http.Request) (*passkeyd.User, *passkeyd.Session, error) {
 	u, sess := passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context())
-	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull {
+	switch {
+	case u == nil || sess == nil:
 		return nil, nil, errNotSignedIn
+	case sess.Scope != passkeyd.ScopeFull:
+		return nil, nil, errRecoveryInProgress
 	}
 	return u, sess, nil
 }

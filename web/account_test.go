@@ -327,7 +327,13 @@ func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 	if status, _ := m.me(t, oldSession); status != 401 {
 		t.Fatal("recovery did not sign out the other sessions")
 	}
-	// A recovery session may add a passkey but nothing else.
+	// A recovery session may add a passkey but nothing else: it is not
+	// signed in, for /me either (issue 11.1).
+	me := call(t, lost, "GET", "/api/auth/me", nil)
+	wantError(t, me, 401)
+	if !strings.Contains(string(me.Body), `"code":"recovery_in_progress"`) {
+		t.Errorf("/me in a recovery session: %s, want the code recovery_in_progress", me.Body)
+	}
 	wantError(t, call(t, lost, "GET", "/api/passkeys", nil), 401)
 	wantError(t, call(t, lost, "POST", "/api/recovery/codes", nil), 401)
 	newPhone := m.authenticator()

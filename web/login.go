@@ -173,14 +173,15 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleMe answers with the signed-in user, or 401.
+// handleMe answers with the signed-in user, or 401 (with the code
+// "recovery_in_progress" for a recovery session).
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		User userJSON `json:"user"`
 	}
-	u := passkeyd.UserFromContext(r.Context())
-	if u == nil {
-		return errNotSignedIn
+	u, _, err := signedIn(r)
+	if err != nil {
+		return err
 	}
 	encode(w, http.StatusOK, response{User: userJSON{ID: u.ID, Email: u.Email}})
 	return nil

@@ -122,9 +122,9 @@ func (s *Server) withTimeout(next http.Handler) http.Handler {
 // srv.RequireUser(app): it loads the session itself.
 func (s *Server) RequireUser(next http.Handler) http.Handler {
 	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := passkeyd.UserFromContext(r.Context()); u == nil || passkeyd.SessionFromContext(r.Context()).Scope != passkeyd.ScopeFull {
+		if _, _, err := signedIn(r); err != nil {
 			if wantsJSON(r) {
-				writeError(w, r, s.log, errNotSignedIn)
+				writeError(w, r, s.log, err)
 				return
 			}
 			http.Redirect(w, r, s.cfg.BasePath+"/", http.StatusSeeOther)

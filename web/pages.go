@@ -140,7 +140,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
-	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && sess.Scope == passkeyd.ScopeFull {
+	if _, _, err := signedIn(r); err == nil {
 		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
 		return nil
 	}
