@@ -27,15 +27,8 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	select {
-	case s.background <- struct{}{}:
-		go func() {
-			defer func() { <-s.background }()
-			s.issueRecoveryLink(context.WithoutCancel(r.Context()), email, s.clientIP(r))
-		}()
-	default:
-		s.log.WarnContext(r.Context(), "recovery requests backlog full; request dropped")
-	}
+	ip := s.clientIP(r) // read now: the request is gone when the look-up runs
+	s.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account with a confirmed address, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
 }

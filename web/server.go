@@ -28,15 +28,13 @@ type Deps struct {
 // Server is passkeyd's HTTP handler: the pages and the JSON API. It
 // expects its BasePath stripped from request paths (http.StripPrefix).
 type Server struct {
-	cfg     Config
-	store   passkeyd.Store
-	log     *slog.Logger
-	metrics *Metrics
-	mailer  Mailer
-	texts   *emailtext.Texts
-	// background bounds the goroutines that do work after answering
-	// (recovery look-ups), so a flood cannot pile them up.
-	background chan struct{}
+	cfg        Config
+	store      passkeyd.Store
+	log        *slog.Logger
+	metrics    *Metrics
+	mailer     Mailer
+	texts      *emailtext.Texts
+	background *background // work after answering; see afterAnswer
 	wa         *webauthn.WebAuthn
 	limits     *limiters
 	pages      *pages
@@ -100,7 +98,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		metrics:    deps.Metrics,
 		mailer:     deps.Mailer,
 		texts:      texts,
-		background: make(chan struct{}, 64),
+		background: newBackground(),
 		wa:         wa,
 		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
 		pages:      p,

@@ -80,6 +80,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// Runs before the mail queue and the store close (deferred
+		// earlier): recovery look-ups still in flight use both.
+		ctx, cancel := context.WithTimeout(context.Background(), s.shutdownGrace)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	}()
 
 	var listeners []net.Listener
 	for i, addr := range s.listenAddrs() {
