@@ -146,9 +146,13 @@ func (s *Server) handleRecoveryCodesGenerate(w http.ResponseWriter, r *http.Requ
 	u, _ := account(r)
 	var res response
 	var rows []*passkeyd.RecoveryCode
-	for _, c := range recoverycode.Generate(recoverycode.Count) {
-		res.Codes = append(res.Codes, c.String())
-		rows = append(rows, &passkeyd.RecoveryCode{ID: c.ID, UserID: u.ID, Hash: recoverycode.Hash(c.Secret), CreatedAt: s.now()})
+	if err := s.withHashSlot(func() {
+		for _, c := range recoverycode.Generate(recoverycode.Count) {
+			res.Codes = append(res.Codes, c.String())
+			rows = append(rows, &passkeyd.RecoveryCode{ID: c.ID, UserID: u.ID, Hash: recoverycode.Hash(c.Secret), CreatedAt: s.now()})
+		}
+	}); err != nil {
+		return err
 	}
 	if err := s.store.ReplaceRecoveryCodes(r.Context(), u.ID, rows,
 		s.event(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
@@ -190,7 +194,11 @@ func (s *Server) handleRecoveryCodeVerify(w http.ResponseWriter, r *http.Request
 	if rc != nil {
 		hash = rc.Hash
 	}
-	if !recoverycode.Check(hash, code.Secret) || rc == nil || u.Disabled {
+	var match bool
+	if err := s.withHashSlot(func() { match = recoverycode.Check(hash, code.Secret) }); err != nil {
+		return err
+	}
+	if !match || rc == nil || u.Disabled {
 		if u != nil {
 			s.recordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventLoginFailed, "", "wrong recovery code"))
 		}

@@ -45,7 +45,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("POST /api/recovery/email", s.limit(perIP(l.optionsPerIP), perEmail(l.recoveryPerEmail, "recovery"))(s.api(s.handleRecoveryEmail)))
 	mux.Handle("POST /api/recovery/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleRecoveryLink)))
-	mux.Handle("POST /api/recovery/codes", s.stepUp(s.api(s.handleRecoveryCodesGenerate)))
+	mux.Handle("POST /api/recovery/codes", s.stepUp(s.limit(perAccount(l.recoveryPerEmail, "codes"))(s.api(s.handleRecoveryCodesGenerate))))
 	mux.Handle("POST /api/recovery/codes/verify", s.limit(perIP(l.verifyPerIP), perEmail(l.recoveryPerEmail, "code"))(s.api(s.handleRecoveryCodeVerify)))
 	mux.Handle("POST /api/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleEmailVerify)))
 	mux.Handle("POST /api/email/resend-verification", s.signedIn(s.limit(perAccount(l.recoveryPerEmail, "verify"))(s.api(s.handleResendVerification))))

@@ -426,6 +426,20 @@ func TestRateLimits(t *testing.T) {
 		})
 	}
 
+	// Each new set of codes costs ten Argon2id runs (issue 13.2).
+	t.Run("RecoveryCodeSetsPerAccount", func(t *testing.T) {
+		e := newEnv(t, func(c *web.Config) { c.RateLimits = web.DefaultRateLimits() })
+		b, a := e.browser(), e.authenticator()
+		e.signUp(t, b, a, "codes@example.com")
+		e.signIn(t, b, a, "", nil)
+		for i := 0; i < web.DefaultRateLimits().RecoveryPerEmail.Count; i++ {
+			if res := call(t, b, "POST", "/api/recovery/codes", nil); res.Status != 200 {
+				t.Fatalf("set %d: %d %s", i+1, res.Status, res.Body)
+			}
+		}
+		wantError(t, call(t, b, "POST", "/api/recovery/codes", nil), http.StatusTooManyRequests, "wait")
+	})
+
 	t.Run("ParseRateLimits", func(t *testing.T) {
 		rl, err := web.ParseRateLimits("options-ip=5/10s,credential-failures=3/1m")
 		if err != nil || rl.OptionsPerIP != (web.Limit{Count: 5, Window: 10 * time.Second}) || rl.FailuresPerCredential.Count != 3 {

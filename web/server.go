@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -35,6 +36,7 @@ type Server struct {
 	mailer     Mailer
 	texts      *emailtext.Texts
 	background *background // work after answering; see afterAnswer
+	hashers    hashSlots   // concurrent Argon2id runs; see withHashSlot
 	wa         *webauthn.WebAuthn
 	limits     *limiters
 	pages      *pages
@@ -99,6 +101,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		mailer:     deps.Mailer,
 		texts:      texts,
 		background: newBackground(),
+		hashers:    hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
 		wa:         wa,
 		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
 		pages:      p,
