@@ -36,24 +36,22 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // Requests from non-browser clients (no Origin, no Sec-Fetch-Site) pass:
 // CSRF needs a victim's browser.
 func (s *Server) sameOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			next.ServeHTTP(w, r)
-			return
-		}
-		if origin := r.Header.Get("Origin"); origin != "" {
-			if !s.origins[origin] { // exactly as the browser serialized it
-				writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EFORBIDDEN,
-					"Request from origin %s refused: passkeyd is configured for %s (set WEBAUTHN_ORIGIN to add an origin).",
-					origin, s.originList()))
-				return
+		default:
+			if origin := r.Header.Get("Origin"); origin != "" {
+				if !s.origins[origin] { // exactly as the browser serialized it
+					return passkeyd.Errorf(passkeyd.EFORBIDDEN,
+						"Request from origin %s refused: passkeyd is configured for %s (set WEBAUTHN_ORIGIN to add an origin).",
+						origin, s.originList())
+				}
+			} else if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+				return passkeyd.Errorf(passkeyd.EFORBIDDEN, "Cross-site request refused.")
 			}
-		} else if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-			writeError(w, r, s.log, passkeyd.Errorf(passkeyd.EFORBIDDEN, "Cross-site request refused."))
-			return
 		}
 		next.ServeHTTP(w, r)
+		return nil
 	})
 }
 
@@ -87,20 +85,20 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // fails with 503 rather than going on as signed out, except for the health
 // checks and static files, which need no session.
 func (s *Server) loadSession(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		sess, u, err := s.currentSession(w, r)
 		if err != nil {
 			switch p := r.URL.Path; {
 			case p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/"):
 			default:
-				writeError(w, r, s.log, err)
-				return
+				return err
 			}
 		}
 		if u != nil {
 			r = r.WithContext(passkeyd.NewContextWithUser(r.Context(), u, sess))
 		}
 		next.ServeHTTP(w, r)
+		return nil
 	})
 }
 
@@ -121,16 +119,16 @@ func (s *Server) withTimeout(next http.Handler) http.Handler {
 // wrapped around them by the Server's session loading, so mount them as
 // srv.RequireUser(app): it loads the session itself.
 func (s *Server) RequireUser(next http.Handler) http.Handler {
-	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	check := s.api(func(w http.ResponseWriter, r *http.Request) error {
 		if _, _, err := signedIn(r); err != nil {
 			if wantsJSON(r) {
-				writeError(w, r, s.log, err)
-				return
+				return err
 			}
 			http.Redirect(w, r, s.cfg.BasePath+"/", http.StatusSeeOther)
-			return
+			return nil
 		}
 		next.ServeHTTP(w, r)
+		return nil
 	})
 	withSession := s.loadSession(check)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
