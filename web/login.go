@@ -107,15 +107,9 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	}
 	if err := verified.Refusal(owner, ch.Email); err != nil {
 		if errors.Is(err, ceremony.ErrCloned) {
-			ev := newEvent(passkeyd.EventCloneWarning, "sign-in counter did not increase")
-			if err := s.store.FlagCredentialCloned(ctx, stored.CredentialID, ev); err != nil {
+			if err := s.flagCloned(r, owner, stored, parsed.Response.AuthenticatorData.Counter, newEvent); err != nil {
 				return "", err
 			}
-			s.metrics.cloneWarning()
-			s.notify(owner.Email, emailtext.CloneWarning, stored.Name)
-			s.log.WarnContext(ctx, "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
-				"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", parsed.Response.AuthenticatorData.Counter,
-				"client_ip", s.clientIP(r))
 		}
 		return "", err
 	}
@@ -146,6 +140,21 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
 	return aaguid.Name(stored.AAGUID), nil
+}
+
+// flagCloned marks a passkey whose sign counter went backwards, so that it
+// is refused from now on, and tells its owner.
+func (s *Server) flagCloned(r *http.Request, owner *passkeyd.User, stored *passkeyd.Credential, received uint32,
+	newEvent func(typ, detail string) *passkeyd.Event) error {
+	ev := newEvent(passkeyd.EventCloneWarning, "sign-in counter did not increase")
+	if err := s.store.FlagCredentialCloned(r.Context(), stored.CredentialID, ev); err != nil {
+		return err
+	}
+	s.metrics.cloneWarning()
+	s.notify(owner.Email, emailtext.CloneWarning, stored.Name)
+	s.log.WarnContext(r.Context(), "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
+		"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", received, "client_ip", s.clientIP(r))
+	return nil
 }
 
 // recordEvent writes to the security log; a failure there must not turn a
