@@ -122,16 +122,14 @@ type passkeyView struct {
 	Transports            []string
 }
 
-// render writes a page. A template that fails is a bug: it is logged and
-// answered in plain text, since the client expects HTML.
+// render writes a page. A template that fails is a bug, answered (and
+// logged) like every internal error; nothing of the page is sent.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) error {
 	data.RPName = s.cfg.RPName
 	data.Base = s.cfg.BasePath
 	var buf bytes.Buffer
 	if err := s.pages.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
-		http.Error(w, "Internal error.", http.StatusInternalServerError)
-		return nil
+		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
