@@ -15,13 +15,17 @@ const (
 	TokenRecovery TokenPurpose = "recovery"
 	// TokenChangeEmail confirms a new address before it replaces the old.
 	TokenChangeEmail TokenPurpose = "change_email"
+	// TokenSignUp lets the holder of an address without an account create
+	// one (sign-up by email link). It belongs to no account: its UserID
+	// is empty, and Email is the address it was sent to.
+	TokenSignUp TokenPurpose = "sign_up"
 )
 
 // Token is a single-use secret sent by email. The link holds the secret;
 // the store keeps only its keyed hash (ID), and TakeToken consumes it.
 type Token struct {
 	ID        string
-	UserID    string
+	UserID    string // empty for TokenSignUp, and only for it
 	Purpose   TokenPurpose
 	Email     string // the address the link was sent to
 	CreatedAt time.Time
@@ -110,7 +114,8 @@ type AccountStore interface {
 
 	// SaveToken stores an emailed token until its ExpiresAt, and ends the
 	// account's earlier tokens of the same purpose, in one transaction:
-	// only the newest link of each kind works.
+	// only the newest link of each kind works. A TokenSignUp, which has no
+	// account, ends the earlier sign-up tokens sent to the same Email.
 	SaveToken(ctx context.Context, t *Token) error
 	// TakeToken atomically deletes and returns an unexpired token of this
 	// purpose: exactly once; ENOTFOUND afterwards, when expired, or for

@@ -897,6 +897,52 @@ func testToken(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 	})
 
+	// A sign-up link belongs to no account: it is for an address that has
+	// none yet. It is single-use, and a newer one to the same address ends
+	// the older.
+	t.Run("SignUp", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		signUpToken := func(email string) *passkeyd.Token {
+			tok := newToken("", passkeyd.TokenSignUp)
+			tok.Email = email
+			if err := s.SaveToken(ctx, tok); err != nil {
+				t.Fatalf("SaveToken(sign-up to %s): %v", email, err)
+			}
+			return tok
+		}
+		older, other := signUpToken("new@example.com"), signUpToken("other@example.com")
+		newer := signUpToken("new@example.com")
+		_, err := s.TakeToken(ctx, older.ID, passkeyd.TokenSignUp, t0)
+		wantCode(t, err, passkeyd.ENOTFOUND, "TakeToken of a sign-up link after a newer one to the same address")
+		got, err := s.TakeToken(ctx, newer.ID, passkeyd.TokenSignUp, t0)
+		if err != nil {
+			t.Fatalf("TakeToken(newer sign-up link): %v", err)
+		}
+		if diff := cmp.Diff(newer, got, cmpOpts...); diff != "" {
+			t.Errorf("TakeToken(sign-up) (-want +got):\n%s", diff)
+		}
+		_, err = s.TakeToken(ctx, newer.ID, passkeyd.TokenSignUp, t0)
+		wantCode(t, err, passkeyd.ENOTFOUND, "second TakeToken of a sign-up link")
+		if _, err := s.TakeToken(ctx, other.ID, passkeyd.TokenSignUp, t0); err != nil {
+			t.Errorf("TakeToken(sign-up link to another address): %v", err)
+		}
+
+		u, _ := mustCreateUser(t, s, "alice@example.com")
+		withUser := newToken(u.ID, passkeyd.TokenSignUp)
+		wantCode(t, s.SaveToken(ctx, withUser), passkeyd.EINVALID, "SaveToken of a sign-up token with a user")
+		noEmail := newToken("", passkeyd.TokenSignUp)
+		noEmail.Email = ""
+		wantCode(t, s.SaveToken(ctx, noEmail), passkeyd.EINVALID, "SaveToken of a sign-up token without an address")
+
+		expired := signUpToken("late@example.com")
+		if _, err := s.DeleteExpired(ctx, expired.ExpiresAt); err != nil {
+			t.Fatalf("DeleteExpired: %v", err)
+		}
+		_, err = s.TakeToken(ctx, expired.ID, passkeyd.TokenSignUp, t0)
+		wantCode(t, err, passkeyd.ENOTFOUND, "TakeToken of an expired sign-up link after DeleteExpired")
+	})
+
 	// Ten clicks on one link at once: exactly one goes through.
 	t.Run("Race", func(t *testing.T) {
 		s := open(t)

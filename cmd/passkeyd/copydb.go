@@ -54,10 +54,11 @@ type copyColumn struct {
 type columnKind int
 
 const (
-	colText  columnKind = iota // TEXT on both
-	colInt                     // INTEGER / BIGINT
-	colBool                    // INTEGER 0 or 1 / BOOLEAN
-	colBytes                   // BLOB / BYTEA, NULL kept as NULL
+	colText     columnKind = iota // TEXT on both
+	colNullText                   // TEXT on both, NULL kept as NULL
+	colInt                        // INTEGER / BIGINT
+	colBool                       // INTEGER 0 or 1 / BOOLEAN
+	colBytes                      // BLOB / BYTEA, NULL kept as NULL
 )
 
 // copyTable is a table copy-db copies, in an order that satisfies the
@@ -92,7 +93,7 @@ var copyTables = []copyTable{
 		{"authenticated_at", colInt}, {"idle_expires_at", colInt}, {"expires_at", colInt},
 	}},
 	{"tokens", "id", []copyColumn{
-		{"id", colText}, {"user_id", colText}, {"purpose", colText}, {"email", colText},
+		{"id", colText}, {"user_id", colNullText}, {"purpose", colText}, {"email", colText},
 		{"created_at", colInt}, {"expires_at", colInt},
 	}},
 	{"recovery_codes", "user_id, id", []copyColumn{
@@ -391,6 +392,7 @@ func copyTableRows(ctx context.Context, tx pgx.Tx, src *sql.Tx, t copyTable) (in
 	defer rows.Close()
 
 	texts := make([]string, len(t.columns))
+	nullTexts := make([]sql.NullString, len(t.columns))
 	ints := make([]int64, len(t.columns))
 	// BLOBs are scanned as any: nil for NULL, a []byte (possibly empty,
 	// even a nil one) for a BLOB, so that an empty BLOB stays empty and
@@ -401,6 +403,8 @@ func copyTableRows(ctx context.Context, tx pgx.Tx, src *sql.Tx, t copyTable) (in
 		switch c.kind {
 		case colText:
 			dest[i] = &texts[i]
+		case colNullText:
+			dest[i] = &nullTexts[i]
 		case colInt, colBool:
 			dest[i] = &ints[i]
 		case colBytes:
@@ -420,6 +424,11 @@ func copyTableRows(ctx context.Context, tx pgx.Tx, src *sql.Tx, t copyTable) (in
 			switch c.kind {
 			case colText:
 				row[i] = texts[i]
+			case colNullText:
+				row[i] = nil // NULL
+				if nullTexts[i].Valid {
+					row[i] = nullTexts[i].String
+				}
 			case colInt:
 				row[i] = ints[i]
 			case colBool:

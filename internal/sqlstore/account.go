@@ -275,10 +275,14 @@ func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int64, 
 }
 
 // SaveToken stores an emailed token and ends the account's earlier tokens
-// of its purpose.
+// of its purpose (for a sign-up token, which has no account: the earlier
+// sign-up tokens sent to its address).
 func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
-	if t.ID == "" || t.UserID == "" || t.Purpose == "" || t.ExpiresAt.IsZero() {
-		return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a user, a purpose and an expiry.")
+	if t.ID == "" || t.Purpose == "" || t.ExpiresAt.IsZero() {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a purpose and an expiry.")
+	}
+	if signUp := t.Purpose == passkeyd.TokenSignUp; signUp != (t.UserID == "") || (signUp && t.Email == "") {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A sign-up token needs an address and no user; every other token needs a user.")
 	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()
@@ -286,12 +290,19 @@ func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
 	return s.write(ctx, "save token", func(tx *sql.Tx) error {
 		// A new link replaces the last: one asked for again because the
 		// first went astray must leave the first useless.
-		if _, err := s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose = $2`,
-			t.UserID, string(t.Purpose)); err != nil {
+		var err error
+		if t.UserID == "" {
+			_, err = s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id IS NULL AND purpose = $1 AND email = $2`,
+				string(t.Purpose), t.Email)
+		} else {
+			_, err = s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose = $2`,
+				t.UserID, string(t.Purpose))
+		}
+		if err != nil {
 			return err
 		}
-		_, err := s.txExec(ctx, tx, `
-			INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		_, err = s.txExec(ctx, tx, `
+			INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at) VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6)`,
 			t.ID, t.UserID, string(t.Purpose), t.Email, millis(t.CreatedAt), millis(t.ExpiresAt))
 		return err
 	})
@@ -305,7 +316,7 @@ func (s *Store) TakeToken(ctx context.Context, id string, purpose passkeyd.Token
 	err := s.write(ctx, "take token", func(tx *sql.Tx) error {
 		return s.txQueryRow(ctx, tx, `
 			DELETE FROM tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3
-			RETURNING id, user_id, purpose, email, created_at, expires_at`,
+			RETURNING id, COALESCE(user_id, ''), purpose, email, created_at, expires_at`,
 			id, string(purpose), millis(now)).Scan(&t.ID, &t.UserID, &purposeText, &t.Email, &created, &expires)
 	})
 	if err != nil {
