@@ -9,6 +9,11 @@ type CeremonyKind string
 const (
 	CeremonyRegistration   CeremonyKind = "registration"
 	CeremonyAuthentication CeremonyKind = "authentication"
+	// CeremonyEmailSignUp is the registration of a new account whose
+	// address an emailed sign-up link proved: the account is created with
+	// its address confirmed, and the browser signed in. Its own kind, so
+	// that no other registration can finish as one.
+	CeremonyEmailSignUp CeremonyKind = "email_sign_up"
 )
 
 // Challenge is the server-side half of a ceremony in progress. It is stored

@@ -64,6 +64,9 @@ type Config struct {
 	// VerifyLinkTTL bounds the links that confirm an email address (at
 	// sign-up and when it changes). Default 24 hours; 5 minutes to 7 days.
 	VerifyLinkTTL time.Duration
+	// SignUpMode is how new accounts are made: SignUpOpen (the default)
+	// or SignUpEmailFirst.
+	SignUpMode SignUpMode
 	// RequestTimeout bounds the database work of one request. Default 10 s.
 	RequestTimeout time.Duration
 	// LogRequests logs one line per request.
@@ -73,6 +76,23 @@ type Config struct {
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
 }
+
+// SignUpMode is how new accounts are made.
+type SignUpMode string
+
+const (
+	// SignUpOpen: a visitor registers a passkey for an address at once. An
+	// address that has an account is refused (409), which tells anyone
+	// that it has one.
+	SignUpOpen SignUpMode = "open"
+	// SignUpEmailFirst: a visitor gives an address and is told to check
+	// their email, whether or not it has an account; nothing else tells.
+	// A new address gets a link that opens the passkey registration, and
+	// the account is made with the address confirmed; an address with an
+	// account gets a notice that someone tried to sign up, with a sign-in
+	// link. For sites where having an account is itself sensitive.
+	SignUpEmailFirst SignUpMode = "email-first"
+)
 
 // MinSecretLength is the shortest Secret accepted.
 const MinSecretLength = 32
@@ -121,6 +141,9 @@ func (c Config) withDefaults() Config {
 	if c.VerifyLinkTTL == 0 {
 		c.VerifyLinkTTL = 24 * time.Hour
 	}
+	if c.SignUpMode == "" {
+		c.SignUpMode = SignUpOpen
+	}
 	return c
 }
 
@@ -165,6 +188,11 @@ func (c Config) Validate() error {
 	case "", "required", "preferred", "discouraged":
 	default:
 		return fmt.Errorf("user verification %q must be required, preferred or discouraged", c.UserVerification)
+	}
+	switch c.SignUpMode {
+	case "", SignUpOpen, SignUpEmailFirst:
+	default:
+		return fmt.Errorf("SIGNUP_MODE %q must be open or email-first", c.SignUpMode)
 	}
 	for _, b := range lifetimeBounds {
 		d := b.get(c)

@@ -64,6 +64,16 @@ func (s *Server) sendEmailChange(newAddress, oldAddress, token string) {
 		Link: s.link("/confirm-email", token), Valid: human(s.cfg.VerifyLinkTTL)})
 }
 
+func (s *Server) sendSignUpLink(to, token string) {
+	s.send(emailtext.SignUp, emailtext.Data{To: to, Link: s.link("/signup", token), Valid: human(s.cfg.VerifyLinkTTL)})
+}
+
+// sendSignUpNotice tells the owner of an address that has an account that
+// someone tried to sign up with it, and how to sign in or get back in.
+func (s *Server) sendSignUpNotice(to string) {
+	s.send(emailtext.SignUpExisting, emailtext.Data{To: to, Link: s.cfg.PublicURL + "/", Recover: s.cfg.PublicURL + "/recover"})
+}
+
 // notify sends a security notice (emailtext.PasskeyAdded, ...) about the
 // account to its address.
 func (s *Server) notify(to, kind, detail string) {

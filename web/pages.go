@@ -102,10 +102,13 @@ type page struct {
 	EmailVerified bool
 	RecoveryCodes int
 	// Action tells the link page what its token is for: "recover",
-	// "verify-email" or "confirm-email".
+	// "verify-email", "confirm-email" or "sign-up".
 	Action string
 	// Recovery: the browser holds a recovery session (may add a passkey).
 	Recovery bool
+	// SignUpByEmail: the start page's sign-up asks for the address and
+	// emails a link (SignUpEmailFirst), instead of registering at once.
+	SignUpByEmail bool
 }
 
 type userView struct {
@@ -142,7 +145,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, "home", page{Title: "Sign in"})
+	return s.render(w, r, "home", page{Title: "Sign in", SignUpByEmail: s.cfg.SignUpMode == SignUpEmailFirst})
 }
 
 // handleDashboard is mounted behind RequireUser (routes.go).

@@ -15,6 +15,11 @@ import (
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
+// errSignUpByEmail refuses a direct sign-up when SignUpEmailFirst is on:
+// it would tell whether the address has an account.
+var errSignUpByEmail = &reasonError{passkeyd.Errorf(passkeyd.EFORBIDDEN,
+	"New accounts here start with your email address: use Sign up, then open the link we email you."), "sign_up_by_email"}
+
 var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 	"An account with this email already exists. Sign in with its passkey, or use \"Lost your passkey?\" to get back into it.")
 
@@ -49,6 +54,12 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 	default:
 		return passkeyd.Errorf(passkeyd.EINVALID, "mediation must be empty or \"conditional\".")
 	}
+	return s.beginRegistration(w, r, ch, wu, mediation)
+}
+
+// beginRegistration answers with the creation options of a registration
+// for wu, described in ch, and stores the challenge.
+func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, ch *passkeyd.Challenge, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
 	creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
 		webauthn.WithExclusions(webauthn.Credentials(wu.Credentials).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
@@ -88,6 +99,9 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*passkeyd.C
 		return ch, wu, nil
 	}
 
+	if s.cfg.SignUpMode == SignUpEmailFirst {
+		return nil, nil, errSignUpByEmail
+	}
 	email, err := passkeyd.ValidateEmail(email)
 	if err != nil {
 		return nil, nil, err
@@ -132,7 +146,11 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if err != nil {
 		return "", false, parseError(err)
 	}
-	ch, sd, err := s.takeChallenge(r, passkeyd.CeremonyRegistration, parsed.Response.CollectedClientData.Challenge)
+	kind := passkeyd.CeremonyRegistration
+	if s.cfg.SignUpMode == SignUpEmailFirst && passkeyd.UserFromContext(ctx) == nil {
+		kind = passkeyd.CeremonyEmailSignUp // signed out, only a sign-up link starts a registration
+	}
+	ch, sd, err := s.takeChallenge(r, kind, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return "", false, err
 	}
@@ -177,6 +195,10 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		return s.addPasskey(w, r, ch, c, ev)
 	}
 	u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, DisplayName: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
+	byLink := ch.Kind == passkeyd.CeremonyEmailSignUp
+	if byLink {
+		u.EmailVerifiedAt = now // the emailed link proved the address
+	}
 	err = s.store.CreateUser(ctx, u, c, ev)
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
@@ -188,12 +210,34 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		return "", false, err
 	}
 	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	if byLink {
+		return aaguid.Name(c.AAGUID), s.signInNewAccount(w, r, u, c), nil
+	}
 	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
 	} else {
 		s.sendVerification(u.Email, token)
 	}
 	return aaguid.Name(c.AAGUID), false, nil
+}
+
+// signInNewAccount opens a session for an account just made from a
+// sign-up link, with the passkey that was just verified, and reports
+// whether it did. If it cannot, the account stays; the user signs in.
+func (s *Server) signInNewAccount(w http.ResponseWriter, r *http.Request, u *passkeyd.User, c *passkeyd.Credential) bool {
+	ctx := r.Context()
+	s.recordEvent(ctx, s.event(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
+	sess, token := s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+	err := s.store.CompleteSignIn(ctx, &passkeyd.SignIn{Session: sess, Use: passkeyd.CredentialUse{
+		CredentialID: c.CredentialID, PreviousSignCount: c.SignCount, SignCount: c.SignCount,
+		BackupEligible: c.BackupEligible, BackupState: c.BackupState, UserVerified: c.UserVerified, UsedAt: s.now(),
+	}})
+	if err != nil {
+		s.log.WarnContext(ctx, "new account not signed in", "user_id", u.ID, "err", err)
+		return false
+	}
+	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+	return true
 }
 
 // addPasskey adds a verified passkey to the signed-in account. A recovery

@@ -26,6 +26,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /recover/email", s.api(s.handlePage("link", "Get back into your account", "recover")))
 	mux.Handle("GET /verify-email", s.api(s.handlePage("link", "Confirm your email address", "verify-email")))
 	mux.Handle("GET /confirm-email", s.api(s.handlePage("link", "Confirm your new email address", "confirm-email")))
+	mux.Handle("GET /signup", s.api(s.handlePage("link", "Create your account", "sign-up")))
 	mux.Handle("GET /static/{name}", s.api(s.handleStatic))
 
 	mux.Handle("POST /api/passkeys/generate-registration-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.freshIfSignedIn(s.api(s.handleRegisterBegin))))
@@ -43,6 +44,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/sessions", s.signedIn(s.api(s.handleSessionsRevokeOthers)))
 	mux.Handle("GET /api/security-log", s.signedIn(s.api(s.handleSecurityLog)))
 
+	mux.Handle("POST /api/signup/email", s.limit(perIP(l.optionsPerIP), perEmail(l.recoveryPerEmail, "signup"))(s.api(s.handleSignUpEmail)))
+	mux.Handle("POST /api/signup/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleSignUpLink)))
 	mux.Handle("POST /api/recovery/email", s.limit(perIP(l.optionsPerIP), perEmail(l.recoveryPerEmail, "recovery"))(s.api(s.handleRecoveryEmail)))
 	mux.Handle("POST /api/recovery/email/verify", s.limit(perIP(l.verifyPerIP))(s.api(s.handleRecoveryLink)))
 	mux.Handle("POST /api/recovery/codes", s.stepUp(s.limit(perAccount(l.recoveryPerEmail, "codes"))(s.api(s.handleRecoveryCodesGenerate))))

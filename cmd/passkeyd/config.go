@@ -36,6 +36,7 @@ type settings struct {
 	dataDir          string
 	rateLimit        string
 	userVerification string
+	signUpMode       string
 	logFormat        string
 	logLevel         string
 	pgMaxConns       int
@@ -79,6 +80,7 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.StringVar(&s.dataDir, "data-dir", env("DATA_DIR", "data"), "directory for the SQLite file and the generated secret (env DATA_DIR)")
 	fs.StringVar(&s.rateLimit, "rate-limit", env("RATE_LIMIT", ""), "off, or overrides like options-ip=60/1m,options-email=10/1m,verify-ip=60/1m,credential-failures=10/15m (env RATE_LIMIT)")
 	fs.StringVar(&s.userVerification, "user-verification", env("USER_VERIFICATION", "required"), "user verification at sign-in: required, preferred or discouraged (env USER_VERIFICATION)")
+	fs.StringVar(&s.signUpMode, "signup-mode", env("SIGNUP_MODE", "open"), "open: sign up with a passkey at once (an address with an account is refused, which tells it has one); email-first: sign-up starts with the email, and the answer never tells (env SIGNUP_MODE)")
 	fs.StringVar(&s.logFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (env LOG_FORMAT)")
 	fs.StringVar(&s.logLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
 	fs.StringVar(&s.relatedOrigins, "related-origins", env("WEBAUTHN_RELATED_ORIGINS", ""), "sibling origins (other domains) allowed to use this RP ID's passkeys, comma-separated; served as /.well-known/webauthn (env WEBAUTHN_RELATED_ORIGINS)")
@@ -254,6 +256,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 		RelatedOrigins:   splitList(s.relatedOrigins),
 		TrustedProxies:   proxies,
 		UserVerification: s.userVerification,
+		SignUpMode:       web.SignUpMode(s.signUpMode),
 		RateLimits:       rl,
 		PublicURL:        s.publicURL,
 		RequestTimeout:   s.requestTimeout,

@@ -24,9 +24,11 @@ const (
 	RecoveryUsed       = "recovery_used"        // notice
 	CloneWarning       = "clone_warning"        // notice
 	EmailChangedNotice = "email_changed_notice" // notice, to the old address
+	SignUp             = "sign_up"              // a link to create an account (email-first sign-up)
+	SignUpExisting     = "sign_up_existing"     // someone tried to sign up with an address that has an account
 )
 
-var kinds = []string{VerifyEmail, Recovery, ChangeEmail, PasskeyAdded, PasskeyDeleted, RecoveryUsed, CloneWarning, EmailChangedNotice}
+var kinds = []string{VerifyEmail, Recovery, ChangeEmail, PasskeyAdded, PasskeyDeleted, RecoveryUsed, CloneWarning, EmailChangedNotice, SignUp, SignUpExisting}
 
 // Data fills the templates. Each kind uses the fields its file names.
 type Data struct {
@@ -37,6 +39,7 @@ type Data struct {
 	Valid      string // how long the link works, for people ("15 minutes")
 	Detail     string // notices: the passkey name, how the account was recovered, the new address
 	Dashboard  string // notices: where to review passkeys and sessions
+	Recover    string // sign_up_existing: where to get back in without a passkey
 }
 
 // Texts are the parsed templates.

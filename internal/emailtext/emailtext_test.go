@@ -11,7 +11,7 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Data{Site: "Example", To: "new@example.com", OldAddress: "old@example.com", Link: "https://example.com/x?token=T",
-		Valid: "15 minutes", Detail: "iCloud Keychain", Dashboard: "https://example.com/dashboard"}
+		Valid: "15 minutes", Detail: "iCloud Keychain", Dashboard: "https://example.com/dashboard", Recover: "https://example.com/recover"}
 	tests := []struct {
 		kind, subject string
 		text          []string
@@ -24,6 +24,8 @@ func TestRender(t *testing.T) {
 		{RecoveryUsed, "Your account was recovered (Example)", []string{"with iCloud Keychain. Every other"}},
 		{CloneWarning, "A possibly copied passkey was refused (Example)", []string{`passkey "iCloud Keychain" was refused`}},
 		{EmailChangedNotice, "Your account's email address was changed (Example)", []string{"changed to iCloud Keychain."}},
+		{SignUp, "Create your Example account", []string{"at Example with new@example.com.", "once, for 15 minutes", "\n\nhttps://example.com/x?token=T\n\n", "no account is made without the link"}},
+		{SignUpExisting, "Someone tried to sign up at Example with your address", []string{"at Example with new@example.com.", "already has an account", "\n\nhttps://example.com/x?token=T\n\n", "\n\nhttps://example.com/recover\n\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
@@ -42,7 +44,7 @@ func TestRender(t *testing.T) {
 					t.Errorf("text %q does not contain %q", text, want)
 				}
 			}
-			if notice := tt.kind != VerifyEmail && tt.kind != Recovery && tt.kind != ChangeEmail; notice &&
+			if notice := tt.kind != VerifyEmail && tt.kind != Recovery && tt.kind != ChangeEmail && tt.kind != SignUp && tt.kind != SignUpExisting; notice &&
 				!strings.HasSuffix(text, ".\n\nIf this was not you, review your passkeys and sessions at once:\n\nhttps://example.com/dashboard\n") {
 				t.Errorf("notice does not end with the footer: %q", text)
 			}

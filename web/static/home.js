@@ -1,4 +1,5 @@
-// The start page: register a passkey, sign in with one (by button, or from
+// The start page: register a passkey (or, where sign-up starts with the
+// email, ask for the sign-up link), sign in with one (by button, or from
 // the browser's autofill while the email field is focused).
 //
 // document.body.dataset.autofill tells tests (and the curious) where the
@@ -9,6 +10,7 @@
 
 (function (app) {
   var emailInput = document.getElementById("email");
+  var form = document.getElementById("passkey-form");
   var autofill = null; // {ctrl, done} of the pending conditional request
   var autofillSupported = false;
 
@@ -106,7 +108,7 @@
     return;
   }
 
-  document.getElementById("passkey-form").addEventListener("submit", function (ev) {
+  form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var email = emailInput.value.trim();
     app.ceremony("signin", function () { return signIn(email); });
@@ -114,8 +116,18 @@
   document.getElementById("register").addEventListener("click", function () {
     var email = emailInput.value.trim();
     if (!email) {
-      app.say("error", "Enter your email address to register a passkey.");
+      app.say("error", "Enter your email address to " + (form.dataset.signup === "email" ? "sign up." : "register a passkey."));
       emailInput.focus();
+      return;
+    }
+    if (form.dataset.signup === "email") {
+      // The answer is the same whether or not the address has an account;
+      // the email tells its owner what comes next.
+      app.ceremony("register", async function () {
+        app.say("info", "Sending…");
+        var data = await app.api("/api/signup/email", { email: email });
+        app.say("success", (data && data.message) || "Check your email.");
+      });
       return;
     }
     app.ceremony("register", async function () {

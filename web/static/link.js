@@ -1,5 +1,5 @@
-// The page a link from an email opens: a recovery link, or the link that
-// verifies (or changes) the account's address. The token is used only when
+// The page a link from an email opens: a recovery link, the link that
+// verifies (or changes) the account's address, or a sign-up link. The token is used only when
 // the visitor presses the button: mail scanners that open links, even ones
 // that run scripts, must not sign the owner out everywhere or confirm an
 // address nobody looked at.
@@ -19,6 +19,8 @@
     history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
   }
 
+  var signUpOptions = null; // the creation options a sign-up link bought
+
   // What the button does, by the link's kind.
   var uses = {
     "recover": async function () {
@@ -34,6 +36,23 @@
     "confirm-email": async function () {
       var data = await app.api("/api/account/email/confirm", { token: token });
       app.say("success", "Your email address is now " + ((data && data.email) || "changed") + ". Your old address has been told about the change.");
+    },
+    "sign-up": async function () {
+      // The first press spends the link; the options it bought serve a
+      // press after a cancelled prompt, for as long as they last.
+      if (!signUpOptions) {
+        app.say("info", "Preparing your account…");
+        signUpOptions = await app.api("/api/signup/email/verify", { token: token });
+      }
+      app.say("info", "Follow your browser's prompt to create your passkey…");
+      var cred = await app.createCredential(signUpOptions, "registration");
+      var result = await app.saveRegistration(cred);
+      if (result.signedIn === true) {
+        app.say("success", "Your account is ready and you are signed in. Opening your account…");
+        location.assign(app.base + "/dashboard");
+        return app.NAVIGATING;
+      }
+      app.say("success", "Your account is ready. Sign in with your new passkey on the start page.");
     }
   };
 
@@ -50,8 +69,9 @@
 
   document.getElementById("link-use").addEventListener("click", function () {
     app.ceremony(action, async function () {
+      var result;
       try {
-        await uses[action]();
+        result = await uses[action]();
       } catch (err) {
         // A link the server refuses (used, expired, mistyped) stays refused:
         // offer it no more. Trying again helps only after an outage or a
@@ -62,6 +82,7 @@
         throw err;
       }
       offer.hidden = true;
+      return result;
     });
   });
 })(window.passkeyd);
