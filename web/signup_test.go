@@ -240,3 +240,24 @@ func TestSignUpAnswerDoesNotWaitForLookup(t *testing.T) {
 		}
 	}
 }
+
+// A direct sign-up begun before SignUpEmailFirst was turned on cannot be
+// finished after it as if a link had proved its address: the link's
+// registration is its own ceremony kind.
+func TestDirectSignUpCannotFinishAsSignUpByLink(t *testing.T) {
+	e := newEnv(t)
+	b, a := e.browser(), e.authenticator()
+	att, _, err := a.Create(options(t, b, regOptions, map[string]string{"email": "early@example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emailFirstHandler, err := web.New(web.Config{RPID: e.rpID, RPName: "passkeyd test", Origins: []string{e.origin},
+		Secret: []byte(strings.Repeat("s", 32)), Now: e.clock.Now, RateLimits: web.RateLimits{Off: true},
+		SignUpMode: web.SignUpEmailFirst}, web.Deps{Store: e.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Config.Handler = emailFirstHandler // the restart with the new setting
+	wantError(t, e.post(t, b, regVerify, att), 400, "expired or was already used")
+	e.noUser(t, "early@example.com")
+}
