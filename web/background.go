@@ -11,7 +11,7 @@ import (
 // so a flood cannot pile it up; beyond it, work is refused and logged.
 const backgroundSlots = 64
 
-// background runs work after the answer is sent (the recovery look-up, so
+// background runs work after the answer is sent (the recovery and sign-up look-ups, so
 // that the answer takes the same time whether or not an account exists),
 // and lets Close wait for it.
 type background struct {
@@ -61,7 +61,7 @@ func (s *Server) afterAnswer(r *http.Request, what string, work func(ctx context
 }
 
 // Close waits, until ctx is done, for the work the Server does after
-// answering (recovery look-ups, each bounded by RequestTimeout), and
+// answering (recovery and sign-up look-ups, each bounded by RequestTimeout), and
 // refuses new such work. Call it after the http.Server's Shutdown and
 // before closing the store. The Server still answers requests after
 // Close, but starts no more background work.

@@ -231,6 +231,9 @@ func populate(t *testing.T, s passkeyd.Store) {
 		must("SaveToken", s.SaveToken(ctx, &passkeyd.Token{ID: fmt.Sprintf("tok-%d", i), UserID: carol.ID, Purpose: p,
 			Email: "Carol.New@Example.org", CreatedAt: t0, ExpiresAt: t0.Add(time.Duration(i) * 24 * time.Hour)}))
 	}
+	// A sign-up link belongs to no account: its user_id is NULL, and stays so.
+	must("SaveToken(sign-up)", s.SaveToken(ctx, &passkeyd.Token{ID: "tok-sign-up", Purpose: passkeyd.TokenSignUp,
+		Email: "Erin@Example.org", CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour)}))
 	codes := []*passkeyd.RecoveryCode{
 		{ID: "aaaa1111", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", CreatedAt: t0},
 		{ID: "bbbb2222", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaB", CreatedAt: t0},

@@ -30,6 +30,7 @@ func TestStartupRefusals(t *testing.T) {
 			"SESSION_SECRET": strings.Repeat("x", 32)}, []string{`"example.org"`, `"https://app.example.com"`}},
 		{"BadRateLimit", map[string]string{"RATE_LIMIT": "lots"}, []string{"RATE_LIMIT"}},
 		{"BadLogFormat", map[string]string{"LOG_FORMAT": "xml"}, []string{"LOG_FORMAT"}},
+		{"BadSignUpMode", map[string]string{"SIGNUP_MODE": "private"}, []string{"SIGNUP_MODE", `"private"`, "email-first"}},
 		{"SessionIdleTooLong", map[string]string{"SESSION_IDLE_TIMEOUT": "2000h"}, []string{"SESSION_IDLE_TIMEOUT", "2000h", "720h"}},
 		{"ChallengeTooShort", map[string]string{"CHALLENGE_TIMEOUT": "1s"}, []string{"CHALLENGE_TIMEOUT", "30s"}},
 		{"RecoveryLinkTooLong", map[string]string{"RECOVERY_LINK_TTL": "48h"}, []string{"RECOVERY_LINK_TTL", "24h"}},
