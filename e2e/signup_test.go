@@ -57,9 +57,26 @@ func TestEmailFirstSignUp(t *testing.T) {
 		if u, _ := srv.user(t, email); u != nil {
 			t.Fatalf("store: opening the link made an account before the button was pressed")
 		}
+		// The first prompt fails (as when the user cancels it). The press
+		// spent the link; the page offers the button again, and the second
+		// press uses the registration the link started.
+		b.userVerified(phone, false)
 		b.present(phone, true)
 		b.click("link-use")
-		st := b.waitPath("/dashboard")
+		st := b.waitStatus("error")
+		b.present(phone, false)
+		b.userVerified(phone, true)
+		b.shot("sign-up prompt cancelled")
+		wantContains(t, "error message", st.Status, "cancelled or timed out")
+		if !b.visible("#link-use") {
+			t.Fatalf("after a cancelled prompt the page no longer offers the button")
+		}
+		if u, _ := srv.user(t, email); u != nil {
+			t.Fatalf("store: an account exists after a cancelled prompt")
+		}
+		b.present(phone, true)
+		b.click("link-use")
+		st = b.waitPath("/dashboard")
 		b.shot("signed up by link: dashboard")
 		if st.UserEmail != email {
 			t.Errorf("dashboard shows %q, want %q", st.UserEmail, email)
