@@ -155,6 +155,19 @@ func TestEmailFirstSignUp(t *testing.T) {
 		}
 		wantError(t, call(t, m.browser(), "POST", signUpVerify, map[string]string{"token": second}), 409, "already exists")
 	})
+
+	// Registration in a recovery session is not a sign-up: it still works.
+	t.Run("RecoveryStillAddsAPasskey", func(t *testing.T) {
+		lost := m.browser()
+		call(t, lost, "POST", "/api/recovery/email", map[string]string{"email": owner})
+		token, _ := m.mailLink(t, owner, "/recover/email")
+		if res := call(t, lost, "POST", "/api/recovery/email/verify", map[string]string{"token": token}); res.Status != 200 {
+			t.Fatalf("recovery link: %d %s", res.Status, res.Body)
+		}
+		if res := registerRaw(t, m.env, lost, m.authenticator()); res.Status != 200 || !strings.Contains(string(res.Body), `"signedIn":true`) {
+			t.Fatalf("register in recovery: %d %s", res.Status, res.Body)
+		}
+	})
 }
 
 // headerLines returns h as sorted "Name: value" lines.
