@@ -27,10 +27,13 @@ import (
 var crashRounds = flag.Int("crash-rounds", 9, "how many times TestCrash kills passkeyd under load")
 
 const (
-	crashWorkers = 6                      // goroutines registering and signing in
-	crashMinLoad = 100 * time.Millisecond // load before a kill: at least...
-	crashMaxLoad = 600 * time.Millisecond // ...and at most
-	crashMaxOps  = 10000                  // per worker and round, whatever the time
+	crashWorkers = 6 // goroutines registering and signing in
+	// crashMinAcknowledged sign-ups must be acknowledged across the rounds
+	// for the run to tell anything; rounds are added until they are.
+	crashMinAcknowledged = 20
+	crashMinLoad         = 100 * time.Millisecond // load before a kill: at least...
+	crashMaxLoad         = 600 * time.Millisecond // ...and at most
+	crashMaxOps          = 10000                  // per worker and round, whatever the time
 	// crashDBLatency is added each way between passkeyd and PostgreSQL, as
 	// on a network: transactions take longer, so kills land inside them.
 	crashDBLatency = 500 * time.Microsecond
@@ -144,10 +147,14 @@ func testCrash(t *testing.T, db database) {
 	r := &crashRun{t: t, db: db, srv: newServer(t, db, false), seed: seed}
 	r.tr = newTransport()
 	t.Cleanup(r.tr.CloseIdleConnections)
-	t.Logf("%s, %d rounds of %d workers, seed %d", db.kind, *crashRounds, crashWorkers, seed)
+	t.Logf("%s, %d rounds (more if too few sign-ups are acknowledged) of %d workers, seed %d", db.kind, *crashRounds, crashWorkers, seed)
 	start := time.Now()
 
-	for round := 1; round <= *crashRounds; round++ {
+	// At least *crashRounds rounds, and more (up to four times as many)
+	// until enough sign-ups were acknowledged to tell anything: on a
+	// loaded machine a round's load window may acknowledge few or none.
+	round := 1
+	for ; round <= *crashRounds || (len(r.acknowledged()) < crashMinAcknowledged && round <= 4**crashRounds); round++ {
 		load := crashMinLoad + time.Duration(rng.Int64N(int64(crashMaxLoad-crashMinLoad)))
 		mode := killMode(round%3 + 1)
 		r.round(round, load, mode, time.Duration(rng.Int64N(int64(2*time.Millisecond))))
@@ -160,8 +167,9 @@ func testCrash(t *testing.T, db database) {
 		}
 	}
 
-	if n := len(r.acknowledged()); n < 20 {
-		t.Fatalf("only %d sign-ups were acknowledged in %d rounds: too few to tell anything (is the machine overloaded?)", n, *crashRounds)
+	rounds := round - 1
+	if n := len(r.acknowledged()); n < crashMinAcknowledged {
+		t.Fatalf("only %d sign-ups were acknowledged in %d rounds: too few to tell anything (is the machine overloaded?)", n, rounds)
 	}
 
 	// The last restart: sessions survive, every acknowledged account signs
@@ -172,7 +180,7 @@ func testCrash(t *testing.T, db database) {
 	r.srv.stop()
 	r.check(true)
 	t.Logf("%s: %d kills and restarts, %d acknowledged sign-ups all intact, in %v",
-		db.kind, *crashRounds, len(r.acknowledged()), time.Since(start).Round(time.Millisecond))
+		db.kind, rounds, len(r.acknowledged()), time.Since(start).Round(time.Millisecond))
 }
 
 // round starts the server, loads it for load, kills it as mode says, and
