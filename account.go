@@ -19,6 +19,14 @@ const (
 	// one (sign-up by email link). It belongs to no account: its UserID
 	// is empty, and Email is the address it was sent to.
 	TokenSignUp TokenPurpose = "sign_up"
+	// TokenCancelEmailChange, sent to the current address when a change is
+	// asked for, ends the pending TokenChangeEmail link.
+	TokenCancelEmailChange TokenPurpose = "cancel_email_change"
+	// TokenTakeover is the recovery link of an account whose address was
+	// never confirmed: whoever created the account may not own the
+	// address, so using it confirms the address and removes every passkey
+	// and recovery code before opening the recovery session.
+	TokenTakeover TokenPurpose = "takeover"
 )
 
 // Token is a single-use secret sent by email. The link holds the secret;
@@ -38,11 +46,16 @@ type Token struct {
 // session and event to store.
 type Recovery struct {
 	TokenID string // keyed hash of a recovery link's secret; the link's user is the account
-	UserID  string // with CodeID: the account whose recovery code is used
-	CodeID  string // an unused recovery code of UserID, its secret already checked
-	Session *Session
-	Event   *Event
-	At      time.Time // the link must not have expired at At; the code is marked used at At
+	// Takeover: TokenID is a TokenTakeover link. The recovery also confirms
+	// the address it was sent to and removes every passkey and recovery
+	// code of the account (they were registered by whoever created the
+	// account, who may not own the address).
+	Takeover bool
+	UserID   string // with CodeID: the account whose recovery code is used
+	CodeID   string // an unused recovery code of UserID, its secret already checked
+	Session  *Session
+	Event    *Event
+	At       time.Time // the link must not have expired at At; the code is marked used at At
 }
 
 // RecoveryCode is one of a set of one-time codes shown once to the user.
@@ -102,13 +115,19 @@ type AccountStore interface {
 	// StartRecovery opens a recovery session, in one transaction: it
 	// takes the link's token or marks the recovery code used, ends every
 	// session and every pending recovery and email-change link of the
-	// account, stores r.Session and records r.Event (both get the
+	// account (with r.Takeover: confirms the address and deletes every
+	// passkey, recovery code and pending link of the account), stores r.Session and records r.Event (both get the
 	// account's user ID), and returns the account. ENOTFOUND if the link
 	// is unknown, used or expired, or the code unknown or used;
 	// EFORBIDDEN if the account is disabled; EINVALID if the link was
 	// sent to an address that is no longer the account's. On error
 	// nothing is written: the link or code stays as it was.
 	StartRecovery(ctx context.Context, r *Recovery) (*User, error)
+	// CancelEmailChange spends a TokenCancelEmailChange link and ends the
+	// account's pending email-change link, and records ev (which gets the
+	// account's user ID), in one transaction. It returns the account.
+	// ENOTFOUND if the link is unknown, used or expired.
+	CancelEmailChange(ctx context.Context, tokenID string, at time.Time, ev *Event) (*User, error)
 	// CountActiveSessions counts unexpired sessions, for metrics.
 	CountActiveSessions(ctx context.Context, now time.Time) (int64, error)
 

@@ -21,6 +21,9 @@ const (
 	EventEmailVerified          = "email_verified"
 	EventRecoveryCodesGenerated = "recovery_codes_generated"
 	EventRecoveryLinkIssued     = "recovery_link_issued" // by an operator (passkeyd users recovery-link)
+	EventEmailChangeRequested   = "email_change_requested"
+	EventEmailChangeCancelled   = "email_change_cancelled" // through the link sent to the current address
+	EventAccountTakenOver       = "account_taken_over"     // by the owner of an address nobody had confirmed
 )
 
 // Event is one entry of an account's security log.

@@ -107,11 +107,12 @@ func testLinks(t *testing.T, open func(*testing.T) passkeyd.Store) {
 			mustSignIn(t, s, aliceCred, newSession(alice, aliceCred, t0))
 			bob, _ := mustCreateUser(t, s, "bob@example.com")
 			recovery, change := saveLink(t, s, alice, passkeyd.TokenRecovery), saveLink(t, s, alice, passkeyd.TokenChangeEmail)
+			cancel := saveLink(t, s, alice, passkeyd.TokenCancelEmailChange)
 			bobRecovery, bobChange := saveLink(t, s, bob, passkeyd.TokenRecovery), saveLink(t, s, bob, passkeyd.TokenChangeEmail)
 			if err := act(t, s, alice, keep); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			for _, tok := range []*passkeyd.Token{recovery, change} {
+			for _, tok := range []*passkeyd.Token{recovery, change, cancel} {
 				if linkWorks(t, s, tok) {
 					t.Errorf("alice's %s link still works after %s", tok.Purpose, name)
 				}
@@ -164,6 +165,144 @@ func testLinks(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		verify := saveLink(t, s, alice, passkeyd.TokenVerifyEmail)
 		_, err = recoverWithLink(t, s, verify, recoverySession(t0))
 		wantCode(t, err, passkeyd.ENOTFOUND, "StartRecovery with an email-verification link")
+	})
+
+	// The cancel link sent to the current address ends the pending change
+	// link and nothing else, and is logged.
+	t.Run("CancelEmailChange", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		alice, _ := mustCreateUser(t, s, "alice@example.com")
+		bob, _ := mustCreateUser(t, s, "bob@example.com")
+		change, cancel := saveLink(t, s, alice, passkeyd.TokenChangeEmail), saveLink(t, s, alice, passkeyd.TokenCancelEmailChange)
+		recovery := saveLink(t, s, alice, passkeyd.TokenRecovery)
+		bobChange := saveLink(t, s, bob, passkeyd.TokenChangeEmail)
+		ev := &passkeyd.Event{Type: passkeyd.EventEmailChangeCancelled, CreatedAt: t0}
+		u, err := s.CancelEmailChange(ctx, cancel.ID, t0, ev)
+		if err != nil {
+			t.Fatalf("CancelEmailChange: %v", err)
+		}
+		if u.ID != alice.ID || ev.UserID != alice.ID {
+			t.Errorf("CancelEmailChange returned user %q, event of %q; want alice's", u.ID, ev.UserID)
+		}
+		if linkWorks(t, s, change) {
+			t.Errorf("the email-change link still works after it was cancelled")
+		}
+		if !linkWorks(t, s, recovery) {
+			t.Errorf("cancelling an email change ended the recovery link")
+		}
+		if !linkWorks(t, s, bobChange) {
+			t.Errorf("cancelling alice's email change ended bob's")
+		}
+		events, err := s.ListEvents(ctx, alice.ID, 0, 10)
+		if err != nil || len(events) == 0 || events[0].Type != passkeyd.EventEmailChangeCancelled {
+			t.Errorf("newest event after a cancel: %v, %v; want %s", events, err, passkeyd.EventEmailChangeCancelled)
+		}
+		_, err = s.CancelEmailChange(ctx, cancel.ID, t0, nil)
+		wantCode(t, err, passkeyd.ENOTFOUND, "CancelEmailChange with a used link")
+		expired := saveLink(t, s, alice, passkeyd.TokenCancelEmailChange)
+		_, err = s.CancelEmailChange(ctx, expired.ID, expired.ExpiresAt, nil)
+		wantCode(t, err, passkeyd.ENOTFOUND, "CancelEmailChange with an expired link")
+		wrongKind := saveLink(t, s, alice, passkeyd.TokenChangeEmail)
+		_, err = s.CancelEmailChange(ctx, wrongKind.ID, t0, nil)
+		wantCode(t, err, passkeyd.ENOTFOUND, "CancelEmailChange with an email-change link")
+	})
+
+	// A takeover link gives an unconfirmed account to the owner of its
+	// address: confirmed, with no passkey, recovery code, session or link
+	// of whoever created it left.
+	t.Run("Takeover", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		alice, aliceCred := mustCreateUser(t, s, "alice@example.com") // signed up by someone else
+		second := newCredential(alice.ID, t0.Add(time.Minute))
+		if err := s.AddCredential(ctx, second, nil); err != nil {
+			t.Fatalf("AddCredential: %v", err)
+		}
+		keep := newSession(alice, aliceCred, t0)
+		mustSignIn(t, s, aliceCred, keep)
+		codes := mustSaveCodes(t, s, alice.ID, 2)
+		bob, bobCred := mustCreateUser(t, s, "bob@example.com")
+		bobSession := newSession(bob, bobCred, t0)
+		mustSignIn(t, s, bobCred, bobSession)
+		takeover := saveLink(t, s, alice, passkeyd.TokenTakeover)
+		verify, change := saveLink(t, s, alice, passkeyd.TokenVerifyEmail), saveLink(t, s, alice, passkeyd.TokenChangeEmail)
+
+		// Whoever holds the account cannot end the takeover link.
+		if _, err := s.DeleteOtherSessions(ctx, alice.ID, keep.ID, nil); err != nil {
+			t.Fatalf("DeleteOtherSessions: %v", err)
+		}
+		if err := useCode(ctx, s, alice.ID, codes[0].ID, t0); err != nil {
+			t.Fatalf("StartRecovery with a code: %v", err)
+		}
+		change = saveLink(t, s, alice, passkeyd.TokenChangeEmail)
+
+		// Not a recovery link, and a recovery link is not a takeover link.
+		_, err := recoverWithLink(t, s, takeover, recoverySession(t0))
+		wantCode(t, err, passkeyd.ENOTFOUND, "StartRecovery(not takeover) with a takeover link")
+		recovery := saveLink(t, s, alice, passkeyd.TokenRecovery)
+		_, err = s.StartRecovery(ctx, &passkeyd.Recovery{TokenID: recovery.ID, Takeover: true, Session: recoverySession(t0), At: t0})
+		wantCode(t, err, passkeyd.ENOTFOUND, "StartRecovery(takeover) with a recovery link")
+
+		at := takeover.ExpiresAt.Add(-time.Millisecond) // its last moment
+		session := recoverySession(at)
+		ev := &passkeyd.Event{Type: passkeyd.EventAccountTakenOver, CreatedAt: at}
+		u, err := s.StartRecovery(ctx, &passkeyd.Recovery{TokenID: takeover.ID, Takeover: true, Session: session, Event: ev, At: at})
+		if err != nil {
+			t.Fatalf("StartRecovery(takeover): %v", err)
+		}
+		if u.ID != alice.ID || !u.EmailVerifiedAt.Equal(at) {
+			t.Errorf("StartRecovery(takeover) returned %q verified at %v, want alice's verified at %v", u.ID, u.EmailVerifiedAt, at)
+		}
+		stored, err := s.FindUserByID(ctx, alice.ID)
+		if err != nil || !stored.EmailVerifiedAt.Equal(at) {
+			t.Errorf("stored account after the takeover: verified at %v (%v), want %v", stored.EmailVerifiedAt, err, at)
+		}
+		creds, err := s.ListCredentials(ctx, alice.ID)
+		if err != nil || len(creds) != 0 {
+			t.Errorf("passkeys after the takeover: %d (%v), want none", len(creds), err)
+		}
+		if n, err := s.CountRecoveryCodes(ctx, alice.ID); err != nil || n != 0 {
+			t.Errorf("recovery codes after the takeover: %d (%v), want none", n, err)
+		}
+		sessions, err := s.ListSessions(ctx, alice.ID, at)
+		if err != nil {
+			t.Fatalf("ListSessions: %v", err)
+		}
+		if diff := cmp.Diff([]string{session.ID}, sessionIDs(sessions)); diff != "" {
+			t.Errorf("sessions after the takeover: only the recovery session (-want +got):\n%s", diff)
+		}
+		for _, tok := range []*passkeyd.Token{verify, change, takeover} {
+			if linkWorks(t, s, tok) {
+				t.Errorf("alice's %s link still works after the takeover", tok.Purpose)
+			}
+		}
+		events, err := s.ListEvents(ctx, alice.ID, 0, 10)
+		if err != nil || len(events) == 0 || events[0].Type != passkeyd.EventAccountTakenOver {
+			t.Errorf("newest event after the takeover: %v, %v; want %s", events, err, passkeyd.EventAccountTakenOver)
+		}
+		if _, _, err := s.FindSession(ctx, bobSession.ID, at); err != nil {
+			t.Errorf("bob's session ended by alice's takeover: %v", err)
+		}
+		if bobCreds, err := s.ListCredentials(ctx, bob.ID); err != nil || len(bobCreds) != 1 {
+			t.Errorf("bob's passkeys after alice's takeover: %d (%v), want 1", len(bobCreds), err)
+		}
+	})
+
+	// A takeover link sent to an address the account no longer has does
+	// nothing.
+	t.Run("TakeoverErrOldAddress", func(t *testing.T) {
+		s := open(t)
+		alice, _ := mustCreateUser(t, s, "alice@example.com")
+		tok := newToken(alice.ID, passkeyd.TokenTakeover)
+		tok.Email = "alice.old@example.com"
+		if err := s.SaveToken(t.Context(), tok); err != nil {
+			t.Fatalf("SaveToken: %v", err)
+		}
+		before := snapshot(t, s, alice.ID, t0)
+		_, err := s.StartRecovery(t.Context(), &passkeyd.Recovery{TokenID: tok.ID, Takeover: true, Session: recoverySession(t0), At: t0})
+		wantCode(t, err, passkeyd.EINVALID, "StartRecovery(takeover) with a link sent to an old address")
+		wantUnchanged(t, s, before, t0, "a refused takeover")
 	})
 
 	// A link sent to an address that is no longer the account's does not

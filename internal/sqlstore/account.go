@@ -184,12 +184,17 @@ func (s *Store) DeleteOtherSessions(ctx context.Context, userID, keepID string, 
 }
 
 // endPendingLinks deletes the user's unused recovery and email-change
-// links. Whatever ends other sessions or changes who controls the address
-// calls it in its transaction: a link mailed before must not outlive that.
-// It returns how many it deleted.
+// links (and the link that would cancel the change). Whatever ends other
+// sessions or changes who controls the address calls it in its
+// transaction: a link mailed before must not outlive that. It returns how
+// many it deleted.
+//
+// A takeover link is not among them: it goes to an address nobody has
+// confirmed, and whoever holds the account's sessions (perhaps the person
+// who signed up with someone else's address) must not be able to end it.
 func (s *Store) endPendingLinks(ctx context.Context, tx *sql.Tx, userID string) (int64, error) {
-	return rowsAffected(s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose IN ($2, $3)`,
-		userID, string(passkeyd.TokenRecovery), string(passkeyd.TokenChangeEmail)))
+	return rowsAffected(s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose IN ($2, $3, $4)`,
+		userID, string(passkeyd.TokenRecovery), string(passkeyd.TokenChangeEmail), string(passkeyd.TokenCancelEmailChange)))
 }
 
 // ReplaceSession deletes oldID and stores ss, in one transaction.
@@ -220,10 +225,14 @@ func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*pas
 	err := s.write(ctx, "start recovery", func(tx *sql.Tx) error {
 		userID, sentTo := rec.UserID, ""
 		if rec.TokenID != "" {
+			purpose := passkeyd.TokenRecovery
+			if rec.Takeover {
+				purpose = passkeyd.TokenTakeover
+			}
 			err := s.txQueryRow(ctx, tx, `
 				DELETE FROM tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3
 				RETURNING user_id, email`,
-				rec.TokenID, string(passkeyd.TokenRecovery), millis(rec.At)).Scan(&userID, &sentTo)
+				rec.TokenID, string(purpose), millis(rec.At)).Scan(&userID, &sentTo)
 			if err != nil {
 				return err
 			}
@@ -249,6 +258,11 @@ func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*pas
 		if _, err := s.endPendingLinks(ctx, tx, userID); err != nil {
 			return err
 		}
+		if rec.Takeover {
+			if err := s.takeOver(ctx, tx, u, rec.At); err != nil {
+				return err
+			}
+		}
 		rec.Session.UserID = userID
 		if err := s.insertSession(ctx, tx, rec.Session); err != nil {
 			return err
@@ -257,6 +271,61 @@ func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*pas
 			rec.Event.UserID = userID
 		}
 		return s.insertEvents(ctx, tx, rec.Event)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// takeOver gives an account whose address was never confirmed to the
+// owner of that address: it confirms the address and deletes what whoever
+// created the account could use to get back in (every passkey, recovery
+// code and remaining link). The caller has checked that the link went to
+// the account's address, and ends the sessions.
+func (s *Store) takeOver(ctx context.Context, tx *sql.Tx, u *passkeyd.User, at time.Time) error {
+	if _, err := s.txExec(ctx, tx, `
+		UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1`, u.ID, millis(at)); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM credentials WHERE user_id = $1`,
+		`DELETE FROM recovery_codes WHERE user_id = $1`,
+		`DELETE FROM tokens WHERE user_id = $1`,
+	} {
+		if _, err := s.txExec(ctx, tx, q, u.ID); err != nil {
+			return err
+		}
+	}
+	u.EmailVerifiedAt, u.UpdatedAt = at, at
+	return nil
+}
+
+// CancelEmailChange spends a cancel link and ends the pending email-change
+// link, in one transaction.
+func (s *Store) CancelEmailChange(ctx context.Context, tokenID string, at time.Time, ev *passkeyd.Event) (*passkeyd.User, error) {
+	var u *passkeyd.User
+	err := s.write(ctx, "cancel email change", func(tx *sql.Tx) error {
+		var userID string
+		if err := s.txQueryRow(ctx, tx, `
+			DELETE FROM tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3
+			RETURNING user_id`,
+			tokenID, string(passkeyd.TokenCancelEmailChange), millis(at)).Scan(&userID); err != nil {
+			return err
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose = $2`,
+			userID, string(passkeyd.TokenChangeEmail)); err != nil {
+			return err
+		}
+		var r userRow
+		if err := s.txQueryRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, userID).Scan(r.dest()...); err != nil {
+			return err
+		}
+		u = r.user()
+		if ev != nil {
+			ev.UserID = userID
+		}
+		return s.insertEvents(ctx, tx, ev)
 	})
 	if err != nil {
 		return nil, err
