@@ -162,7 +162,11 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request) err
 	if sess.CredentialID == id {
 		// The store ended the sessions signed in with this passkey,
 		// this one included: the next request asks to sign in again.
+		// The answer says so, for the page to go to the sign-in page
+		// rather than carry on signed out.
 		s.setCookie(w, s.cookies.session, "", -1)
+		encode(w, http.StatusOK, map[string]bool{"signedOut": true})
+		return nil
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

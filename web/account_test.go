@@ -185,11 +185,11 @@ func TestPasskeyManagement(t *testing.T) {
 		if res := call(t, b, "POST", "/api/recovery/codes", nil); res.Status != 200 {
 			t.Fatalf("codes: %d %s", res.Status, res.Body)
 		}
-		if res := call(t, b, "DELETE", "/api/passkeys/"+first.ID, nil); res.Status != 204 {
-			t.Fatalf("delete with codes: %d %s", res.Status, res.Body)
-		}
 		// This browser signed in with that passkey: its session ended
-		// with it.
+		// with it, and the answer says so (the page then goes to sign-in).
+		if res := call(t, b, "DELETE", "/api/passkeys/"+first.ID, nil); res.Status != 200 || string(res.Body) != `{"signedOut":true}`+"\n" {
+			t.Fatalf("delete with codes of the passkey signed in with: %d %q, want 200 {\"signedOut\":true}", res.Status, res.Body)
+		}
 		wantError(t, call(t, b, "GET", "/api/passkeys", nil), 401)
 	})
 
@@ -284,7 +284,8 @@ func TestEmailVerificationAndRecoveryByEmail(t *testing.T) {
 	m.signUp(t, b, a, "rita@example.com")
 
 	// An address never confirmed gets no recovery link (checked at the end,
-	// when the request's background work has long finished).
+	// when the request's background work has long finished), but a
+	// takeover link (TestTakeover).
 	m.signUp(t, m.browser(), m.authenticator(), "unconfirmed@example.com")
 	res := call(t, m.browser(), "POST", "/api/recovery/email", map[string]string{"email": "unconfirmed@example.com"})
 	if res.Status != 202 {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
@@ -51,17 +52,30 @@ func (s *Server) send(kind string, d emailtext.Data) {
 	}
 }
 
-func (s *Server) sendVerification(to, token string) {
-	s.send(emailtext.VerifyEmail, emailtext.Data{To: to, Link: s.link("/verify-email", token), Valid: human(s.cfg.VerifyLinkTTL)})
+// sendVerification sends the link that confirms u's address. The link
+// also carries the account's creation date, which the page shows: the
+// owner of the address should confirm only an account they created then.
+func (s *Server) sendVerification(u *passkeyd.User, token string) {
+	link := s.link("/verify-email", token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
+	s.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(s.cfg.VerifyLinkTTL), Created: humanDate(u.CreatedAt)})
 }
 
 func (s *Server) sendRecoveryLink(to, token string) {
 	s.send(emailtext.Recovery, emailtext.Data{To: to, Link: s.link("/recover/email", token), Valid: human(s.cfg.RecoveryLinkTTL)})
 }
 
-func (s *Server) sendEmailChange(newAddress, oldAddress, token string) {
+func (s *Server) sendTakeoverLink(u *passkeyd.User, token string) {
+	s.send(emailtext.Takeover, emailtext.Data{To: u.Email, Link: s.link("/recover/takeover", token),
+		Valid: human(s.cfg.RecoveryLinkTTL), Created: humanDate(u.CreatedAt)})
+}
+
+// sendEmailChange sends the confirmation link to the new address and, at
+// once, the link that cancels the change to the address in use.
+func (s *Server) sendEmailChange(newAddress, oldAddress, token, cancelToken string) {
 	s.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
 		Link: s.link("/confirm-email", token), Valid: human(s.cfg.VerifyLinkTTL)})
+	s.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
+		Link: s.link("/cancel-email-change", cancelToken), Valid: human(s.cfg.VerifyLinkTTL)})
 }
 
 func (s *Server) sendSignUpLink(to, token string) {
@@ -78,6 +92,14 @@ func (s *Server) sendSignUpNotice(to string) {
 // account to its address.
 func (s *Server) notify(to, kind, detail string) {
 	s.send(kind, emailtext.Data{To: to, Detail: detail})
+}
+
+// dateParam is the form of a date in a link's query.
+const dateParam = "2006-01-02"
+
+// humanDate writes a day for people: "30 Nov 2026" (UTC).
+func humanDate(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006")
 }
 
 // human writes a link's lifetime for people: "15 minutes", "24 hours".

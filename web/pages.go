@@ -109,6 +109,19 @@ type page struct {
 	// SignUpByEmail: the start page's sign-up asks for the address and
 	// emails a link (SignUpEmailFirst), instead of registering at once.
 	SignUpByEmail bool
+	// AccountCreated: the verify-email link's account creation date (zero
+	// if the link carries none), so its page can say "confirm only if you
+	// created this account on ...".
+	AccountCreated time.Time
+	// Notice: a message for a visitor sent here by another page (from
+	// notices, by the ?notice= key).
+	Notice string
+}
+
+// notices are the messages a page may show by the ?notice= of its address;
+// only these, so a crafted link cannot put words on our page.
+var notices = map[string]string{
+	"passkey-deleted": "You deleted the passkey this browser signed in with, so it was signed out. Sign in with another passkey.",
 }
 
 type userView struct {
@@ -145,7 +158,8 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, "home", page{Title: "Sign in", SignUpByEmail: s.cfg.SignUpMode == SignUpEmailFirst})
+	return s.render(w, r, "home", page{Title: "Sign in", SignUpByEmail: s.cfg.SignUpMode == SignUpEmailFirst,
+		Notice: notices[r.URL.Query().Get("notice")]})
 }
 
 // handleDashboard is mounted behind RequireUser (routes.go).
@@ -177,6 +191,9 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handlePage(name, title, action string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		data := page{Title: title, Action: action}
+		if created, err := time.Parse(dateParam, r.URL.Query().Get("created")); err == nil {
+			data.AccountCreated = created
+		}
 		if u, sess := passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context()); u != nil {
 			data.User = &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}
 			data.Recovery = sess.Scope == passkeyd.ScopeRecovery

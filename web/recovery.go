@@ -29,17 +29,31 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	}
 	ip := s.clientIP(r) // read now: the request is gone when the look-up runs
 	s.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
-	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account with a confirmed address, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
+	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
 }
 
 // issueRecoveryLink runs off the request path (see handleRecoveryEmail).
+// An account whose address was never confirmed gets a takeover link
+// instead: whoever signed up may have used someone else's address, and the
+// owner of the address must be able to have the account without inheriting
+// that person's passkeys.
 func (s *Server) issueRecoveryLink(ctx context.Context, email, ip string) {
 	u, err := s.store.FindUserByEmail(ctx, email)
-	if err != nil || u.Disabled || u.EmailVerifiedAt.IsZero() {
+	if err != nil || u.Disabled {
 		if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
 			s.log.WarnContext(ctx, "recovery look-up failed", "err", err)
 		}
+		return
+	}
+	if u.EmailVerifiedAt.IsZero() {
+		token, err := s.saveToken(ctx, u, passkeyd.TokenTakeover, u.Email, s.cfg.RecoveryLinkTTL)
+		if err != nil {
+			s.log.WarnContext(ctx, "takeover token not saved", "err", err)
+			return
+		}
+		s.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
+		s.sendTakeoverLink(u, token)
 		return
 	}
 	token, err := s.saveToken(ctx, u, passkeyd.TokenRecovery, u.Email, s.cfg.RecoveryLinkTTL)
@@ -116,6 +130,22 @@ func (s *Server) handleRecoveryLink(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// handleTakeoverLink opens a recovery session from an emailed takeover
+// link, after confirming the address and removing every passkey and
+// recovery code of the account (see issueRecoveryLink).
+func (s *Server) handleTakeoverLink(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.linkTokenID(w, r, passkeyd.TokenTakeover)
+	if err != nil {
+		return err
+	}
+	u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: id, Takeover: true}, "a link to take over an account whose address was not confirmed")
+	if err != nil {
+		return notFoundAs(err, errBadLink)
+	}
+	encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
+	return nil
+}
+
 // startRecovery spends the link or code in rec, signs out every session of
 // its account and opens a recovery session in this browser, which may only
 // register a new passkey: one store transaction, so a failure spends
@@ -127,13 +157,17 @@ func (s *Server) startRecovery(w http.ResponseWriter, r *http.Request, rec *pass
 	sess.ExpiresAt = s.now().Add(s.cfg.RecoveryLinkTTL)
 	sess.IdleExpiresAt = sess.ExpiresAt
 	rec.Session, rec.At = sess, s.now()
-	rec.Event = s.event(r, rec.UserID, passkeyd.EventRecoveryUsed, "", how)
+	eventType := passkeyd.EventRecoveryUsed
+	if rec.Takeover {
+		eventType = passkeyd.EventAccountTakenOver
+	}
+	rec.Event = s.event(r, rec.UserID, eventType, "", how)
 	u, err := s.store.StartRecovery(r.Context(), rec)
 	if err != nil {
 		return nil, err
 	}
 	s.setCookie(w, s.cookies.session, token, s.cfg.RecoveryLinkTTL)
-	s.log.InfoContext(r.Context(), "account recovery started", "event", passkeyd.EventRecoveryUsed, "user_id", u.ID, "how", how, "client_ip", s.clientIP(r))
+	s.log.InfoContext(r.Context(), "account recovery started", "event", eventType, "user_id", u.ID, "how", how, "client_ip", s.clientIP(r))
 	s.notify(u.Email, emailtext.RecoveryUsed, how)
 	return u, nil
 }
@@ -158,6 +192,7 @@ func (s *Server) handleRecoveryCodesGenerate(w http.ResponseWriter, r *http.Requ
 		s.event(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
 		return err
 	}
+	s.notify(u.Email, emailtext.RecoveryCodesGenerated, "")
 	encode(w, http.StatusOK, res)
 	return nil
 }
@@ -238,7 +273,7 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	s.sendVerification(u.Email, token)
+	s.sendVerification(u, token)
 	encode(w, http.StatusAccepted, map[string]string{"message": "A new link is on its way to " + u.Email + "."})
 	return nil
 }
@@ -258,11 +293,22 @@ func (s *Server) handleEmailChange(w http.ResponseWriter, r *http.Request) error
 	if passkeyd.EmailKey(email) == passkeyd.EmailKey(u.Email) {
 		return passkeyd.Errorf(passkeyd.EINVALID, "That is already your address.")
 	}
+	// The address in use hears of the request at once, with a way to
+	// cancel it: whoever asked may be someone who held this session for
+	// a moment, and the confirmation link goes to their own address.
+	cancelToken, err := s.saveToken(r.Context(), u, passkeyd.TokenCancelEmailChange, u.Email, s.cfg.VerifyLinkTTL)
+	if err != nil {
+		return err
+	}
 	token, err := s.saveToken(r.Context(), u, passkeyd.TokenChangeEmail, email, s.cfg.VerifyLinkTTL)
 	if err != nil {
 		return err
 	}
-	s.sendEmailChange(email, u.Email, token)
+	if err := s.store.RecordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventEmailChangeRequested, "", "to "+email)); err != nil {
+		return err
+	}
+	s.log.InfoContext(r.Context(), "email change requested", "event", passkeyd.EventEmailChangeRequested, "user_id", u.ID, "client_ip", s.clientIP(r))
+	s.sendEmailChange(email, u.Email, token, cancelToken)
 	encode(w, http.StatusAccepted, map[string]string{"message": "Open the link we sent to " + email + " to confirm it. Until then your address stays " + u.Email + "."})
 	return nil
 }
@@ -282,6 +328,22 @@ func (s *Server) handleEmailChangeConfirm(w http.ResponseWriter, r *http.Request
 	}
 	s.notify(u.Email, emailtext.EmailChangedNotice, t.Email)
 	encode(w, http.StatusOK, map[string]string{"email": t.Email})
+	return nil
+}
+
+// handleEmailChangeCancel ends the pending email change, from the link
+// sent to the address in use when the change was asked for.
+func (s *Server) handleEmailChangeCancel(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.linkTokenID(w, r, passkeyd.TokenCancelEmailChange)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.CancelEmailChange(r.Context(), id, s.now(), s.event(r, "", passkeyd.EventEmailChangeCancelled, "", "from the link sent to the address in use"))
+	if err != nil {
+		return notFoundAs(err, errBadLink)
+	}
+	s.log.InfoContext(r.Context(), "email change cancelled", "event", passkeyd.EventEmailChangeCancelled, "user_id", u.ID, "client_ip", s.clientIP(r))
+	encode(w, http.StatusOK, map[string]any{"cancelled": true, "email": u.Email})
 	return nil
 }
 

@@ -216,7 +216,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
 	} else {
-		s.sendVerification(u.Email, token)
+		s.sendVerification(u, token)
 	}
 	return aaguid.Name(c.AAGUID), false, nil
 }

@@ -26,9 +26,17 @@ const (
 	EmailChangedNotice = "email_changed_notice" // notice, to the old address
 	SignUp             = "sign_up"              // a link to create an account (email-first sign-up)
 	SignUpExisting     = "sign_up_existing"     // someone tried to sign up with an address that has an account
+	// Takeover: the recovery link of an account whose address was never
+	// confirmed; using it makes the account the address owner's.
+	Takeover = "takeover"
+	// EmailChangeRequested: notice to the current address, with the link
+	// that cancels the change.
+	EmailChangeRequested   = "email_change_requested"
+	RecoveryCodesGenerated = "recovery_codes_generated" // notice
 )
 
-var kinds = []string{VerifyEmail, Recovery, ChangeEmail, PasskeyAdded, PasskeyDeleted, RecoveryUsed, CloneWarning, EmailChangedNotice, SignUp, SignUpExisting}
+var kinds = []string{VerifyEmail, Recovery, ChangeEmail, PasskeyAdded, PasskeyDeleted, RecoveryUsed, CloneWarning, EmailChangedNotice,
+	SignUp, SignUpExisting, Takeover, EmailChangeRequested, RecoveryCodesGenerated}
 
 // Data fills the templates. Each kind uses the fields its file names.
 type Data struct {
@@ -38,6 +46,7 @@ type Data struct {
 	Link       string // the link with its token
 	Valid      string // how long the link works, for people ("15 minutes")
 	Detail     string // notices: the passkey name, how the account was recovered, the new address
+	Created    string // verify_email, takeover: when the account was created, for people
 	Dashboard  string // notices: where to review passkeys and sessions
 	Recover    string // sign_up_existing: where to get back in without a passkey
 }

@@ -11,12 +11,12 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := Data{Site: "Example", To: "new@example.com", OldAddress: "old@example.com", Link: "https://example.com/x?token=T",
-		Valid: "15 minutes", Detail: "iCloud Keychain", Dashboard: "https://example.com/dashboard", Recover: "https://example.com/recover"}
+		Valid: "15 minutes", Detail: "iCloud Keychain", Created: "30 Nov 2026", Dashboard: "https://example.com/dashboard", Recover: "https://example.com/recover"}
 	tests := []struct {
 		kind, subject string
 		text          []string
 	}{
-		{VerifyEmail, "Confirm your email address for Example", []string{"Confirm that new@example.com is your address", "(valid for 15 minutes)", "\n\nhttps://example.com/x?token=T\n\n", "at Example, ignore"}},
+		{VerifyEmail, "Confirm your email address for Example", []string{"Confirm that new@example.com is your address", "(valid for 15 minutes)", "\n\nhttps://example.com/x?token=T\n\n", "Confirm only if you created this account at Example yourself, on 30 Nov 2026.", "Lost your passkey?"}},
 		{Recovery, "Get back into your Example account", []string{"the account of new@example.com.", "once, for 15 minutes", "https://example.com/x?token=T"}},
 		{ChangeEmail, "Confirm your new email address for Example", []string{"The account of old@example.com at Example asked to use new@example.com", "https://example.com/x?token=T"}},
 		{PasskeyAdded, "A passkey was added to your account (Example)", []string{`A new passkey ("iCloud Keychain") was added`}},
@@ -26,6 +26,9 @@ func TestRender(t *testing.T) {
 		{EmailChangedNotice, "Your account's email address was changed (Example)", []string{"changed to iCloud Keychain."}},
 		{SignUp, "Create your Example account", []string{"at Example with new@example.com.", "once, for 15 minutes", "\n\nhttps://example.com/x?token=T\n\n", "no account is made without the link"}},
 		{SignUpExisting, "Someone tried to sign up at Example with your address", []string{"at Example with new@example.com.", "already has an account", "\n\nhttps://example.com/x?token=T\n\n", "\n\nhttps://example.com/recover\n\n"}},
+		{Takeover, "Get back into your Example account", []string{"the account of new@example.com.", "created on 30 Nov 2026", "once, for 15 minutes", "\n\nhttps://example.com/x?token=T\n\n", "removes every passkey"}},
+		{EmailChangeRequested, "Someone asked to change your account's email address (Example)", []string{"change its email address to iCloud Keychain.", "cancel the change now (this link works once, for 15 minutes)", "\n\nhttps://example.com/x?token=T\n"}},
+		{RecoveryCodesGenerated, "New recovery codes were created for your account (Example)", []string{"The old codes no longer work."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
@@ -44,7 +47,7 @@ func TestRender(t *testing.T) {
 					t.Errorf("text %q does not contain %q", text, want)
 				}
 			}
-			if notice := tt.kind != VerifyEmail && tt.kind != Recovery && tt.kind != ChangeEmail && tt.kind != SignUp && tt.kind != SignUpExisting; notice &&
+			if notice := tt.kind != VerifyEmail && tt.kind != Recovery && tt.kind != ChangeEmail && tt.kind != SignUp && tt.kind != SignUpExisting && tt.kind != Takeover; notice &&
 				!strings.HasSuffix(text, ".\n\nIf this was not you, review your passkeys and sessions at once:\n\nhttps://example.com/dashboard\n") {
 				t.Errorf("notice does not end with the footer: %q", text)
 			}

@@ -211,13 +211,23 @@
     }
     var known = findInfo(id);
     app.say("info", "Deleting…");
+    var answer;
     try {
-      await withStepUp(function () {
+      answer = await withStepUp(function () {
         return app.request("DELETE", "/api/passkeys/" + encodeURIComponent(id));
       });
     } catch (err) {
       showPanel(li, "");
       throw err;
+    }
+    if (passkeyInfo && known) {
+      app.forgetCredential(passkeyInfo.rpId, known.credentialId);
+    }
+    if (answer && answer.signedOut) {
+      // This browser signed in with the passkey just deleted, and the
+      // server ended its session: nothing more can be done here.
+      location.assign(app.base + "/?notice=passkey-deleted");
+      return app.NAVIGATING;
     }
     var list = li.parentNode;
     li.remove();
@@ -226,9 +236,6 @@
     }
     if (passkeyInfo) {
       passkeyInfo.passkeys = passkeyInfo.passkeys.filter(function (p) { return p.id !== id; });
-      if (known) {
-        app.forgetCredential(passkeyInfo.rpId, known.credentialId);
-      }
     }
     app.say("success", "Passkey “" + name + "” deleted. Remove it from your device's passkey list too, if it is still there.");
     document.getElementById("add-passkey").focus();
@@ -310,6 +317,7 @@
         });
         input.value = "";
         app.say("success", (data && data.message) || "We sent a confirmation link to " + email + ". Open it to finish the change.");
+        loadLog();
       });
     });
   }
@@ -483,7 +491,11 @@
     recovery_used: "Account recovery used",
     email_changed: "Email address changed",
     email_verified: "Email address verified",
-    recovery_codes_generated: "Recovery codes generated"
+    recovery_codes_generated: "Recovery codes generated",
+    recovery_link_issued: "Recovery link made by an administrator",
+    email_change_requested: "Email address change requested",
+    email_change_cancelled: "Email address change cancelled",
+    account_taken_over: "Account taken over by the owner of its address"
   };
 
   var logNext = null;

@@ -1,5 +1,6 @@
-// The page a link from an email opens: a recovery link, the link that
-// verifies (or changes) the account's address, or a sign-up link. The token is used only when
+// The page a link from an email opens: a recovery or takeover link, the
+// link that verifies (or changes) the account's address, the one that
+// cancels a change, or a sign-up link. The token is used only when
 // the visitor presses the button: mail scanners that open links, even ones
 // that run scripts, must not sign the owner out everywhere or confirm an
 // address nobody looked at.
@@ -11,10 +12,13 @@
   var action = box.dataset.action;
   var params = new URLSearchParams(location.search);
   var token = params.get("token");
-  if (token !== null) {
+  if (token !== null || params.has("created")) {
     // The token is a secret: keep it out of the history, bookmarks and
     // anything the page's address is shown to. The button still has it.
+    // (The account's creation date was for the server, which put it on
+    // the page.)
     params.delete("token");
+    params.delete("created");
     var rest = params.toString();
     history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
   }
@@ -22,12 +26,22 @@
   var signUpOptions = null; // the creation options a sign-up link bought
 
   // What the button does, by the link's kind.
+  async function recover(path, accepted) {
+    var data = await app.api(path, { token: token });
+    var who = (data && data.user && data.user.email) || "";
+    app.say("success", accepted + " Now create a new passkey" + (who ? " for " + who : "") + ".");
+    app.showNewPasskeyStep(who, box);
+  }
   var uses = {
-    "recover": async function () {
-      var data = await app.api("/api/recovery/email/verify", { token: token });
-      var who = (data && data.user && data.user.email) || "";
-      app.say("success", "Link accepted. Now create a new passkey" + (who ? " for " + who : "") + ".");
-      app.showNewPasskeyStep(who, box);
+    "recover": function () {
+      return recover("/api/recovery/email/verify", "Link accepted.");
+    },
+    "takeover": function () {
+      return recover("/api/recovery/email/takeover", "The account is yours: your address is confirmed and its old passkeys are removed.");
+    },
+    "cancel-email-change": async function () {
+      var data = await app.api("/api/account/email/cancel", { token: token });
+      app.say("success", "The change is cancelled: your account's email address stays " + ((data && data.email) || "as it was") + ".");
     },
     "verify-email": async function () {
       var data = await app.api("/api/email/verify", { token: token });
@@ -58,7 +72,7 @@
 
   if (!token) {
     offer.hidden = true;
-    if (action === "recover" && box.dataset.recovery === "true") {
+    if ((action === "recover" || action === "takeover") && box.dataset.recovery === "true") {
       // Reloaded after the link signed in: carry on.
       app.showNewPasskeyStep("", box);
       return;
