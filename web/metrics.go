@@ -52,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "passkeyd_clone_warnings_total", Help: "Sign-ins refused because a passkey's counter did not increase.",
 		}),
 		recoveryEmails: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "passkeyd_recovery_emails_sent_total", Help: "Recovery links queued for sending.",
+			Name: "passkeyd_recovery_emails_sent_total", Help: "Recovery and takeover links queued for sending.",
 		}),
 		reg: reg,
 	}

@@ -47,7 +47,7 @@ func (s *Server) send(kind string, d emailtext.Data) {
 		s.log.Warn("mail queue full; message dropped", "kind", kind)
 		return
 	}
-	if kind == emailtext.Recovery {
+	if kind == emailtext.Recovery || kind == emailtext.Takeover {
 		s.metrics.recoveryEmailSent()
 	}
 }
