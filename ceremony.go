@@ -16,27 +16,35 @@ const (
 	CeremonyEmailSignUp CeremonyKind = "email_sign_up"
 )
 
-// Challenge is the server-side half of a ceremony in progress. It is stored
-// between the options request and the verify request, bound to the browser
-// that asked for it, and taken (read and deleted atomically) exactly once.
-type Challenge struct {
-	ID      string // keyed hash of the challenge sent to the browser
-	Binding string // keyed hash of the browser's ceremony cookie
-	Kind    CeremonyKind
-	// SessionData is go-webauthn's webauthn.SessionData, JSON-encoded and
-	// kept verbatim: dropping any field breaks the ceremony.
-	SessionData []byte
-	// Registration: the account the passkey is for. For a sign-up UserID,
-	// Email and Handle describe an account that does not exist yet and is
-	// created only when the response verifies. SignedInUserID is set when a
-	// signed-in user adds a passkey to their own account.
-	UserID         string
-	Email          string
-	Handle         []byte
-	SignedInUserID string
-	// SessionID is the login session the ceremony was started in, if any.
-	// A step-up sign-in or a recovery registration applies to it.
-	SessionID string
-	CreatedAt time.Time
+// UsedChallenge makes a ceremony single-use. The ceremony's state does not
+// live in the store (the web package seals it into the browser's ceremony
+// cookie); what the store keeps is the record that a challenge was used,
+// written in the same transaction as the sign-in or registration it
+// completed, under a unique key. Of two attempts to complete one ceremony,
+// on any number of instances, exactly one commits.
+type UsedChallenge struct {
+	ID string // keyed hash of the challenge
+	// ExpiresAt is when the record may be deleted: after the ceremony can
+	// no longer be completed anyway.
 	ExpiresAt time.Time
+}
+
+// ErrChallengeUsed is the stores' answer when a sign-in or registration
+// names a challenge that completed a ceremony already: a replay, or the
+// same response sent twice. Nothing is written.
+var ErrChallengeUsed = Errorf(EINVALID,
+	"This passkey request has expired or was already used. Please start again.")
+
+// Registration is a verified new passkey, written in one transaction by
+// CompleteRegistration: with a new account (User set), or for an existing
+// one (User nil). Session, if set, is a session it opens: for an account
+// made from a sign-up link, or the full session that replaces the recovery
+// session ReplacesSession.
+type Registration struct {
+	Challenge       UsedChallenge
+	User            *User
+	Credential      *Credential
+	Events          []*Event
+	Session         *Session
+	ReplacesSession string
 }

@@ -34,6 +34,7 @@ type Session struct {
 // transaction: the credential's new counter and flags, the new session, the
 // session it replaces (a fresh ID at every sign-in) and the events.
 type SignIn struct {
+	Challenge       UsedChallenge
 	Use             CredentialUse
 	Session         *Session
 	ReplacesSession string // ID of the browser's previous session, if any

@@ -14,12 +14,12 @@ import (
 type Store interface {
 	UserStore
 	CredentialStore
-	ChallengeStore
 	SessionStore
 	EventStore
 	AccountStore
 
-	// DeleteExpired removes challenges and sessions that expired before now.
+	// DeleteExpired removes used-challenge records, sessions and links that
+	// expired before now.
 	// It is safe to run on every instance at once.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	// Ping reports whether the database answers (EUNAVAILABLE if not).
@@ -34,6 +34,14 @@ type UserStore interface {
 	// ECONFLICT if the email (case-insensitively) or the credential ID is
 	// taken.
 	CreateUser(ctx context.Context, u *User, first *Credential, ev *Event) error
+	// CompleteRegistration writes a verified registration in one
+	// transaction: the record that its challenge is used, the new account
+	// (if r.User is set) and its passkey, the events, and r.Session if set
+	// (replacing r.ReplacesSession if set). ErrChallengeUsed if the
+	// challenge completed a ceremony already; ECONFLICT if the email or the
+	// credential ID is taken; ENOTFOUND if r.User is nil and the account
+	// does not exist, or r.ReplacesSession does not; nothing is written then.
+	CompleteRegistration(ctx context.Context, r *Registration) error
 	// FindUserByID returns ENOTFOUND if there is no such user.
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUserByEmail looks up by EmailKey(email); ENOTFOUND if none.
@@ -56,22 +64,13 @@ type CredentialStore interface {
 	FlagCredentialCloned(ctx context.Context, credentialID []byte, ev *Event) error
 }
 
-// ChallengeStore keeps ceremonies in progress.
-type ChallengeStore interface {
-	// SaveChallenge stores a challenge until its ExpiresAt.
-	SaveChallenge(ctx context.Context, c *Challenge) error
-	// TakeChallenge atomically deletes and returns the challenge with this
-	// ID, binding and kind that has not expired at now. Of several callers
-	// racing for one challenge, on any number of instances, exactly one gets
-	// it; the others, and any later caller, get ENOTFOUND.
-	TakeChallenge(ctx context.Context, id, binding string, kind CeremonyKind, now time.Time) (*Challenge, error)
-}
-
 // SessionStore keeps login sessions.
 type SessionStore interface {
 	// CompleteSignIn writes a successful sign-in in one transaction: the
-	// credential's counter, flags and last use, the new session, the
-	// removal of the session it replaces, and the events. ENOTFOUND if the
+	// record that its challenge is used, the credential's counter, flags
+	// and last use, the new session, the removal of the session it
+	// replaces, and the events. ErrChallengeUsed if the challenge completed
+	// a ceremony already. ENOTFOUND if the
 	// credential disappeared meanwhile. ECONFLICT if its stored counter is
 	// no longer s.Use.PreviousSignCount: the counter update is a
 	// compare-and-set, so of parallel sign-ins verified against one counter

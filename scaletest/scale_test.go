@@ -105,8 +105,9 @@ func TestScaleOut(t *testing.T) {
 		}
 	})
 
-	// The same assertion posted to A and B at once: one instance takes the
-	// challenge, the other finds it gone.
+	// The same assertion posted to A and B at once: both verify it, and the
+	// used-challenge record that each writes in its sign-in transaction lets
+	// exactly one commit; the other answers 400.
 	t.Run("RaceForOneChallenge", func(t *testing.T) {
 		for round := range 10 {
 			optionsOn := []*instance{a, b}[round%2]

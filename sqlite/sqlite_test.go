@@ -164,8 +164,9 @@ func TestSignInOtherUsersCredential(t *testing.T) {
 	}
 	now := time.Now()
 	err := s.CompleteSignIn(ctx, &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: bobCred.CredentialID, SignCount: 1, UsedAt: now},
-		Session: &passkeyd.Session{ID: "s1", UserID: alice.ID, Scope: passkeyd.ScopeFull, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)},
+		Challenge: passkeyd.UsedChallenge{ID: "chl", ExpiresAt: time.Now().Add(time.Hour)},
+		Use:       passkeyd.CredentialUse{CredentialID: bobCred.CredentialID, SignCount: 1, UsedAt: now},
+		Session:   &passkeyd.Session{ID: "s1", UserID: alice.ID, Scope: passkeyd.ScopeFull, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)},
 	})
 	if got, want := passkeyd.ErrorCode(err), passkeyd.ENOTFOUND; got != want {
 		t.Fatalf("CompleteSignIn with another user's passkey: code %q, want %q (%v)", got, want, err)

@@ -1,135 +1,200 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/passkeyd/passkeyd"
 )
 
-// newChallenge returns a challenge of kind, created at t0 and expiring five
-// minutes later, not yet stored.
-func newChallenge(kind passkeyd.CeremonyKind) *passkeyd.Challenge {
-	return &passkeyd.Challenge{
-		ID:             randomID("chl"),
-		Binding:        randomID("bnd"),
-		Kind:           kind,
-		SessionData:    []byte(`{"challenge":"` + randomID("") + `","user_id":"AAEC","expires":"0001-01-01T00:00:00Z","userVerification":"preferred"}`),
-		UserID:         randomID("usr"),
-		Email:          "Signup@Example.com",
-		Handle:         append([]byte{0}, randomBytes(31)...),
-		SignedInUserID: randomID("usr"),
-		SessionID:      randomID("ses"),
-		CreatedAt:      t0,
-		ExpiresAt:      t0.Add(5 * time.Minute),
+// newUsedChallenge returns the single-use record of a new ceremony.
+func newUsedChallenge() passkeyd.UsedChallenge {
+	return passkeyd.UsedChallenge{ID: randomID("chl"), ExpiresAt: t0.Add(time.Hour)}
+}
+
+// wantChallengeUsed fails the test unless err is ErrChallengeUsed.
+func wantChallengeUsed(t testing.TB, err error, what string) {
+	t.Helper()
+	if !errors.Is(err, passkeyd.ErrChallengeUsed) {
+		t.Fatalf("%s: %v, want ErrChallengeUsed", what, err)
 	}
 }
 
-func testChallenge(t *testing.T, open func(*testing.T) passkeyd.Store) {
-	t.Run("TakeOnce", func(t *testing.T) {
+// testUsedChallenge: a ceremony completes once. The record of its
+// challenge is written by the transaction that completes the sign-in or
+// registration, so a second completion is refused and writes nothing.
+func testUsedChallenge(t *testing.T, open func(*testing.T) passkeyd.Store) {
+	signIn := func(u *passkeyd.User, c *passkeyd.Credential, ch passkeyd.UsedChallenge, at time.Time) *passkeyd.SignIn {
+		return &passkeyd.SignIn{
+			Challenge: ch,
+			Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, UserVerified: true, UsedAt: at},
+			Session:   newSession(u, c, at),
+			Events:    []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
+		}
+	}
+
+	// A passkey whose counter stays 0 has no counter to catch a replay:
+	// only the used challenge does.
+	t.Run("SignInReplay", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
-		c := newChallenge(passkeyd.CeremonyRegistration)
-		if err := s.SaveChallenge(ctx, c); err != nil {
-			t.Fatalf("SaveChallenge: %v", err)
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		ch := newUsedChallenge()
+		if err := s.CompleteSignIn(ctx, signIn(u, c, ch, t0)); err != nil {
+			t.Fatalf("CompleteSignIn: %v", err)
 		}
-		got, err := s.TakeChallenge(ctx, c.ID, c.Binding, c.Kind, t0.Add(time.Minute))
-		if err != nil {
-			t.Fatalf("TakeChallenge: %v", err)
+		again := signIn(u, c, ch, t0.Add(time.Minute))
+		wantChallengeUsed(t, s.CompleteSignIn(ctx, again), "CompleteSignIn with a used challenge")
+		_, _, err := s.FindSession(ctx, again.Session.ID, t0.Add(time.Minute))
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(refused session)")
+		if got, want := eventTypes(t, s, u.ID), []string{passkeyd.EventLoginSucceeded, passkeyd.EventUserCreated}; !slicesEqual(got, want) {
+			t.Errorf("events %v, want %v", got, want)
 		}
-		if diff := cmp.Diff(c, got, cmpOpts...); diff != "" {
-			t.Errorf("TakeChallenge mismatch (-want +got):\n%s", diff)
+		// Another challenge signs in.
+		if err := s.CompleteSignIn(ctx, signIn(u, c, newUsedChallenge(), t0.Add(2*time.Minute))); err != nil {
+			t.Errorf("CompleteSignIn with a new challenge: %v", err)
 		}
-		_, err = s.TakeChallenge(ctx, c.ID, c.Binding, c.Kind, t0.Add(time.Minute))
-		wantCode(t, err, passkeyd.ENOTFOUND, "second TakeChallenge")
 	})
 
-	t.Run("WrongBindingOrKind", func(t *testing.T) {
+	t.Run("MissingChallenge", func(t *testing.T) {
+		s := open(t)
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		in := signIn(u, c, passkeyd.UsedChallenge{}, t0)
+		wantCode(t, s.CompleteSignIn(t.Context(), in), passkeyd.EINVALID, "CompleteSignIn without a challenge")
+	})
+
+	// Many sign-ins completing one ceremony at once, on as many
+	// connections (on PostgreSQL, as many instances would): exactly one
+	// commits, with a counter that cannot tell them apart.
+	t.Run("ConcurrentSignIns", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
-		c := newChallenge(passkeyd.CeremonyAuthentication)
-		c.UserID, c.Email, c.Handle, c.SignedInUserID, c.SessionID = "", "", nil, "", ""
-		if err := s.SaveChallenge(ctx, c); err != nil {
-			t.Fatalf("SaveChallenge: %v", err)
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		ch := newUsedChallenge()
+		const n = 100
+		ins := make([]*passkeyd.SignIn, n)
+		for i := range ins {
+			ins[i] = signIn(u, c, ch, t0.Add(time.Duration(i+1)*time.Second))
 		}
-		now := t0.Add(time.Minute)
-		_, err := s.TakeChallenge(ctx, c.ID, randomID("bnd"), c.Kind, now)
-		wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge with another browser's binding")
-		_, err = s.TakeChallenge(ctx, c.ID, c.Binding, passkeyd.CeremonyRegistration, now)
-		wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge for the other ceremony")
-		_, err = s.TakeChallenge(ctx, randomID("chl"), c.Binding, c.Kind, now)
-		wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge of an unknown ID")
-
-		// The failed attempts did not use it up.
-		got, err := s.TakeChallenge(ctx, c.ID, c.Binding, c.Kind, now)
-		if err != nil {
-			t.Fatalf("TakeChallenge by its browser: %v", err)
+		errs := race(n, func(i int) error { return s.CompleteSignIn(ctx, ins[i]) })
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, passkeyd.ErrChallengeUsed):
+				t.Errorf("sign-in %d: %v, want nil or ErrChallengeUsed", i, err)
+			}
 		}
-		if diff := cmp.Diff(c, got, cmpOpts...); diff != "" {
-			t.Errorf("TakeChallenge mismatch (-want +got):\n%s", diff)
+		if won != 1 {
+			t.Fatalf("%d sign-ins completed one ceremony, want exactly 1", won)
+		}
+		stored := 0
+		for _, in := range ins {
+			if _, _, err := s.FindSession(ctx, in.Session.ID, in.Session.CreatedAt); err == nil {
+				stored++
+			}
+		}
+		if stored != 1 {
+			t.Errorf("%d of the racing sessions were stored, want 1", stored)
 		}
 	})
 
-	t.Run("Expired", func(t *testing.T) {
+	t.Run("Registration", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
-		c := newChallenge(passkeyd.CeremonyAuthentication)
-		if err := s.SaveChallenge(ctx, c); err != nil {
-			t.Fatalf("SaveChallenge: %v", err)
+		u, c := newUser("alice@example.com")
+		ch := newUsedChallenge()
+		reg := &passkeyd.Registration{Challenge: ch, User: u, Credential: c,
+			Events: []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventUserCreated, CredentialID: c.ID, CreatedAt: t0}}}
+		if err := s.CompleteRegistration(ctx, reg); err != nil {
+			t.Fatalf("CompleteRegistration: %v", err)
 		}
-		_, err := s.TakeChallenge(ctx, c.ID, c.Binding, c.Kind, c.ExpiresAt)
-		wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge at ExpiresAt")
-		_, err = s.TakeChallenge(ctx, c.ID, c.Binding, c.Kind, c.ExpiresAt.Add(time.Hour))
-		wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge after ExpiresAt")
-		if _, err := s.TakeChallenge(ctx, c.ID, c.Binding, c.Kind, c.ExpiresAt.Add(-time.Millisecond)); err != nil {
-			t.Fatalf("TakeChallenge a millisecond before ExpiresAt: %v", err)
+		if _, _, err := s.FindCredential(ctx, c.CredentialID); err != nil {
+			t.Fatalf("FindCredential: %v", err)
 		}
+		// The same ceremony again, for another account: refused, nothing written.
+		u2, c2 := newUser("bob@example.com")
+		wantChallengeUsed(t, s.CompleteRegistration(ctx, &passkeyd.Registration{Challenge: ch, User: u2, Credential: c2}),
+			"CompleteRegistration with a used challenge")
+		_, err := s.FindUserByEmail(ctx, "bob@example.com")
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindUserByEmail(refused account)")
+		// A registration's challenge cannot then complete a sign-in either.
+		wantChallengeUsed(t, s.CompleteSignIn(ctx, signIn(u, c, ch, t0.Add(time.Minute))),
+			"CompleteSignIn with a registration's used challenge")
+
+		// A passkey for the existing account, from a recovery session,
+		// which becomes a full session in the same transaction.
+		recovery := recoverySession(t0)
+		recovery.UserID = u.ID
+		if err := s.CompleteSignIn(ctx, &passkeyd.SignIn{Challenge: newUsedChallenge(),
+			Use: passkeyd.CredentialUse{CredentialID: c.CredentialID, UsedAt: t0}, Session: recovery}); err != nil {
+			t.Fatalf("CompleteSignIn(recovery session stand-in): %v", err)
+		}
+		added := newCredential(u.ID, t0.Add(time.Minute))
+		full := newSession(u, added, t0.Add(time.Minute))
+		if err := s.CompleteRegistration(ctx, &passkeyd.Registration{Challenge: newUsedChallenge(), Credential: added,
+			Session: full, ReplacesSession: recovery.ID}); err != nil {
+			t.Fatalf("CompleteRegistration(recovery): %v", err)
+		}
+		_, _, err = s.FindSession(ctx, recovery.ID, t0.Add(time.Minute))
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(replaced recovery session)")
+		if _, _, err := s.FindSession(ctx, full.ID, t0.Add(time.Minute)); err != nil {
+			t.Errorf("FindSession(full session): %v", err)
+		}
+		// A replaced session that is gone: nothing is written.
+		other := newCredential(u.ID, t0.Add(2*time.Minute))
+		err = s.CompleteRegistration(ctx, &passkeyd.Registration{Challenge: newUsedChallenge(), Credential: other,
+			Session: newSession(u, other, t0.Add(2*time.Minute)), ReplacesSession: recovery.ID})
+		wantCode(t, err, passkeyd.ENOTFOUND, "CompleteRegistration replacing a missing session")
+		_, _, err = s.FindCredential(ctx, other.CredentialID)
+		wantCode(t, err, passkeyd.ENOTFOUND, "FindCredential(refused passkey)")
 	})
 
-	// Many callers take one challenge at once: exactly one gets it. Several
-	// rounds, so that a store with a connection pool has warm connections
-	// and the callers really overlap.
-	t.Run("Race", func(t *testing.T) {
+	t.Run("ConcurrentRegistrations", func(t *testing.T) {
 		s := open(t)
-		const rounds, n = 10, 20
-		for round := range rounds {
-			c := newChallenge(passkeyd.CeremonyAuthentication)
-			if err := s.SaveChallenge(t.Context(), c); err != nil {
-				t.Fatalf("SaveChallenge: %v", err)
-			}
-			won := make([]*passkeyd.Challenge, n)
-			errs := race(n, func(i int) error {
-				var err error
-				won[i], err = s.TakeChallenge(t.Context(), c.ID, c.Binding, c.Kind, t0.Add(time.Minute))
-				return err
-			})
-			if got := countCodes(errs); got[""] != 1 || got[passkeyd.ENOTFOUND] != n-1 {
-				t.Fatalf("round %d: error codes %v, want exactly one winner and %d ENOTFOUND", round, got, n-1)
-			}
-			for i, err := range errs {
-				if err == nil && (won[i] == nil || won[i].ID != c.ID) {
-					t.Errorf("round %d: the winner got %+v, want the challenge", round, won[i])
-				}
+		ctx := t.Context()
+		u, _ := mustCreateUser(t, s, "alice@example.com")
+		ch := newUsedChallenge()
+		const n = 50
+		creds := make([]*passkeyd.Credential, n)
+		for i := range creds {
+			creds[i] = newCredential(u.ID, t0)
+		}
+		errs := race(n, func(i int) error {
+			return s.CompleteRegistration(ctx, &passkeyd.Registration{Challenge: ch, Credential: creds[i]})
+		})
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, passkeyd.ErrChallengeUsed):
+				t.Errorf("registration %d: %v, want nil or ErrChallengeUsed", i, err)
 			}
 		}
-	})
-
-	t.Run("ErrDuplicateID", func(t *testing.T) {
-		s := open(t)
-		c := newChallenge(passkeyd.CeremonyRegistration)
-		if err := s.SaveChallenge(t.Context(), c); err != nil {
-			t.Fatalf("SaveChallenge: %v", err)
+		if won != 1 {
+			t.Fatalf("%d registrations completed one ceremony, want exactly 1", won)
 		}
-		again := newChallenge(passkeyd.CeremonyRegistration)
-		again.ID = c.ID
-		wantCode(t, s.SaveChallenge(t.Context(), again), passkeyd.ECONFLICT, "SaveChallenge with a taken ID")
-		got, err := s.TakeChallenge(t.Context(), c.ID, c.Binding, c.Kind, t0)
+		list, err := s.ListCredentials(ctx, u.ID)
 		if err != nil {
-			t.Fatalf("TakeChallenge: %v", err)
+			t.Fatalf("ListCredentials: %v", err)
 		}
-		if diff := cmp.Diff(c, got, cmpOpts...); diff != "" {
-			t.Errorf("the first challenge was overwritten (-want +got):\n%s", diff)
+		if len(list) != 2 {
+			t.Errorf("%d passkeys, want 2 (the first and the one registration)", len(list))
 		}
 	})
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

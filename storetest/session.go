@@ -25,6 +25,7 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 			{UserID: u.ID, Type: passkeyd.EventBackupStateChanged, CredentialID: c.ID, Detail: "synced", CreatedAt: at},
 		}
 		in := &passkeyd.SignIn{
+			Challenge: newUsedChallenge(),
 			Use: passkeyd.CredentialUse{
 				CredentialID:      c.CredentialID,
 				PreviousSignCount: 0,
@@ -90,6 +91,7 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		at := t0.Add(time.Minute)
 		session := newSession(u, c, at)
 		in := &passkeyd.SignIn{
+			Challenge:       newUsedChallenge(),
 			Use:             passkeyd.CredentialUse{CredentialID: randomBytes(16), SignCount: 9, UsedAt: at},
 			Session:         session,
 			ReplacesSession: old.ID,
@@ -130,9 +132,10 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 			at := t0.Add(time.Duration(i+1) * time.Minute)
 			sessions[i] = newSession(u, c, at)
 			return s.CompleteSignIn(ctx, &passkeyd.SignIn{
-				Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 6, UserVerified: true, UsedAt: at},
-				Session: sessions[i],
-				Events:  []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
+				Challenge: newUsedChallenge(),
+				Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 6, UserVerified: true, UsedAt: at},
+				Session:   sessions[i],
+				Events:    []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
 			})
 		})
 		if got := countCodes(errs); got[""] != 1 || got[passkeyd.ECONFLICT] != n-1 {
@@ -172,9 +175,10 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 			at := t0.Add(time.Duration(i+1) * time.Minute)
 			sessions[i] = newSession(u, c, at)
 			return s.CompleteSignIn(ctx, &passkeyd.SignIn{
-				Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, UserVerified: true, BackupEligible: true, BackupState: true, UsedAt: at},
-				Session: sessions[i],
-				Events:  []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
+				Challenge: newUsedChallenge(),
+				Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, UserVerified: true, BackupEligible: true, BackupState: true, UsedAt: at},
+				Session:   sessions[i],
+				Events:    []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
 			})
 		})
 		for i, err := range errs {
@@ -208,8 +212,9 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		mustSignIn(t, s, c, newSession(u, c, t0), 9)
 		session := newSession(u, c, t0.Add(time.Minute))
 		err := s.CompleteSignIn(ctx, &passkeyd.SignIn{
-			Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 10, UsedAt: t0.Add(time.Minute)},
-			Session: session,
+			Challenge: newUsedChallenge(),
+			Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 10, UsedAt: t0.Add(time.Minute)},
+			Session:   session,
 		})
 		wantCode(t, err, passkeyd.ECONFLICT, "CompleteSignIn against an old counter")
 		_, _, err = s.FindSession(ctx, session.ID, t0.Add(time.Minute))
@@ -299,14 +304,6 @@ func testDeleteExpired(t *testing.T, open func(*testing.T) passkeyd.Store) {
 	ctx := t.Context()
 	u, c := mustCreateUser(t, s, "alice@example.com")
 
-	expiredChallenge, liveChallenge := newChallenge(passkeyd.CeremonyAuthentication), newChallenge(passkeyd.CeremonyAuthentication)
-	expiredChallenge.ExpiresAt = t0
-	for _, ch := range []*passkeyd.Challenge{expiredChallenge, liveChallenge} {
-		ch.CreatedAt = t0.Add(-time.Hour)
-		if err := s.SaveChallenge(ctx, ch); err != nil {
-			t.Fatalf("SaveChallenge: %v", err)
-		}
-	}
 	past := t0.Add(-2 * time.Hour)
 	absolute, idle, live := newSession(u, c, past), newSession(u, c, past), newSession(u, c, past)
 	absolute.ExpiresAt, absolute.IdleExpiresAt = t0, t0.Add(time.Hour)
@@ -315,18 +312,25 @@ func testDeleteExpired(t *testing.T, open func(*testing.T) passkeyd.Store) {
 	for _, session := range []*passkeyd.Session{absolute, idle, live} {
 		mustSignIn(t, s, c, session)
 	}
+	// Two used challenges: one whose record may go, one that must stay.
+	expiredChallenge, liveChallenge := newUsedChallenge(), newUsedChallenge()
+	expiredChallenge.ExpiresAt = t0
+	for _, ch := range []passkeyd.UsedChallenge{expiredChallenge, liveChallenge} {
+		if err := s.CompleteSignIn(ctx, &passkeyd.SignIn{Challenge: ch,
+			Use: passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: c.SignCount, SignCount: c.SignCount, UsedAt: past}, Session: newSession(u, c, t0)}); err != nil {
+			t.Fatalf("CompleteSignIn: %v", err)
+		}
+	}
 
 	n, err := s.DeleteExpired(ctx, t0)
 	if err != nil {
 		t.Fatalf("DeleteExpired: %v", err)
 	}
 	if n != 3 {
-		t.Errorf("DeleteExpired removed %d rows, want 3 (a challenge and two sessions)", n)
+		t.Errorf("DeleteExpired removed %d rows, want 3 (a used challenge and two sessions)", n)
 	}
 	// Looked up at a time they were still valid, the expired ones are gone.
 	earlier := past.Add(time.Minute)
-	_, err = s.TakeChallenge(ctx, expiredChallenge.ID, expiredChallenge.Binding, expiredChallenge.Kind, earlier)
-	wantCode(t, err, passkeyd.ENOTFOUND, "TakeChallenge(expired challenge) after DeleteExpired")
 	for _, session := range []*passkeyd.Session{absolute, idle} {
 		_, _, err := s.FindSession(ctx, session.ID, earlier)
 		wantCode(t, err, passkeyd.ENOTFOUND, "FindSession(expired session) after DeleteExpired")
@@ -334,10 +338,16 @@ func testDeleteExpired(t *testing.T, open func(*testing.T) passkeyd.Store) {
 	if _, _, err := s.FindSession(ctx, live.ID, t0); err != nil {
 		t.Errorf("FindSession(live session): %v", err)
 	}
-	if _, err := s.TakeChallenge(ctx, liveChallenge.ID, liveChallenge.Binding, liveChallenge.Kind, t0); err != nil {
-		t.Errorf("TakeChallenge(live challenge): %v", err)
-	}
 	if n, err := s.DeleteExpired(ctx, t0); err != nil || n != 0 {
 		t.Errorf("DeleteExpired again = %d, %v; want 0, nil", n, err)
 	}
+	// The expired record is gone (its challenge could complete again, but
+	// its ceremony has expired); the live one still refuses a replay.
+	if err := s.CompleteSignIn(ctx, &passkeyd.SignIn{Challenge: expiredChallenge,
+		Use: passkeyd.CredentialUse{CredentialID: c.CredentialID, UsedAt: t0}, Session: newSession(u, c, t0)}); err != nil {
+		t.Errorf("CompleteSignIn(pruned challenge): %v", err)
+	}
+	wantChallengeUsed(t, s.CompleteSignIn(ctx, &passkeyd.SignIn{Challenge: liveChallenge,
+		Use: passkeyd.CredentialUse{CredentialID: c.CredentialID, UsedAt: t0}, Session: newSession(u, c, t0)}),
+		"CompleteSignIn(live used challenge) after DeleteExpired")
 }

@@ -29,7 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 	t.Run("FindUser", func(t *testing.T) { testFindUser(t, open) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Credential", func(t *testing.T) { testCredential(t, open) })
-	t.Run("Challenge", func(t *testing.T) { testChallenge(t, open) })
+	t.Run("UsedChallenge", func(t *testing.T) { testUsedChallenge(t, open) })
 	t.Run("CompleteSignIn", func(t *testing.T) { testCompleteSignIn(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open) })
 	t.Run("Event", func(t *testing.T) { testEvent(t, open) })
@@ -130,8 +130,9 @@ func mustSignIn(t testing.TB, s passkeyd.Store, c *passkeyd.Credential, session 
 		next = count[0]
 	}
 	in := &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: c.SignCount, SignCount: next, UsedAt: session.CreatedAt},
-		Session: session,
+		Challenge: newUsedChallenge(),
+		Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: c.SignCount, SignCount: next, UsedAt: session.CreatedAt},
+		Session:   session,
 	}
 	if err := s.CompleteSignIn(t.Context(), in); err != nil {
 		t.Fatalf("CompleteSignIn: %v", err)

@@ -524,7 +524,7 @@ func (r *crashRun) check(final bool) {
 		}
 	}
 	// Every row naming a user (tokens, recovery codes, events, ...) names
-	// one that exists; challenges name the account a sign-up would create.
+	// one that exists.
 	tables := `SELECT table_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND column_name = 'user_id'`
 	if r.db.kind == "sqlite" {
@@ -532,7 +532,7 @@ func (r *crashRun) check(final bool) {
 			WHERE m.type = 'table' AND p.name = 'user_id'`
 	}
 	for _, table := range queryStrings(t, st, tables) {
-		if table == "users" || table == "challenges" {
+		if table == "users" {
 			continue
 		}
 		rows := queryStrings(t, st, `SELECT x.user_id FROM "`+table+`" x
@@ -560,7 +560,7 @@ func (r *crashRun) check(final bool) {
 	}
 	committedInDoubt := len(emails) - (len(accounts) - lost)
 	var counts []string
-	for _, table := range []string{"users", "credentials", "sessions", "challenges", "events"} {
+	for _, table := range []string{"users", "credentials", "sessions", "used_challenges", "events"} {
 		counts = append(counts, table+" "+queryStrings(t, st, "SELECT COUNT(*) FROM "+table)[0])
 	}
 	when := "after the kill"

@@ -1,9 +1,18 @@
 package web
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -11,64 +20,215 @@ import (
 	"github.com/passkeyd/passkeyd"
 )
 
-// ceremonyBinding returns the keyed hash of this browser's ceremony cookie,
-// setting a new cookie first when the browser has none.
-func (s *Server) ceremonyBinding(w http.ResponseWriter, r *http.Request) string {
-	token := ""
-	if c, err := r.Cookie(s.cookies.ceremony); err == nil && len(c.Value) == 43 {
-		token = c.Value
-	} else {
-		token = newToken()
-		// A browser-session cookie: ceremonies last minutes, not days.
-		s.setCookie(w, s.cookies.ceremony, token, 0)
-	}
-	return s.keyedHash("ceremony", token)
+// A ceremony in progress (the options request, then the verify request)
+// is kept in the browser, not in the database: its state is sealed with
+// AES-256-GCM under a key derived from the server secret and put in the
+// ceremony cookie, which holds a few at once (the page's conditional
+// sign-in, a sign-in started while it is pending, a registration in
+// another tab). Options requests therefore write nothing. A ceremony is
+// bound to the browser by the cookie (HttpOnly, never sent to another
+// site), expires with its sealed expiry, and is single-use through the
+// record of its challenge that the sign-in's or registration's own
+// transaction writes (passkeyd.UsedChallenge).
+
+// ceremonyState is what a ceremony needs between its two requests.
+type ceremonyState struct {
+	Kind      passkeyd.CeremonyKind `json:"k"`
+	Challenge string                `json:"c"` // as sent to the browser
+	ExpiresAt int64                 `json:"x"` // unix milliseconds
+	// SessionID binds a registration begun in a login session (adding a
+	// passkey, or a recovery) to that session: signing out, or in again,
+	// voids it.
+	SessionID string `json:"s,omitempty"`
+	// Sign-in: the email the user typed, if any. Registration: the account
+	// the passkey is for; for a sign-up it exists only here until the
+	// response verifies. SignedInUserID is set when a signed-in user adds a
+	// passkey to their own account.
+	Email          string `json:"e,omitempty"`
+	UserID         string `json:"u,omitempty"`
+	Handle         []byte `json:"h,omitempty"`
+	SignedInUserID string `json:"i,omitempty"`
+	// SessionData is go-webauthn's webauthn.SessionData, JSON-encoded and
+	// kept verbatim: dropping any field breaks the ceremony.
+	SessionData json.RawMessage `json:"d"`
 }
 
-// saveChallenge stores a ceremony's SessionData server-side, keyed by its
-// challenge and bound to this browser.
-func (s *Server) saveChallenge(w http.ResponseWriter, r *http.Request, ch *passkeyd.Challenge, sd *webauthn.SessionData) error {
+const (
+	// maxCeremonies and maxCeremonyCookie bound the ceremony cookie: the
+	// oldest ceremonies give way first. Browsers keep cookies of up to
+	// 4,096 bytes, name included; a sign-in takes ~300, a registration ~900.
+	maxCeremonies     = 6
+	maxCeremonyCookie = 3900
+	// usedChallengeGrace keeps a used challenge's record this long after
+	// the ceremony expired, so that instances whose clocks differ a little
+	// still refuse a replay.
+	usedChallengeGrace = 10 * time.Minute
+)
+
+// ceremonySealKey derives the key that seals ceremony state from the
+// server secret: a purpose of its own, so it is never a key used for
+// anything else.
+func ceremonySealKey(secret []byte) (cipher.AEAD, error) {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("ceremony-seal\x00v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// ceremonyAD is the associated data of every sealed ceremony: a sealed
+// value is only ever opened as a ceremony of this format.
+var ceremonyAD = []byte("passkeyd ceremony v1")
+
+// A sealed ceremony in the cookie is "EXPIRY:TAG:SEALED": its expiry (unix
+// milliseconds, base 36) and the first characters of its challenge in the
+// clear, so that a new ceremony can drop expired ones and a verification
+// open only its own without decrypting the others (both are public: the
+// browser got the challenge and the timeout with the options). Only the
+// sealed part is trusted.
+const ceremonyTagLen = 8
+
+func (s *Server) sealCeremony(st *ceremonyState) (string, error) {
+	plain, err := json.Marshal(st)
+	if err != nil {
+		return "", err
+	}
+	nonce := randomBytes(s.ceremonyAEAD.NonceSize())
+	sealed := s.ceremonyAEAD.Seal(nonce, nonce, plain, ceremonyAD)
+	return strconv.FormatInt(st.ExpiresAt, 36) + ":" + ceremonyTag(st.Challenge) + ":" +
+		base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+func ceremonyTag(challenge string) string {
+	return challenge[:min(len(challenge), ceremonyTagLen)]
+}
+
+// ceremonyClear returns the clear part of a sealed ceremony: its expiry
+// and tag; ok is false for a value that is not one.
+func ceremonyClear(value string) (expires int64, tag string, ok bool) {
+	exp, rest, ok1 := strings.Cut(value, ":")
+	tag, _, ok2 := strings.Cut(rest, ":")
+	expires, err := strconv.ParseInt(exp, 36, 64)
+	return expires, tag, ok1 && ok2 && err == nil
+}
+
+// openCeremony returns the state in a sealed value, or nil when it was not
+// sealed by this secret or is damaged.
+func (s *Server) openCeremony(value string) *ceremonyState {
+	if i := strings.LastIndexByte(value, ':'); i >= 0 {
+		value = value[i+1:]
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	n := s.ceremonyAEAD.NonceSize()
+	if err != nil || len(sealed) < n+s.ceremonyAEAD.Overhead() {
+		return nil
+	}
+	plain, err := s.ceremonyAEAD.Open(nil, sealed[:n], sealed[n:], ceremonyAD)
+	if err != nil {
+		return nil
+	}
+	var st ceremonyState
+	if json.Unmarshal(plain, &st) != nil {
+		return nil
+	}
+	return &st
+}
+
+// ceremonies returns the browser's sealed ceremonies, as sent.
+func (s *Server) ceremonies(r *http.Request) []string {
+	c, err := r.Cookie(s.cookies.ceremony)
+	if err != nil || c.Value == "" || len(c.Value) > 2*maxCeremonyCookie {
+		return nil
+	}
+	return strings.Split(c.Value, ".")
+}
+
+// beginCeremony seals st with go-webauthn's session data into the
+// ceremony cookie, next to the browser's other ceremonies that have not
+// expired. It writes nothing to the database.
+func (s *Server) beginCeremony(w http.ResponseWriter, r *http.Request, st *ceremonyState, sd *webauthn.SessionData) error {
 	data, err := json.Marshal(sd)
 	if err != nil {
 		return err
 	}
 	now := s.now()
-	ch.ID = s.keyedHash("challenge", sd.Challenge)
-	ch.Binding = s.ceremonyBinding(w, r)
-	ch.SessionData = data
-	ch.CreatedAt = now
-	ch.ExpiresAt = now.Add(s.cfg.ChallengeTimeout)
-	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil {
-		ch.SessionID = sess.ID
+	st.Challenge = sd.Challenge
+	st.ExpiresAt = now.Add(s.cfg.ChallengeTimeout).UnixMilli()
+	st.SessionData = data
+	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && st.Kind != passkeyd.CeremonyAuthentication {
+		st.SessionID = sess.ID
 	}
-	return s.store.SaveChallenge(r.Context(), ch)
+	sealed, err := s.sealCeremony(st)
+	if err != nil {
+		return err
+	}
+	kept := []string{sealed}
+	size := len(s.cookies.ceremony) + 1 + len(sealed)
+	old := s.ceremonies(r)
+	for i := len(old) - 1; i >= 0 && len(kept) < maxCeremonies; i-- { // newest first
+		if expires, _, ok := ceremonyClear(old[i]); !ok || now.UnixMilli() >= expires {
+			continue
+		}
+		if size+1+len(old[i]) > maxCeremonyCookie {
+			break
+		}
+		size += 1 + len(old[i])
+		kept = append(kept, old[i])
+	}
+	slices.Reverse(kept) // oldest first, as they were
+	// A browser-session cookie, and gone once the newest ceremony expired.
+	s.setCookie(w, s.cookies.ceremony, strings.Join(kept, "."), s.cfg.ChallengeTimeout)
+	return nil
 }
 
-var errNoCeremony = passkeyd.Errorf(passkeyd.EINVALID,
-	"This passkey request has expired or was already used. Please start again.")
+var errNoCeremony = passkeyd.ErrChallengeUsed
 
-// takeChallenge consumes the challenge the response answers: it must have
-// been issued to this browser, for this kind of ceremony, and not be
-// expired or used. Anything else is one error, so replays learn nothing.
-func (s *Server) takeChallenge(r *http.Request, kind passkeyd.CeremonyKind, clientChallenge string) (*passkeyd.Challenge, *webauthn.SessionData, error) {
-	c, err := r.Cookie(s.cookies.ceremony)
-	if err != nil || clientChallenge == "" {
-		return nil, nil, errNoCeremony
-	}
-	ch, err := s.store.TakeChallenge(r.Context(),
-		s.keyedHash("challenge", clientChallenge), s.keyedHash("ceremony", c.Value), kind, s.now())
-	if err != nil {
-		if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
-			return nil, nil, errNoCeremony
+// errCeremonySession: a registration begun in one login session is being
+// finished in another, or signed out.
+var errCeremonySession = passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
+	"You were signed out before the passkey was saved. Please sign in and try again.")
+
+// finishCeremony finds the ceremony the response answers among the
+// browser's: one of this kind, for this challenge, not expired, and for a
+// registration begun in a session, finished in that same session. It
+// returns the record that makes it single-use, for the completing
+// transaction. Anything else is one error, so probes learn nothing. The
+// cookie is left as it is: a used ceremony gives way to newer ones, and a
+// browser with a request in flight in another tab keeps it.
+func (s *Server) finishCeremony(r *http.Request, kind passkeyd.CeremonyKind, clientChallenge string) (*ceremonyState, *webauthn.SessionData, passkeyd.UsedChallenge, error) {
+	var st *ceremonyState
+	if clientChallenge != "" {
+		tag := ceremonyTag(clientChallenge)
+		for _, v := range s.ceremonies(r) {
+			if _, t, ok := ceremonyClear(v); !ok || t != tag {
+				continue
+			}
+			if o := s.openCeremony(v); o != nil && o.Challenge == clientChallenge {
+				st = o
+				break
+			}
 		}
-		return nil, nil, err
+	}
+	if st == nil || st.Kind != kind || s.now().UnixMilli() >= st.ExpiresAt {
+		return nil, nil, passkeyd.UsedChallenge{}, errNoCeremony
+	}
+	if st.SessionID != "" {
+		if sess := passkeyd.SessionFromContext(r.Context()); sess == nil || sess.ID != st.SessionID {
+			return nil, nil, passkeyd.UsedChallenge{}, errCeremonySession
+		}
 	}
 	var sd webauthn.SessionData
-	if err := json.Unmarshal(ch.SessionData, &sd); err != nil {
-		// Written by us; unreadable only after a library upgrade changed the format.
-		return nil, nil, passkeyd.WrapError(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.", err)
+	if err := json.Unmarshal(st.SessionData, &sd); err != nil {
+		// Sealed by us; unreadable only after a library upgrade changed the format.
+		return nil, nil, passkeyd.UsedChallenge{}, passkeyd.WrapError(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.", err)
 	}
-	return ch, &sd, nil
+	used := passkeyd.UsedChallenge{
+		ID:        s.keyedHash("challenge", st.Challenge),
+		ExpiresAt: time.UnixMilli(st.ExpiresAt).Add(usedChallengeGrace),
+	}
+	return st, &sd, used, nil
 }
 
 // checkClientOrigin names both origins when the page that ran the ceremony

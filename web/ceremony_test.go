@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sort"
 	"testing"
@@ -440,5 +442,155 @@ func TestSessionCookieAttributes(t *testing.T) {
 		if tc.secure && res.Header.Get("Strict-Transport-Security") == "" {
 			t.Errorf("no HSTS under https")
 		}
+	}
+}
+
+// TestSeveralCeremoniesInOneBrowser: the page starts a conditional
+// (autofill) sign-in when it loads; the user clicks "Sign in with passkey"
+// while that request is pending; another tab of the same browser, signed
+// in, adds a passkey. All three are in flight at once in one cookie jar,
+// and each completes.
+func TestSeveralCeremoniesInOneBrowser(t *testing.T) {
+	e := newEnv(t)
+	b, phone, laptop := e.browser(), e.authenticator(), e.authenticator()
+	e.signUp(t, b, phone, "many@example.com")
+	e.signIn(t, b, phone, "many@example.com", nil)
+
+	conditional := options(t, b, authOptions, nil)
+	modal := options(t, b, authOptions, map[string]string{"email": "many@example.com"})
+	otherTab := options(t, b, regOptions, map[string]string{})
+	cookiesFit(t, e, b)
+
+	att, _, err := laptop.Create(otherTab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.post(t, b, regVerify, att); res.Status != http.StatusOK {
+		t.Fatalf("registration in the other tab: %d %s", res.Status, res.Body)
+	}
+	assertion, err := phone.Get(modal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.post(t, b, authVerify, assertion); res.Status != http.StatusOK {
+		t.Fatalf("modal sign-in started while the conditional one was pending: %d %s", res.Status, res.Body)
+	}
+	assertion, err = laptop.Get(conditional, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.post(t, b, authVerify, assertion); res.Status != http.StatusOK {
+		t.Fatalf("the conditional sign-in: %d %s", res.Status, res.Body)
+	}
+	if n := len(e.credentials(t, "many@example.com")); n != 2 {
+		t.Fatalf("%d passkeys, want 2", n)
+	}
+}
+
+// TestCeremonyCookieKeepsTheNewest: a browser that starts many ceremonies
+// (a page reloaded again and again, each load a conditional request) keeps
+// a cookie browsers accept, and its newest ceremonies work.
+func TestCeremonyCookieKeepsTheNewest(t *testing.T) {
+	e := newEnv(t)
+	b, a := e.browser(), e.authenticator()
+	e.signUp(t, b, a, "reload@example.com")
+	var last []byte
+	for range 30 {
+		options(t, b, regOptions, map[string]string{"email": "other@example.com"})
+		last = options(t, b, authOptions, nil)
+	}
+	cookiesFit(t, e, b)
+	assertion, err := a.Get(last, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.post(t, b, authVerify, assertion); res.Status != http.StatusOK {
+		t.Fatalf("the newest ceremony: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestRegistrationBoundToItsSession: a passkey registration begun in one
+// login session cannot be finished in another, even of the same account,
+// nor signed out.
+func TestRegistrationBoundToItsSession(t *testing.T) {
+	e := newEnv(t)
+	b, phone := e.browser(), e.authenticator()
+	e.signUp(t, b, phone, "bound@example.com")
+	e.signIn(t, b, phone, "bound@example.com", nil)
+
+	t.Run("OtherSession", func(t *testing.T) {
+		att, _, err := e.authenticator().Create(options(t, b, regOptions, map[string]string{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.signIn(t, b, phone, "bound@example.com", nil) // a new session, same account
+		wantError(t, e.post(t, b, regVerify, att), http.StatusUnauthorized, "signed out")
+		if n := len(e.credentials(t, "bound@example.com")); n != 1 {
+			t.Fatalf("%d passkeys, want 1", n)
+		}
+	})
+	t.Run("SignedOut", func(t *testing.T) {
+		att, _, err := e.authenticator().Create(options(t, b, regOptions, map[string]string{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := e.post(t, b, "/api/auth/logout", nil); res.Status != http.StatusNoContent {
+			t.Fatalf("logout: %d", res.Status)
+		}
+		wantError(t, e.post(t, b, regVerify, att), http.StatusUnauthorized, "signed out")
+		if n := len(e.credentials(t, "bound@example.com")); n != 1 {
+			t.Fatalf("%d passkeys, want 1", n)
+		}
+	})
+}
+
+// cookiesFit fails the test if a cookie of b is larger than browsers keep
+// (4,096 bytes, name and value).
+func cookiesFit(t *testing.T, e *env, b *softauthn.Client) {
+	t.Helper()
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range b.HTTP.Jar.Cookies(u) {
+		if n := len(c.Name) + len(c.Value); n > 4000 {
+			t.Fatalf("cookie %s is %d bytes: browsers drop cookies over 4,096", c.Name, n)
+		}
+	}
+}
+
+// TestSignInOptionsNeverReadTheDatabase: sign-in options are answered with
+// the database gone, for a signed-in browser (whose session cookie is not
+// looked up) and with an email (whose account is not looked up), so
+// neither their content nor their timing can depend on what the database
+// holds. The ceremony they start completes once the database is back.
+func TestSignInOptionsNeverReadTheDatabase(t *testing.T) {
+	e := newEnv(t)
+	b, a := e.browser(), e.authenticator()
+	e.signUp(t, b, a, "nodb@example.com")
+	e.signIn(t, b, a, "nodb@example.com", nil)
+
+	db := sqlstore.DB(e.store)
+	if _, err := db.Exec(`ALTER TABLE sessions RENAME TO sessions_away`); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := e.me(t, b); status == http.StatusOK {
+		t.Fatal("/api/auth/me answered without the sessions table: the test shows nothing")
+	}
+	if _, err := db.Exec(`ALTER TABLE users RENAME TO users_away`); err != nil {
+		t.Fatal(err)
+	}
+	var pending []byte
+	for _, body := range []map[string]string{{"email": "nobody@example.com"}, {"email": "nodb@example.com"}, nil} {
+		pending = options(t, b, authOptions, body)
+	}
+	for _, q := range []string{`ALTER TABLE users_away RENAME TO users`, `ALTER TABLE sessions_away RENAME TO sessions`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertion, err := a.Get(pending, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.post(t, b, authVerify, assertion); res.Status != http.StatusOK {
+		t.Fatalf("sign-in after the database came back: %d %s", res.Status, res.Body)
 	}
 }

@@ -24,7 +24,8 @@ type Config struct {
 	Origins []string
 	// Secret keys the hashes under which session tokens and challenges are
 	// stored, so that write access to the database alone cannot mint a
-	// session. At least 32 bytes; keep it stable across restarts and equal
+	// session, and the key that seals ceremonies in progress into the
+	// ceremony cookie. At least 32 bytes; keep it stable across restarts and equal
 	// on every instance.
 	Secret []byte
 	// BasePath is the prefix the handler is mounted under ("" for the root,

@@ -40,9 +40,11 @@
 //
 // Deps.Store is a passkeyd.Store: package sqlite (the default) or package
 // postgres, or your own implementation passing the storetest suite. The
-// store keeps users, passkeys, sessions and single-use challenges; the
-// Server keeps nothing between requests but rate-limit counters, so any
-// number of instances can share one database.
+// store keeps users, passkeys, sessions and the records of used
+// challenges; ceremonies in progress are sealed into the browser's ceremony
+// cookie. The Server keeps nothing between requests but rate-limit
+// counters, so any number of instances can share one database (and the
+// same Secret).
 //
 // # How the package is built
 //

@@ -55,6 +55,15 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 	})
 }
 
+// sessionlessHandler marks a route that never reads the login session;
+// loadSession skips the look-up for it.
+type sessionlessHandler struct{ http.Handler }
+
+// sessionless declares that next never reads the login session.
+func (s *Server) sessionless(next http.Handler) http.Handler {
+	return sessionlessHandler{next}
+}
+
 // stepUp lets through only a full session whose passkey was verified
 // within StepUpWindow (see requireStepUp).
 func (s *Server) stepUp(next http.Handler) http.Handler {
@@ -157,4 +166,9 @@ func (s *Server) limit(rules ...limitRule) func(http.Handler) http.Handler {
 			return nil
 		})
 	}
+}
+
+func isSessionless(h http.Handler) bool {
+	_, ok := h.(sessionlessHandler)
+	return ok
 }

@@ -31,19 +31,19 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyAuthentication}
+	st := &ceremonyState{Kind: passkeyd.CeremonyAuthentication}
 	if req.Email != "" {
 		email, err := passkeyd.ValidateEmail(req.Email)
 		if err != nil {
 			return err
 		}
-		ch.Email = email
+		st.Email = email
 	}
 	assertion, sd, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(s.userVerf))
 	if err != nil {
 		return err
 	}
-	if err := s.saveChallenge(w, r, ch, sd); err != nil {
+	if err := s.beginCeremony(w, r, st, sd); err != nil {
 		return err
 	}
 	s.metrics.started("authentication")
@@ -75,7 +75,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	if err := s.limits.credentialBlocked(w, credKey); err != nil {
 		return "", err
 	}
-	ch, sd, err := s.takeChallenge(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
+	st, sd, used, err := s.finishCeremony(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return "", err
 	}
@@ -105,7 +105,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 			"client_ip", s.clientIP(r), "reason", protocolDetail(err))
 		return "", errLoginFailed
 	}
-	if err := verified.Refusal(owner, ch.Email); err != nil {
+	if err := verified.Refusal(owner, st.Email); err != nil {
 		if errors.Is(err, ceremony.ErrCloned) {
 			if err := s.flagCloned(r, owner, stored, parsed.Response.AuthenticatorData.Counter, newEvent); err != nil {
 				return "", err
@@ -115,11 +115,21 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	}
 
 	sess, token := s.startSession(r, owner, passkeyd.ScopeFull, stored.ID)
+	// The browser's previous session, if it has one, ends: the route is
+	// sessionless, so it was not looked up, and deleting a session that
+	// does not exist is no error.
 	var replaces string
-	if old := passkeyd.SessionFromContext(ctx); old != nil {
-		replaces = old.ID
+	if c, err := r.Cookie(s.cookies.session); err == nil && c.Value != "" && len(c.Value) <= 100 {
+		replaces = s.keyedHash("session", c.Value)
 	}
-	if err := s.store.CompleteSignIn(ctx, verified.Commit(stored, sess, replaces, now, newEvent)); err != nil {
+	if err := s.store.CompleteSignIn(ctx, verified.Commit(used, stored, sess, replaces, now, newEvent)); err != nil {
+		if errors.Is(err, passkeyd.ErrChallengeUsed) {
+			// Completed already, here or on another instance: a replay, or
+			// the same response sent twice.
+			s.log.InfoContext(ctx, "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
+				"client_ip", s.clientIP(r), "reason", "challenge_used")
+			return "", &reasonError{errNoCeremony, "challenge_used"}
+		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			// The counter moved since we read it: another sign-in with
 			// the same counter value (a replayed or cloned assertion, or

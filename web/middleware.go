@@ -83,9 +83,14 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // loadSession puts the signed-in user, if any, into the request context.
 // When the session cannot be looked up (the database is down), the request
 // fails with 503 rather than going on as signed out, except for the health
-// checks and static files, which need no session.
+// checks and static files, which need no session. Routes declared
+// s.sessionless (routes.go) skip the look-up.
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
+		if h, _ := s.mux.Handler(r); isSessionless(h) {
+			next.ServeHTTP(w, r)
+			return nil
+		}
 		sess, u, err := s.currentSession(w, r)
 		if err != nil {
 			switch p := r.URL.Path; {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -24,7 +25,7 @@ var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 	"An account with this email already exists. Sign in with its passkey, or use \"Lost your passkey?\" to get back into it.")
 
 // handleRegisterBegin answers with creation options. Signed out, it is a
-// sign-up: the account is only described in the stored challenge and
+// sign-up: the account is only described in the sealed ceremony and
 // written when the response verifies. Signed in, the passkey is for the
 // signed-in account, whatever email the body names.
 func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) error {
@@ -39,7 +40,7 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	ch, wu, err := s.registrationAccount(r, req.Email)
+	st, wu, err := s.registrationAccount(r, req.Email)
 	if err != nil {
 		return err
 	}
@@ -47,19 +48,19 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 	switch req.Mediation {
 	case "":
 	case "conditional":
-		if ch.SignedInUserID == "" {
+		if st.SignedInUserID == "" {
 			return passkeyd.Errorf(passkeyd.EINVALID, "Conditional create is only for a signed-in user.")
 		}
 		mediation = protocol.MediationConditional
 	default:
 		return passkeyd.Errorf(passkeyd.EINVALID, "mediation must be empty or \"conditional\".")
 	}
-	return s.beginRegistration(w, r, ch, wu, mediation)
+	return s.beginRegistration(w, r, st, wu, mediation)
 }
 
 // beginRegistration answers with the creation options of a registration
-// for wu, described in ch, and stores the challenge.
-func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, ch *passkeyd.Challenge, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
+// for wu, described in st, and seals the ceremony into the cookie.
+func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *ceremonyState, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
 	creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
 		webauthn.WithExclusions(webauthn.Credentials(wu.Credentials).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
@@ -69,7 +70,7 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, ch *p
 	if err != nil {
 		return err
 	}
-	if err := s.saveChallenge(w, r, ch, sd); err != nil {
+	if err := s.beginCeremony(w, r, st, sd); err != nil {
 		return err
 	}
 	s.metrics.started("registration")
@@ -80,7 +81,7 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, ch *p
 // registrationAccount decides whose passkey this will be.
 // A signed-in caller was checked for a recent passkey verification by
 // s.freshIfSignedIn (routes.go).
-func (s *Server) registrationAccount(r *http.Request, email string) (*passkeyd.Challenge, *ceremony.User, error) {
+func (s *Server) registrationAccount(r *http.Request, email string) (*ceremonyState, *ceremony.User, error) {
 	ctx := r.Context()
 	if u := passkeyd.UserFromContext(ctx); u != nil {
 		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
@@ -95,8 +96,8 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*passkeyd.C
 		for _, c := range creds {
 			wu.Credentials = append(wu.Credentials, ceremony.WebAuthnCredential(c))
 		}
-		ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
-		return ch, wu, nil
+		st := &ceremonyState{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
+		return st, wu, nil
 	}
 
 	if s.cfg.SignUpMode == SignUpEmailFirst {
@@ -114,8 +115,8 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*passkeyd.C
 		return nil, nil, err
 	}
 	handle := randomBytes(32)
-	ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
-	return ch, &ceremony.User{Handle: handle, Name: email}, nil
+	st := &ceremonyState{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
+	return st, &ceremony.User{Handle: handle, Name: email}, nil
 }
 
 // handleRegisterFinish verifies the new passkey and only then writes it:
@@ -150,7 +151,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if s.cfg.SignUpMode == SignUpEmailFirst && passkeyd.UserFromContext(ctx) == nil {
 		kind = passkeyd.CeremonyEmailSignUp // signed out, only a sign-up link starts a registration
 	}
-	ch, sd, err := s.takeChallenge(r, kind, parsed.Response.CollectedClientData.Challenge)
+	ch, sd, used, err := s.finishCeremony(r, kind, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return "", false, err
 	}
@@ -192,14 +193,25 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	ev := s.event(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
 
 	if ch.SignedInUserID != "" {
-		return s.addPasskey(w, r, ch, c, ev)
+		return s.addPasskey(w, r, ch, used, c, ev)
 	}
 	u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, DisplayName: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
 	byLink := ch.Kind == passkeyd.CeremonyEmailSignUp
 	if byLink {
 		u.EmailVerifiedAt = now // the emailed link proved the address
 	}
-	err = s.store.CreateUser(ctx, u, c, ev)
+	reg := &passkeyd.Registration{Challenge: used, User: u, Credential: c, Events: []*passkeyd.Event{ev}}
+	var token string
+	if byLink {
+		// The account is made with its address confirmed and the browser
+		// signed in with the passkey just verified, in one transaction.
+		reg.Events = append(reg.Events, s.event(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
+		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+	}
+	err = s.store.CompleteRegistration(ctx, reg)
+	if errors.Is(err, passkeyd.ErrChallengeUsed) {
+		return "", false, errNoCeremony
+	}
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
 			return "", false, errEmailTaken
@@ -211,7 +223,8 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	}
 	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
 	if byLink {
-		return aaguid.Name(c.AAGUID), s.signInNewAccount(w, r, u, c), nil
+		s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+		return aaguid.Name(c.AAGUID), true, nil
 	}
 	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
@@ -221,28 +234,9 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	return aaguid.Name(c.AAGUID), false, nil
 }
 
-// signInNewAccount opens a session for an account just made from a
-// sign-up link, with the passkey that was just verified, and reports
-// whether it did. If it cannot, the account stays; the user signs in.
-func (s *Server) signInNewAccount(w http.ResponseWriter, r *http.Request, u *passkeyd.User, c *passkeyd.Credential) bool {
-	ctx := r.Context()
-	s.recordEvent(ctx, s.event(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
-	sess, token := s.startSession(r, u, passkeyd.ScopeFull, c.ID)
-	err := s.store.CompleteSignIn(ctx, &passkeyd.SignIn{Session: sess, Use: passkeyd.CredentialUse{
-		CredentialID: c.CredentialID, PreviousSignCount: c.SignCount, SignCount: c.SignCount,
-		BackupEligible: c.BackupEligible, BackupState: c.BackupState, UserVerified: c.UserVerified, UsedAt: s.now(),
-	}})
-	if err != nil {
-		s.log.WarnContext(ctx, "new account not signed in", "user_id", u.ID, "err", err)
-		return false
-	}
-	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-	return true
-}
-
 // addPasskey adds a verified passkey to the signed-in account. A recovery
 // session that did so becomes a full session, with a fresh ID.
-func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd.Challenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
+func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *ceremonyState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
 	ctx := r.Context()
 	// The browser must still be signed in to the account the ceremony was
 	// for: signing out (or in as someone else) in between voids it.
@@ -258,7 +252,17 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd
 	}
 	c.Name = uniqueName(c.Name, existing)
 	ev.Detail = c.Name
-	if err := s.store.AddCredential(ctx, c, ev); err != nil {
+	reg := &passkeyd.Registration{Challenge: used, Credential: c, Events: []*passkeyd.Event{ev}}
+	var token string
+	if sess.Scope == passkeyd.ScopeRecovery {
+		// In the same transaction, the recovery session becomes a full one.
+		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+		reg.ReplacesSession = sess.ID
+	}
+	if err := s.store.CompleteRegistration(ctx, reg); err != nil {
+		if errors.Is(err, passkeyd.ErrChallengeUsed) {
+			return "", false, errNoCeremony
+		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 		}
@@ -266,12 +270,8 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *passkeyd
 	}
 	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
 	s.notify(u.Email, emailtext.PasskeyAdded, c.Name)
-	if sess.Scope != passkeyd.ScopeRecovery {
+	if reg.Session == nil {
 		return aaguid.Name(c.AAGUID), false, nil
-	}
-	full, token := s.startSession(r, u, passkeyd.ScopeFull, c.ID)
-	if err := s.store.ReplaceSession(ctx, sess.ID, full); err != nil {
-		return "", false, err
 	}
 	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	return aaguid.Name(c.AAGUID), true, nil

@@ -11,6 +11,10 @@ import "net/http"
 //     passkey again and retries).
 //   - s.freshIfSignedIn: anyone, but a signed-in caller must be fresh as for
 //     s.stepUp (registration: a sign-up, or a passkey for one's own account).
+//   - s.sessionless: the route never reads the login session, so the
+//     session cookie is not looked up in the database for it (the sign-in
+//     ceremony: its options write and read nothing, its verification
+//     replaces whatever session the browser had).
 //   - s.limit(...): rate limits, counted in order; the first one reached
 //     answers 429. perIP counts the client address; perEmail the email
 //     address the JSON body names (when it names a valid one); perAccount
@@ -33,8 +37,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("POST /api/passkeys/generate-registration-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.freshIfSignedIn(s.api(s.handleRegisterBegin))))
 	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.ceremony("registration", s.handleRegisterFinish)))
-	mux.Handle("POST /api/passkeys/generate-authentication-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin)))
-	mux.Handle("POST /api/passkeys/verify-authentication", s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish)))
+	mux.Handle("POST /api/passkeys/generate-authentication-options", s.sessionless(s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin))))
+	mux.Handle("POST /api/passkeys/verify-authentication", s.sessionless(s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish))))
 	mux.Handle("POST /api/auth/logout", s.api(s.handleLogout))
 	mux.Handle("GET /api/auth/me", s.api(s.handleMe))
 

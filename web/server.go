@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -42,9 +43,12 @@ type Server struct {
 	pages      *pages
 	origins    map[string]bool
 	cookies    cookieNames
-	secure     bool
-	handler    http.Handler
-	userVerf   protocol.UserVerificationRequirement
+	// ceremonyAEAD seals ceremonies in progress into the ceremony cookie.
+	ceremonyAEAD cipher.AEAD
+	secure       bool
+	handler      http.Handler
+	mux          *http.ServeMux // the routes; loadSession asks it which a request takes
+	userVerf     protocol.UserVerificationRequirement
 }
 
 // New checks cfg and returns a ready Server.
@@ -71,8 +75,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			RequireResidentKey: protocol.ResidentKeyRequired(),
 			UserVerification:   protocol.VerificationPreferred,
 		},
-		// The library's own expiry is on, and our store expires challenges
-		// too: either one refuses a late response.
+		// The library's own expiry is on, and the sealed ceremony carries
+		// its expiry too: either one refuses a late response.
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTimeout, TimeoutUVD: cfg.ChallengeTimeout},
 			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTimeout, TimeoutUVD: cfg.ChallengeTimeout},
@@ -85,6 +89,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webauthn config: %w", err)
 	}
+	aead, err := ceremonySealKey(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
 	p, err := loadPages(cfg.BasePath)
 	if err != nil {
 		return nil, err
@@ -94,20 +102,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:        cfg,
-		store:      deps.Store,
-		log:        log,
-		metrics:    deps.Metrics,
-		mailer:     deps.Mailer,
-		texts:      texts,
-		background: newBackground(),
-		hashers:    hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
-		wa:         wa,
-		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
-		pages:      p,
-		origins:    map[string]bool{},
-		secure:     cfg.Secure(),
-		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
+		cfg:          cfg,
+		store:        deps.Store,
+		log:          log,
+		metrics:      deps.Metrics,
+		mailer:       deps.Mailer,
+		texts:        texts,
+		background:   newBackground(),
+		hashers:      hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
+		wa:           wa,
+		limits:       newLimiters(cfg.RateLimits, deps.Metrics),
+		pages:        p,
+		origins:      map[string]bool{},
+		ceremonyAEAD: aead,
+		secure:       cfg.Secure(),
+		userVerf:     protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
 	for _, o := range append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...) {
 		s.origins[normalizeOrigin(o)] = true
@@ -116,9 +125,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	s.routes(mux)
-	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(mux)))))))
+	s.mux = http.NewServeMux()
+	s.routes(s.mux)
+	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(s.mux)))))))
 	return s, nil
 }
 

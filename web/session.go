@@ -11,7 +11,7 @@ import (
 // browser refuse cookies set by a subdomain or without Secure.
 type cookieNames struct {
 	session  string // the login session token
-	ceremony string // binds ceremonies in progress to this browser
+	ceremony string // the browser's ceremonies in progress, sealed (ceremony.go)
 }
 
 func newCookieNames(secure bool) cookieNames {

@@ -103,6 +103,6 @@ func (s *Server) handleSignUpLink(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	handle := randomBytes(32)
-	ch := &passkeyd.Challenge{Kind: passkeyd.CeremonyEmailSignUp, UserID: uuid.NewString(), Email: t.Email, Handle: handle}
-	return s.beginRegistration(w, r, ch, &ceremony.User{Handle: handle, Name: t.Email}, protocol.MediationDefault)
+	st := &ceremonyState{Kind: passkeyd.CeremonyEmailSignUp, UserID: uuid.NewString(), Email: t.Email, Handle: handle}
+	return s.beginRegistration(w, r, st, &ceremony.User{Handle: handle, Name: t.Email}, protocol.MediationDefault)
 }

@@ -26,8 +26,8 @@ const copyDBUsage = `passkeyd copy-db: copy a SQLite database into PostgreSQL
 Copies every user, passkey, session, security-log entry, emailed link and
 recovery code, with their IDs, bytes, times and flags unchanged, in one
 PostgreSQL transaction: either all of it is copied or nothing is.
-Ceremonies in progress (challenges) are not copied: they last minutes, and
-a user who was in the middle of one simply starts again.
+Ceremonies in progress live in the browsers' cookies and go on working;
+the records of used challenges are copied, so none completes twice.
 
 Stop passkeyd first: what it writes after the copy starts is not copied.
 Keep SESSION_SECRET: sessions and emailed links are stored under keyed
@@ -69,7 +69,7 @@ type copyTable struct {
 	columns []copyColumn
 }
 
-// copyTables is every table of the schema but the ephemeral challenges.
+// copyTables is every table of the schema.
 // copy-db refuses a database with a table or column missing here, so a
 // migration that adds one cannot be silently left behind
 // (TestCopyDBKnowsTheSchema fails first).
@@ -99,14 +99,12 @@ var copyTables = []copyTable{
 	{"recovery_codes", "user_id, id", []copyColumn{
 		{"id", colText}, {"user_id", colText}, {"hash", colText}, {"created_at", colInt}, {"used_at", colInt},
 	}},
+	{"used_challenges", "id", []copyColumn{{"id", colText}, {"expires_at", colInt}}},
 	{"events", "id", []copyColumn{
 		{"id", colInt}, {"user_id", colText}, {"type", colText}, {"credential_id", colText},
 		{"ip", colText}, {"user_agent", colText}, {"detail", colText}, {"created_at", colInt},
 	}},
 }
-
-// copySkippedTables are tables copy-db knows and leaves behind.
-var copySkippedTables = []string{"challenges"}
 
 // tableCount is how many rows of a table were copied.
 type tableCount struct {
@@ -153,8 +151,7 @@ func copyDB(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, c := range counts {
 		fmt.Fprintf(stdout, "%-15s %d rows\n", c.Table, c.Rows)
 	}
-	fmt.Fprintf(stdout, "copied into PostgreSQL in one transaction (%s not copied: ceremonies in progress)\n",
-		strings.Join(copySkippedTables, ", "))
+	fmt.Fprintln(stdout, "copied into PostgreSQL in one transaction")
 	return nil
 }
 
@@ -237,7 +234,7 @@ func checkSQLiteSchema(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("read SQLite schema: %w", err)
 	}
 	for _, name := range tables {
-		if !slices.Contains(copySkippedTables, name) && !slices.ContainsFunc(copyTables, func(t copyTable) bool { return t.name == name }) {
+		if !slices.ContainsFunc(copyTables, func(t copyTable) bool { return t.name == name }) {
 			return fmt.Errorf("the SQLite database has a table %q that this passkeyd does not know; use the passkeyd release that made it", name)
 		}
 	}

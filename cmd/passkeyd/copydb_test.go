@@ -92,7 +92,7 @@ func TestCopyDB(t *testing.T) {
 		t.Fatalf("copy-db: %v\n%s", err, stderr.String())
 	}
 	t.Logf("copy-db:\n%s", stdout.String())
-	for _, want := range []string{"users", "credentials", "sessions", "events", "tokens", "recovery_codes", "challenges not copied"} {
+	for _, want := range []string{"users", "credentials", "sessions", "events", "tokens", "recovery_codes", "used_challenges"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("copy-db output does not mention %s:\n%s", want, stdout.String())
 		}
@@ -100,14 +100,6 @@ func TestCopyDB(t *testing.T) {
 
 	// Row for row, value for value.
 	after := dumpPostgres(t, pgURL)
-	if len(before["challenges"]) == 0 {
-		t.Fatal("the SQLite database has no challenge: the test does not show that they are skipped")
-	}
-	if n := len(after["challenges"]); n != 0 {
-		t.Errorf("PostgreSQL has %d challenges, want none: ceremonies in progress are not copied", n)
-	}
-	delete(before, "challenges")
-	delete(after, "challenges")
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("PostgreSQL differs from SQLite (-sqlite +postgres):\n%s", diff)
 	}
@@ -141,7 +133,7 @@ func TestCopyDB(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "holds passkeyd data already") {
 		t.Errorf("second copy-db: %v; want a refusal naming the data already there", err)
 	}
-	if diff := cmp.Diff(after, withoutChallenges(dumpPostgres(t, pgURL))); diff != "" {
+	if diff := cmp.Diff(after, dumpPostgres(t, pgURL)); diff != "" {
 		t.Errorf("the refused copy changed PostgreSQL (-before +after):\n%s", diff)
 	}
 
@@ -219,13 +211,15 @@ func populate(t *testing.T, s passkeyd.Store) {
 			IP: "192.0.2.44", CreatedAt: at, LastSeenAt: at.Add(time.Second), AuthenticatedAt: at, IdleExpiresAt: at.Add(life), ExpiresAt: at.Add(2 * life)}
 	}
 	must("CompleteSignIn(carol)", s.CompleteSignIn(ctx, &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, PreviousSignCount: 7, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0.Add(3 * time.Minute)},
-		Session: session("ses-carol-full", passkeyd.ScopeFull, t0.Add(3*time.Minute), 100*365*24*time.Hour),
-		Events:  []*passkeyd.Event{{UserID: carol.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: carolKey.ID, CreatedAt: t0.Add(3 * time.Minute)}, {UserID: carol.ID, Type: passkeyd.EventBackupStateChanged, Detail: "no longer synced", CreatedAt: t0.Add(3 * time.Minute)}},
+		Challenge: passkeyd.UsedChallenge{ID: "chl-carol", ExpiresAt: t0.Add(100 * 365 * 24 * time.Hour)},
+		Use:       passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, PreviousSignCount: 7, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0.Add(3 * time.Minute)},
+		Session:   session("ses-carol-full", passkeyd.ScopeFull, t0.Add(3*time.Minute), 100*365*24*time.Hour),
+		Events:    []*passkeyd.Event{{UserID: carol.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: carolKey.ID, CreatedAt: t0.Add(3 * time.Minute)}, {UserID: carol.ID, Type: passkeyd.EventBackupStateChanged, Detail: "no longer synced", CreatedAt: t0.Add(3 * time.Minute)}},
 	}))
 	must("CompleteSignIn(carol, expired)", s.CompleteSignIn(ctx, &passkeyd.SignIn{
-		Use:     passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, PreviousSignCount: 8, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0},
-		Session: session("ses-carol-expired", passkeyd.ScopeFull, t0, time.Minute),
+		Challenge: passkeyd.UsedChallenge{ID: "chl-carol-expired", ExpiresAt: t0.Add(15 * time.Minute)},
+		Use:       passkeyd.CredentialUse{CredentialID: carolKey.CredentialID, PreviousSignCount: 8, SignCount: 8, BackupEligible: true, UserVerified: true, UsedAt: t0},
+		Session:   session("ses-carol-expired", passkeyd.ScopeFull, t0, time.Minute),
 	}))
 	for i, p := range []passkeyd.TokenPurpose{passkeyd.TokenVerifyEmail, passkeyd.TokenRecovery, passkeyd.TokenChangeEmail} {
 		must("SaveToken", s.SaveToken(ctx, &passkeyd.Token{ID: fmt.Sprintf("tok-%d", i), UserID: carol.ID, Purpose: p,
@@ -257,9 +251,6 @@ func populate(t *testing.T, s passkeyd.Store) {
 	must("DeleteUser(erin)", s.DeleteUser(ctx, erin.ID))
 	// A failed sign-in that names no account.
 	must("RecordEvent", s.RecordEvent(ctx, &passkeyd.Event{Type: passkeyd.EventLoginFailed, IP: "198.51.100.9", Detail: "unknown passkey"}))
-	// A ceremony in progress: not copied.
-	must("SaveChallenge", s.SaveChallenge(ctx, &passkeyd.Challenge{ID: "chl-1", Binding: "bnd-1", Kind: passkeyd.CeremonyAuthentication,
-		SessionData: []byte(`{}`), CreatedAt: t0, ExpiresAt: t0.Add(5 * time.Minute)}))
 }
 
 // tableRows are a table's rows, each a column → value map, sorted.
@@ -352,11 +343,6 @@ func dumpPostgres(t *testing.T, url string) map[string]tableRows {
 	}
 	defer s.Close()
 	return dump(t, sqlstore.DB(s), `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'goose_db_version'`)
-}
-
-func withoutChallenges(d map[string]tableRows) map[string]tableRows {
-	delete(d, "challenges")
-	return d
 }
 
 func maxInt64(t *testing.T, rows tableRows, col string) int64 {
@@ -480,7 +466,7 @@ func TestCopyDBRefusals(t *testing.T) {
 // TestCopyDBKnowsTheSchema fails when a migration adds a table or a
 // column that copy-db would not copy.
 func TestCopyDBKnowsTheSchema(t *testing.T) {
-	known := slices.Clone(copySkippedTables)
+	var known []string
 	for _, tbl := range copyTables {
 		known = append(known, tbl.name)
 	}

@@ -204,7 +204,7 @@ func metricsHandler(reg *prometheus.Registry, withPprof bool) http.Handler {
 	return mux
 }
 
-// cleanExpired deletes expired challenges and sessions every minute. Every
+// cleanExpired deletes expired used-challenge records, sessions and links every minute. Every
 // instance runs it; the deletes are idempotent.
 func cleanExpired(ctx context.Context, store passkeyd.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Minute)

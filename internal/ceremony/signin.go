@@ -96,12 +96,14 @@ func (a *Assertion) Refusal(owner *passkeyd.User, typedEmail string) error {
 }
 
 // Commit is the second step: the one write that completes a verified
-// sign-in — the passkey's new counter and flags, the new session, and the
-// security-log entries (event makes one about this sign-in). replaces is
-// the ID of the browser's previous session, "" for none.
-func (a *Assertion) Commit(stored *passkeyd.Credential, sess *passkeyd.Session, replaces string, now time.Time,
+// sign-in — the record that its challenge is used (used), the passkey's
+// new counter and flags, the new session, and the security-log entries
+// (event makes one about this sign-in). replaces is the ID of the
+// browser's previous session, "" for none.
+func (a *Assertion) Commit(used passkeyd.UsedChallenge, stored *passkeyd.Credential, sess *passkeyd.Session, replaces string, now time.Time,
 	event func(typ, detail string) *passkeyd.Event) *passkeyd.SignIn {
 	in := &passkeyd.SignIn{
+		Challenge: used,
 		Use: passkeyd.CredentialUse{
 			CredentialID: stored.CredentialID,
 			// The store writes the new counter only over the one verified

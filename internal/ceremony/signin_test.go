@@ -100,7 +100,7 @@ func TestVerifySignIn(t *testing.T) {
 			t.Errorf("flag change not reported: %+v", got)
 		}
 		now := time.Now()
-		in := got.Commit(stored, &passkeyd.Session{ID: "s"}, "old", now, func(typ, detail string) *passkeyd.Event {
+		in := got.Commit(passkeyd.UsedChallenge{ID: "c"}, stored, &passkeyd.Session{ID: "s"}, "old", now, func(typ, detail string) *passkeyd.Event {
 			return &passkeyd.Event{Type: typ, Detail: detail}
 		})
 		var types []string

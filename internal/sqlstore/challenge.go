@@ -3,63 +3,80 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"time"
 
 	"github.com/passkeyd/passkeyd"
 )
 
-// SaveChallenge stores a challenge until its ExpiresAt. ECONFLICT if a
-// challenge with its ID exists.
-func (s *Store) SaveChallenge(ctx context.Context, c *passkeyd.Challenge) error {
-	if c.ID == "" || c.Binding == "" || c.Kind == "" {
-		return passkeyd.Errorf(passkeyd.EINVALID, "A challenge needs an ID, a binding and a kind.")
+// useChallenge records, inside the transaction that completes a ceremony,
+// that its challenge is used. The ID is the table's primary key and the
+// insert does nothing on a conflict, so of several transactions naming one
+// challenge exactly one inserts the row; on PostgreSQL the others wait for
+// it to commit or roll back first. ErrChallengeUsed for the losers, and
+// then the caller's transaction writes nothing.
+func (s *Store) useChallenge(ctx context.Context, tx *sql.Tx, c passkeyd.UsedChallenge) error {
+	if c.ID == "" || c.ExpiresAt.IsZero() {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A ceremony needs its challenge's ID and expiry.")
 	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.now()
-	}
-	return s.write(ctx, "save challenge", func(tx *sql.Tx) error {
-		_, err := s.txExec(ctx, tx, `
-			INSERT INTO challenges (id, binding, kind, session_data, user_id, email,
-				handle, signed_in_user_id, session_id, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.ID, c.Binding, string(c.Kind), c.SessionData, c.UserID, c.Email,
-			c.Handle, c.SignedInUserID, c.SessionID, millis(c.CreatedAt), millis(c.ExpiresAt),
-		)
+	n, err := rowsAffected(s.txExec(ctx, tx, `
+		INSERT INTO used_challenges (id, expires_at) VALUES ($1, $2)
+		ON CONFLICT (id) DO NOTHING`,
+		c.ID, millis(c.ExpiresAt)))
+	if err != nil {
 		return err
-	})
+	}
+	if n == 0 {
+		return passkeyd.ErrChallengeUsed
+	}
+	return nil
 }
 
-// TakeChallenge deletes and returns the challenge with this ID, binding and
-// kind that has not expired at now. It is one DELETE ... RETURNING, so of
-// several callers racing for a challenge exactly one gets it, also across
-// processes on PostgreSQL, where the losers wait for the winner's row lock
-// and then find no row. ENOTFOUND for the others and for a challenge that
-// is missing, expired, or asked for with the wrong binding or kind (which
-// leave it in place for the right caller).
-func (s *Store) TakeChallenge(ctx context.Context, id, binding string, kind passkeyd.CeremonyKind, now time.Time) (*passkeyd.Challenge, error) {
-	var c passkeyd.Challenge
-	var kindText string
-	var created, expires int64
-	err := s.write(ctx, "take challenge", func(tx *sql.Tx) error {
-		err := s.txQueryRow(ctx, tx, `
-			DELETE FROM challenges
-			WHERE id = $1 AND binding = $2 AND kind = $3 AND expires_at > $4
-			RETURNING id, binding, kind, session_data, user_id, email,
-				handle, signed_in_user_id, session_id, created_at, expires_at`,
-			id, binding, string(kind), millis(now),
-		).Scan(&c.ID, &c.Binding, &kindText, &c.SessionData, &c.UserID, &c.Email,
-			&c.Handle, &c.SignedInUserID, &c.SessionID, &created, &expires)
-		if errors.Is(err, sql.ErrNoRows) {
-			return passkeyd.WrapError(passkeyd.ENOTFOUND, "This passkey request expired or was used already. Please try again.", err)
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+// CompleteRegistration writes a verified registration in one transaction:
+// the used challenge, the new account (r.User, if set) and its passkey, the
+// events, and the session it opens (replacing r.ReplacesSession, if set).
+// See passkeyd.UserStore.
+func (s *Store) CompleteRegistration(ctx context.Context, r *passkeyd.Registration) error {
+	c := r.Credential
+	if c == nil {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A registration needs a passkey.")
 	}
-	c.Kind = passkeyd.CeremonyKind(kindText)
-	c.CreatedAt = fromMillis(created)
-	c.ExpiresAt = fromMillis(expires)
-	return &c, nil
+	if r.User != nil {
+		if err := r.User.Validate(); err != nil {
+			return err
+		}
+		if c.UserID != r.User.ID {
+			return passkeyd.Errorf(passkeyd.EINVALID, "The passkey belongs to another user.")
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if r.Session == nil && r.ReplacesSession != "" {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A session replacement needs the new session.")
+	}
+	return s.write(ctx, "complete registration", func(tx *sql.Tx) error {
+		if err := s.useChallenge(ctx, tx, r.Challenge); err != nil {
+			return err
+		}
+		if r.User != nil {
+			if err := s.insertUser(ctx, tx, r.User); err != nil {
+				return err
+			}
+		}
+		if err := s.insertCredential(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := s.insertEvents(ctx, tx, r.Events...); err != nil {
+			return err
+		}
+		if r.Session == nil {
+			return nil
+		}
+		if r.ReplacesSession != "" {
+			if err := expectOne(s.txExec(ctx, tx, `DELETE FROM sessions WHERE id = $1 AND user_id = $2`,
+				r.ReplacesSession, r.Session.UserID)); err != nil {
+				return err
+			}
+		}
+		return s.insertSession(ctx, tx, r.Session)
+	})
 }

@@ -75,6 +75,9 @@ func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 		use.UsedAt = s.now()
 	}
 	return s.write(ctx, "complete sign-in", func(tx *sql.Tx) error {
+		if err := s.useChallenge(ctx, tx, in.Challenge); err != nil {
+			return err
+		}
 		var stored int64
 		err := s.txQueryRow(ctx, tx, `
 			UPDATE credentials SET

@@ -139,13 +139,13 @@ func Migrate(ctx context.Context, s *Store, dialect goose.Dialect, fsys fs.FS, o
 	return applied, nil
 }
 
-// DeleteExpired removes challenges and sessions that expired at or before
+// DeleteExpired removes used-challenge records, sessions and links that expired at or before
 // now and returns how many rows it removed.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, "delete expired", func(tx *sql.Tx) error {
 		for _, q := range []string{
-			`DELETE FROM challenges WHERE expires_at <= $1`,
+			`DELETE FROM used_challenges WHERE expires_at <= $1`,
 			`DELETE FROM sessions WHERE expires_at <= $1 OR idle_expires_at <= $1`,
 			`DELETE FROM tokens WHERE expires_at <= $1`,
 		} {
