@@ -128,11 +128,13 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		mustSignIn(t, s, c, newSession(u, c, t0), 5) // the stored counter is 5
 		const n = 100
 		sessions := make([]*passkeyd.Session, n)
+		challenges := make([]passkeyd.UsedChallenge, n)
 		errs := race(n, func(i int) error {
 			at := t0.Add(time.Duration(i+1) * time.Minute)
 			sessions[i] = newSession(u, c, at)
+			challenges[i] = newUsedChallenge()
 			return s.CompleteSignIn(ctx, &passkeyd.SignIn{
-				Challenge: newUsedChallenge(),
+				Challenge: challenges[i],
 				Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 5, SignCount: 6, UserVerified: true, UsedAt: at},
 				Session:   sessions[i],
 				Events:    []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: at}},
@@ -159,6 +161,20 @@ func testCompleteSignIn(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 		if got, want := len(eventTypes(t, s, u.ID)), 2; got != want { // user_created, one login_succeeded
 			t.Errorf("%d events, want %d", got, want)
+		}
+		// A refused sign-in wrote nothing, not even its used challenge,
+		// though it inserted that before the counter check refused it (on
+		// SQLite, in a savepoint of a transaction shared with the others).
+		for i, err := range errs {
+			if err == nil {
+				continue
+			}
+			retry := newSession(u, c, t0.Add(time.Hour))
+			if err := s.CompleteSignIn(ctx, &passkeyd.SignIn{Challenge: challenges[i], Session: retry,
+				Use: passkeyd.CredentialUse{CredentialID: c.CredentialID, PreviousSignCount: 6, SignCount: 7, UsedAt: t0.Add(time.Hour)}}); err != nil {
+				t.Errorf("the challenge of refused sign-in %d was kept: %v", i, err)
+			}
+			break
 		}
 	})
 

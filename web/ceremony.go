@@ -59,10 +59,12 @@ const (
 	// 4,096 bytes, name included; a sign-in takes ~300, a registration ~900.
 	maxCeremonies     = 6
 	maxCeremonyCookie = 3900
-	// usedChallengeGrace keeps a used challenge's record this long after
-	// the ceremony expired, so that instances whose clocks differ a little
-	// still refuse a replay.
-	usedChallengeGrace = 10 * time.Minute
+	// usedChallengeGrace, with the request timeout, is how long a used
+	// challenge's record is kept after the ceremony expired: a replay
+	// checked just before the expiry may commit up to a request timeout
+	// later, and instances' clocks may differ a little; either way the
+	// record must still be there.
+	usedChallengeGrace = time.Minute
 )
 
 // ceremonySealKey derives the key that seals ceremony state from the
@@ -226,7 +228,7 @@ func (s *Server) finishCeremony(r *http.Request, kind passkeyd.CeremonyKind, cli
 	}
 	used := passkeyd.UsedChallenge{
 		ID:        s.keyedHash("challenge", st.Challenge),
-		ExpiresAt: time.UnixMilli(st.ExpiresAt).Add(usedChallengeGrace),
+		ExpiresAt: time.UnixMilli(st.ExpiresAt).Add(s.cfg.RequestTimeout + usedChallengeGrace),
 	}
 	return st, &sd, used, nil
 }

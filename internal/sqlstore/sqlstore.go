@@ -48,6 +48,9 @@ type Dialect struct {
 	// Classify tells what a driver error means. It is only ever called from
 	// Store.fail, the one place where driver errors get their codes.
 	Classify func(error) ErrorKind
+	// GroupCommit runs concurrent write transactions as one (see
+	// groupCommit): for a database with one writer at a time.
+	GroupCommit bool
 }
 
 // Store implements passkeyd.Store over database/sql.
@@ -57,6 +60,7 @@ type Store struct {
 	dialect Dialect
 
 	writeStmts, readStmts stmtCache
+	group                 *groupCommit // nil without Dialect.GroupCommit
 
 	// now is the clock for timestamps a caller left zero (an event's
 	// CreatedAt, for instance).
@@ -70,7 +74,11 @@ type Store struct {
 // so that their Store types show exactly the methods of passkeyd.Store:
 // Store must have no exported method or field beyond those.
 func New(db, read *sql.DB, d Dialect) *Store {
-	return &Store{db: db, read: read, dialect: d, now: time.Now}
+	s := &Store{db: db, read: read, dialect: d, now: time.Now}
+	if d.GroupCommit {
+		s.group = &groupCommit{}
+	}
+	return s
 }
 
 // sqlStore lets DB find the Store inside the sqlite and postgres stores,
@@ -167,6 +175,9 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 // write runs fn in a transaction and commits it; any error is returned
 // through fail.
 func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	if s.group != nil {
+		return s.writeGrouped(ctx, op, fn)
+	}
 	s.writeStmts.prepare(ctx, s.db)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -5,10 +5,12 @@
 -- instance. Keep postgres/migrations/00005_used_challenges.sql in step.
 
 -- +goose Up
+-- WITHOUT ROWID: the primary key is the table, so an insert writes one
+-- b-tree and the expiry index, not a rowid table besides.
 CREATE TABLE used_challenges (
 	id         TEXT PRIMARY KEY,                    -- keyed hash of the challenge
 	expires_at INTEGER NOT NULL                     -- unix ms; deleted after, by DeleteExpired
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE INDEX used_challenges_expires_at ON used_challenges (expires_at);
 
