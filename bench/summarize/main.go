@@ -1,6 +1,6 @@
 // Command summarize turns the raw output of one scripts/bench run into
 // bench/results/summary.json: medians of the repeated runs, the ratios the
-// targets of issue 6 are stated in, and whether each target is reached.
+// targets of issues 6 and 12 are stated in, and whether each target is reached.
 //
 //	go run ./bench/summarize -run DIR -out bench/results
 //
@@ -81,7 +81,7 @@ type Point struct {
 	ServerRSSMB   float64 `json:"server_rss_mb"`
 }
 
-// Target is one target of issue 6.
+// Target is one target of issue 6 or 12.
 type Target struct {
 	Name    string  `json:"name"`
 	Goal    string  `json:"goal"`
@@ -338,13 +338,16 @@ func targets(s *Summary) []Target {
 	sq := s.Sweeps["sqlite"]
 	if p, ok := find(sq, 32); ok {
 		ts = append(ts,
-			Target{Name: "sign-in server CPU per ceremony (SQLite, c=32)", Goal: "<= 2 verifications", Value: p.SignInCPUVerifies,
-				Unit: "verifications", Reached: p.SignInCPUVerifies <= 2,
+			Target{Name: "sign-in server CPU per ceremony (SQLite, c=32)", Goal: "<= 4 verifications", Value: p.SignInCPUVerifies,
+				Unit: "verifications", Reached: p.SignInCPUVerifies <= 4,
 				Note: fmt.Sprintf("%.0f µs per sign-in; one verification %.1f µs", p.SignInCPUUS, s.UnitUS)},
-			Target{Name: "registration server CPU per ceremony (SQLite)", Goal: "<= 3 verifications", Value: p.RegisterCPUVerifs,
-				Unit: "verifications", Reached: p.RegisterCPUVerifs <= 3,
+			Target{Name: "registration server CPU per ceremony (SQLite)", Goal: "<= 5 verifications", Value: p.RegisterCPUVerifs,
+				Unit: "verifications", Reached: p.RegisterCPUVerifs <= 5,
 				Note: fmt.Sprintf("%.0f µs per registration (phase one of the c=32 runs)", p.RegisterCPUUS)},
 			Target{Name: "p99 verify-authentication at c=32 (SQLite)", Goal: "< 20 ms", Value: p.VerifyP99, Unit: "ms", Reached: p.VerifyP99 < 20},
+			Target{Name: "load tool CPU per sign-in (SQLite, c=32)", Goal: "<= 2 verifications", Value: p.ToolCPUPerSignInUS / s.UnitUS,
+				Unit: "verifications", Reached: p.ToolCPUPerSignInUS/s.UnitUS <= 2,
+				Note: fmt.Sprintf("%.0f µs per sign-in", p.ToolCPUPerSignInUS)},
 		)
 	}
 	if s.Big != nil {
