@@ -18,6 +18,12 @@ import (
 // its writes, so nothing acknowledged can be lost, and a caller whose work
 // fails is rolled back to its savepoint without touching the others'.
 //
+// A caller whose request is cancelled while one of its statements runs
+// interrupts the connection, and SQLite then rolls the whole transaction
+// back: every write of that batch fails (none is acknowledged, none is
+// half-written; see abortGroup), and their callers get the error. Callers
+// cancelled before their turn are only skipped.
+//
 // The first caller to find no transaction running leads: it runs every
 // queued write in one transaction. Writes that arrive meanwhile queue for
 // the next, which a new leader goroutine runs, so no caller waits for more
