@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -22,10 +23,12 @@ import (
 
 // A ceremony in progress (the options request, then the verify request)
 // is kept in the browser, not in the database: its state is sealed with
-// AES-256-GCM under a key derived from the server secret and put in the
-// ceremony cookie, which holds a few at once (the page's conditional
-// sign-in, a sign-in started while it is pending, a registration in
-// another tab). Options requests therefore write nothing. A ceremony is
+// AES-256-GCM under a key derived from the server secret and put in a
+// cookie of its own, named after its challenge, so that a browser holds a
+// few at once (the page's conditional sign-in, a sign-in started while it
+// is pending, a registration in another tab), even when their options
+// requests cross in flight: no ceremony's cookie overwrites another's.
+// Options requests therefore write nothing. A ceremony is
 // bound to the browser by the cookie (HttpOnly, never sent to another
 // site), expires with its sealed expiry, and is single-use through the
 // record of its challenge that the sign-in's or registration's own
@@ -54,11 +57,11 @@ type ceremonyState struct {
 }
 
 const (
-	// maxCeremonies and maxCeremonyCookie bound the ceremony cookie: the
-	// oldest ceremonies give way first. Browsers keep cookies of up to
-	// 4,096 bytes, name included; a sign-in takes ~300, a registration ~900.
-	maxCeremonies     = 6
-	maxCeremonyCookie = 3900
+	// maxCeremonies bounds the ceremony cookies a browser holds: the
+	// oldest give way first. A sign-in's takes ~300 bytes, a
+	// registration's ~900, so six stay well inside what browsers and
+	// proxies accept in a request's headers.
+	maxCeremonies = 6
 	// usedChallengeGrace, with the request timeout, is how long a used
 	// challenge's record is kept after the ceremony expired: a replay
 	// checked just before the expiry may commit up to a request timeout
@@ -84,12 +87,13 @@ func ceremonySealKey(secret []byte) (cipher.AEAD, error) {
 // value is only ever opened as a ceremony of this format.
 var ceremonyAD = []byte("passkeyd ceremony v1")
 
-// A sealed ceremony in the cookie is "EXPIRY:TAG:SEALED": its expiry (unix
-// milliseconds, base 36) and the first characters of its challenge in the
-// clear, so that a new ceremony can drop expired ones and a verification
-// open only its own without decrypting the others (both are public: the
-// browser got the challenge and the timeout with the options). Only the
-// sealed part is trusted.
+// A sealed ceremony's cookie is named PREFIX_TAG, TAG the first
+// characters of its challenge, so that a verification finds its own
+// without opening the others; its value is "EXPIRY:SEALED", the expiry
+// (unix milliseconds, base 36) in the clear so that a new ceremony can drop
+// the oldest without decrypting them (both are public: the browser got the
+// challenge and the timeout with the options). Only the sealed part is
+// trusted.
 const ceremonyTagLen = 8
 
 func (s *Server) sealCeremony(st *ceremonyState) (string, error) {
@@ -99,21 +103,25 @@ func (s *Server) sealCeremony(st *ceremonyState) (string, error) {
 	}
 	nonce := randomBytes(s.ceremonyAEAD.NonceSize())
 	sealed := s.ceremonyAEAD.Seal(nonce, nonce, plain, ceremonyAD)
-	return strconv.FormatInt(st.ExpiresAt, 36) + ":" + ceremonyTag(st.Challenge) + ":" +
-		base64.RawURLEncoding.EncodeToString(sealed), nil
+	return strconv.FormatInt(st.ExpiresAt, 36) + ":" + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
 func ceremonyTag(challenge string) string {
 	return challenge[:min(len(challenge), ceremonyTagLen)]
 }
 
-// ceremonyClear returns the clear part of a sealed ceremony: its expiry
-// and tag; ok is false for a value that is not one.
-func ceremonyClear(value string) (expires int64, tag string, ok bool) {
-	exp, rest, ok1 := strings.Cut(value, ":")
-	tag, _, ok2 := strings.Cut(rest, ":")
+// ceremonyExpiry returns the clear expiry of a sealed ceremony; ok is
+// false for a value that is not one.
+func ceremonyExpiry(value string) (expires int64, ok bool) {
+	exp, _, found := strings.Cut(value, ":")
 	expires, err := strconv.ParseInt(exp, 36, 64)
-	return expires, tag, ok1 && ok2 && err == nil
+	return expires, found && err == nil
+}
+
+// ceremonyCookie is the name of the cookie of the ceremony whose
+// challenge starts with tag.
+func (s *Server) ceremonyCookie(tag string) string {
+	return s.cookies.ceremony + "_" + tag
 }
 
 // openCeremony returns the state in a sealed value, or nil when it was not
@@ -138,13 +146,15 @@ func (s *Server) openCeremony(value string) *ceremonyState {
 	return &st
 }
 
-// ceremonies returns the browser's sealed ceremonies, as sent.
-func (s *Server) ceremonies(r *http.Request) []string {
-	c, err := r.Cookie(s.cookies.ceremony)
-	if err != nil || c.Value == "" || len(c.Value) > 2*maxCeremonyCookie {
-		return nil
+// ceremonies returns the browser's ceremony cookies, as sent.
+func (s *Server) ceremonies(r *http.Request) []*http.Cookie {
+	var cs []*http.Cookie
+	for _, c := range r.Cookies() {
+		if strings.HasPrefix(c.Name, s.cookies.ceremony+"_") {
+			cs = append(cs, c)
+		}
 	}
-	return strings.Split(c.Value, ".")
+	return cs
 }
 
 // beginCeremony seals st with go-webauthn's session data into the
@@ -166,22 +176,30 @@ func (s *Server) beginCeremony(w http.ResponseWriter, r *http.Request, st *cerem
 	if err != nil {
 		return err
 	}
-	kept := []string{sealed}
-	size := len(s.cookies.ceremony) + 1 + len(sealed)
-	old := s.ceremonies(r)
-	for i := len(old) - 1; i >= 0 && len(kept) < maxCeremonies; i-- { // newest first
-		if expires, _, ok := ceremonyClear(old[i]); !ok || now.UnixMilli() >= expires {
+	// Its own cookie, gone when the ceremony expires.
+	s.setCookie(w, s.ceremonyCookie(ceremonyTag(st.Challenge)), sealed, s.cfg.ChallengeTimeout)
+
+	// Beside it the browser keeps its newest maxCeremonies-1 others; the
+	// older, and any that expired or are not ours, are deleted. (Browsers
+	// drop expired cookies themselves; this bounds a page reloaded again
+	// and again within a challenge's lifetime.)
+	type held struct {
+		name    string
+		expires int64
+	}
+	var others []held
+	for _, c := range s.ceremonies(r) {
+		expires, ok := ceremonyExpiry(c.Value)
+		if !ok || now.UnixMilli() >= expires {
+			s.setCookie(w, c.Name, "", -1)
 			continue
 		}
-		if size+1+len(old[i]) > maxCeremonyCookie {
-			break
-		}
-		size += 1 + len(old[i])
-		kept = append(kept, old[i])
+		others = append(others, held{c.Name, expires})
 	}
-	slices.Reverse(kept) // oldest first, as they were
-	// A browser-session cookie, and gone once the newest ceremony expired.
-	s.setCookie(w, s.cookies.ceremony, strings.Join(kept, "."), s.cfg.ChallengeTimeout)
+	slices.SortFunc(others, func(a, b held) int { return cmp.Compare(b.expires, a.expires) }) // newest first
+	for _, o := range others[min(len(others), maxCeremonies-1):] {
+		s.setCookie(w, o.name, "", -1)
+	}
 	return nil
 }
 
@@ -197,19 +215,14 @@ var errCeremonySession = passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
 // registration begun in a session, finished in that same session. It
 // returns the record that makes it single-use, for the completing
 // transaction. Anything else is one error, so probes learn nothing. The
-// cookie is left as it is: a used ceremony gives way to newer ones, and a
-// browser with a request in flight in another tab keeps it.
+// cookie is left as it is: it expires with the ceremony, or gives way to
+// newer ones, and a replay of it fails on the used-challenge record.
 func (s *Server) finishCeremony(r *http.Request, kind passkeyd.CeremonyKind, clientChallenge string) (*ceremonyState, *webauthn.SessionData, passkeyd.UsedChallenge, error) {
 	var st *ceremonyState
 	if clientChallenge != "" {
-		tag := ceremonyTag(clientChallenge)
-		for _, v := range s.ceremonies(r) {
-			if _, t, ok := ceremonyClear(v); !ok || t != tag {
-				continue
-			}
-			if o := s.openCeremony(v); o != nil && o.Challenge == clientChallenge {
+		if c, err := r.Cookie(s.ceremonyCookie(ceremonyTag(clientChallenge))); err == nil {
+			if o := s.openCeremony(c.Value); o != nil && o.Challenge == clientChallenge {
 				st = o
-				break
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -487,6 +488,35 @@ func TestSeveralCeremoniesInOneBrowser(t *testing.T) {
 	}
 }
 
+// TestCeremoniesWhoseOptionsCross: two tabs ask for options at the same
+// moment, so both requests carry the same cookies and each answer sets a
+// ceremony the other's request did not see. The browser keeps both, and
+// each completes.
+func TestCeremoniesWhoseOptionsCross(t *testing.T) {
+	e := newEnv(t)
+	b, a := e.browser(), e.authenticator()
+	e.signUp(t, b, a, "cross@example.com")
+	u, _ := url.Parse(e.srv.URL)
+
+	// The second tab's request leaves with the cookies the first one's
+	// did, before the first answer is in.
+	tab2 := e.browser()
+	tab2.HTTP.Jar.SetCookies(u, b.HTTP.Jar.Cookies(u))
+	first := options(t, b, authOptions, nil)
+	second := options(t, tab2, authOptions, map[string]string{"email": "cross@example.com"})
+	b.HTTP.Jar.SetCookies(u, tab2.HTTP.Jar.Cookies(u)) // both answers reach the one browser
+
+	for name, opts := range map[string][]byte{"first": first, "second": second} {
+		assertion, err := a.Get(opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := e.post(t, b, authVerify, assertion); res.Status != http.StatusOK {
+			t.Fatalf("the %s of two crossing ceremonies: %d %s", name, res.Status, res.Body)
+		}
+	}
+}
+
 // TestCeremonyCookieKeepsTheNewest: a browser that starts many ceremonies
 // (a page reloaded again and again, each load a conditional request) keeps
 // a cookie browsers accept, and its newest ceremonies work.
@@ -545,14 +575,22 @@ func TestRegistrationBoundToItsSession(t *testing.T) {
 }
 
 // cookiesFit fails the test if a cookie of b is larger than browsers keep
-// (4,096 bytes, name and value).
+// (4,096 bytes, name and value), or b holds more ceremony cookies than
+// the server keeps.
 func cookiesFit(t *testing.T, e *env, b *softauthn.Client) {
 	t.Helper()
 	u, _ := url.Parse(e.srv.URL)
+	ceremonies := 0
 	for _, c := range b.HTTP.Jar.Cookies(u) {
 		if n := len(c.Name) + len(c.Value); n > 4000 {
 			t.Fatalf("cookie %s is %d bytes: browsers drop cookies over 4,096", c.Name, n)
 		}
+		if strings.HasPrefix(c.Name, "passkeyd_ceremony_") {
+			ceremonies++
+		}
+	}
+	if ceremonies > 6 {
+		t.Fatalf("the browser holds %d ceremony cookies, want at most 6", ceremonies)
 	}
 }
 
