@@ -46,6 +46,22 @@ func TestStore(t *testing.T) {
 	})
 }
 
+func TestOIDCStore(t *testing.T) {
+	dsn := testDSN(t)
+	storetest.RunOIDC(t, func(t *testing.T) passkeyd.Store {
+		return mustOpen(t, freshSchema(t, dsn))
+	})
+	// Two instances (two pools) on one database: a code issued through
+	// one is redeemed through the other, and redemptions racing on both
+	// let exactly one through.
+	t.Run("TwoInstances", func(t *testing.T) {
+		schema := freshSchema(t, dsn)
+		a, b := mustOpen(t, schema), mustOpen(t, schema)
+		t.Run("RedeemOnOther", func(t *testing.T) { storetest.OIDCCodeOnOtherInstance(t, a, b) })
+		t.Run("Race", func(t *testing.T) { storetest.OIDCCodeRace(t, a, b) })
+	})
+}
+
 // TestConcurrentOpen starts several instances at once on one empty schema:
 // the advisory lock lets exactly one apply the migration, and none fails.
 func TestConcurrentOpen(t *testing.T) {

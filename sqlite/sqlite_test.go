@@ -37,6 +37,10 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
 }
 
+func TestOIDCStore(t *testing.T) {
+	storetest.RunOIDC(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
+}
+
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "passkeyd.db")
 	ctx := t.Context()

@@ -10,13 +10,15 @@ import (
 	"github.com/passkeyd/passkeyd/sqlite"
 )
 
-// The stores' API is passkeyd.Store and Migrate: the Store they share must
-// not leak through (no DB, no clock, no exported field).
+// The stores' API is passkeyd.Store, passkeyd.OIDCStore (the OpenID
+// Connect provider's tables) and Migrate: the Store they share must not
+// leak through (no DB, no clock, no exported field).
 func TestStoresShowOnlyTheStoreInterface(t *testing.T) {
-	iface := reflect.TypeFor[passkeyd.Store]()
 	var want []string
-	for i := range iface.NumMethod() {
-		want = append(want, iface.Method(i).Name)
+	for _, iface := range []reflect.Type{reflect.TypeFor[passkeyd.Store](), reflect.TypeFor[passkeyd.OIDCStore]()} {
+		for i := range iface.NumMethod() {
+			want = append(want, iface.Method(i).Name)
+		}
 	}
 	want = append(want, "Migrate")
 	slices.Sort(want)

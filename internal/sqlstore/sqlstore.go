@@ -147,8 +147,9 @@ func Migrate(ctx context.Context, s *Store, dialect goose.Dialect, fsys fs.FS, o
 	return applied, nil
 }
 
-// DeleteExpired removes used-challenge records, sessions and links that expired at or before
-// now and returns how many rows it removed.
+// DeleteExpired removes used-challenge records, sessions, links and the
+// OpenID Connect provider's requests, tokens and retired keys that expired
+// at or before now, and returns how many rows it removed.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, "delete expired", func(tx *sql.Tx) error {
@@ -156,6 +157,9 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			`DELETE FROM used_challenges WHERE expires_at <= $1`,
 			`DELETE FROM sessions WHERE expires_at <= $1 OR idle_expires_at <= $1`,
 			`DELETE FROM tokens WHERE expires_at <= $1`,
+			`DELETE FROM oidc_auth_requests WHERE expires_at <= $1`,
+			`DELETE FROM oidc_tokens WHERE expires_at <= $1`,
+			`DELETE FROM oidc_keys WHERE retire_at <> 0 AND retire_at <= $1`,
 		} {
 			res, err := s.txExec(ctx, tx, q, millis(now))
 			if err != nil {

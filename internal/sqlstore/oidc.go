@@ -1,0 +1,619 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+var _ passkeyd.OIDCStore = (*Store)(nil)
+
+// Lists of URIs and emails are stored as JSON arrays; scopes, prompts and
+// authentication methods, which never contain spaces, space-separated.
+
+func jsonList(list []string) string {
+	if list == nil {
+		list = []string{}
+	}
+	b, _ := json.Marshal(list) // a []string always marshals
+	return string(b)
+}
+
+func fromJSONList(s string) ([]string, error) {
+	var list []string
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+func spaceList(list []string) string { return strings.Join(list, " ") }
+
+func fromSpaceList(s string) []string { return strings.Fields(s) }
+
+const oidcClientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
+	scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
+	created_at, updated_at, last_used_at`
+
+type oidcClientRow struct {
+	c                              passkeyd.OIDCClient
+	redirects, postLogout, allowed string
+	scopes                         string
+	accessTTL, idTTL, refreshTTL   int64
+	created, updated, lastUsed     int64
+}
+
+func (r *oidcClientRow) dest() []any {
+	return []any{&r.c.ID, &r.c.Name, &r.c.SecretHash, &r.c.Public, &r.redirects, &r.postLogout,
+		&r.scopes, &r.c.IDTokenAlg, &r.accessTTL, &r.idTTL, &r.refreshTTL, &r.c.Trusted, &r.allowed,
+		&r.created, &r.updated, &r.lastUsed}
+}
+
+func (r *oidcClientRow) client() (*passkeyd.OIDCClient, error) {
+	c := r.c
+	var err error
+	if c.RedirectURIs, err = fromJSONList(r.redirects); err != nil {
+		return nil, err
+	}
+	if c.PostLogoutRedirectURIs, err = fromJSONList(r.postLogout); err != nil {
+		return nil, err
+	}
+	if c.AllowedUsers, err = fromJSONList(r.allowed); err != nil {
+		return nil, err
+	}
+	c.Scopes = fromSpaceList(r.scopes)
+	c.AccessTokenTTL = time.Duration(r.accessTTL) * time.Millisecond
+	c.IDTokenTTL = time.Duration(r.idTTL) * time.Millisecond
+	c.RefreshTokenTTL = time.Duration(r.refreshTTL) * time.Millisecond
+	c.CreatedAt, c.UpdatedAt, c.LastUsedAt = fromMillis(r.created), fromMillis(r.updated), fromMillis(r.lastUsed)
+	return &c, nil
+}
+
+func (s *Store) oidcClientArgs(c *passkeyd.OIDCClient) []any {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	return []any{c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
+		spaceList(c.Scopes), c.IDTokenAlg, c.AccessTokenTTL.Milliseconds(), c.IDTokenTTL.Milliseconds(),
+		c.RefreshTokenTTL.Milliseconds(), c.Trusted, jsonList(c.AllowedUsers), millis(c.CreatedAt), millis(c.UpdatedAt)}
+}
+
+// CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
+func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) error {
+	if c.ID == "" || c.Name == "" {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A client needs an ID and a name.")
+	}
+	return s.write(ctx, "create oidc client", func(tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `
+			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
+				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
+				created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			s.oidcClientArgs(c)...)
+		return err
+	})
+}
+
+// SaveOIDCClient creates the client or replaces the settings of the one
+// with its ID, keeping its CreatedAt and LastUsedAt.
+func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) error {
+	if c.ID == "" || c.Name == "" {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A client needs an ID and a name.")
+	}
+	return s.write(ctx, "save oidc client", func(tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `
+			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
+				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
+				created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			ON CONFLICT (id) DO UPDATE SET
+				name = excluded.name, secret_hash = excluded.secret_hash, public = excluded.public,
+				redirect_uris = excluded.redirect_uris,
+				post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+				scopes = excluded.scopes, id_token_alg = excluded.id_token_alg,
+				access_token_ttl = excluded.access_token_ttl, id_token_ttl = excluded.id_token_ttl,
+				refresh_token_ttl = excluded.refresh_token_ttl, trusted = excluded.trusted,
+				allowed_users = excluded.allowed_users, updated_at = excluded.updated_at`,
+			s.oidcClientArgs(c)...)
+		return err
+	})
+}
+
+// FindOIDCClient returns ENOTFOUND for an unknown client.
+func (s *Store) FindOIDCClient(ctx context.Context, id string) (*passkeyd.OIDCClient, error) {
+	var r oidcClientRow
+	err := s.readQueryRow(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients WHERE id = $1`, id).Scan(r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown client.", err)
+	}
+	if err != nil {
+		return nil, s.fail("find oidc client", err)
+	}
+	c, err := r.client()
+	if err != nil {
+		return nil, s.fail("find oidc client", err)
+	}
+	return c, nil
+}
+
+// ListOIDCClients returns every client, by name.
+func (s *Store) ListOIDCClients(ctx context.Context) ([]*passkeyd.OIDCClient, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients ORDER BY name, id`)
+	if err != nil {
+		return nil, s.fail("list oidc clients", err)
+	}
+	defer rows.Close()
+	var list []*passkeyd.OIDCClient
+	for rows.Next() {
+		var r oidcClientRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, s.fail("list oidc clients", err)
+		}
+		c, err := r.client()
+		if err != nil {
+			return nil, s.fail("list oidc clients", err)
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list oidc clients", err)
+	}
+	return list, nil
+}
+
+// DeleteOIDCClient deletes a client; the schema's ON DELETE CASCADE takes
+// its requests, tokens and consents with it. ENOTFOUND if unknown.
+func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
+	return s.write(ctx, "delete oidc client", func(tx *sql.Tx) error {
+		n, err := rowsAffected(s.txExec(ctx, tx, `DELETE FROM oidc_clients WHERE id = $1`, id))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return passkeyd.Errorf(passkeyd.ENOTFOUND, "Unknown client.")
+		}
+		return nil
+	})
+}
+
+const oidcAuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
+	code_challenge, code_challenge_method, prompt, max_age, login_hint, user_id, auth_time, amr, done,
+	created_at, expires_at, code_hash, code_expires_at, code_redeemed_at`
+
+type oidcAuthRequestRow struct {
+	r                                             passkeyd.OIDCAuthRequest
+	scopes, prompt, amr                           string
+	codeHash                                      sql.NullString
+	authTime, created, expires, codeExp, redeemed int64
+}
+
+func (r *oidcAuthRequestRow) dest() []any {
+	return []any{&r.r.ID, &r.r.ClientID, &r.r.RedirectURI, &r.scopes, &r.r.State, &r.r.Nonce,
+		&r.r.ResponseType, &r.r.ResponseMode, &r.r.CodeChallenge, &r.r.CodeChallengeMethod, &r.prompt,
+		&r.r.MaxAge, &r.r.LoginHint, &r.r.UserID, &r.authTime, &r.amr, &r.r.Done,
+		&r.created, &r.expires, &r.codeHash, &r.codeExp, &r.redeemed}
+}
+
+func (r *oidcAuthRequestRow) request() *passkeyd.OIDCAuthRequest {
+	q := r.r
+	q.Scopes, q.Prompt, q.AMR = fromSpaceList(r.scopes), fromSpaceList(r.prompt), fromSpaceList(r.amr)
+	q.CodeHash = r.codeHash.String
+	q.AuthTime, q.CreatedAt, q.ExpiresAt = fromMillis(r.authTime), fromMillis(r.created), fromMillis(r.expires)
+	q.CodeExpiresAt, q.CodeRedeemedAt = fromMillis(r.codeExp), fromMillis(r.redeemed)
+	return &q
+}
+
+// SaveOIDCAuthRequest stores a new authorization request.
+func (s *Store) SaveOIDCAuthRequest(ctx context.Context, q *passkeyd.OIDCAuthRequest) error {
+	if q.ID == "" || q.ClientID == "" || q.ExpiresAt.IsZero() {
+		return passkeyd.Errorf(passkeyd.EINVALID, "An authorization request needs an ID, a client and an expiry.")
+	}
+	if q.CreatedAt.IsZero() {
+		q.CreatedAt = s.now()
+	}
+	return s.write(ctx, "save oidc auth request", func(tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `
+			INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
+				response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint,
+				created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			q.ID, q.ClientID, q.RedirectURI, spaceList(q.Scopes), q.State, q.Nonce, q.ResponseType,
+			q.ResponseMode, q.CodeChallenge, q.CodeChallengeMethod, spaceList(q.Prompt), q.MaxAge, q.LoginHint,
+			millis(q.CreatedAt), millis(q.ExpiresAt))
+		return err
+	})
+}
+
+// FindOIDCAuthRequest returns an unexpired request; ENOTFOUND otherwise.
+func (s *Store) FindOIDCAuthRequest(ctx context.Context, id string, now time.Time) (*passkeyd.OIDCAuthRequest, error) {
+	var r oidcAuthRequestRow
+	err := s.readQueryRow(ctx, `SELECT `+oidcAuthRequestColumns+` FROM oidc_auth_requests
+		WHERE id = $1 AND expires_at > $2`, id, millis(now)).Scan(r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "This sign-in request expired. Please go back to the app and try again.", err)
+	}
+	if err != nil {
+		return nil, s.fail("find oidc auth request", err)
+	}
+	return r.request(), nil
+}
+
+// CompleteOIDCAuthRequest records the user's sign-in on a request that has
+// no code yet. ENOTFOUND otherwise.
+func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, now time.Time) error {
+	return s.write(ctx, "complete oidc auth request", func(tx *sql.Tx) error {
+		n, err := rowsAffected(s.txExec(ctx, tx, `
+			UPDATE oidc_auth_requests SET user_id = $2, auth_time = $3, amr = $4, done = TRUE
+			WHERE id = $1 AND expires_at > $5 AND code_hash IS NULL`,
+			id, userID, millis(authTime), spaceList(amr), millis(now)))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request expired. Please go back to the app and try again.")
+		}
+		return nil
+	})
+}
+
+// SaveOIDCCode gives a done request without a code its code.
+func (s *Store) SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error {
+	return s.write(ctx, "save oidc code", func(tx *sql.Tx) error {
+		n, err := rowsAffected(s.txExec(ctx, tx, `
+			UPDATE oidc_auth_requests SET code_hash = $2, code_expires_at = $3
+			WHERE id = $1 AND done = TRUE AND code_hash IS NULL`,
+			id, codeHash, millis(expires)))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request was completed already.")
+		}
+		return nil
+	})
+}
+
+// RedeemOIDCCode is one UPDATE ... RETURNING that sets code_redeemed_at
+// only where it is still 0: of racing callers exactly one gets a row (on
+// PostgreSQL the others wait for its row lock, then find the condition
+// false).
+func (s *Store) RedeemOIDCCode(ctx context.Context, codeHash string, now time.Time) (*passkeyd.OIDCAuthRequest, error) {
+	var r oidcAuthRequestRow
+	var reused *passkeyd.OIDCAuthRequest
+	err := s.write(ctx, "redeem oidc code", func(tx *sql.Tx) error {
+		err := s.txQueryRow(ctx, tx, `
+			UPDATE oidc_auth_requests SET code_redeemed_at = $2
+			WHERE code_hash = $1 AND code_redeemed_at = 0 AND code_expires_at > $2
+			RETURNING `+oidcAuthRequestColumns,
+			codeHash, millis(now)).Scan(r.dest()...)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var old oidcAuthRequestRow
+		err = s.txQueryRow(ctx, tx, `SELECT `+oidcAuthRequestColumns+` FROM oidc_auth_requests
+			WHERE code_hash = $1 AND code_redeemed_at <> 0`, codeHash).Scan(old.dest()...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown or expired code.", err)
+		}
+		if err != nil {
+			return err
+		}
+		reused = old.request()
+		return passkeyd.Errorf(passkeyd.ECONFLICT, "This code was used already.")
+	})
+	if reused != nil {
+		return reused, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.request(), nil
+}
+
+const oidcTokenColumns = `id, kind, grant_id, client_id, user_id, scopes, audience, auth_time, amr,
+	created_at, expires_at, used_at`
+
+type oidcTokenRow struct {
+	t                                passkeyd.OIDCToken
+	kind, scopes, audience, amr      string
+	authTime, created, expires, used int64
+}
+
+func (r *oidcTokenRow) dest() []any {
+	return []any{&r.t.ID, &r.kind, &r.t.GrantID, &r.t.ClientID, &r.t.UserID, &r.scopes, &r.audience,
+		&r.authTime, &r.amr, &r.created, &r.expires, &r.used}
+}
+
+func (r *oidcTokenRow) token() *passkeyd.OIDCToken {
+	t := r.t
+	t.Kind = passkeyd.OIDCTokenKind(r.kind)
+	t.Scopes, t.Audience, t.AMR = fromSpaceList(r.scopes), fromSpaceList(r.audience), fromSpaceList(r.amr)
+	t.AuthTime, t.CreatedAt, t.ExpiresAt, t.UsedAt = fromMillis(r.authTime), fromMillis(r.created), fromMillis(r.expires), fromMillis(r.used)
+	return &t
+}
+
+func (s *Store) insertOIDCTokens(ctx context.Context, tx *sql.Tx, tokens []*passkeyd.OIDCToken) error {
+	for _, t := range tokens {
+		if t.ID == "" || t.GrantID == "" || (t.Kind != passkeyd.OIDCAccessToken && t.Kind != passkeyd.OIDCRefreshToken) {
+			return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a grant and a kind.")
+		}
+		if t.CreatedAt.IsZero() {
+			t.CreatedAt = s.now()
+		}
+		if _, err := s.txExec(ctx, tx, `
+			INSERT INTO oidc_tokens (id, kind, grant_id, client_id, user_id, scopes, audience, auth_time, amr,
+				created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			t.ID, string(t.Kind), t.GrantID, t.ClientID, t.UserID, spaceList(t.Scopes), spaceList(t.Audience),
+			millis(t.AuthTime), spaceList(t.AMR), millis(t.CreatedAt), millis(t.ExpiresAt)); err != nil {
+			return err
+		}
+		if _, err := s.txExec(ctx, tx, `UPDATE oidc_clients SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2`,
+			t.ClientID, millis(t.CreatedAt)); err != nil {
+			return err
+		}
+		if _, err := s.txExec(ctx, tx, `UPDATE oidc_consents SET last_used_at = $3
+			WHERE user_id = $1 AND client_id = $2 AND last_used_at < $3`,
+			t.UserID, t.ClientID, millis(t.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateOIDCTokens stores tokens and records the use of their client and
+// of the user's consent to it.
+func (s *Store) CreateOIDCTokens(ctx context.Context, tokens ...*passkeyd.OIDCToken) error {
+	return s.write(ctx, "create oidc tokens", func(tx *sql.Tx) error {
+		return s.insertOIDCTokens(ctx, tx, tokens)
+	})
+}
+
+// RotateOIDCRefreshToken marks the refresh token used with one UPDATE
+// that only matches an unused token, so of racing callers exactly one
+// rotates it, and stores next in the same transaction.
+func (s *Store) RotateOIDCRefreshToken(ctx context.Context, id string, now time.Time, next ...*passkeyd.OIDCToken) (*passkeyd.OIDCToken, error) {
+	var r oidcTokenRow
+	var reused *passkeyd.OIDCToken
+	err := s.write(ctx, "rotate oidc refresh token", func(tx *sql.Tx) error {
+		err := s.txQueryRow(ctx, tx, `
+			UPDATE oidc_tokens SET used_at = $2
+			WHERE id = $1 AND kind = 'refresh' AND used_at = 0 AND expires_at > $2
+			RETURNING `+oidcTokenColumns, id, millis(now)).Scan(r.dest()...)
+		if errors.Is(err, sql.ErrNoRows) {
+			var old oidcTokenRow
+			err := s.txQueryRow(ctx, tx, `SELECT `+oidcTokenColumns+` FROM oidc_tokens
+				WHERE id = $1 AND kind = 'refresh'`, id).Scan(old.dest()...)
+			if errors.Is(err, sql.ErrNoRows) {
+				return passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown refresh token.", err)
+			}
+			if err != nil {
+				return err
+			}
+			reused = old.token()
+			return passkeyd.Errorf(passkeyd.ECONFLICT, "This refresh token was used already.")
+		}
+		if err != nil {
+			return err
+		}
+		return s.insertOIDCTokens(ctx, tx, next)
+	})
+	if reused != nil {
+		return reused, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.token(), nil
+}
+
+// FindOIDCToken returns an unexpired, unused token of kind.
+func (s *Store) FindOIDCToken(ctx context.Context, id string, kind passkeyd.OIDCTokenKind, now time.Time) (*passkeyd.OIDCToken, error) {
+	var r oidcTokenRow
+	err := s.readQueryRow(ctx, `SELECT `+oidcTokenColumns+` FROM oidc_tokens
+		WHERE id = $1 AND kind = $2 AND used_at = 0 AND expires_at > $3`,
+		id, string(kind), millis(now)).Scan(r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown or expired token.", err)
+	}
+	if err != nil {
+		return nil, s.fail("find oidc token", err)
+	}
+	return r.token(), nil
+}
+
+// FindOIDCRefreshToken returns an unexpired refresh token, used or not.
+func (s *Store) FindOIDCRefreshToken(ctx context.Context, id string, now time.Time) (*passkeyd.OIDCToken, error) {
+	var r oidcTokenRow
+	err := s.readQueryRow(ctx, `SELECT `+oidcTokenColumns+` FROM oidc_tokens
+		WHERE id = $1 AND kind = 'refresh' AND expires_at > $2`,
+		id, millis(now)).Scan(r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown or expired token.", err)
+	}
+	if err != nil {
+		return nil, s.fail("find oidc refresh token", err)
+	}
+	return r.token(), nil
+}
+
+// DeleteOIDCToken revokes one token.
+func (s *Store) DeleteOIDCToken(ctx context.Context, id string) error {
+	return s.write(ctx, "delete oidc token", func(tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `DELETE FROM oidc_tokens WHERE id = $1`, id)
+		return err
+	})
+}
+
+// RevokeOIDCGrant deletes every token of a grant.
+func (s *Store) RevokeOIDCGrant(ctx context.Context, grantID string) (int64, error) {
+	var n int64
+	err := s.write(ctx, "revoke oidc grant", func(tx *sql.Tx) error {
+		var err error
+		n, err = rowsAffected(s.txExec(ctx, tx, `DELETE FROM oidc_tokens WHERE grant_id = $1`, grantID))
+		return err
+	})
+	return n, err
+}
+
+// SaveOIDCConsent creates a consent or widens it to c.Scopes as well.
+func (s *Store) SaveOIDCConsent(ctx context.Context, c *passkeyd.OIDCConsent) error {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	return s.write(ctx, "save oidc consent", func(tx *sql.Tx) error {
+		var old string
+		err := s.txQueryRow(ctx, tx, `SELECT scopes FROM oidc_consents WHERE user_id = $1 AND client_id = $2`,
+			c.UserID, c.ClientID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, err = s.txExec(ctx, tx, `
+				INSERT INTO oidc_consents (user_id, client_id, scopes, created_at, last_used_at)
+				VALUES ($1, $2, $3, $4, $5)`,
+				c.UserID, c.ClientID, spaceList(c.Scopes), millis(c.CreatedAt), millis(c.LastUsedAt))
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		scopes := fromSpaceList(old)
+		for _, sc := range c.Scopes {
+			if !contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+		_, err = s.txExec(ctx, tx, `UPDATE oidc_consents SET scopes = $3 WHERE user_id = $1 AND client_id = $2`,
+			c.UserID, c.ClientID, spaceList(scopes))
+		return err
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// FindOIDCConsent returns ENOTFOUND if the user never consented.
+func (s *Store) FindOIDCConsent(ctx context.Context, userID, clientID string) (*passkeyd.OIDCConsent, error) {
+	c := passkeyd.OIDCConsent{UserID: userID, ClientID: clientID}
+	var scopes string
+	var created, used int64
+	err := s.readQueryRow(ctx, `
+		SELECT k.scopes, k.created_at, k.last_used_at, c.name
+		FROM oidc_consents k JOIN oidc_clients c ON c.id = k.client_id
+		WHERE k.user_id = $1 AND k.client_id = $2`, userID, clientID).Scan(&scopes, &created, &used, &c.ClientName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "No consent.", err)
+	}
+	if err != nil {
+		return nil, s.fail("find oidc consent", err)
+	}
+	c.Scopes, c.CreatedAt, c.LastUsedAt = fromSpaceList(scopes), fromMillis(created), fromMillis(used)
+	return &c, nil
+}
+
+// ListOIDCConsents returns a user's consents, most recently used first.
+func (s *Store) ListOIDCConsents(ctx context.Context, userID string) ([]*passkeyd.OIDCConsent, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT k.client_id, c.name, k.scopes, k.created_at, k.last_used_at
+		FROM oidc_consents k JOIN oidc_clients c ON c.id = k.client_id
+		WHERE k.user_id = $1
+		ORDER BY k.last_used_at DESC, k.created_at DESC, k.client_id`, userID)
+	if err != nil {
+		return nil, s.fail("list oidc consents", err)
+	}
+	defer rows.Close()
+	var list []*passkeyd.OIDCConsent
+	for rows.Next() {
+		c := passkeyd.OIDCConsent{UserID: userID}
+		var scopes string
+		var created, used int64
+		if err := rows.Scan(&c.ClientID, &c.ClientName, &scopes, &created, &used); err != nil {
+			return nil, s.fail("list oidc consents", err)
+		}
+		c.Scopes, c.CreatedAt, c.LastUsedAt = fromSpaceList(scopes), fromMillis(created), fromMillis(used)
+		list = append(list, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list oidc consents", err)
+	}
+	return list, nil
+}
+
+// RevokeOIDCConsent deletes the consent and the client's tokens for the
+// user, and records ev, in one transaction.
+func (s *Store) RevokeOIDCConsent(ctx context.Context, userID, clientID string, ev *passkeyd.Event) error {
+	return s.write(ctx, "revoke oidc consent", func(tx *sql.Tx) error {
+		n, err := rowsAffected(s.txExec(ctx, tx, `DELETE FROM oidc_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID))
+		if err != nil {
+			return err
+		}
+		k, err := rowsAffected(s.txExec(ctx, tx, `DELETE FROM oidc_tokens WHERE user_id = $1 AND client_id = $2`, userID, clientID))
+		if err != nil {
+			return err
+		}
+		if n+k == 0 {
+			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This app is not connected to your account.")
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
+// AddOIDCKey stores k and schedules the retirement of the current keys of
+// its algorithm.
+func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOthersAt time.Time) error {
+	if k.ID == "" || k.Algorithm == "" || len(k.PrivateKey) == 0 {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A signing key needs an ID, an algorithm and a key.")
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = s.now()
+	}
+	return s.write(ctx, "add oidc key", func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE oidc_keys SET retire_at = $2 WHERE algorithm = $1 AND retire_at = 0`,
+			k.Algorithm, millis(retireOthersAt)); err != nil {
+			return err
+		}
+		_, err := s.txExec(ctx, tx, `
+			INSERT INTO oidc_keys (id, algorithm, private_key, created_at, retire_at)
+			VALUES ($1, $2, $3, $4, $5)`,
+			k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), millis(k.RetireAt))
+		return err
+	})
+}
+
+// ListOIDCKeys returns the keys not retired at now, newest first.
+func (s *Store) ListOIDCKeys(ctx context.Context, now time.Time) ([]*passkeyd.OIDCKey, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT id, algorithm, private_key, created_at, retire_at FROM oidc_keys
+		WHERE retire_at = 0 OR retire_at > $1
+		ORDER BY created_at DESC, id`, millis(now))
+	if err != nil {
+		return nil, s.fail("list oidc keys", err)
+	}
+	defer rows.Close()
+	var list []*passkeyd.OIDCKey
+	for rows.Next() {
+		var k passkeyd.OIDCKey
+		var created, retire int64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &retire); err != nil {
+			return nil, s.fail("list oidc keys", err)
+		}
+		k.CreatedAt, k.RetireAt = fromMillis(created), fromMillis(retire)
+		list = append(list, &k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list oidc keys", err)
+	}
+	return list, nil
+}

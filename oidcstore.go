@@ -1,0 +1,190 @@
+package passkeyd
+
+import (
+	"context"
+	"time"
+)
+
+// OIDCClient is an application that signs its users in through passkeyd's
+// OpenID Connect provider (package oidc).
+type OIDCClient struct {
+	ID   string
+	Name string // shown on the consent page and in Connected apps
+	// SecretHash is the SHA-256 of the client secret, hex; empty for a
+	// public client. Secrets are at least 256 bits of randomness (or 32
+	// characters an operator chose), so a fast hash is enough: there is
+	// nothing to guess.
+	SecretHash             string
+	Public                 bool     // a SPA or native app: no secret, PKCE required
+	RedirectURIs           []string // compared exactly
+	PostLogoutRedirectURIs []string
+	Scopes                 []string      // scopes it may ask for
+	IDTokenAlg             string        // RS256 (default), ES256 or EdDSA
+	AccessTokenTTL         time.Duration // 0: the provider's default
+	IDTokenTTL             time.Duration
+	RefreshTokenTTL        time.Duration
+	Trusted                bool     // consent is not asked
+	AllowedUsers           []string // emails or "@domain"; empty: every user
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	LastUsedAt             time.Time
+}
+
+// OIDCAuthRequest is an authorization request in progress: created by the
+// authorize endpoint, completed when the user has signed in and consented,
+// then given a code, which is redeemed once at the token endpoint.
+type OIDCAuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              int64 // seconds; -1 when the client sent none
+	LoginHint           string
+	UserID              string    // set by CompleteOIDCAuthRequest
+	AuthTime            time.Time // the passkey verification the user signed in with
+	AMR                 []string
+	Done                bool
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+	CodeHash            string // keyed hash of the code, once issued
+	CodeExpiresAt       time.Time
+	CodeRedeemedAt      time.Time
+}
+
+// OIDCTokenKind tells access tokens from refresh tokens.
+type OIDCTokenKind string
+
+const (
+	OIDCAccessToken  OIDCTokenKind = "access"
+	OIDCRefreshToken OIDCTokenKind = "refresh"
+)
+
+// OIDCToken is an access or refresh token. Every token belongs to a grant:
+// the authorization request it came from. The refresh tokens of a grant are
+// its refresh family; revoking a grant ends all its tokens.
+type OIDCToken struct {
+	// ID is a random ID for access tokens (the bearer token is sealed
+	// around it) and a keyed hash of the token for refresh tokens.
+	ID        string
+	Kind      OIDCTokenKind
+	GrantID   string
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	Audience  []string
+	AuthTime  time.Time
+	AMR       []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // refresh tokens: when it was rotated; zero while current
+}
+
+// OIDCConsent records that a user let a client receive scopes.
+type OIDCConsent struct {
+	UserID     string
+	ClientID   string
+	ClientName string // filled in by ListOIDCConsents
+	Scopes     []string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// OIDCKey is a token-signing key. The private key is stored sealed (AEAD)
+// under a key derived from the session secret.
+type OIDCKey struct {
+	ID         string // the JWK "kid"
+	Algorithm  string // RS256, ES256 or EdDSA
+	PrivateKey []byte // sealed PKCS #8
+	CreatedAt  time.Time
+	RetireAt   time.Time // zero while current; leaves JWKS after this
+}
+
+// OIDCStore keeps what the OpenID Connect provider needs. The sqlite and
+// postgres stores implement it; storetest.RunOIDC is its suite.
+type OIDCStore interface {
+	// SaveOIDCClient creates the client or replaces every setting of the
+	// one with its ID (CreatedAt and LastUsedAt are kept).
+	SaveOIDCClient(ctx context.Context, c *OIDCClient) error
+	// CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
+	CreateOIDCClient(ctx context.Context, c *OIDCClient) error
+	// FindOIDCClient returns ENOTFOUND for an unknown client.
+	FindOIDCClient(ctx context.Context, id string) (*OIDCClient, error)
+	// ListOIDCClients returns every client, by name.
+	ListOIDCClients(ctx context.Context) ([]*OIDCClient, error)
+	// DeleteOIDCClient deletes a client with its requests, tokens and
+	// consents. ENOTFOUND if unknown.
+	DeleteOIDCClient(ctx context.Context, id string) error
+
+	// SaveOIDCAuthRequest stores a new authorization request.
+	SaveOIDCAuthRequest(ctx context.Context, r *OIDCAuthRequest) error
+	// FindOIDCAuthRequest returns an unexpired request; ENOTFOUND otherwise.
+	FindOIDCAuthRequest(ctx context.Context, id string, now time.Time) (*OIDCAuthRequest, error)
+	// CompleteOIDCAuthRequest records who signed in, when and how, and
+	// marks the request done. ENOTFOUND if it is gone, expired or has a
+	// code already.
+	CompleteOIDCAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, now time.Time) error
+	// SaveOIDCCode gives a done request its code. ENOTFOUND if the request
+	// is not done or has a code already: a request yields one code.
+	SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error
+	// RedeemOIDCCode marks the code redeemed and returns its request. Of
+	// several callers racing, on any number of instances, exactly one gets
+	// it. A code redeemed before returns ECONFLICT together with its
+	// request, so the caller can revoke what it granted; an unknown or
+	// expired code is ENOTFOUND.
+	RedeemOIDCCode(ctx context.Context, codeHash string, now time.Time) (*OIDCAuthRequest, error)
+
+	// CreateOIDCTokens stores tokens of one grant and records the use of
+	// the client and of the user's consent to it.
+	CreateOIDCTokens(ctx context.Context, tokens ...*OIDCToken) error
+	// RotateOIDCRefreshToken marks the current refresh token id used and
+	// stores next in its place, in one transaction. Of several callers
+	// racing, exactly one succeeds; a token used before (or revoked, or
+	// expired) is ECONFLICT with the used token returned, so the caller can
+	// revoke its grant, or ENOTFOUND when it is unknown.
+	RotateOIDCRefreshToken(ctx context.Context, id string, now time.Time, next ...*OIDCToken) (*OIDCToken, error)
+	// FindOIDCToken returns an unexpired, unused token of kind.
+	FindOIDCToken(ctx context.Context, id string, kind OIDCTokenKind, now time.Time) (*OIDCToken, error)
+	// FindOIDCRefreshToken returns a refresh token whether or not it has
+	// been used (ENOTFOUND if unknown or expired): reuse detection needs
+	// the used ones.
+	FindOIDCRefreshToken(ctx context.Context, id string, now time.Time) (*OIDCToken, error)
+	// DeleteOIDCToken revokes one token. Deleting a missing token is not
+	// an error.
+	DeleteOIDCToken(ctx context.Context, id string) error
+	// RevokeOIDCGrant deletes every token of a grant and returns how many.
+	RevokeOIDCGrant(ctx context.Context, grantID string) (int64, error)
+
+	// SaveOIDCConsent creates or widens a user's consent to a client.
+	SaveOIDCConsent(ctx context.Context, c *OIDCConsent) error
+	// FindOIDCConsent returns ENOTFOUND if the user never consented.
+	FindOIDCConsent(ctx context.Context, userID, clientID string) (*OIDCConsent, error)
+	// ListOIDCConsents returns the clients a user consented to, with their
+	// names, most recently used first.
+	ListOIDCConsents(ctx context.Context, userID string) ([]*OIDCConsent, error)
+	// RevokeOIDCConsent ends a user's consent to a client and every token
+	// the client holds for the user, and records ev. ENOTFOUND if there
+	// was neither.
+	RevokeOIDCConsent(ctx context.Context, userID, clientID string, ev *Event) error
+
+	// AddOIDCKey stores a new signing key and sets retireOthersAt as the
+	// retirement time of the current keys of its algorithm.
+	AddOIDCKey(ctx context.Context, k *OIDCKey, retireOthersAt time.Time) error
+	// ListOIDCKeys returns the keys not retired at now, newest first.
+	ListOIDCKeys(ctx context.Context, now time.Time) ([]*OIDCKey, error)
+}
+
+// Security-log events of the OpenID Connect provider (see the Event* list
+// in event.go).
+const (
+	EventOIDCSignIn       = "oidc_sign_in"       // signed in to an app; Detail names it
+	EventOIDCAppRevoked   = "oidc_app_revoked"   // the user disconnected an app
+	EventOIDCCodeReused   = "oidc_code_reused"   // a code came back twice; its tokens were revoked
+	EventOIDCRefreshReuse = "oidc_refresh_reuse" // a rotated refresh token came back; its family was revoked
+)

@@ -1,0 +1,435 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/passkeyd/passkeyd"
+)
+
+// RunOIDC runs the suite of passkeyd.OIDCStore, the OpenID Connect
+// provider's storage, as named subtests. open is as for Run; the store it
+// returns must implement passkeyd.OIDCStore too.
+func RunOIDC(t *testing.T, open func(t *testing.T) passkeyd.Store) {
+	openOIDC := func(t *testing.T) oidcStore {
+		s := open(t)
+		o, ok := s.(passkeyd.OIDCStore)
+		if !ok {
+			t.Fatalf("%T does not implement passkeyd.OIDCStore", s)
+		}
+		return oidcStore{s, o}
+	}
+	t.Run("Client", func(t *testing.T) { testOIDCClient(t, openOIDC(t)) })
+	t.Run("CodeRedeemedOnce", func(t *testing.T) { testOIDCCode(t, openOIDC(t)) })
+	t.Run("CodeRace", func(t *testing.T) {
+		s := openOIDC(t)
+		OIDCCodeRace(t, s, s)
+	})
+	t.Run("RefreshRotation", func(t *testing.T) { testOIDCRefresh(t, openOIDC(t)) })
+	t.Run("Consent", func(t *testing.T) { testOIDCConsent(t, openOIDC(t)) })
+	t.Run("Keys", func(t *testing.T) { testOIDCKeys(t, openOIDC(t)) })
+	t.Run("DeleteExpired", func(t *testing.T) { testOIDCDeleteExpired(t, openOIDC(t)) })
+}
+
+type oidcStore struct {
+	passkeyd.Store
+	passkeyd.OIDCStore
+}
+
+func newOIDCClient() *passkeyd.OIDCClient {
+	return &passkeyd.OIDCClient{
+		ID:                     randomID("cli"),
+		Name:                   "Grafana",
+		SecretHash:             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		RedirectURIs:           []string{"https://grafana.example.com/login/generic_oauth", "http://127.0.0.1/callback"},
+		PostLogoutRedirectURIs: []string{"https://grafana.example.com/"},
+		Scopes:                 []string{"openid", "email", "profile", "offline_access"},
+		IDTokenAlg:             "RS256",
+		AccessTokenTTL:         5 * time.Minute,
+		IDTokenTTL:             time.Hour,
+		RefreshTokenTTL:        30 * 24 * time.Hour,
+		AllowedUsers:           []string{"alice@example.com", "@example.org"},
+		CreatedAt:              t0,
+		UpdatedAt:              t0,
+	}
+}
+
+func mustCreateOIDCClient(t testing.TB, s passkeyd.OIDCStore) *passkeyd.OIDCClient {
+	t.Helper()
+	c := newOIDCClient()
+	if err := s.CreateOIDCClient(t.Context(), c); err != nil {
+		t.Fatalf("CreateOIDCClient: %v", err)
+	}
+	return c
+}
+
+func testOIDCClient(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	c := mustCreateOIDCClient(t, s)
+	got, err := s.FindOIDCClient(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("FindOIDCClient: %v", err)
+	}
+	if diff := cmp.Diff(c, got, cmpOpts...); diff != "" {
+		t.Errorf("FindOIDCClient mismatch (-want +got):\n%s", diff)
+	}
+	wantCode(t, s.CreateOIDCClient(ctx, newOIDCClientWithID(c.ID)), passkeyd.ECONFLICT, "CreateOIDCClient with a taken ID")
+
+	// SaveOIDCClient replaces the settings and keeps CreatedAt.
+	changed := *c
+	changed.Name, changed.Public, changed.SecretHash, changed.Trusted = "Grafana 2", true, "", true
+	changed.RedirectURIs = []string{"https://other.example.com/cb"}
+	changed.CreatedAt, changed.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour)
+	if err := s.SaveOIDCClient(ctx, &changed); err != nil {
+		t.Fatalf("SaveOIDCClient: %v", err)
+	}
+	got, err = s.FindOIDCClient(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("FindOIDCClient: %v", err)
+	}
+	changed.CreatedAt = t0
+	if diff := cmp.Diff(&changed, got, cmpOpts...); diff != "" {
+		t.Errorf("after SaveOIDCClient (-want +got):\n%s", diff)
+	}
+	list, err := s.ListOIDCClients(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != c.ID {
+		t.Fatalf("ListOIDCClients = %v, %v; want the one client", list, err)
+	}
+	if err := s.DeleteOIDCClient(ctx, c.ID); err != nil {
+		t.Fatalf("DeleteOIDCClient: %v", err)
+	}
+	_, err = s.FindOIDCClient(ctx, c.ID)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCClient after delete")
+	wantCode(t, s.DeleteOIDCClient(ctx, c.ID), passkeyd.ENOTFOUND, "second DeleteOIDCClient")
+}
+
+func newOIDCClientWithID(id string) *passkeyd.OIDCClient {
+	c := newOIDCClient()
+	c.ID = id
+	return c
+}
+
+func newOIDCAuthRequest(clientID string) *passkeyd.OIDCAuthRequest {
+	return &passkeyd.OIDCAuthRequest{
+		ID:                  randomID("ar"),
+		ClientID:            clientID,
+		RedirectURI:         "https://grafana.example.com/login/generic_oauth",
+		Scopes:              []string{"openid", "email"},
+		State:               "st",
+		Nonce:               "nn",
+		ResponseType:        "code",
+		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		CodeChallengeMethod: "S256",
+		Prompt:              []string{"login"},
+		MaxAge:              -1,
+		LoginHint:           "alice@example.com",
+		CreatedAt:           t0,
+		ExpiresAt:           t0.Add(10 * time.Minute),
+	}
+}
+
+// mustIssueCode stores a request of a new client and user, completes it
+// and gives it a code, and returns the request and the code's hash.
+func mustIssueCode(t testing.TB, s oidcStore) (*passkeyd.OIDCAuthRequest, string) {
+	t.Helper()
+	ctx := t.Context()
+	c := mustCreateOIDCClient(t, s)
+	u, _ := mustCreateUser(t, s, randomID("u")+"@example.com")
+	r := newOIDCAuthRequest(c.ID)
+	if err := s.SaveOIDCAuthRequest(ctx, r); err != nil {
+		t.Fatalf("SaveOIDCAuthRequest: %v", err)
+	}
+	if err := s.CompleteOIDCAuthRequest(ctx, r.ID, u.ID, t0, []string{"hwk", "user"}, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("CompleteOIDCAuthRequest: %v", err)
+	}
+	r.UserID, r.AuthTime, r.AMR, r.Done = u.ID, t0, []string{"hwk", "user"}, true
+	code := randomID("code")
+	if err := s.SaveOIDCCode(ctx, r.ID, code, t0.Add(2*time.Minute)); err != nil {
+		t.Fatalf("SaveOIDCCode: %v", err)
+	}
+	r.CodeHash, r.CodeExpiresAt = code, t0.Add(2*time.Minute)
+	return r, code
+}
+
+func testOIDCCode(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	r, code := mustIssueCode(t, s)
+	got, err := s.FindOIDCAuthRequest(ctx, r.ID, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("FindOIDCAuthRequest: %v", err)
+	}
+	if diff := cmp.Diff(r, got, cmpOpts...); diff != "" {
+		t.Errorf("FindOIDCAuthRequest mismatch (-want +got):\n%s", diff)
+	}
+	wantCode(t, s.SaveOIDCCode(ctx, r.ID, randomID("code"), t0.Add(time.Hour)), passkeyd.ENOTFOUND, "a second code for one request")
+	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", t0, nil, t0), passkeyd.ENOTFOUND, "completing a request with a code")
+
+	_, err = s.RedeemOIDCCode(ctx, code, t0.Add(2*time.Minute))
+	wantCode(t, err, passkeyd.ENOTFOUND, "RedeemOIDCCode when expired")
+	_, err = s.RedeemOIDCCode(ctx, randomID("code"), t0)
+	wantCode(t, err, passkeyd.ENOTFOUND, "RedeemOIDCCode of an unknown code")
+
+	got, err = s.RedeemOIDCCode(ctx, code, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("RedeemOIDCCode: %v", err)
+	}
+	if got.ID != r.ID || got.UserID != r.UserID || got.CodeRedeemedAt.IsZero() {
+		t.Errorf("RedeemOIDCCode = %+v, want request %s redeemed", got, r.ID)
+	}
+	again, err := s.RedeemOIDCCode(ctx, code, t0.Add(time.Minute))
+	wantCode(t, err, passkeyd.ECONFLICT, "second RedeemOIDCCode")
+	if again == nil || again.ID != r.ID {
+		t.Errorf("second RedeemOIDCCode returned %+v, want the request, so its grant can be revoked", again)
+	}
+
+	// An unfinished request cannot get a code.
+	unfinished := newOIDCAuthRequest(r.ClientID)
+	if err := s.SaveOIDCAuthRequest(ctx, unfinished); err != nil {
+		t.Fatalf("SaveOIDCAuthRequest: %v", err)
+	}
+	wantCode(t, s.SaveOIDCCode(ctx, unfinished.ID, randomID("code"), t0.Add(time.Hour)), passkeyd.ENOTFOUND, "a code for an unfinished request")
+	_, err = s.FindOIDCAuthRequest(ctx, unfinished.ID, unfinished.ExpiresAt)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCAuthRequest when expired")
+}
+
+// OIDCCodeRace issues a code through a and has several callers redeem it at
+// once, half through a and half through b (two instances on one database,
+// or one store twice): exactly one may succeed.
+func OIDCCodeRace(t *testing.T, a, b passkeyd.Store) {
+	sa, sb := asOIDC(t, a), asOIDC(t, b)
+	_, code := mustIssueCode(t, sa)
+	const n = 8
+	errs := race(n, func(i int) error {
+		s := sa
+		if i%2 == 1 {
+			s = sb
+		}
+		_, err := s.RedeemOIDCCode(t.Context(), code, t0.Add(time.Minute))
+		return err
+	})
+	if got := countCodes(errs); got[""] != 1 || got[passkeyd.ECONFLICT] != n-1 {
+		t.Errorf("racing redemptions: %v, want exactly one success and %d conflicts", got, n-1)
+	}
+}
+
+// OIDCCodeOnOtherInstance issues a code through a and redeems it through b.
+func OIDCCodeOnOtherInstance(t *testing.T, a, b passkeyd.Store) {
+	r, code := mustIssueCode(t, asOIDC(t, a))
+	got, err := asOIDC(t, b).RedeemOIDCCode(t.Context(), code, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("RedeemOIDCCode on the other instance: %v", err)
+	}
+	if got.ID != r.ID {
+		t.Errorf("redeemed request %s, want %s", got.ID, r.ID)
+	}
+}
+
+func asOIDC(t testing.TB, s passkeyd.Store) oidcStore {
+	t.Helper()
+	o, ok := s.(passkeyd.OIDCStore)
+	if !ok {
+		t.Fatalf("%T does not implement passkeyd.OIDCStore", s)
+	}
+	return oidcStore{s, o}
+}
+
+func newOIDCToken(kind passkeyd.OIDCTokenKind, r *passkeyd.OIDCAuthRequest, created time.Time) *passkeyd.OIDCToken {
+	return &passkeyd.OIDCToken{
+		ID:        randomID(string(kind)),
+		Kind:      kind,
+		GrantID:   r.ID,
+		ClientID:  r.ClientID,
+		UserID:    r.UserID,
+		Scopes:    []string{"openid", "offline_access"},
+		Audience:  []string{r.ClientID},
+		AuthTime:  r.AuthTime,
+		AMR:       []string{"hwk", "user"},
+		CreatedAt: created,
+		ExpiresAt: created.Add(time.Hour),
+	}
+}
+
+func testOIDCRefresh(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	r, _ := mustIssueCode(t, s)
+	access := newOIDCToken(passkeyd.OIDCAccessToken, r, t0)
+	first := newOIDCToken(passkeyd.OIDCRefreshToken, r, t0)
+	if err := s.CreateOIDCTokens(ctx, access, first); err != nil {
+		t.Fatalf("CreateOIDCTokens: %v", err)
+	}
+	got, err := s.FindOIDCToken(ctx, access.ID, passkeyd.OIDCAccessToken, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("FindOIDCToken: %v", err)
+	}
+	if diff := cmp.Diff(access, got, cmpOpts...); diff != "" {
+		t.Errorf("FindOIDCToken mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.FindOIDCToken(ctx, access.ID, passkeyd.OIDCRefreshToken, t0.Add(time.Minute))
+	wantCode(t, err, passkeyd.ENOTFOUND, "an access token found as a refresh token")
+	client, err := s.FindOIDCClient(ctx, r.ClientID)
+	if err != nil || !client.LastUsedAt.Equal(t0) {
+		t.Errorf("client last used %v (%v), want %v", client.LastUsedAt, err, t0)
+	}
+
+	// Racing rotations of one refresh token: exactly one wins.
+	now := t0.Add(time.Minute)
+	const n = 4
+	next := make([]*passkeyd.OIDCToken, n)
+	for i := range next {
+		next[i] = newOIDCToken(passkeyd.OIDCRefreshToken, r, now)
+	}
+	errs := race(n, func(i int) error {
+		_, err := s.RotateOIDCRefreshToken(ctx, first.ID, now, next[i])
+		return err
+	})
+	if got := countCodes(errs); got[""] != 1 || got[passkeyd.ECONFLICT] != n-1 {
+		t.Fatalf("racing rotations: %v, want one success and %d conflicts", got, n-1)
+	}
+	var current *passkeyd.OIDCToken
+	for i, err := range errs {
+		if err == nil {
+			current = next[i]
+		} else if _, err := s.FindOIDCRefreshToken(ctx, next[i].ID, now); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+			t.Errorf("a losing rotation stored its new token (error %v)", err)
+		}
+	}
+	_, err = s.FindOIDCToken(ctx, first.ID, passkeyd.OIDCRefreshToken, now)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCToken of a rotated refresh token")
+	used, err := s.FindOIDCRefreshToken(ctx, first.ID, now)
+	if err != nil || used.UsedAt.IsZero() {
+		t.Fatalf("FindOIDCRefreshToken of the rotated token = %+v, %v; want it marked used", used, err)
+	}
+
+	// Reuse of the old token: ECONFLICT with the token, so the caller
+	// revokes the grant, which ends the current token too.
+	reused, err := s.RotateOIDCRefreshToken(ctx, first.ID, now, newOIDCToken(passkeyd.OIDCRefreshToken, r, now))
+	wantCode(t, err, passkeyd.ECONFLICT, "rotating a used refresh token")
+	if reused == nil || reused.GrantID != r.ID {
+		t.Fatalf("RotateOIDCRefreshToken on reuse returned %+v, want the used token", reused)
+	}
+	nRevoked, err := s.RevokeOIDCGrant(ctx, reused.GrantID)
+	if err != nil || nRevoked != 3 {
+		t.Errorf("RevokeOIDCGrant = %d, %v; want 3 (the access token and both refresh tokens)", nRevoked, err)
+	}
+	_, err = s.FindOIDCToken(ctx, current.ID, passkeyd.OIDCRefreshToken, now)
+	wantCode(t, err, passkeyd.ENOTFOUND, "the current refresh token after its family was revoked")
+	_, err = s.RotateOIDCRefreshToken(ctx, randomID("refresh"), now)
+	wantCode(t, err, passkeyd.ENOTFOUND, "rotating an unknown refresh token")
+
+	// An expired token cannot be rotated.
+	late := newOIDCToken(passkeyd.OIDCRefreshToken, r, t0)
+	if err := s.CreateOIDCTokens(ctx, late); err != nil {
+		t.Fatalf("CreateOIDCTokens: %v", err)
+	}
+	_, err = s.RotateOIDCRefreshToken(ctx, late.ID, late.ExpiresAt)
+	if code := passkeyd.ErrorCode(err); code == "" {
+		t.Errorf("rotating an expired refresh token succeeded")
+	}
+	if err := s.DeleteOIDCToken(ctx, late.ID); err != nil {
+		t.Fatalf("DeleteOIDCToken: %v", err)
+	}
+	_, err = s.FindOIDCRefreshToken(ctx, late.ID, t0)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCRefreshToken after DeleteOIDCToken")
+}
+
+func testOIDCConsent(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	r, _ := mustIssueCode(t, s)
+	_, err := s.FindOIDCConsent(ctx, r.UserID, r.ClientID)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCConsent before consent")
+	if err := s.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: r.UserID, ClientID: r.ClientID, Scopes: []string{"openid", "email"}, CreatedAt: t0}); err != nil {
+		t.Fatalf("SaveOIDCConsent: %v", err)
+	}
+	if err := s.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: r.UserID, ClientID: r.ClientID, Scopes: []string{"email", "offline_access"}, CreatedAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatalf("SaveOIDCConsent (wider): %v", err)
+	}
+	got, err := s.FindOIDCConsent(ctx, r.UserID, r.ClientID)
+	if err != nil {
+		t.Fatalf("FindOIDCConsent: %v", err)
+	}
+	want := &passkeyd.OIDCConsent{UserID: r.UserID, ClientID: r.ClientID, ClientName: "Grafana", Scopes: []string{"openid", "email", "offline_access"}, CreatedAt: t0}
+	if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+		t.Errorf("FindOIDCConsent mismatch (-want +got):\n%s", diff)
+	}
+	refresh := newOIDCToken(passkeyd.OIDCRefreshToken, r, t0.Add(2*time.Hour))
+	if err := s.CreateOIDCTokens(ctx, refresh); err != nil {
+		t.Fatalf("CreateOIDCTokens: %v", err)
+	}
+	list, err := s.ListOIDCConsents(ctx, r.UserID)
+	if err != nil || len(list) != 1 || !list[0].LastUsedAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("ListOIDCConsents = %+v, %v; want one consent last used when the token was made", list, err)
+	}
+	ev := &passkeyd.Event{UserID: r.UserID, Type: passkeyd.EventOIDCAppRevoked, Detail: "Grafana", CreatedAt: t0}
+	if err := s.RevokeOIDCConsent(ctx, r.UserID, r.ClientID, ev); err != nil {
+		t.Fatalf("RevokeOIDCConsent: %v", err)
+	}
+	_, err = s.FindOIDCRefreshToken(ctx, refresh.ID, t0.Add(2*time.Hour))
+	wantCode(t, err, passkeyd.ENOTFOUND, "a refresh token after its consent was revoked")
+	wantCode(t, s.RevokeOIDCConsent(ctx, r.UserID, r.ClientID, nil), passkeyd.ENOTFOUND, "second RevokeOIDCConsent")
+	if got := eventTypes(t, s, r.UserID); len(got) == 0 || got[0] != passkeyd.EventOIDCAppRevoked {
+		t.Errorf("events %v, want %s first", got, passkeyd.EventOIDCAppRevoked)
+	}
+}
+
+func testOIDCKeys(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	rs := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0}
+	es := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "ES256", PrivateKey: randomBytes(40), CreatedAt: t0}
+	for _, k := range []*passkeyd.OIDCKey{rs, es} {
+		if err := s.AddOIDCKey(ctx, k, t0); err != nil {
+			t.Fatalf("AddOIDCKey: %v", err)
+		}
+	}
+	next := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0.Add(time.Hour)}
+	if err := s.AddOIDCKey(ctx, next, t0.Add(2*time.Hour)); err != nil {
+		t.Fatalf("AddOIDCKey: %v", err)
+	}
+	keys, err := s.ListOIDCKeys(ctx, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatalf("ListOIDCKeys: %v", err)
+	}
+	rsRetiring := *rs
+	rsRetiring.RetireAt = t0.Add(2 * time.Hour)
+	if diff := cmp.Diff([]*passkeyd.OIDCKey{next, es, &rsRetiring}, keys, cmpOpts...); diff != "" && cmp.Diff([]*passkeyd.OIDCKey{next, &rsRetiring, es}, keys, cmpOpts...) != "" {
+		t.Errorf("ListOIDCKeys while rotating (-want +got):\n%s", diff)
+	}
+	keys, err = s.ListOIDCKeys(ctx, t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatalf("ListOIDCKeys: %v", err)
+	}
+	if diff := cmp.Diff([]*passkeyd.OIDCKey{next, es}, keys, cmpOpts...); diff != "" {
+		t.Errorf("ListOIDCKeys after the old key retired (-want +got):\n%s", diff)
+	}
+}
+
+func testOIDCDeleteExpired(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	r, _ := mustIssueCode(t, s)
+	token := newOIDCToken(passkeyd.OIDCAccessToken, r, t0)
+	if err := s.CreateOIDCTokens(ctx, token); err != nil {
+		t.Fatalf("CreateOIDCTokens: %v", err)
+	}
+	old := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0}
+	if err := s.AddOIDCKey(ctx, old, t0); err != nil {
+		t.Fatalf("AddOIDCKey: %v", err)
+	}
+	if err := s.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0}, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("AddOIDCKey: %v", err)
+	}
+	n, err := s.DeleteExpired(ctx, t0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatalf("DeleteExpired: %v", err)
+	}
+	if n < 3 {
+		t.Errorf("DeleteExpired removed %d rows, want at least the request, the token and the retired key", n)
+	}
+	_, err = s.FindOIDCAuthRequest(ctx, r.ID, t0)
+	wantCode(t, err, passkeyd.ENOTFOUND, "the request after DeleteExpired")
+	_, err = s.FindOIDCToken(ctx, token.ID, passkeyd.OIDCAccessToken, t0)
+	wantCode(t, err, passkeyd.ENOTFOUND, "the token after DeleteExpired")
+	keys, err := s.ListOIDCKeys(ctx, t0)
+	if err != nil || len(keys) != 1 {
+		t.Errorf("ListOIDCKeys after DeleteExpired = %d keys, %v; want the current one", len(keys), err)
+	}
+}
