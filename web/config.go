@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/passkeyd/passkeyd/oidc"
 )
 
 // Config is what New needs. Zero values get the defaults documented on
@@ -76,6 +78,11 @@ type Config struct {
 	RateLimits RateLimits
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// OIDC, when set, makes passkeyd an OpenID Connect provider (package
+	// oidc) under /oidc/ and /.well-known/openid-configuration. Its Issuer,
+	// Secret and Now default to PublicURL, Secret and Now. The Store must
+	// implement oidc.Store (the sqlite and postgres stores do).
+	OIDC *oidc.Config
 }
 
 // SignUpMode is how new accounts are made.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/clientaddr"
+	"github.com/passkeyd/passkeyd/oidc"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -37,8 +38,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // CSRF needs a victim's browser.
 func (s *Server) sameOrigin(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		switch {
+		case r.Method == http.MethodGet, r.Method == http.MethodHead, r.Method == http.MethodOptions:
+		case s.oidc != nil && oidc.CrossOrigin(r.URL.Path):
+			// Token, revocation and userinfo: called by other sites' scripts,
+			// authenticated by client credentials or tokens, never cookies.
 		default:
 			if origin := r.Header.Get("Origin"); origin != "" {
 				if !s.origins[origin] { // exactly as the browser serialized it

@@ -69,4 +69,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /healthz", s.api(s.handleHealthz))
 	mux.Handle("GET /readyz", s.api(s.handleReadyz))
 	mux.Handle("/api/", s.api(s.handleAPINotFound))
+
+	if s.oidc != nil { // the OpenID Connect provider's own routes: oidc.New lists them
+		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
+		mux.Handle("/oidc/", s.oidc.Handler())
+	}
 }

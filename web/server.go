@@ -17,6 +17,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/oidc"
 )
 
 // Deps are the collaborators of a Server.
@@ -49,6 +50,7 @@ type Server struct {
 	handler      http.Handler
 	mux          *http.ServeMux // the routes; loadSession asks it which a request takes
 	userVerf     protocol.UserVerificationRequirement
+	oidc         *oidc.Provider // nil unless Config.OIDC is set
 }
 
 // New checks cfg and returns a ready Server.
@@ -122,6 +124,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.origins[normalizeOrigin(o)] = true
 	}
 	s.cookies = newCookieNames(s.secure)
+	if cfg.OIDC != nil {
+		if s.oidc, err = newOIDCProvider(cfg, deps.Store, log); err != nil {
+			return nil, err
+		}
+	}
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
 		return nil, err
 	}
@@ -130,6 +137,29 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(s.mux)))))))
 	return s, nil
 }
+
+// newOIDCProvider makes the OpenID Connect provider cfg.OIDC asks for.
+func newOIDCProvider(cfg Config, store passkeyd.Store, log *slog.Logger) (*oidc.Provider, error) {
+	st, ok := store.(oidc.Store)
+	if !ok {
+		return nil, fmt.Errorf("web.New: Config.OIDC needs a store that implements oidc.Store; %T does not", store)
+	}
+	oc := *cfg.OIDC
+	if oc.Issuer == "" {
+		oc.Issuer = cfg.PublicURL
+	}
+	if oc.Secret == nil {
+		oc.Secret = cfg.Secret
+	}
+	if oc.Now == nil {
+		oc.Now = cfg.Now
+	}
+	return oidc.New(oc, st, log)
+}
+
+// OIDC returns the OpenID Connect provider, or nil when Config.OIDC is
+// not set.
+func (s *Server) OIDC() *oidc.Provider { return s.oidc }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

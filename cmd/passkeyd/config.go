@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 	"github.com/passkeyd/passkeyd/web"
@@ -56,7 +57,9 @@ type settings struct {
 	publicURL        string
 	lifetimes        lifetimes
 	// flagsSet are the names of the flags given on the command line.
-	flagsSet map[string]bool
+	flagsSet        map[string]bool
+	oidc            string // OIDC: on or off
+	oidcClientsFile string
 }
 
 func parseSettings(name string, args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
@@ -93,6 +96,8 @@ func parseSettings(name string, args []string, getenv func(string) string, stder
 	fs.StringVar(&s.smtpURLFile, "smtp-url-file", env("SMTP_URL_FILE", ""), "file holding the SMTP URL, instead of SMTP_URL, so its password is in no environment (env SMTP_URL_FILE)")
 	fs.StringVar(&s.mailFrom, "mail-from", env("MAIL_FROM", ""), "From address of email; default no-reply@RP_ID (env MAIL_FROM)")
 	fs.StringVar(&s.publicURL, "public-url", env("PUBLIC_URL", ""), "address of these pages in email links; default the first origin (env PUBLIC_URL)")
+	fs.StringVar(&s.oidc, "oidc", env("OIDC", "on"), "the OpenID Connect provider (sign in to other apps with passkeyd): on or off (env OIDC)")
+	fs.StringVar(&s.oidcClientsFile, "oidc-clients-file", env("OIDC_CLIENTS_FILE", ""), "JSON file of OpenID Connect clients, applied at every start (env OIDC_CLIENTS_FILE)")
 	grace, err := time.ParseDuration(env("SHUTDOWN_GRACE", "10s"))
 	if err != nil {
 		return nil, fmt.Errorf("SHUTDOWN_GRACE: %w", err)
@@ -263,6 +268,16 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 		LogRequests:      true,
 	}
 	s.lifetimes.apply(&cfg)
+	switch s.oidc {
+	case "on":
+		cfg.OIDC = &oidc.Config{}
+	case "off":
+		if s.oidcClientsFile != "" {
+			return web.Config{}, fmt.Errorf("OIDC_CLIENTS_FILE is set but OIDC=off")
+		}
+	default:
+		return web.Config{}, fmt.Errorf("OIDC %q: want on or off", s.oidc)
+	}
 	secret, err := s.loadSecret(origins, log)
 	if err != nil {
 		return web.Config{}, err

@@ -24,10 +24,13 @@ const copyDBUsage = `passkeyd copy-db: copy a SQLite database into PostgreSQL
   passkeyd copy-db -from sqlite:PATH -to postgres://USER:PASSWORD@HOST/DB
 
 Copies every user, passkey, session, security-log entry, emailed link and
-recovery code, with their IDs, bytes, times and flags unchanged, in one
-PostgreSQL transaction: either all of it is copied or nothing is.
-Ceremonies in progress live in the browsers' cookies and go on working;
-the records of used challenges are copied, so none completes twice.
+recovery code, and the OpenID Connect clients, consents, tokens and signing
+keys, with their IDs, bytes, times and flags unchanged, in one PostgreSQL
+transaction: either all of it is copied or nothing is. Ceremonies in
+progress live in the browsers' cookies and go on working; the records of
+used challenges are copied, so none completes twice. OpenID Connect
+sign-ins in progress are not copied: they last minutes, and a user who was
+in the middle of one simply starts again.
 
 Stop passkeyd first: what it writes after the copy starts is not copied.
 Keep SESSION_SECRET: sessions and emailed links are stored under keyed
@@ -69,7 +72,8 @@ type copyTable struct {
 	columns []copyColumn
 }
 
-// copyTables is every table of the schema.
+// copyTables is every table of the schema but the ephemeral ones
+// (copySkippedTables).
 // copy-db refuses a database with a table or column missing here, so a
 // migration that adds one cannot be silently left behind
 // (TestCopyDBKnowsTheSchema fails first).
@@ -104,7 +108,31 @@ var copyTables = []copyTable{
 		{"id", colInt}, {"user_id", colText}, {"type", colText}, {"credential_id", colText},
 		{"ip", colText}, {"user_agent", colText}, {"detail", colText}, {"created_at", colInt},
 	}},
+	// The OpenID Connect provider: clients, consents, live tokens and the
+	// (sealed) signing keys, so apps stay signed in across the move.
+	{"oidc_clients", "id", []copyColumn{
+		{"id", colText}, {"name", colText}, {"secret_hash", colText}, {"public", colBool},
+		{"redirect_uris", colText}, {"post_logout_redirect_uris", colText}, {"scopes", colText},
+		{"id_token_alg", colText}, {"access_token_ttl", colInt}, {"id_token_ttl", colInt},
+		{"refresh_token_ttl", colInt}, {"trusted", colBool}, {"allowed_users", colText},
+		{"created_at", colInt}, {"updated_at", colInt}, {"last_used_at", colInt},
+	}},
+	{"oidc_consents", "user_id, client_id", []copyColumn{
+		{"user_id", colText}, {"client_id", colText}, {"scopes", colText}, {"created_at", colInt}, {"last_used_at", colInt},
+	}},
+	{"oidc_tokens", "id", []copyColumn{
+		{"id", colText}, {"kind", colText}, {"grant_id", colText}, {"client_id", colText}, {"user_id", colText},
+		{"scopes", colText}, {"audience", colText}, {"auth_time", colInt}, {"amr", colText},
+		{"created_at", colInt}, {"expires_at", colInt}, {"used_at", colInt},
+	}},
+	{"oidc_keys", "id", []copyColumn{
+		{"id", colText}, {"algorithm", colText}, {"private_key", colBytes}, {"created_at", colInt}, {"retire_at", colInt},
+	}},
 }
+
+// copySkippedTables are tables copy-db knows and leaves behind: OpenID
+// Connect authorization requests last minutes.
+var copySkippedTables = []string{"oidc_auth_requests"}
 
 // tableCount is how many rows of a table were copied.
 type tableCount struct {
@@ -151,7 +179,8 @@ func copyDB(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, c := range counts {
 		fmt.Fprintf(stdout, "%-15s %d rows\n", c.Table, c.Rows)
 	}
-	fmt.Fprintln(stdout, "copied into PostgreSQL in one transaction")
+	fmt.Fprintf(stdout, "copied into PostgreSQL in one transaction (%s not copied: sign-ins in progress)\n",
+		strings.Join(copySkippedTables, ", "))
 	return nil
 }
 
@@ -234,7 +263,7 @@ func checkSQLiteSchema(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("read SQLite schema: %w", err)
 	}
 	for _, name := range tables {
-		if !slices.ContainsFunc(copyTables, func(t copyTable) bool { return t.name == name }) {
+		if !slices.ContainsFunc(copyTables, func(t copyTable) bool { return t.name == name }) && !slices.Contains(copySkippedTables, name) {
 			return fmt.Errorf("the SQLite database has a table %q that this passkeyd does not know; use the passkeyd release that made it", name)
 		}
 	}

@@ -37,6 +37,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return copyDB(ctx, args, getenv, stdout, stderr)
 	case "users":
 		return users(ctx, args, getenv, stdout, stderr)
+	case "clients":
+		return clients(ctx, args, getenv, stdout, stderr)
+	case "oidc":
+		return oidcCommand(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -55,6 +59,8 @@ Commands:
   passkeyd migrate [flags]   apply database migrations and exit
   passkeyd copy-db [flags]   copy a SQLite database into PostgreSQL (-from sqlite:PATH -to postgres://...)
   passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete
+  passkeyd clients ...       apps that sign in with passkeyd (OpenID Connect): add, list, show, update, rotate-secret, delete
+  passkeyd oidc rotate-keys  add new token-signing keys
   passkeyd version           print the version
 
 Run "passkeyd -h" for the settings; each flag also reads the environment

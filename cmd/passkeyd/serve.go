@@ -18,6 +18,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/mail"
+	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/web"
 )
 
@@ -89,6 +90,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			log.Warn("shutdown", "err", err)
 		}
 	}()
+	if err := startOIDC(ctx, s, srv.OIDC(), store); err != nil {
+		return err
+	}
 
 	var listeners []net.Listener
 	for i, addr := range s.listenAddrs() {
@@ -221,4 +225,26 @@ func cleanExpired(ctx context.Context, store passkeyd.Store, log *slog.Logger) {
 			}
 		}
 	}
+}
+
+// startOIDC applies OIDC_CLIENTS_FILE and makes sure the provider has its
+// signing keys, so a bad file or an unusable key stops the start.
+func startOIDC(ctx context.Context, s *settings, p *oidc.Provider, store passkeyd.Store) error {
+	if p == nil {
+		return nil
+	}
+	st, ok := store.(passkeyd.OIDCStore)
+	if !ok {
+		return fmt.Errorf("the %T store cannot keep OpenID Connect clients", store)
+	}
+	if s.oidcClientsFile != "" {
+		clients, err := oidc.LoadClientsFile(s.oidcClientsFile)
+		if err != nil {
+			return err
+		}
+		if err := oidc.ApplyClients(ctx, st, clients, time.Now()); err != nil {
+			return fmt.Errorf("OIDC_CLIENTS_FILE: %w", err)
+		}
+	}
+	return p.EnsureKeys(ctx)
 }

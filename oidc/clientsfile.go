@@ -1,0 +1,121 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// ClientSpec is one client as an operator writes it in OIDC_CLIENTS_FILE
+// (JSON):
+//
+//	{"clients": [{
+//	  "id": "grafana", "name": "Grafana",
+//	  "secret_file": "/run/secrets/grafana-oidc",
+//	  "redirect_uris": ["https://grafana.example.com/login/generic_oauth"],
+//	  "post_logout_redirect_uris": ["https://grafana.example.com/login"],
+//	  "scopes": ["openid", "email", "profile", "offline_access"],
+//	  "trusted": true, "allowed_users": ["@example.com"]
+//	}]}
+type ClientSpec struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public,omitempty"`
+	Secret                 string   `json:"secret,omitempty"`      // at least MinSecretLength characters
+	SecretFile             string   `json:"secret_file,omitempty"` // or read from this file
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Scopes                 []string `json:"scopes,omitempty"`
+	IDTokenAlg             string   `json:"id_token_alg,omitempty"`
+	AccessTokenTTL         string   `json:"access_token_ttl,omitempty"` // a Go duration: "10m"
+	IDTokenTTL             string   `json:"id_token_ttl,omitempty"`
+	RefreshTokenTTL        string   `json:"refresh_token_ttl,omitempty"`
+	Trusted                bool     `json:"trusted,omitempty"`
+	AllowedUsers           []string `json:"allowed_users,omitempty"`
+}
+
+// LoadClientsFile reads and checks OIDC_CLIENTS_FILE. Unknown fields are
+// refused, so a misspelt setting is not silently ignored.
+func LoadClientsFile(path string) ([]*passkeyd.OIDCClient, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("OIDC_CLIENTS_FILE: %w", err)
+	}
+	var file struct {
+		Clients []ClientSpec `json:"clients"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&file); err != nil {
+		return nil, fmt.Errorf("OIDC_CLIENTS_FILE %s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	var clients []*passkeyd.OIDCClient
+	for i, spec := range file.Clients {
+		c, err := spec.client()
+		if err != nil {
+			return nil, fmt.Errorf("OIDC_CLIENTS_FILE %s: client %d: %s", path, i+1, passkeyd.ErrorMessage(err))
+		}
+		if seen[c.ID] {
+			return nil, fmt.Errorf("OIDC_CLIENTS_FILE %s: client ID %q appears twice", path, c.ID)
+		}
+		seen[c.ID] = true
+		clients = append(clients, c)
+	}
+	return clients, nil
+}
+
+func (spec ClientSpec) client() (*passkeyd.OIDCClient, error) {
+	c := &passkeyd.OIDCClient{
+		ID: spec.ID, Name: spec.Name, Public: spec.Public, RedirectURIs: spec.RedirectURIs,
+		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, Scopes: spec.Scopes, IDTokenAlg: spec.IDTokenAlg,
+		Trusted: spec.Trusted, AllowedUsers: spec.AllowedUsers,
+	}
+	secret := spec.Secret
+	if spec.SecretFile != "" {
+		b, err := os.ReadFile(spec.SecretFile)
+		if err != nil {
+			return nil, passkeyd.WrapError(passkeyd.EINVALID, fmt.Sprintf("Client %s: cannot read secret_file.", spec.ID), err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret != "" {
+		if len(secret) < MinSecretLength {
+			return nil, passkeyd.Errorf(passkeyd.EINVALID, "Client %s: the secret must be at least %d characters.", spec.ID, MinSecretLength)
+		}
+		c.SecretHash = HashSecret(secret)
+	}
+	for _, d := range []struct {
+		in  string
+		out *time.Duration
+	}{{spec.AccessTokenTTL, &c.AccessTokenTTL}, {spec.IDTokenTTL, &c.IDTokenTTL}, {spec.RefreshTokenTTL, &c.RefreshTokenTTL}} {
+		if d.in == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.in)
+		if err != nil {
+			return nil, passkeyd.Errorf(passkeyd.EINVALID, "Client %s: %q is not a duration like 10m or 720h.", spec.ID, d.in)
+		}
+		*d.out = v
+	}
+	return c, ValidateClient(c)
+}
+
+// ApplyClients creates or updates each client, so applying one file twice
+// changes nothing. Clients missing from the file are left alone (delete
+// them with passkeyd clients delete).
+func ApplyClients(ctx context.Context, store passkeyd.OIDCStore, clients []*passkeyd.OIDCClient, now time.Time) error {
+	for _, c := range clients {
+		c.CreatedAt, c.UpdatedAt = now, now
+		if err := store.SaveOIDCClient(ctx, c); err != nil {
+			return fmt.Errorf("save client %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package oidc
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config turns the provider on and tunes it. Zero values get the defaults
+// documented on each field. A host mounting passkeyd sets web.Config.OIDC to
+// a Config; web fills in Issuer, Secret and Now from its own settings when
+// they are empty.
+type Config struct {
+	// Issuer is the provider's identifier and the base of its endpoints:
+	// the public URL of passkeyd's pages, mount prefix included, without a
+	// trailing slash ("https://login.example.com", "https://example.com/auth").
+	// It is used byte for byte in discovery, tokens and authorization
+	// responses, never taken from a request's Host header.
+	Issuer string
+	// Secret is the session secret; the keys that seal signing keys, codes
+	// and access tokens, and that hash refresh tokens, are derived from it.
+	Secret []byte
+	// AccessTokenTTL is the default lifetime of access tokens. Default 10 minutes.
+	AccessTokenTTL time.Duration
+	// IDTokenTTL is the default lifetime of ID tokens. Default 1 hour.
+	IDTokenTTL time.Duration
+	// RefreshTokenTTL is the default lifetime of a refresh token (each
+	// rotation starts a new one). Default 30 days.
+	RefreshTokenTTL time.Duration
+	// CodeTTL bounds an authorization code. Default 1 minute.
+	CodeTTL time.Duration
+	// RequestTTL bounds an authorization request: the time a user has to
+	// sign in and consent. Default 10 minutes.
+	RequestTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.AccessTokenTTL == 0 {
+		c.AccessTokenTTL = 10 * time.Minute
+	}
+	if c.IDTokenTTL == 0 {
+		c.IDTokenTTL = time.Hour
+	}
+	if c.RefreshTokenTTL == 0 {
+		c.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	if c.CodeTTL == 0 {
+		c.CodeTTL = time.Minute
+	}
+	if c.RequestTTL == 0 {
+		c.RequestTTL = 10 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// validate reports the first problem with c.
+func (c Config) validate() error {
+	u, err := url.Parse(c.Issuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("OIDC issuer %q must be an absolute URL without query or fragment (set PUBLIC_URL)", c.Issuer)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
+	default:
+		return fmt.Errorf("OIDC issuer %q must use https (http only for localhost)", c.Issuer)
+	}
+	if len(c.Secret) < 32 {
+		return fmt.Errorf("OIDC provider: the session secret must be at least 32 bytes")
+	}
+	return nil
+}
+
+// basePath is the path of the issuer URL: where passkeyd's pages are.
+func (c Config) basePath() string {
+	u, _ := url.Parse(c.Issuer)
+	return strings.TrimSuffix(u.Path, "/")
+}

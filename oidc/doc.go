@@ -1,0 +1,61 @@
+// Package oidc makes passkeyd an OpenID Connect provider: any application
+// that offers "Sign in with OpenID Connect" (Grafana, Gitea, Nextcloud,
+// oauth2-proxy, Auth.js, ...) can sign its users in with their passkeys.
+//
+// The protocol (parsing requests, client authentication, PKCE, JWTs, JWKS,
+// discovery) is github.com/zitadel/oidc/v3's op package, an OpenID-certified
+// provider library; this package supplies its storage, the sign-in and
+// consent steps, and the few rules passkeyd is stricter about.
+//
+// # The flow
+//
+//  1. The app sends the browser to {issuer}/oidc/authorize. The library
+//     checks the client and its redirect_uri (exact match; an unknown client
+//     or URI gets an error page, never a redirect), then calls
+//     CreateAuthRequest, where passkeyd refuses what the library would let
+//     through: a PKCE method other than S256, a public client without PKCE,
+//     scopes the client may not ask for are dropped. The request is stored
+//     and the browser goes to {issuer}/oidc/login?id=...
+//  2. The login step runs inside passkeyd's web handler, so the browser's
+//     passkeyd session is known. Without one, or when prompt=login or
+//     max_age ask for a fresher passkey verification than the session's, the
+//     browser goes to passkeyd's own sign-in page, which comes back here
+//     once the passkey is verified (login_hint fills in the email).
+//     prompt=none answers login_required instead of showing any page.
+//  3. Consent: unless the client is trusted or the user agreed before to
+//     every scope asked for, a page names the app and what it will receive
+//     (prompt=none: consent_required). The answer is stored per user and
+//     client; Connected apps in the dashboard lists and revokes it.
+//  4. The request is completed with the user, the passkey verification's
+//     time (auth_time) and amr, and a code is issued: the library seals the
+//     request ID into it, passkeyd stores only a keyed hash. The browser is
+//     sent to the redirect_uri with code, state and iss (RFC 9207, which the
+//     library does not add: passkeyd adds it to every authorization
+//     response, success or error).
+//  5. The app redeems the code at {issuer}/oidc/token with its secret
+//     (client_secret_basic or client_secret_post) or, if public, with its
+//     PKCE verifier only. The redemption is one conditional UPDATE, so a
+//     code is used once even when several instances race; a code seen again
+//     revokes every token issued from it and is logged.
+//
+// # State
+//
+// Everything lives in the database, so any instance can continue any step:
+// authorization requests (10 minutes), codes (1 minute, single use),
+// access tokens (opaque, sealed around a random ID that is stored), refresh
+// tokens (stored as a keyed hash). The refresh tokens of one grant form a
+// family: each use rotates the token, and a rotated token used again
+// revokes the family (RFC 9700 §4.14.2).
+//
+// # Keys
+//
+// Signing keys (RS256, ES256, EdDSA; RS256 is the default per client, as
+// OIDC Core §15.1 requires) are generated at first start and stored in the
+// database as PKCS #8 sealed with AES-256-GCM under a key derived from the
+// session secret with HKDF-SHA-256, so every instance with the same
+// SESSION_SECRET signs with and publishes the same keys, and a copy of the
+// database alone holds no usable key. Rotation (passkeyd oidc rotate-keys)
+// adds a new key per algorithm, used for signing from then on; the old key
+// stays in JWKS until the longest ID token it may have signed has expired.
+// Relying parties refetch JWKS when they meet an unknown key ID.
+package oidc

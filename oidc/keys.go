@@ -1,0 +1,276 @@
+package oidc
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// secrets holds the keys derived from the session secret, one per use, so
+// that no two uses ever share key material.
+type secrets struct {
+	seal   cipher.AEAD // seals signing keys in the database
+	tokens [32]byte    // the op package's AES key for codes and access tokens
+	hash   []byte      // HMAC key for code and refresh-token hashes
+}
+
+func deriveSecrets(secret []byte) (*secrets, error) {
+	derive := func(info string) ([]byte, error) {
+		return hkdf.Key(sha256.New, secret, nil, "passkeyd oidc "+info, 32)
+	}
+	sealKey, err := derive("signing-key seal v1")
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(sealKey)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := derive("tokens v1")
+	if err != nil {
+		return nil, err
+	}
+	hash, err := derive("hash v1")
+	if err != nil {
+		return nil, err
+	}
+	s := &secrets{seal: aead, hash: hash}
+	copy(s.tokens[:], tokens)
+	return s, nil
+}
+
+// keyedHash is how codes and refresh tokens are stored.
+func (s *secrets) keyedHash(purpose, value string) string {
+	m := hmac.New(sha256.New, s.hash)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// sealKey encrypts a PKCS #8 private key, bound to its key ID and
+// algorithm (the AEAD's additional data), so a sealed key cannot be moved
+// to another row.
+func (s *secrets) sealKey(id, alg string, pkcs8 []byte) []byte {
+	nonce := make([]byte, s.seal.NonceSize())
+	rand.Read(nonce)
+	return s.seal.Seal(nonce, nonce, pkcs8, []byte(id+"\x00"+alg))
+}
+
+func (s *secrets) openKey(k *passkeyd.OIDCKey) ([]byte, error) {
+	n := s.seal.NonceSize()
+	if len(k.PrivateKey) < n {
+		return nil, errors.New("sealed key too short")
+	}
+	return s.seal.Open(nil, k.PrivateKey[:n], k.PrivateKey[n:], []byte(k.ID+"\x00"+k.Algorithm))
+}
+
+// generateKey makes a new signing key of alg, sealed for the store.
+func (s *secrets) generateKey(alg string, now time.Time) (*passkeyd.OIDCKey, error) {
+	var key crypto.Signer
+	var err error
+	switch alg {
+	case "RS256":
+		key, err = rsa.GenerateKey(rand.Reader, 2048)
+	case "ES256":
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "EdDSA":
+		_, key, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("unknown algorithm %q", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	id := base64.RawURLEncoding.EncodeToString(randomBytes(12))
+	return &passkeyd.OIDCKey{ID: id, Algorithm: alg, PrivateKey: s.sealKey(id, alg, pkcs8), CreatedAt: now}, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (Go 1.24+)
+	return b
+}
+
+// signingKey is a stored key, opened: op.SigningKey for signing and op.Key
+// (its public half) for JWKS.
+type signingKey struct {
+	id      string
+	alg     jose.SignatureAlgorithm
+	private crypto.Signer
+	created time.Time
+}
+
+func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
+func (k *signingKey) Key() any                                    { return k.private }
+func (k *signingKey) ID() string                                  { return k.id }
+
+type publicKey struct{ k *signingKey }
+
+func (p publicKey) ID() string                         { return p.k.id }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.alg }
+func (p publicKey) Use() string                        { return "sig" }
+func (p publicKey) Key() any                           { return p.k.private.Public() }
+
+var _ op.SigningKey = (*signingKey)(nil)
+var _ op.Key = publicKey{}
+
+// keyring opens stored keys once each: a key never changes under its ID.
+type keyring struct {
+	mu     sync.Mutex
+	opened map[string]*signingKey
+}
+
+func (r *keyring) open(s *secrets, k *passkeyd.OIDCKey) (*signingKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sk, ok := r.opened[k.ID]; ok {
+		return sk, nil
+	}
+	pkcs8, err := s.openKey(k)
+	if err != nil {
+		return nil, fmt.Errorf("open signing key %s: %w (was SESSION_SECRET changed?)", k.ID, err)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(pkcs8)
+	if err != nil {
+		return nil, fmt.Errorf("parse signing key %s: %w", k.ID, err)
+	}
+	signer, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s: %T is not a signer", k.ID, parsed)
+	}
+	sk := &signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Algorithm), private: signer, created: k.CreatedAt}
+	if r.opened == nil {
+		r.opened = map[string]*signingKey{}
+	}
+	r.opened[k.ID] = sk
+	return sk, nil
+}
+
+// keys returns the keys not retired, opened, newest first. Keys sealed
+// under another secret are skipped (and logged): they cannot sign here.
+func (p *Provider) keys(ctx context.Context) ([]*signingKey, error) {
+	stored, err := p.store.ListOIDCKeys(ctx, p.now())
+	if err != nil {
+		return nil, err
+	}
+	var keys []*signingKey
+	for _, k := range stored {
+		sk, err := p.ring.open(p.secrets, k)
+		if err != nil {
+			p.log.ErrorContext(ctx, "oidc signing key unusable", "key_id", k.ID, "error", err)
+			continue
+		}
+		keys = append(keys, sk)
+	}
+	return keys, nil
+}
+
+// EnsureKeys generates a signing key for each algorithm that has none, as
+// at first start. Instances starting together may both generate one;
+// both are published and the newer signs.
+func (p *Provider) EnsureKeys(ctx context.Context) error {
+	keys, err := p.keys(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[jose.SignatureAlgorithm]bool{}
+	for _, k := range keys {
+		have[k.alg] = true
+	}
+	for _, alg := range Algorithms {
+		if have[jose.SignatureAlgorithm(alg)] {
+			continue
+		}
+		if err := p.addKey(ctx, alg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RotateKeys adds a new signing key for every algorithm. The new keys sign
+// from now on; the old ones stay in JWKS until every ID token they may
+// have signed has expired.
+func (p *Provider) RotateKeys(ctx context.Context) error {
+	for _, alg := range Algorithms {
+		if err := p.addKey(ctx, alg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Provider) addKey(ctx context.Context, alg string) error {
+	now := p.now()
+	k, err := p.secrets.generateKey(alg, now)
+	if err != nil {
+		return err
+	}
+	longest, err := p.longestIDTokenTTL(ctx)
+	if err != nil {
+		return err
+	}
+	// A minute more than the longest lifetime, for clocks that disagree.
+	return p.store.AddOIDCKey(ctx, k, now.Add(longest+time.Minute))
+}
+
+func (p *Provider) longestIDTokenTTL(ctx context.Context) (time.Duration, error) {
+	longest := p.cfg.IDTokenTTL
+	clients, err := p.store.ListOIDCClients(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range clients {
+		longest = max(longest, c.IDTokenTTL)
+	}
+	return longest, nil
+}
+
+// signingKeyFor returns the newest key of alg, generating the keys first
+// if there are none (a host that never called EnsureKeys).
+func (p *Provider) signingKeyFor(ctx context.Context, alg string) (*signingKey, error) {
+	for range 2 {
+		keys, err := p.keys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if string(k.alg) == alg {
+				return k, nil
+			}
+		}
+		if err := p.EnsureKeys(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("no usable %s signing key (run passkeyd oidc rotate-keys)", alg)
+}

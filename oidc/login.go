@@ -1,0 +1,249 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// handleLogin is where the op package sends the browser with a new
+// authorization request (Client.LoginURL), and where passkeyd's sign-in
+// page comes back to once a passkey is verified.
+func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, c, ok := p.pendingRequest(w, r, r.URL.Query().Get("id"))
+	if !ok {
+		return
+	}
+	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
+	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) {
+		if slices.Contains(req.Prompt, "none") {
+			p.redirectError(w, r, req, "login_required", "The user is not signed in to passkeyd.")
+			return
+		}
+		p.pages.render(w, http.StatusOK, "signin", map[string]any{
+			"App": c.Name, "Email": req.LoginHint, "Base": p.cfg.basePath(), "Fresh": u != nil,
+		})
+		return
+	}
+	if !allowsUser(c, u) {
+		p.log.InfoContext(ctx, "oidc sign-in refused by the client's allow-list", "event", "oidc_user_not_allowed", "client_id", c.ID, "user_id", u.ID)
+		p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
+		return
+	}
+	if need, err := p.needsConsent(ctx, req, c, u); err != nil {
+		p.errorPage(w, r, http.StatusInternalServerError, err)
+		return
+	} else if need {
+		if slices.Contains(req.Prompt, "none") {
+			p.redirectError(w, r, req, "consent_required", "The user has not allowed this app yet.")
+			return
+		}
+		p.renderConsent(w, req, c, u)
+		return
+	}
+	p.complete(w, r, req, c, u, sess)
+}
+
+// pendingRequest loads the request named by id and its client; it answers
+// with an error page when either is gone or the request is finished.
+func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request, id string) (*passkeyd.OIDCAuthRequest, *passkeyd.OIDCClient, bool) {
+	ctx := r.Context()
+	if id == "" || len(id) > 100 {
+		p.errorPage(w, r, http.StatusBadRequest, passkeyd.Errorf(passkeyd.EINVALID, "This sign-in link is incomplete. Please go back to the app and try again."))
+		return nil, nil, false
+	}
+	req, err := p.store.FindOIDCAuthRequest(ctx, id, p.now())
+	if err == nil && req.Done {
+		err = passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request was completed already. Please go back to the app.")
+	}
+	if err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, err)
+		return nil, nil, false
+	}
+	c, err := p.store.FindOIDCClient(ctx, req.ClientID)
+	if err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, err)
+		return nil, nil, false
+	}
+	return req, c, true
+}
+
+// fresh reports whether the session's passkey verification is recent
+// enough for the request: prompt=login (op turns it into max_age=0) and
+// max_age ask for one after the request began or within max_age.
+func fresh(req *passkeyd.OIDCAuthRequest, sess *passkeyd.Session, now time.Time) bool {
+	if !sess.AuthenticatedAt.Before(req.CreatedAt.Truncate(time.Millisecond)) {
+		return true
+	}
+	if slices.Contains(req.Prompt, "login") {
+		return false
+	}
+	return req.MaxAge < 0 || now.Sub(sess.AuthenticatedAt) <= time.Duration(req.MaxAge)*time.Second
+}
+
+// needsConsent: a trusted client never asks; otherwise every scope asked
+// for must have been allowed before, and prompt=consent asks again.
+func (p *Provider) needsConsent(ctx context.Context, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) (bool, error) {
+	if c.Trusted {
+		return false, nil
+	}
+	if slices.Contains(req.Prompt, "consent") {
+		return true, nil
+	}
+	consent, err := p.store.FindOIDCConsent(ctx, u.ID, c.ID)
+	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, s := range req.Scopes {
+		if !slices.Contains(consent.Scopes, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// scopeDescriptions say, in the user's terms, what each scope gives.
+var scopeDescriptions = map[string]string{
+	"openid":         "Your account ID at " + "this site",
+	"email":          "Your email address",
+	"profile":        "Your name",
+	"offline_access": "Stay signed in (access while you are away)",
+}
+
+func (p *Provider) renderConsent(w http.ResponseWriter, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) {
+	var items []string
+	for _, s := range req.Scopes {
+		if d, ok := scopeDescriptions[s]; ok {
+			items = append(items, d)
+		}
+	}
+	host := ""
+	if ru, err := url.Parse(req.RedirectURI); err == nil {
+		host = ru.Host
+	}
+	// The form's answer redirects to the app: a Content-Security-Policy
+	// form-action of 'self' alone would stop that redirect in Chromium.
+	if origin := originOf(req.RedirectURI); origin != "" {
+		w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
+			"form-action 'self'", "form-action 'self' "+origin, 1))
+	}
+	p.pages.render(w, http.StatusOK, "consent", map[string]any{
+		"App": c.Name, "Host": host, "Email": u.Email, "Items": items, "ID": req.ID, "Base": p.cfg.basePath(),
+	})
+}
+
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || strings.ContainsAny(u.Host, " ;,'") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// handleConsent takes the answer of the consent page. web's middleware
+// refuses it unless it comes from passkeyd's own origin.
+func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, c, ok := p.pendingRequest(w, r, r.PostFormValue("id"))
+	if !ok {
+		return
+	}
+	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
+	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) || !allowsUser(c, u) {
+		// Signed out (or in as someone else) meanwhile: start again.
+		http.Redirect(w, r, p.cfg.Issuer+"/oidc/login?id="+url.QueryEscape(req.ID), http.StatusSeeOther)
+		return
+	}
+	if r.PostFormValue("decision") != "allow" {
+		p.log.InfoContext(ctx, "oidc consent denied", "event", "oidc_consent_denied", "client_id", c.ID, "user_id", u.ID)
+		p.redirectError(w, r, req, "access_denied", "The user did not allow this app.")
+		return
+	}
+	if err := p.store.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: u.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: p.now()}); err != nil {
+		p.errorPage(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	p.complete(w, r, req, c, u, sess)
+}
+
+// amr says how the user signed in (RFC 8176): proof of possession of a
+// key ("pop"), with user verification, a second factor inside the
+// authenticator (biometrics or PIN), making it "mfa"; "user" when only
+// presence was tested.
+func (p *Provider) amr(ctx context.Context, u *passkeyd.User, sess *passkeyd.Session) []string {
+	creds, err := p.users.ListCredentials(ctx, u.ID)
+	if err == nil {
+		for _, c := range creds {
+			if c.ID == sess.CredentialID && !c.UserVerified {
+				return []string{"pop", "user"}
+			}
+		}
+	}
+	return []string{"pop", "mfa"}
+}
+
+// complete finishes the request for u and sends the browser back to the
+// app with a code.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, sess *passkeyd.Session) {
+	ctx := r.Context()
+	amr := p.amr(ctx, u, sess)
+	if err := p.store.CompleteOIDCAuthRequest(ctx, req.ID, u.ID, sess.AuthenticatedAt, amr, p.now()); err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, err)
+		return
+	}
+	req.UserID, req.AuthTime, req.AMR, req.Done = u.ID, sess.AuthenticatedAt, amr, true
+	code, err := op.CreateAuthRequestCode(ctx, authRequest{req}, storage{p}, p.op.Crypto())
+	if err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, err)
+		return
+	}
+	p.log.InfoContext(ctx, "signed in to "+c.Name, "event", passkeyd.EventOIDCSignIn, "client_id", c.ID, "user_id", u.ID)
+	p.record(ctx, &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventOIDCSignIn, Detail: c.Name,
+		CredentialID: sess.CredentialID, IP: sess.IP, UserAgent: r.UserAgent()})
+	p.respond(w, r, req, url.Values{"code": {code}})
+}
+
+// redirectError answers the app with an error (RFC 6749 §4.1.2.1); the
+// request's redirect_uri was checked against the client's when it was
+// made. The request is over: it expires unused.
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, code, description string) {
+	p.respond(w, r, req, url.Values{"error": {code}, "error_description": {description}})
+}
+
+// respond sends an authorization response: params, state and iss (RFC
+// 9207), in the query or, for response_mode=fragment, the fragment.
+func (p *Provider) respond(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, params url.Values) {
+	if req.State != "" {
+		params.Set("state", req.State)
+	}
+	params.Set("iss", p.cfg.Issuer)
+	u, err := url.Parse(req.RedirectURI)
+	if err != nil {
+		p.errorPage(w, r, http.StatusBadRequest, passkeyd.WrapError(passkeyd.EINVALID, "The app's redirect URI is invalid.", err))
+		return
+	}
+	var loc string
+	if req.ResponseMode == "fragment" {
+		u.Fragment, u.RawFragment = "", ""
+		loc = u.String() + "#" + params.Encode()
+	} else {
+		q := u.Query()
+		for k, v := range params {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
+		loc = u.String()
+	}
+	http.Redirect(w, r, loc, http.StatusSeeOther)
+}

@@ -1,0 +1,223 @@
+package oidc_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/oidc"
+	"github.com/passkeyd/passkeyd/sqlite"
+	"github.com/passkeyd/passkeyd/web"
+)
+
+// clock is a test clock that moves on demand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// inProcess is passkeyd's web handler with the provider on, on a real
+// SQLite file and a real loopback listener, with a clock the test moves.
+type inProcess struct {
+	*server
+	store *sqlite.Store
+	clock *clock
+	authn *softauthn.Authenticator
+}
+
+func startInProcess(t *testing.T) *inProcess {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	issuer := "http://localhost:" + port
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	h, err := web.New(web.Config{
+		RPID: "localhost", Origins: []string{issuer}, Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
+		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, OIDC: &oidc.Config{},
+	}, web.Deps{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for _, c := range []*passkeyd.OIDCClient{
+		{ID: "app", Name: "Test App", SecretHash: oidc.HashSecret(appSecret), RedirectURIs: []string{appRedirect}},
+		{ID: "only-org", Name: "Org App", SecretHash: oidc.HashSecret(appSecret), RedirectURIs: []string{appRedirect}, AllowedUsers: []string{"@example.org"}},
+	} {
+		if err := oidc.ValidateClient(c); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.CreateOIDCClient(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &inProcess{server: &server{issuer: issuer, http: &http.Client{Transport: loopback()}}, store: store, clock: clk,
+		authn: softauthn.New("localhost", issuer)}
+	s.browser = softauthn.NewClient(issuer, issuer, loopback())
+	if _, err := s.browser.Register(t.Context(), s.authn, "alice@example.com"); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	s.signInAgain(t)
+	return s
+}
+
+func (s *inProcess) signInAgain(t *testing.T) {
+	t.Helper()
+	res, err := s.browser.SignIn(t.Context(), s.authn, "alice@example.com", nil)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	s.userID = res.User.ID
+}
+
+// loginPage starts an authorization request and returns the login step's
+// answer: its status, body and Location.
+func (s *inProcess) loginPage(t *testing.T, authURL string) (int, string, string) {
+	t.Helper()
+	res := s.get(t, authURL)
+	loc := res.Header.Get("Location")
+	if !strings.HasPrefix(loc, s.issuer+"/oidc/login?") {
+		t.Fatalf("authorize sent the browser to %q, want the login step", loc)
+	}
+	page, err := s.browser.HTTP.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer page.Body.Close()
+	body, _ := io.ReadAll(page.Body)
+	return page.StatusCode, string(body), page.Header.Get("Location")
+}
+
+func TestProviderRequests(t *testing.T) {
+	s := startInProcess(t)
+	p := s.provider(t)
+	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
+	pkce := func() oauth2.AuthCodeOption { return oauth2.S256ChallengeOption(oauth2.GenerateVerifier()) }
+
+	t.Run("PromptNoneConsentRequired", func(t *testing.T) {
+		status, _, loc := s.loginPage(t, app.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("prompt", "none")))
+		q := mustParse(t, loc).Query()
+		if status != http.StatusSeeOther || q.Get("error") != "consent_required" || q.Get("iss") != s.issuer || q.Get("state") != "st" {
+			t.Errorf("status %d, response %v; want consent_required with state and iss, and no page", status, q)
+		}
+	})
+
+	// Consent once, so that the next requests go straight through.
+	tok, idt := s.signIn(t, p, app)
+	var claims struct {
+		AuthTime int64 `json:"auth_time"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if want := s.clock.Now().Unix(); claims.AuthTime != want {
+		t.Errorf("auth_time %d, want the passkey verification's time %d", claims.AuthTime, want)
+	}
+
+	t.Run("ExpiredCode", func(t *testing.T) {
+		verifier := oauth2.GenerateVerifier()
+		back, _ := s.authorize(t, app.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+		s.clock.Advance(61 * time.Second)
+		if _, err := app.Exchange(s.rpContext(t), back.Query().Get("code"), oauth2.VerifierOption(verifier)); err == nil {
+			t.Error("a code was redeemed after it expired")
+		}
+	})
+
+	t.Run("PromptLogin", func(t *testing.T) {
+		s.clock.Advance(time.Minute)
+		status, body, _ := s.loginPage(t, app.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("prompt", "login")))
+		if status != http.StatusOK || !strings.Contains(body, `id="signin"`) {
+			t.Fatalf("prompt=login with a live session: status %d; want the sign-in page", status)
+		}
+		s.signInAgain(t) // a fresh passkey verification
+		back, _ := s.authorize(t, app.AuthCodeURL("st", pkce()))
+		if back.Query().Get("code") == "" {
+			t.Errorf("after signing in again: %v, want a code", back.Query())
+		}
+	})
+
+	t.Run("MaxAge", func(t *testing.T) {
+		s.clock.Advance(2 * time.Minute)
+		status, _, _ := s.loginPage(t, app.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("max_age", "60")))
+		if status != http.StatusOK {
+			t.Errorf("max_age=60, verified 2 minutes ago: status %d, want the sign-in page", status)
+		}
+		status, _, loc := s.loginPage(t, app.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("max_age", "600")))
+		if status != http.StatusSeeOther || mustParse(t, loc).Query().Get("code") == "" {
+			t.Errorf("max_age=600, verified 2 minutes ago: status %d, Location %q; want a code", status, loc)
+		}
+	})
+
+	t.Run("LoginHint", func(t *testing.T) {
+		status, body, _ := s.loginPage(t, app.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("prompt", "login"),
+			oauth2.SetAuthURLParam("login_hint", `bob"@example.com`)))
+		if status != http.StatusOK || !strings.Contains(body, `value="bob&#34;@example.com"`) {
+			t.Errorf("login_hint not filled in (escaped) on the sign-in page:\n%s", body)
+		}
+	})
+
+	t.Run("AllowList", func(t *testing.T) {
+		org := s.config(p, "only-org", appRedirect, oauth2.AuthStyleInHeader)
+		status, _, loc := s.loginPage(t, org.AuthCodeURL("st", pkce()))
+		if q := mustParse(t, loc).Query(); status != http.StatusSeeOther || q.Get("error") != "access_denied" {
+			t.Errorf("a user outside the allow-list: status %d, %v; want access_denied", status, q)
+		}
+	})
+
+	t.Run("ConsentRevoked", func(t *testing.T) {
+		if err := s.store.RevokeOIDCConsent(t.Context(), s.userID, "app", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.TokenSource(s.rpContext(t), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Error("a refresh token works after its consent was revoked")
+		}
+		status, body, _ := s.loginPage(t, app.AuthCodeURL("st", pkce()))
+		if status != http.StatusOK || !strings.Contains(body, "Allow Test App") {
+			t.Errorf("after revoking: status %d; want the consent page again", status)
+		}
+	})
+
+	t.Run("DisabledUser", func(t *testing.T) {
+		// A fresh grant, then the account is disabled: its refresh token stops working.
+		fresh, _ := s.signIn(t, p, app)
+		if err := s.store.SetUserDisabled(t.Context(), s.userID, true, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := app.TokenSource(s.rpContext(t), &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token(); err == nil {
+			t.Error("a disabled user's refresh token still works")
+		}
+	})
+}

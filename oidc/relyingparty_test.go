@@ -1,0 +1,518 @@
+package oidc_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testserver"
+)
+
+func TestMain(m *testing.M) { testserver.Main(m) }
+
+const (
+	appSecret   = "app:secret%with-colon-and-percent-0123456789" // client_secret_basic must form-encode it
+	appRedirect = "http://127.0.0.1:9/callback"
+	appLogout   = "http://127.0.0.1:9/signed-out"
+	spaRedirect = "http://127.0.0.1:9/spa"
+	esRedirect  = "http://127.0.0.1:9/es"
+)
+
+// server is a real passkeyd binary with an OIDC_CLIENTS_FILE, and a
+// scripted browser signed in to it.
+type server struct {
+	issuer  string
+	env     []string
+	dir     string
+	http    *http.Client // reaches localhost:PORT at 127.0.0.1, for the relying party
+	browser *softauthn.Client
+	userID  string
+}
+
+// loopback dials localhost as 127.0.0.1, where passkeyd listens.
+func loopback() *http.Transport {
+	d := &net.Dialer{}
+	return &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, _ := net.SplitHostPort(addr)
+		if host == "localhost" {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		return d.DialContext(ctx, network, addr)
+	}}
+}
+
+func startServer(t *testing.T) *server {
+	t.Helper()
+	port, dir := testserver.FreePort(t), t.TempDir()
+	issuer := "http://localhost:" + port
+	clients := `{"clients": [
+		{"id": "app", "name": "Test App", "secret": "` + appSecret + `",
+		 "redirect_uris": ["` + appRedirect + `"], "post_logout_redirect_uris": ["` + appLogout + `"]},
+		{"id": "spa", "name": "Test SPA", "public": true, "redirect_uris": ["` + spaRedirect + `"]},
+		{"id": "es", "name": "ES App", "secret": "` + appSecret + `", "trusted": true, "id_token_alg": "ES256",
+		 "redirect_uris": ["` + esRedirect + `"]}
+	]}`
+	file := filepath.Join(dir, "clients.json")
+	if err := os.WriteFile(file, []byte(clients), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{issuer: issuer, dir: dir, env: []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"HOST=127.0.0.1",
+		"PORT=" + port,
+		"WEBAUTHN_RP_ID=localhost",
+		"WEBAUTHN_ORIGIN=" + issuer,
+		"DATABASE_URL=file:" + filepath.Join(dir, "passkeyd.db"),
+		"DATA_DIR=" + filepath.Join(dir, "data"),
+		"SESSION_SECRET=an-oidc-test-secret-of-at-least-32-characters",
+		"OIDC_CLIENTS_FILE=" + file,
+		"RATE_LIMIT=off",
+		"LOG_FORMAT=text",
+	}}
+	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
+	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
+	s.http = &http.Client{Transport: loopback()}
+	s.browser = softauthn.NewClient(issuer, issuer, loopback())
+	a := softauthn.New("localhost", issuer)
+	ctx := t.Context()
+	if _, err := s.browser.Register(ctx, a, "alice@example.com"); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	res, err := s.browser.SignIn(ctx, a, "alice@example.com", nil)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	s.userID = res.User.ID
+	return s
+}
+
+// rpContext makes go-oidc and x/oauth2 use the loopback client.
+func (s *server) rpContext(t *testing.T) context.Context {
+	return gooidc.ClientContext(t.Context(), s.http)
+}
+
+func (s *server) provider(t *testing.T) *gooidc.Provider {
+	t.Helper()
+	p, err := gooidc.NewProvider(s.rpContext(t), s.issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	return p
+}
+
+func (s *server) config(p *gooidc.Provider, clientID, redirect string, style oauth2.AuthStyle) *oauth2.Config {
+	ep := p.Endpoint()
+	ep.AuthStyle = style
+	secret := appSecret
+	if clientID == "spa" {
+		secret = ""
+	}
+	return &oauth2.Config{ClientID: clientID, ClientSecret: secret, Endpoint: ep, RedirectURL: redirect,
+		Scopes: []string{"openid", "email", "profile", "offline_access"}}
+}
+
+// get makes the browser GET u (absolute) without following redirects.
+func (s *server) get(t *testing.T, u string) *http.Response {
+	t.Helper()
+	res, err := s.browser.HTTP.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	res.Body.Close()
+	return res
+}
+
+var consentID = regexp.MustCompile(`name="id" value="([^"]+)"`)
+
+// authorize runs the browser through an authorization request and returns
+// where passkeyd finally sends it back to the app. It consents when asked
+// and reports whether it was asked.
+func (s *server) authorize(t *testing.T, authURL string) (*url.URL, bool) {
+	t.Helper()
+	res := s.get(t, authURL)
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: status %d, want 302 to the login step", res.StatusCode)
+	}
+	loc := res.Header.Get("Location")
+	if !strings.HasPrefix(loc, s.issuer+"/oidc/login?") {
+		return mustParse(t, loc), false // an error response straight from authorize
+	}
+	res, err := s.browser.HTTP.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	consented := false
+	if res.StatusCode == http.StatusOK {
+		m := consentID.FindSubmatch(body)
+		if m == nil {
+			t.Fatalf("login step: a page without a consent form:\n%s", body)
+		}
+		consented = true
+		form := url.Values{"id": {string(m[1])}, "decision": {"allow"}}
+		req, _ := http.NewRequest(http.MethodPost, s.issuer+"/oidc/consent", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.issuer)
+		if res, err = s.browser.HTTP.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login step: status %d, want 303 back to the app", res.StatusCode)
+	}
+	return mustParse(t, res.Header.Get("Location")), consented
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("parse %q: %v", raw, err)
+	}
+	return u
+}
+
+// signIn runs a full code flow with PKCE for clientID and returns the
+// token response and the verified ID token.
+func (s *server) signIn(t *testing.T, p *gooidc.Provider, conf *oauth2.Config) (*oauth2.Token, *gooidc.IDToken) {
+	t.Helper()
+	verifier, state, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+	back, _ := s.authorize(t, conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce)))
+	q := back.Query()
+	if got := back.Scheme + "://" + back.Host + back.Path; got != conf.RedirectURL {
+		t.Fatalf("sent back to %s, want %s", got, conf.RedirectURL)
+	}
+	if q.Get("state") != state || q.Get("iss") != s.issuer || q.Get("code") == "" {
+		t.Fatalf("authorization response %v: want code, state %q and iss %q (RFC 9207)", q, state, s.issuer)
+	}
+	tok, err := conf.Exchange(s.rpContext(t), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	algs := []string{"RS256"}
+	if conf.ClientID == "es" {
+		algs = []string{"ES256"}
+	}
+	idt, err := p.Verifier(&gooidc.Config{ClientID: conf.ClientID, SupportedSigningAlgs: algs}).Verify(s.rpContext(t), raw)
+	if err != nil {
+		t.Fatalf("verify ID token: %v", err)
+	}
+	if idt.Nonce != nonce {
+		t.Errorf("nonce %q, want %q", idt.Nonce, nonce)
+	}
+	return tok, idt
+}
+
+func TestRelyingParty(t *testing.T) {
+	s := startServer(t)
+	p := s.provider(t)
+	ctx := s.rpContext(t)
+	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
+
+	t.Run("Discovery", func(t *testing.T) {
+		var d map[string]any
+		if err := p.Claims(&d); err != nil {
+			t.Fatal(err)
+		}
+		if d["issuer"] != s.issuer {
+			t.Errorf("issuer %q, want exactly %q", d["issuer"], s.issuer)
+		}
+		for key, want := range map[string][]string{
+			"code_challenge_methods_supported":      {"S256"},
+			"token_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "none"},
+			"response_types_supported":              {"code"},
+			"id_token_signing_alg_values_supported": {"RS256", "ES256", "EdDSA"},
+		} {
+			var got []string
+			for _, v := range d[key].([]any) {
+				got = append(got, v.(string))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s = %v, want %v", key, got, want)
+			}
+		}
+		if d["authorization_response_iss_parameter_supported"] != true {
+			t.Errorf("authorization_response_iss_parameter_supported = %v, want true", d["authorization_response_iss_parameter_supported"])
+		}
+	})
+
+	var first *oauth2.Token
+	var firstID *gooidc.IDToken
+	t.Run("CodeFlow", func(t *testing.T) {
+		first, firstID = s.signIn(t, p, app)
+		var claims struct {
+			Sub           string   `json:"sub"`
+			Email         string   `json:"email"`
+			EmailVerified *bool    `json:"email_verified"`
+			AuthTime      int64    `json:"auth_time"`
+			AMR           []string `json:"amr"`
+		}
+		if err := firstID.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		if claims.Sub != s.userID || claims.Email != "alice@example.com" || claims.EmailVerified == nil || claims.AuthTime == 0 {
+			t.Errorf("ID token claims %+v: want sub %s (the user ID), email, email_verified and auth_time", claims, s.userID)
+		}
+		if !slices.Contains(claims.AMR, "pop") {
+			t.Errorf("amr %v, want pop (RFC 8176: proof of possession of a key)", claims.AMR)
+		}
+		if first.RefreshToken == "" {
+			t.Error("no refresh token for offline_access")
+		}
+	})
+
+	t.Run("UserInfo", func(t *testing.T) {
+		info, err := p.UserInfo(ctx, oauth2.StaticTokenSource(first))
+		if err != nil {
+			t.Fatalf("userinfo: %v", err)
+		}
+		if info.Subject != s.userID || info.Email != "alice@example.com" {
+			t.Errorf("userinfo sub %q email %q, want %s alice@example.com", info.Subject, info.Email, s.userID)
+		}
+	})
+
+	t.Run("SecondSignInSkipsConsent", func(t *testing.T) {
+		verifier := oauth2.GenerateVerifier()
+		back, asked := s.authorize(t, app.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+		if asked || back.Query().Get("code") == "" {
+			t.Errorf("second sign-in: consent asked %v, response %v; want a code without asking", asked, back.Query())
+		}
+	})
+
+	t.Run("RefreshRotationAndReuse", func(t *testing.T) {
+		tok, _ := s.signIn(t, p, app)
+		refresh := func(rt string) (*oauth2.Token, error) {
+			return app.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		}
+		next, err := refresh(tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken {
+			t.Fatalf("refresh did not rotate the refresh token")
+		}
+		if _, err := refresh(tok.RefreshToken); err == nil {
+			t.Fatal("the rotated refresh token worked a second time")
+		}
+		if _, err := refresh(next.RefreshToken); err == nil {
+			t.Error("after reuse, the family's current refresh token still works")
+		}
+		if _, err := p.UserInfo(ctx, oauth2.StaticTokenSource(next)); err == nil {
+			t.Error("after reuse, the family's access token still works")
+		}
+	})
+
+	t.Run("ClientSecretPost", func(t *testing.T) {
+		s.signIn(t, p, s.config(p, "app", appRedirect, oauth2.AuthStyleInParams))
+	})
+
+	t.Run("PublicClientWithPKCE", func(t *testing.T) {
+		s.signIn(t, p, s.config(p, "spa", spaRedirect, oauth2.AuthStyleInParams))
+	})
+
+	t.Run("ES256Client", func(t *testing.T) {
+		// signIn verifies the ID token accepting ES256 only; the client is
+		// trusted, so no consent is asked.
+		s.signIn(t, p, s.config(p, "es", esRedirect, oauth2.AuthStyleInHeader))
+	})
+
+	t.Run("Revocation", func(t *testing.T) {
+		tok, _ := s.signIn(t, p, app)
+		form := url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.issuer+"/oidc/revoke", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("app", url.QueryEscape(appSecret))
+		res, err := s.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("revoke: status %d", res.StatusCode)
+		}
+		if _, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Error("a revoked refresh token still works")
+		}
+		if _, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+			t.Error("the access token of a revoked grant still works")
+		}
+	})
+
+	t.Run("KeyRotation", func(t *testing.T) {
+		cmd := exec.Command(testserver.Binary(t), "oidc", "rotate-keys")
+		cmd.Env, cmd.Dir = s.env, s.dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("passkeyd oidc rotate-keys: %v\n%s", err, out)
+		}
+		fresh := s.provider(t) // a relying party that fetches JWKS anew
+		v := fresh.Verifier(&gooidc.Config{ClientID: "app"})
+		raw, _ := first.Extra("id_token").(string)
+		if _, err := v.Verify(ctx, raw); err != nil {
+			t.Errorf("an ID token signed before the rotation no longer verifies: %v", err)
+		}
+		var oldKey, newKey struct {
+			Kid string `json:"kid"`
+		}
+		headerOf(t, raw, &oldKey)
+		tok, _ := s.signIn(t, fresh, app) // verified against the new JWKS
+		headerOf(t, tok.Extra("id_token").(string), &newKey)
+		if oldKey.Kid == newKey.Kid {
+			t.Errorf("after rotate-keys the same key %q signs", newKey.Kid)
+		}
+	})
+
+	// The refusals. None may send the browser to an unregistered URI.
+	t.Run("Refused", func(t *testing.T) {
+		base := func(extra url.Values) string {
+			q := url.Values{"client_id": {"app"}, "response_type": {"code"}, "scope": {"openid email"},
+				"redirect_uri": {appRedirect}, "state": {"st"},
+				"code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"}}
+			for k, v := range extra {
+				q[k] = v
+			}
+			return s.issuer + "/oidc/authorize?" + q.Encode()
+		}
+		for name, extra := range map[string]url.Values{
+			"WrongRedirectURI":   {"redirect_uri": {"http://127.0.0.1:9/other"}},
+			"ExtraInRedirectURI": {"redirect_uri": {appRedirect + "?next=https://evil.example"}},
+			"TrailingSlash":      {"redirect_uri": {appRedirect + "/"}},
+			"OpenRedirect":       {"redirect_uri": {"https://evil.example/"}},
+			"UnknownClient":      {"client_id": {"nobody"}, "redirect_uri": {"https://evil.example/"}},
+			"ProtocolRelative":   {"redirect_uri": {"//evil.example/callback"}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				res := s.get(t, base(extra))
+				if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
+					t.Errorf("status %d, Location %q; want 400 and no redirect", res.StatusCode, res.Header.Get("Location"))
+				}
+			})
+		}
+		for name, extra := range map[string]url.Values{
+			"PlainPKCE":         {"code_challenge_method": {"plain"}, "code_challenge": {strings.Repeat("a", 43)}},
+			"PKCEWithoutMethod": {"code_challenge_method": {""}, "code_challenge": {strings.Repeat("a", 43)}},
+			"PublicWithoutPKCE": {"client_id": {"spa"}, "redirect_uri": {spaRedirect}, "code_challenge": {""}, "code_challenge_method": {""}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				back, _ := s.authorize(t, base(extra))
+				q := back.Query()
+				if q.Get("error") != "invalid_request" || q.Get("iss") != s.issuer || q.Get("state") != "st" {
+					t.Errorf("response %v: want error=invalid_request with state and iss", q)
+				}
+				if got := back.Scheme + "://" + back.Host + back.Path; got != extra.Get("redirect_uri") && got != appRedirect {
+					t.Errorf("error sent to %s, which is not the registered redirect URI", got)
+				}
+			})
+		}
+
+		code := func(t *testing.T) (string, string) {
+			verifier := oauth2.GenerateVerifier()
+			back, _ := s.authorize(t, app.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+			return back.Query().Get("code"), verifier
+		}
+		t.Run("WrongVerifier", func(t *testing.T) {
+			c, _ := code(t)
+			if _, err := app.Exchange(ctx, c, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
+				t.Error("a code was redeemed with the wrong PKCE verifier")
+			}
+		})
+		t.Run("WrongSecret", func(t *testing.T) {
+			c, verifier := code(t)
+			wrong := *app
+			wrong.ClientSecret = appSecret + "x"
+			if _, err := wrong.Exchange(ctx, c, oauth2.VerifierOption(verifier)); err == nil {
+				t.Error("a code was redeemed with a wrong client secret")
+			}
+		})
+		t.Run("WrongRedirectAtToken", func(t *testing.T) {
+			c, verifier := code(t)
+			wrong := *app
+			wrong.RedirectURL = appRedirect + "/"
+			if _, err := wrong.Exchange(ctx, c, oauth2.VerifierOption(verifier)); err == nil {
+				t.Error("a code was redeemed with another redirect_uri than it was issued for")
+			}
+		})
+		t.Run("CodeTwice", func(t *testing.T) {
+			c, verifier := code(t)
+			tok, err := app.Exchange(ctx, c, oauth2.VerifierOption(verifier))
+			if err != nil {
+				t.Fatalf("first exchange: %v", err)
+			}
+			if _, err := app.Exchange(ctx, c, oauth2.VerifierOption(verifier)); err == nil {
+				t.Fatal("a code was redeemed twice")
+			}
+			if _, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+				t.Error("the access token issued from a code used twice still works")
+			}
+			if _, err := app.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+				t.Error("the refresh token issued from a code used twice still works")
+			}
+		})
+		t.Run("UnregisteredPostLogoutURI", func(t *testing.T) {
+			raw, _ := first.Extra("id_token").(string)
+			res := s.get(t, s.issuer+"/oidc/end_session?"+url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {"https://evil.example/"}}.Encode())
+			if loc := res.Header.Get("Location"); res.StatusCode != http.StatusBadRequest || loc != "" {
+				t.Errorf("status %d, Location %q; want 400 and no redirect", res.StatusCode, loc)
+			}
+			res = s.get(t, s.issuer+"/oidc/end_session?"+url.Values{"post_logout_redirect_uri": {"https://evil.example/"}}.Encode())
+			if loc := res.Header.Get("Location"); strings.Contains(loc, "evil") {
+				t.Errorf("end_session without a client redirected to %s", loc)
+			}
+		})
+	})
+
+	// Last: it signs the browser out.
+	t.Run("Logout", func(t *testing.T) {
+		raw, _ := first.Extra("id_token").(string)
+		res := s.get(t, s.issuer+"/oidc/end_session?"+url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {appLogout}, "state": {"bye"}}.Encode())
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || loc != appLogout+"?state=bye" {
+			t.Fatalf("end_session: status %d, Location %q; want 302 to %s?state=bye", res.StatusCode, loc, appLogout)
+		}
+		me, err := s.browser.Do(t.Context(), http.MethodGet, "/api/auth/me", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.Status != http.StatusUnauthorized {
+			t.Errorf("after logout /api/auth/me answers %d, want 401", me.Status)
+		}
+		// Signed out, prompt=none answers login_required without a page.
+		verifier := oauth2.GenerateVerifier()
+		back, _ := s.authorize(t, app.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+		if q := back.Query(); q.Get("error") != "login_required" || q.Get("iss") != s.issuer {
+			t.Errorf("prompt=none signed out: %v, want error=login_required with iss", q)
+		}
+	})
+}
+
+// headerOf decodes a JWT's header into v.
+func headerOf(t *testing.T, jwt string, v any) {
+	t.Helper()
+	part, _, _ := strings.Cut(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
