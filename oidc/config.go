@@ -35,6 +35,9 @@ type Config struct {
 	RequestTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics, if set, counts sign-ins, tokens and refusals per client.
+	// web.New sets it when Deps.Metrics is set.
+	Metrics *Metrics
 }
 
 func (c Config) withDefaults() Config {

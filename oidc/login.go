@@ -35,6 +35,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !allowsUser(c, u) {
 		p.log.InfoContext(ctx, "oidc sign-in refused by the client's allow-list", "event", "oidc_user_not_allowed", "client_id", c.ID, "user_id", u.ID)
+		p.cfg.Metrics.refuse(c.ID, "user_not_allowed")
 		p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
 		return
 	}
@@ -167,6 +168,7 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostFormValue("decision") != "allow" {
 		p.log.InfoContext(ctx, "oidc consent denied", "event", "oidc_consent_denied", "client_id", c.ID, "user_id", u.ID)
+		p.cfg.Metrics.refuse(c.ID, "consent_denied")
 		p.redirectError(w, r, req, "access_denied", "The user did not allow this app.")
 		return
 	}
@@ -209,6 +211,7 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkey
 		return
 	}
 	p.log.InfoContext(ctx, "signed in to "+c.Name, "event", passkeyd.EventOIDCSignIn, "client_id", c.ID, "user_id", u.ID)
+	p.cfg.Metrics.signIn(c.ID)
 	p.record(ctx, &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventOIDCSignIn, Detail: c.Name,
 		CredentialID: sess.CredentialID, IP: sess.IP, UserAgent: r.UserAgent()})
 	p.respond(w, r, req, url.Values{"code": {code}})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"github.com/passkeyd/passkeyd"
@@ -42,9 +43,10 @@ func (c *clock) Advance(d time.Duration) {
 // SQLite file and a real loopback listener, with a clock the test moves.
 type inProcess struct {
 	*server
-	store *sqlite.Store
-	clock *clock
-	authn *softauthn.Authenticator
+	store   *sqlite.Store
+	clock   *clock
+	authn   *softauthn.Authenticator
+	metrics *prometheus.Registry
 }
 
 func startInProcess(t *testing.T) *inProcess {
@@ -61,10 +63,11 @@ func startInProcess(t *testing.T) *inProcess {
 	}
 	t.Cleanup(func() { store.Close() })
 	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	reg := prometheus.NewRegistry()
 	h, err := web.New(web.Config{
 		RPID: "localhost", Origins: []string{issuer}, Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
 		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, OIDC: &oidc.Config{},
-	}, web.Deps{Store: store})
+	}, web.Deps{Store: store, Metrics: web.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func startInProcess(t *testing.T) *inProcess {
 		}
 	}
 	s := &inProcess{server: &server{issuer: issuer, http: &http.Client{Transport: loopback()}}, store: store, clock: clk,
-		authn: softauthn.New("localhost", issuer)}
+		authn: softauthn.New("localhost", issuer), metrics: reg}
 	s.browser = softauthn.NewClient(issuer, issuer, loopback())
 	if _, err := s.browser.Register(t.Context(), s.authn, "alice@example.com"); err != nil {
 		t.Fatalf("register: %v", err)
@@ -197,9 +200,34 @@ func TestProviderRequests(t *testing.T) {
 		}
 	})
 
+	t.Run("Metrics", func(t *testing.T) {
+		for _, m := range []struct {
+			name   string
+			labels map[string]string
+		}{
+			{"passkeyd_oidc_sign_ins_total", map[string]string{"client": "app"}},
+			{"passkeyd_oidc_tokens_issued_total", map[string]string{"client": "app", "grant": "authorization_code"}},
+			{"passkeyd_oidc_refused_total", map[string]string{"client": "only-org", "reason": "user_not_allowed"}},
+		} {
+			if got := counter(t, s.metrics, m.name, m.labels); got < 1 {
+				t.Errorf("%s%v = %v, want at least 1", m.name, m.labels, got)
+			}
+		}
+	})
+
 	t.Run("ConsentRevoked", func(t *testing.T) {
-		if err := s.store.RevokeOIDCConsent(t.Context(), s.userID, "app", nil); err != nil {
-			t.Fatal(err)
+		// Connected apps, as the dashboard sees it.
+		res, err := s.browser.Do(t.Context(), http.MethodGet, "/api/apps", nil)
+		if err != nil || res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"clientId":"app","name":"Test App"`) {
+			t.Fatalf("GET /api/apps = %v, %v; want Test App listed", res, err)
+		}
+		res, err = s.browser.Do(t.Context(), http.MethodDelete, "/api/apps/app", nil)
+		if err != nil || res.Status != http.StatusNoContent {
+			t.Fatalf("DELETE /api/apps/app = %v, %v; want 204", res, err)
+		}
+		res, err = s.browser.Do(t.Context(), http.MethodDelete, "/api/apps/app", nil)
+		if err != nil || res.Status != http.StatusNotFound {
+			t.Errorf("second DELETE /api/apps/app = %v, %v; want 404", res, err)
 		}
 		if _, err := app.TokenSource(s.rpContext(t), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 			t.Error("a refresh token works after its consent was revoked")
@@ -220,4 +248,31 @@ func TestProviderRequests(t *testing.T) {
 			t.Error("a disabled user's refresh token still works")
 		}
 	})
+}
+
+// counter reads a counter with exactly these labels from reg (0 if absent).
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

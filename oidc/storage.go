@@ -150,6 +150,7 @@ func (s storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthReq
 		s.p.log.WarnContext(ctx, "oidc code used twice; its tokens are revoked", "event", passkeyd.EventOIDCCodeReused,
 			"client_id", r.ClientID, "user_id", r.UserID, "tokens_revoked", n, "error", rerr)
 		s.p.record(ctx, &passkeyd.Event{UserID: r.UserID, Type: passkeyd.EventOIDCCodeReused, Detail: s.p.clientName(ctx, r.ClientID)})
+		s.p.cfg.Metrics.refuse(r.ClientID, "code_reused")
 		return nil, zoidc.ErrInvalidGrant().WithDescription("This code was used already.")
 	}
 	if err != nil {
@@ -208,6 +209,7 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 	if err := s.p.store.CreateOIDCTokens(ctx, t); err != nil {
 		return "", time.Time{}, err
 	}
+	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
 	return t.ID, t.ExpiresAt, nil
 }
 
@@ -245,7 +247,16 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
 	return access.ID, raw, access.ExpiresAt, nil
+}
+
+// grantName names a token request's grant type, for metrics.
+func grantName(req op.TokenRequest) string {
+	if _, ok := req.(*refreshRequest); ok {
+		return "refresh_token"
+	}
+	return "authorization_code"
 }
 
 // refreshReused revokes the family of a refresh token presented after it
@@ -256,6 +267,7 @@ func (s storage) refreshReused(ctx context.Context, t *passkeyd.OIDCToken) {
 	s.p.log.WarnContext(ctx, "oidc refresh token reused; its family is revoked", "event", passkeyd.EventOIDCRefreshReuse,
 		"client_id", t.ClientID, "user_id", t.UserID, "tokens_revoked", n, "error", err)
 	s.p.record(ctx, &passkeyd.Event{UserID: t.UserID, Type: passkeyd.EventOIDCRefreshReuse, Detail: s.p.clientName(ctx, t.ClientID)})
+	s.p.cfg.Metrics.refuse(t.ClientID, "refresh_reused")
 }
 
 func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
@@ -403,6 +415,7 @@ func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string)
 	}
 	if c.Public || !secretMatches(c.SecretHash, secret) {
 		s.p.log.InfoContext(ctx, "oidc client authentication failed", "event", "oidc_client_auth_failed", "client_id", id)
+		s.p.cfg.Metrics.refuse(id, "client_auth_failed")
 		return errors.New("wrong client secret")
 	}
 	return nil

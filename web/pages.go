@@ -116,6 +116,9 @@ type page struct {
 	// Notice: a message for a visitor sent here by another page (from
 	// notices, by the ?notice= key).
 	Notice string
+	// ConnectedApps: the OpenID Connect provider is on; the dashboard
+	// lists the apps the user allowed.
+	ConnectedApps bool
 }
 
 // notices are the messages a page may show by the ?notice= of its address;
@@ -174,7 +177,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt},
-		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes}
+		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes, ConnectedApps: s.oidc != nil}
 	for _, c := range creds {
 		data.Passkeys = append(data.Passkeys, passkeyView{
 			ID: c.ID, Name: c.Name, Provider: providerName(c),

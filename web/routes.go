@@ -73,5 +73,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	if s.oidc != nil { // the OpenID Connect provider's own routes: oidc.New lists them
 		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
 		mux.Handle("/oidc/", s.oidc.Handler())
+		mux.Handle("GET /api/apps", s.signedIn(s.api(s.handleAppsList)))
+		mux.Handle("DELETE /api/apps/{id}", s.signedIn(s.api(s.handleAppRevoke)))
 	}
 }

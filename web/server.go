@@ -125,7 +125,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.cookies = newCookieNames(s.secure)
 	if cfg.OIDC != nil {
-		if s.oidc, err = newOIDCProvider(cfg, deps.Store, log); err != nil {
+		if s.oidc, err = newOIDCProvider(cfg, deps, log); err != nil {
 			return nil, err
 		}
 	}
@@ -139,10 +139,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // newOIDCProvider makes the OpenID Connect provider cfg.OIDC asks for.
-func newOIDCProvider(cfg Config, store passkeyd.Store, log *slog.Logger) (*oidc.Provider, error) {
-	st, ok := store.(oidc.Store)
+func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger) (*oidc.Provider, error) {
+	st, ok := deps.Store.(oidc.Store)
 	if !ok {
-		return nil, fmt.Errorf("web.New: Config.OIDC needs a store that implements oidc.Store; %T does not", store)
+		return nil, fmt.Errorf("web.New: Config.OIDC needs a store that implements oidc.Store; %T does not", deps.Store)
 	}
 	oc := *cfg.OIDC
 	if oc.Issuer == "" {
@@ -153,6 +153,9 @@ func newOIDCProvider(cfg Config, store passkeyd.Store, log *slog.Logger) (*oidc.
 	}
 	if oc.Now == nil {
 		oc.Now = cfg.Now
+	}
+	if oc.Metrics == nil && deps.Metrics != nil && deps.Metrics.reg != nil {
+		oc.Metrics = oidc.NewMetrics(deps.Metrics.reg)
 	}
 	return oidc.New(oc, st, log)
 }

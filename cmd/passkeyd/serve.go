@@ -40,6 +40,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	for _, w := range s.secretFlagWarnings() {
 		log.Warn(w)
 	}
+	// The OpenID Connect library (zitadel/oidc) logs through slog's default
+	// logger only: give it ours, so its lines share our format and level.
+	slog.SetDefault(log)
 	cfg, err := s.webConfig(log)
 	if err != nil {
 		return err

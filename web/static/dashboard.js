@@ -495,13 +495,18 @@
     recovery_link_issued: "Recovery link made by an administrator",
     email_change_requested: "Email address change requested",
     email_change_cancelled: "Email address change cancelled",
-    account_taken_over: "Account taken over by the owner of its address"
+    account_taken_over: "Account taken over by the owner of its address",
+    oidc_sign_in: "Signed in to an app",
+    oidc_app_revoked: "App disconnected",
+    oidc_code_reused: "An app's sign-in code was used twice; its access was ended",
+    oidc_refresh_reuse: "An app's old token was used again; its access was ended"
   };
 
   var logNext = null;
 
   function eventItem(ev) {
-    var li = el("li", "item" + (ev.type === "login_failed" || ev.type === "clone_warning" ? " alert" : ""));
+    var alert = ["login_failed", "clone_warning", "oidc_code_reused", "oidc_refresh_reuse"].indexOf(ev.type) >= 0;
+    var li = el("li", "item" + (alert ? " alert" : ""));
     li.setAttribute("data-event-id", String(ev.id));
     li.setAttribute("data-event-type", ev.type);
     var what = eventWording[ev.type] || String(ev.type || "Event").replace(/_/g, " ");

@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/passkeyd/passkeyd/internal/testserver"
+)
+
+const exampleSecret = "example-app-secret-0123456789-abcdefghijklmnop"
+
+// withOIDCClient registers the example app through OIDC_CLIENTS_FILE.
+func withOIDCClient(t *testing.T, appURL string) serverOption {
+	file := filepath.Join(t.TempDir(), "clients.json")
+	clients := `{"clients": [{"id": "example-app", "name": "Example app", "secret": "` + exampleSecret + `",
+		"redirect_uris": ["` + appURL + `/callback"], "post_logout_redirect_uris": ["` + appURL + `/"]}]}`
+	if err := os.WriteFile(file, []byte(clients), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return func(_ *server, env *[]string) { *env = append(*env, "OIDC_CLIENTS_FILE="+file) }
+}
+
+// startExampleApp builds and runs examples/oidc-client against passkeyd.
+func startExampleApp(t *testing.T, port, issuer string) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "oidc-client")
+	build := exec.Command("go", "build", "-o", bin, "./examples/oidc-client")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build examples/oidc-client: %v\n%s", err, out)
+	}
+	url := "http://localhost:" + port
+	p := testserver.Run(t, testserver.Config{Name: "oidc-client", Bin: bin, Dir: dir, Env: append(os.Environ(),
+		"ADDR=127.0.0.1:"+port, "PUBLIC_URL="+url, "ISSUER="+issuer,
+		"CLIENT_ID=example-app", "CLIENT_SECRET="+exampleSecret,
+	)}, 5*time.Second)
+	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/", 30*time.Second)
+	return url
+}
+
+// TestSignInToAnApp is the story of issue 14: a user signs in to another
+// app (examples/oidc-client) with their passkey on passkeyd, consents once,
+// comes back signed in; signs in again without being asked; disconnects
+// the app in Connected apps, after which the app's refresh fails.
+func TestSignInToAnApp(t *testing.T) {
+	chromium(t)
+	appPort := testserver.FreePort(t)
+	appURL := "http://localhost:" + appPort
+	srv := startServer(t, withOIDCClient(t, appURL))
+	startExampleApp(t, appPort, srv.URL)
+	b := newBrowser(t, srv)
+	auth := b.addAuthenticator(internal, true)
+	const email = "oidc@example.com"
+
+	goTo := func(url string) {
+		b.t.Helper()
+		b.call("open "+url, func(ctx context.Context) error { return chromedp.Do(ctx, chromedp.Navigate(url)) })
+	}
+	// waitFor polls a JavaScript condition on whatever page is shown.
+	waitFor := func(what, js string) {
+		b.t.Helper()
+		for {
+			ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+js+`)`))
+			if err == nil && ok {
+				return
+			}
+			select {
+			case <-b.ctx.Done():
+				b.fatalf("timed out waiting for %s", what)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	appShows := func(sel, text string) string {
+		return `location.origin === ` + jsString(appURL) + ` && !!document.querySelector(` +
+			jsString(sel) + `) && document.querySelector(` + jsString(sel) + `).textContent.includes(` + jsString(text) + `)`
+	}
+	// signInAtPasskeyd uses the passkey on the provider's sign-in page.
+	signInAtPasskeyd := func() {
+		b.t.Helper()
+		waitFor("the sign-in page of passkeyd", `location.pathname === "/oidc/login" && !!document.getElementById("signin-button")`)
+		b.shot("passkeyd sign-in for the app")
+		b.present(auth, true)
+		b.click("signin-button")
+	}
+
+	step(t, b, "SignUpOnPasskeyd", func(t *testing.T) {
+		signUp(t, b, srv, auth, email)
+	})
+
+	step(t, b, "FirstSignInAsksConsent", func(t *testing.T) {
+		goTo(appURL + "/")
+		waitFor("the app's sign-in button", `!!document.getElementById("login")`)
+		b.click("login")
+		signInAtPasskeyd()
+		waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
+		var text string
+		b.eval(`document.querySelector("main").textContent`, &text)
+		wantContains(t, "consent page", text, "Example app", email, "email address")
+		b.shot("consent")
+		b.click("allow")
+		waitFor("the app to show the email", appShows("#email", email))
+		b.shot("signed in to the app")
+	})
+
+	step(t, b, "SecondSignInSkipsConsent", func(t *testing.T) {
+		// Signing out of the app signs out of passkeyd too (RP-initiated
+		// logout), so the passkey is needed again, but not the consent.
+		b.click("logout")
+		waitFor("the app signed out", `location.origin === `+jsString(appURL)+` && !!document.getElementById("signed-out")`)
+		b.click("login")
+		signInAtPasskeyd()
+		waitFor("the app to show the email without a consent page", appShows("#email", email))
+	})
+
+	step(t, b, "RevokeInConnectedApps", func(t *testing.T) {
+		b.open("/dashboard")
+		waitFor("Example app in Connected apps", `!!document.querySelector('#apps [data-client-id="example-app"] button')`)
+		b.shot("connected apps")
+		b.clickSel(`#apps [data-client-id="example-app"] button[data-action="revoke-app"]`)
+		st := b.waitStatus("success")
+		wantContains(t, "revoke message", st.Status, "Example app")
+		waitFor("the app gone from the list", `!document.querySelector('#apps [data-client-id="example-app"]')`)
+
+		goTo(appURL + "/")
+		waitFor("the app's refresh button", `!!document.getElementById("refresh")`)
+		b.click("refresh")
+		waitFor("the app's refresh to fail", appShows("#message", "Refresh failed"))
+		b.shot("refresh refused after revoking")
+	})
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

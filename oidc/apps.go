@@ -1,0 +1,24 @@
+package oidc
+
+import (
+	"context"
+
+	"github.com/passkeyd/passkeyd"
+)
+
+// ConnectedApps lists the apps the user has allowed, most recently used
+// first: the dashboard's Connected apps.
+func (p *Provider) ConnectedApps(ctx context.Context, userID string) ([]*passkeyd.OIDCConsent, error) {
+	return p.store.ListOIDCConsents(ctx, userID)
+}
+
+// Disconnect ends the user's consent to an app and every token the app
+// holds for them: its next refresh fails, and the next sign-in asks again.
+// ENOTFOUND if the app is not connected.
+func (p *Provider) Disconnect(ctx context.Context, userID, clientID string, ev *passkeyd.Event) error {
+	if err := p.store.RevokeOIDCConsent(ctx, userID, clientID, ev); err != nil {
+		return err
+	}
+	p.log.InfoContext(ctx, "app disconnected", "event", passkeyd.EventOIDCAppRevoked, "user_id", userID, "client_id", clientID)
+	return nil
+}

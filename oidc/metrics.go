@@ -1,0 +1,61 @@
+package oidc
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the provider's Prometheus metrics, per client. The label
+// values are client IDs, which only an operator creates, so their number
+// stays bounded. A nil *Metrics records nothing.
+type Metrics struct {
+	signIns *prometheus.CounterVec
+	tokens  *prometheus.CounterVec
+	refused *prometheus.CounterVec
+}
+
+// NewMetrics registers the provider's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_oidc_sign_ins_total", Help: "Sign-ins to apps (codes issued), by client.",
+		}, []string{"client"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_oidc_tokens_issued_total", Help: "Token responses, by client and grant (authorization_code, refresh_token).",
+		}, []string{"client", "grant"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "passkeyd_oidc_refused_total", Help: "Refusals worth watching, by client and reason (code_reused, refresh_reused, client_auth_failed, consent_denied, user_not_allowed).",
+		}, []string{"client", "reason"}),
+	}
+	m.signIns, m.tokens, m.refused = register(reg, m.signIns), register(reg, m.tokens), register(reg, m.refused)
+	return m
+}
+
+// register registers c, or returns the collector registered before under
+// its name: two servers sharing one registry share the counters.
+func register(reg prometheus.Registerer, c *prometheus.CounterVec) *prometheus.CounterVec {
+	if err := reg.Register(c); err != nil {
+		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing
+			}
+		}
+		panic(err) // a programming error, as with MustRegister
+	}
+	return c
+}
+
+func (m *Metrics) signIn(client string) {
+	if m != nil {
+		m.signIns.WithLabelValues(client).Inc()
+	}
+}
+
+func (m *Metrics) issued(client, grant string) {
+	if m != nil {
+		m.tokens.WithLabelValues(client, grant).Inc()
+	}
+}
+
+func (m *Metrics) refuse(client, reason string) {
+	if m != nil {
+		m.refused.WithLabelValues(client, reason).Inc()
+	}
+}
