@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,7 @@ type server struct {
 	http    *http.Client // reaches localhost:PORT at 127.0.0.1, for the relying party
 	browser *softauthn.Client
 	userID  string
+	base    string // where this instance listens; the issuer for the first
 }
 
 // loopback dials localhost as 127.0.0.1, where passkeyd listens.
@@ -58,6 +61,15 @@ func loopback() *http.Transport {
 }
 
 func startServer(t *testing.T) *server {
+	t.Helper()
+	dir := t.TempDir()
+	return startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), 1)[0]
+}
+
+// startInstances starts n instances of passkeyd on one database, as behind
+// a load balancer: all with the first one's address as origin and issuer.
+// The first one's browser is signed up and in.
+func startInstances(t *testing.T, databaseURL string, n int) []*server {
 	t.Helper()
 	port, dir := testserver.FreePort(t), t.TempDir()
 	issuer := "http://localhost:" + port
@@ -79,7 +91,7 @@ func startServer(t *testing.T) *server {
 		"PORT=" + port,
 		"WEBAUTHN_RP_ID=localhost",
 		"WEBAUTHN_ORIGIN=" + issuer,
-		"DATABASE_URL=file:" + filepath.Join(dir, "passkeyd.db"),
+		"DATABASE_URL=" + databaseURL,
 		"DATA_DIR=" + filepath.Join(dir, "data"),
 		"SESSION_SECRET=an-oidc-test-secret-of-at-least-32-characters",
 		"OIDC_CLIENTS_FILE=" + file,
@@ -88,6 +100,17 @@ func startServer(t *testing.T) *server {
 	}}
 	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
+	s.base = issuer
+	all := []*server{s}
+	for i := 1; i < n; i++ {
+		other := *s
+		otherPort := testserver.FreePort(t)
+		other.base = "http://localhost:" + otherPort
+		other.env = append(slices.Clone(s.env), "PORT="+otherPort) // the last setting wins
+		p := testserver.Run(t, testserver.Config{Name: fmt.Sprintf("passkeyd %d", i+1), Dir: dir, Env: other.env}, 10*time.Second)
+		p.WaitHealthy(t, "http://127.0.0.1:"+otherPort+"/healthz", 60*time.Second)
+		all = append(all, &other)
+	}
 	s.http = &http.Client{Transport: loopback()}
 	s.browser = softauthn.NewClient(issuer, issuer, loopback())
 	a := softauthn.New("localhost", issuer)
@@ -100,7 +123,10 @@ func startServer(t *testing.T) *server {
 		t.Fatalf("sign in: %v", err)
 	}
 	s.userID = res.User.ID
-	return s
+	for _, o := range all[1:] {
+		o.http, o.browser, o.userID = s.http, s.browser, s.userID
+	}
+	return all
 }
 
 // rpContext makes go-oidc and x/oauth2 use the loopback client.
@@ -515,4 +541,51 @@ func headerOf(t *testing.T, jwt string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTwoInstancesOnPostgreSQL: a code issued by one instance is redeemed
+// on another, and of two redemptions racing on both exactly one wins.
+func TestTwoInstancesOnPostgreSQL(t *testing.T) {
+	dsn := testserver.PostgresDSN(t)
+	both := startInstances(t, dsn, 2)
+	a, b := both[0], both[1]
+	p := a.provider(t)
+	onA := a.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
+	onB := *onA
+	onB.Endpoint.TokenURL = strings.Replace(onA.Endpoint.TokenURL, a.base, b.base, 1)
+	if onB.Endpoint.TokenURL == onA.Endpoint.TokenURL {
+		t.Fatalf("token URL %s does not name instance A", onA.Endpoint.TokenURL)
+	}
+	code := func(t *testing.T) (string, string) {
+		verifier := oauth2.GenerateVerifier()
+		back, _ := a.authorize(t, onA.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+		return back.Query().Get("code"), verifier
+	}
+
+	t.Run("RedeemOnOther", func(t *testing.T) {
+		c, verifier := code(t)
+		tok, err := onB.Exchange(a.rpContext(t), c, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("exchange on B of A's code: %v", err)
+		}
+		raw, _ := tok.Extra("id_token").(string)
+		if _, err := p.Verifier(&gooidc.Config{ClientID: "app"}).Verify(a.rpContext(t), raw); err != nil {
+			t.Errorf("B's ID token does not verify with A's JWKS: %v", err)
+		}
+	})
+
+	t.Run("Race", func(t *testing.T) {
+		c, verifier := code(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, conf := range []*oauth2.Config{onA, &onB} {
+			wg.Go(func() {
+				_, errs[i] = conf.Exchange(a.rpContext(t), c, oauth2.VerifierOption(verifier))
+			})
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Errorf("racing redemptions on A and B: %v and %v; want exactly one success", errs[0], errs[1])
+		}
+	})
 }
