@@ -50,7 +50,7 @@
 // # Keys
 //
 // Signing keys (RS256, ES256, EdDSA; RS256 is the default per client, as
-// OIDC Core §15.1 requires) are generated at first start and stored in the
+// OIDC Core §15.1 requires) are generated when first needed and stored in the
 // database as PKCS #8 sealed with AES-256-GCM under a key derived from the
 // session secret with HKDF-SHA-256, so every instance with the same
 // SESSION_SECRET signs with and publishes the same keys, and a copy of the

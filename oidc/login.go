@@ -116,7 +116,7 @@ func (p *Provider) needsConsent(ctx context.Context, req *passkeyd.OIDCAuthReque
 
 // scopeDescriptions say, in the user's terms, what each scope gives.
 var scopeDescriptions = map[string]string{
-	"openid":         "Your account ID at " + "this site",
+	"openid":         "An ID for your account (not your email address)",
 	"email":          "Your email address",
 	"profile":        "Your name",
 	"offline_access": "Stay signed in (access while you are away)",

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +40,8 @@ type Provider struct {
 	handler http.Handler
 }
 
-// New returns a provider. It does not touch the database; call EnsureKeys
-// once at start.
+// New returns a provider. It does not touch the database: the signing keys
+// are made when first needed (or by EnsureKeys).
 func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -90,7 +91,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	mux.Handle("GET /oidc/static/{name}", p.pages.handleStatic())
 	// The op package's endpoints. Introspection, device authorization and
 	// its /healthz, /ready are not offered.
-	mux.Handle("/oidc/authorize", withIssuerInResponse(cfg.Issuer, p.op))
+	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(withIssuerInResponse(cfg.Issuer, p.op)))
 	for _, path := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/end_session", "/oidc/keys"} {
 		mux.Handle(path, p.op)
 	}
@@ -230,6 +231,51 @@ func addIssuer(loc, issuer string) string {
 		return u.String()
 	}
 	return loc
+}
+
+// explainRedirectMismatch answers an authorization request whose
+// redirect_uri is not registered for its client with a page that shows
+// what the client sent beside what is registered, and logs both: the
+// most common mistake when setting up an app is a trailing slash or a
+// different scheme. The op package makes the same check (and refuses
+// without a redirect); this only words the refusal.
+func (p *Provider) explainRedirectMismatch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		clientID, sent := r.FormValue("client_id"), r.FormValue("redirect_uri")
+		c, err := p.store.FindOIDCClient(r.Context(), clientID)
+		if err != nil || sent == "" || redirectRegistered(c, sent) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p.log.WarnContext(r.Context(), "oidc redirect_uri not registered", "event", "oidc_redirect_uri_mismatch",
+			"client_id", c.ID, "sent", sent, "registered", c.RedirectURIs)
+		p.pages.render(w, http.StatusBadRequest, "error", map[string]any{
+			"Message":    c.Name + " asked to come back to an address that is not registered for it, so passkeyd will not send you there.",
+			"Sent":       sent,
+			"Registered": c.RedirectURIs,
+		})
+	})
+}
+
+// redirectRegistered is the op package's rule: an exact match, or, for a
+// public (native) client, a registered loopback URI on another port.
+func redirectRegistered(c *passkeyd.OIDCClient, uri string) bool {
+	if slices.Contains(c.RedirectURIs, uri) {
+		return true
+	}
+	if !c.Public {
+		return false
+	}
+	u, ok := op.HTTPLoopbackOrLocalhost(uri)
+	if !ok {
+		return false
+	}
+	for _, reg := range c.RedirectURIs {
+		if ru, ok := op.HTTPLoopbackOrLocalhost(reg); ok && ru.Path == u.Path && ru.RawQuery == u.RawQuery {
+			return true
+		}
+	}
+	return false
 }
 
 // errorPage answers a browser with an error it must not be redirected

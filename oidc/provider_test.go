@@ -130,6 +130,21 @@ func TestProviderRequests(t *testing.T) {
 	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
 	pkce := func() oauth2.AuthCodeOption { return oauth2.S256ChallengeOption(oauth2.GenerateVerifier()) }
 
+	t.Run("RedirectMismatchExplained", func(t *testing.T) {
+		wrong := *app
+		wrong.RedirectURL = appRedirect + "/"
+		res, err := s.browser.HTTP.Get(wrong.AuthCodeURL("st", pkce()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" ||
+			!strings.Contains(string(body), appRedirect+"/</pre>") || !strings.Contains(string(body), "<code>"+appRedirect+"</code>") {
+			t.Errorf("status %d, Location %q, page:\n%s\nwant 400, no redirect, and what was sent beside what is registered", res.StatusCode, res.Header.Get("Location"), body)
+		}
+	})
+
 	t.Run("PromptNoneConsentRequired", func(t *testing.T) {
 		status, _, loc := s.loginPage(t, app.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("prompt", "none")))
 		q := mustParse(t, loc).Query()

@@ -46,6 +46,7 @@ type server struct {
 	browser *softauthn.Client
 	userID  string
 	base    string // where this instance listens; the issuer for the first
+	out     *testserver.Buffer
 }
 
 // loopback dials localhost as 127.0.0.1, where passkeyd listens.
@@ -62,24 +63,33 @@ func loopback() *http.Transport {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	dir := t.TempDir()
-	return startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), 1)[0]
+	return startServerWithClients(t, testClients)
 }
 
-// startInstances starts n instances of passkeyd on one database, as behind
-// a load balancer: all with the first one's address as origin and issuer.
-// The first one's browser is signed up and in.
-func startInstances(t *testing.T, databaseURL string, n int) []*server {
+// startServerWithClients starts passkeyd on SQLite with these clients
+// (OIDC_CLIENTS_FILE's JSON).
+func startServerWithClients(t *testing.T, clients string) *server {
 	t.Helper()
-	port, dir := testserver.FreePort(t), t.TempDir()
-	issuer := "http://localhost:" + port
-	clients := `{"clients": [
+	dir := t.TempDir()
+	return startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), clients, 1)[0]
+}
+
+// testClients are the clients most tests use.
+const testClients = `{"clients": [
 		{"id": "app", "name": "Test App", "secret": "` + appSecret + `",
 		 "redirect_uris": ["` + appRedirect + `"], "post_logout_redirect_uris": ["` + appLogout + `"]},
 		{"id": "spa", "name": "Test SPA", "public": true, "redirect_uris": ["` + spaRedirect + `"]},
 		{"id": "es", "name": "ES App", "secret": "` + appSecret + `", "trusted": true, "id_token_alg": "ES256",
 		 "redirect_uris": ["` + esRedirect + `"]}
 	]}`
+
+// startInstances starts n instances of passkeyd on one database, as behind
+// a load balancer: all with the first one's address as origin and issuer.
+// The first one's browser is signed up and in.
+func startInstances(t *testing.T, databaseURL, clients string, n int) []*server {
+	t.Helper()
+	port, dir := testserver.FreePort(t), t.TempDir()
+	issuer := "http://localhost:" + port
 	file := filepath.Join(dir, "clients.json")
 	if err := os.WriteFile(file, []byte(clients), 0o600); err != nil {
 		t.Fatal(err)
@@ -100,7 +110,7 @@ func startInstances(t *testing.T, databaseURL string, n int) []*server {
 	}}
 	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
-	s.base = issuer
+	s.base, s.out = issuer, p.Out
 	all := []*server{s}
 	for i := 1; i < n; i++ {
 		other := *s
@@ -547,7 +557,7 @@ func headerOf(t *testing.T, jwt string, v any) {
 // on another, and of two redemptions racing on both exactly one wins.
 func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 	dsn := testserver.PostgresDSN(t)
-	both := startInstances(t, dsn, 2)
+	both := startInstances(t, dsn, testClients, 2)
 	a, b := both[0], both[1]
 	p := a.provider(t)
 	onA := a.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)

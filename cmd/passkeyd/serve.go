@@ -230,8 +230,9 @@ func cleanExpired(ctx context.Context, store passkeyd.Store, log *slog.Logger) {
 	}
 }
 
-// startOIDC applies OIDC_CLIENTS_FILE and makes sure the provider has its
-// signing keys, so a bad file or an unusable key stops the start.
+// startOIDC applies OIDC_CLIENTS_FILE, so a bad file stops the start.
+// The signing keys are made when first needed, so that a server nobody
+// signs in to through OpenID Connect starts as fast as before.
 func startOIDC(ctx context.Context, s *settings, p *oidc.Provider, store passkeyd.Store) error {
 	if p == nil {
 		return nil
@@ -249,5 +250,5 @@ func startOIDC(ctx context.Context, s *settings, p *oidc.Provider, store passkey
 			return fmt.Errorf("OIDC_CLIENTS_FILE: %w", err)
 		}
 	}
-	return p.EnsureKeys(ctx)
+	return nil
 }
