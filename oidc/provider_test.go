@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -261,6 +262,29 @@ func TestProviderRequests(t *testing.T) {
 		}
 		if _, err := app.TokenSource(s.rpContext(t), &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token(); err == nil {
 			t.Error("a disabled user's refresh token still works")
+		}
+	})
+
+	// Bob signs in, and his account is deleted before the app redeems the
+	// code: a refusal (invalid_grant, 400), not a server error.
+	t.Run("UserDeletedBeforeRedeem", func(t *testing.T) {
+		bob := softauthn.New("localhost", s.issuer)
+		if _, err := s.browser.Register(t.Context(), bob, "bob@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.browser.SignIn(t.Context(), bob, "bob@example.com", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verifier := oauth2.GenerateVerifier()
+		back, _ := s.authorize(t, app.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+		if err := s.store.DeleteUser(t.Context(), res.User.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = app.Exchange(s.rpContext(t), back.Query().Get("code"), oauth2.VerifierOption(verifier))
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.Response.StatusCode != http.StatusBadRequest || re.ErrorCode != "invalid_grant" {
+			t.Errorf("exchange after the user was deleted: %v; want 400 invalid_grant", err)
 		}
 	})
 }

@@ -167,6 +167,21 @@ func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
 // second use of its code is recognised as such.
 func (s storage) DeleteAuthRequest(context.Context, string) error { return nil }
 
+// grantError turns a store error met while issuing tokens into an OAuth
+// error: what vanished meanwhile (a user deleted between sign-in and code
+// redemption) is invalid_grant, a 400; only real faults are server_error.
+func grantError(err error) error {
+	var oe *zoidc.Error
+	if errors.As(err, &oe) {
+		return err
+	}
+	switch passkeyd.ErrorCode(err) {
+	case passkeyd.ENOTFOUND, passkeyd.ECONFLICT, passkeyd.EINVALID:
+		return zoidc.ErrInvalidGrant().WithParent(err)
+	}
+	return zoidc.ErrServerError().WithParent(err)
+}
+
 // grantOf describes the grant a token request continues.
 type grantOf struct {
 	id, clientID, userID string
@@ -199,15 +214,15 @@ func (s storage) accessToken(ctx context.Context, g grantOf, c *passkeyd.OIDCCli
 func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	g, err := grantFrom(req)
 	if err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, grantError(err)
 	}
 	c, err := s.p.store.FindOIDCClient(ctx, g.clientID)
 	if err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, grantError(err)
 	}
 	t := s.accessToken(ctx, g, c, s.p.now())
 	if err := s.p.store.CreateOIDCTokens(ctx, t); err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, grantError(err)
 	}
 	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
 	return t.ID, t.ExpiresAt, nil
@@ -219,11 +234,11 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
 	g, err := grantFrom(req)
 	if err != nil {
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, grantError(err)
 	}
 	c, err := s.p.store.FindOIDCClient(ctx, g.clientID)
 	if err != nil {
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, grantError(err)
 	}
 	now := s.p.now()
 	access := s.accessToken(ctx, g, c, now)
@@ -245,7 +260,7 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 		}
 	}
 	if err != nil {
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, grantError(err)
 	}
 	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
 	return access.ID, raw, access.ExpiresAt, nil
@@ -451,10 +466,10 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo,
 func (s storage) setUserinfo(ctx context.Context, info *zoidc.UserInfo, userID string, scopes []string) error {
 	u, err := s.p.users.FindUserByID(ctx, userID)
 	if err != nil {
-		return err
+		return grantError(err)
 	}
 	if u.Disabled {
-		return errors.New("user disabled")
+		return zoidc.ErrAccessDenied().WithDescription("The account is disabled.")
 	}
 	info.Subject = u.ID
 	for _, sc := range scopes {
