@@ -366,6 +366,20 @@ func TestRelyingParty(t *testing.T) {
 		s.signIn(t, p, s.config(p, "spa", spaRedirect, oauth2.AuthStyleInParams))
 	})
 
+	t.Run("LoopbackAnyPortForPublicClients", func(t *testing.T) {
+		// RFC 8252 §7.3: a native app listens on a port of its choosing.
+		s.signIn(t, p, s.config(p, "spa", strings.Replace(spaRedirect, ":9/", ":5555/", 1), oauth2.AuthStyleInParams))
+	})
+
+	t.Run("UnknownScopesIgnored", func(t *testing.T) {
+		conf := *app
+		conf.Scopes = []string{"openid", "email", "profile", "groups", "https://example.com/api"}
+		tok, _ := s.signIn(t, p, &conf)
+		if got := tok.Extra("scope"); got != "openid email profile" {
+			t.Errorf("granted scope %q, want the known ones: openid email profile", got)
+		}
+	})
+
 	t.Run("ES256Client", func(t *testing.T) {
 		// signIn verifies the ID token accepting ES256 only; the client is
 		// trusted, so no consent is asked.
@@ -433,6 +447,8 @@ func TestRelyingParty(t *testing.T) {
 			"WrongRedirectURI":   {"redirect_uri": {"http://127.0.0.1:9/other"}},
 			"ExtraInRedirectURI": {"redirect_uri": {appRedirect + "?next=https://evil.example"}},
 			"TrailingSlash":      {"redirect_uri": {appRedirect + "/"}},
+			"OtherPort":          {"redirect_uri": {strings.Replace(appRedirect, ":9/", ":10/", 1)}}, // a confidential client's URI is exact
+			"UpperCase":          {"redirect_uri": {strings.ToUpper(appRedirect)}},
 			"OpenRedirect":       {"redirect_uri": {"https://evil.example/"}},
 			"UnknownClient":      {"client_id": {"nobody"}, "redirect_uri": {"https://evil.example/"}},
 			"ProtocolRelative":   {"redirect_uri": {"//evil.example/callback"}},
