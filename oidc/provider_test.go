@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -151,6 +152,38 @@ func TestProviderRequests(t *testing.T) {
 		q := mustParse(t, loc).Query()
 		if status != http.StatusSeeOther || q.Get("error") != "consent_required" || q.Get("iss") != s.issuer || q.Get("state") != "st" {
 			t.Errorf("status %d, response %v; want consent_required with state and iss, and no page", status, q)
+		}
+	})
+
+	t.Run("ConsentDenied", func(t *testing.T) {
+		status, body, _ := s.loginPage(t, app.AuthCodeURL("st", pkce()))
+		m := consentID.FindStringSubmatch(body)
+		if status != http.StatusOK || m == nil {
+			t.Fatalf("first sign-in: status %d, want the consent page", status)
+		}
+		form := url.Values{"id": {m[1]}, "decision": {"deny"}}
+		req, _ := http.NewRequest(http.MethodPost, s.issuer+"/oidc/consent", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.issuer)
+		res, err := s.browser.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		q := mustParse(t, res.Header.Get("Location")).Query()
+		if res.StatusCode != http.StatusSeeOther || q.Get("error") != "access_denied" || q.Get("iss") != s.issuer {
+			t.Errorf("Cancel: status %d, %v; want access_denied with iss", res.StatusCode, q)
+		}
+		// A consent form posted from another site is refused.
+		req, _ = http.NewRequest(http.MethodPost, s.issuer+"/oidc/consent", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		if res, err = s.browser.HTTP.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("consent posted from another origin: status %d, want 403", res.StatusCode)
 		}
 	})
 

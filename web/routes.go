@@ -70,7 +70,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /readyz", s.api(s.handleReadyz))
 	mux.Handle("/api/", s.api(s.handleAPINotFound))
 
-	if s.oidc != nil { // the OpenID Connect provider's own routes: oidc.New lists them
+	// The OpenID Connect provider (its own routes: see oidc.New) and the
+	// dashboard's Connected apps.
+	if s.oidc != nil {
 		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
 		mux.Handle("/oidc/", s.oidc.Handler())
 		mux.Handle("GET /api/apps", s.signedIn(s.api(s.handleAppsList)))
