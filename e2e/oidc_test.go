@@ -136,6 +136,30 @@ func TestSignInToAnApp(t *testing.T) {
 		waitFor("the app's refresh to fail", appShows("#message", "Refresh failed"))
 		b.shot("refresh refused after revoking")
 	})
+
+	step(t, b, "NewUserSignsUpFromTheApp", func(t *testing.T) {
+		// Someone else, on this computer, without an account yet.
+		b.removeAuthenticator(auth)
+		other := b.addAuthenticator(internal, true)
+		const newcomer = "newcomer@example.com"
+		b.click("logout") // the app's, which signs out of passkeyd too
+		waitFor("the app signed out", `location.origin === `+jsString(appURL)+` && !!document.getElementById("signed-out")`)
+		b.click("login")
+		waitFor("the sign-in page of passkeyd", `location.pathname === "/oidc/login" && !!document.getElementById("signup-button")`)
+		b.typeEmail(newcomer)
+		b.present(other, true)
+		b.click("signup-button")
+		waitFor("the account created", `document.getElementById("message").textContent.includes("Account created") && !document.getElementById("signin-button").disabled`)
+		b.shot("account created from the app")
+		b.present(other, true) // the presence gate turned it off after the registration
+		b.click("signin-button")
+		waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
+		b.click("allow")
+		waitFor("the app to show the newcomer's email", appShows("#email", newcomer))
+		if _, creds := srv.mustUser(t, newcomer); len(creds) != 1 {
+			t.Errorf("store: %s has %d passkeys, want 1", newcomer, len(creds))
+		}
+	})
 }
 
 // jsString quotes s as a JavaScript string literal.
