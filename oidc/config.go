@@ -35,6 +35,10 @@ type Config struct {
 	RequestTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SignUpPage, if set, is where the sign-in page sends a newcomer to
+	// create an account (web sets passkeyd's start page when sign-up goes
+	// by email first); empty, newcomers create one on the sign-in page.
+	SignUpPage string
 	// Metrics, if set, counts sign-ins, tokens and refusals per client.
 	// web.New sets it when Deps.Metrics is set.
 	Metrics *Metrics

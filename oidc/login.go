@@ -29,7 +29,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.pages.render(w, http.StatusOK, "signin", map[string]any{
-			"App": c.Name, "Email": req.LoginHint, "Base": p.cfg.basePath(), "Fresh": u != nil,
+			"App": c.Name, "Email": req.LoginHint, "Base": p.cfg.basePath(), "Fresh": u != nil, "SignUpPage": p.cfg.SignUpPage,
 		})
 		return
 	}

@@ -51,7 +51,7 @@ type inProcess struct {
 	metrics *prometheus.Registry
 }
 
-func startInProcess(t *testing.T) *inProcess {
+func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,10 +66,14 @@ func startInProcess(t *testing.T) *inProcess {
 	t.Cleanup(func() { store.Close() })
 	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
 	reg := prometheus.NewRegistry()
-	h, err := web.New(web.Config{
+	cfg := web.Config{
 		RPID: "localhost", Origins: []string{issuer}, Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
 		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, OIDC: &oidc.Config{},
-	}, web.Deps{Store: store, Metrics: web.NewMetrics(reg)})
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	h, err := web.New(cfg, web.Deps{Store: store, Metrics: web.NewMetrics(reg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +96,9 @@ func startInProcess(t *testing.T) *inProcess {
 	s := &inProcess{server: &server{issuer: issuer, http: &http.Client{Transport: loopback()}}, store: store, clock: clk,
 		authn: softauthn.New("localhost", issuer), metrics: reg}
 	s.browser = softauthn.NewClient(issuer, issuer, loopback())
+	if cfg.SignUpMode == web.SignUpEmailFirst {
+		return s // nobody signs up directly
+	}
 	if _, err := s.browser.Register(t.Context(), s.authn, "alice@example.com"); err != nil {
 		t.Fatalf("register: %v", err)
 	}
@@ -124,6 +131,26 @@ func (s *inProcess) loginPage(t *testing.T, authURL string) (int, string, string
 	defer page.Body.Close()
 	body, _ := io.ReadAll(page.Body)
 	return page.StatusCode, string(body), page.Header.Get("Location")
+}
+
+// TestSignInPageSignUp: newcomers create an account on the sign-in page,
+// unless sign-up goes by email first, when they are sent to the start page.
+func TestSignInPageSignUp(t *testing.T) {
+	for _, mode := range []web.SignUpMode{web.SignUpOpen, web.SignUpEmailFirst} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := startInProcess(t, func(c *web.Config) { c.SignUpMode = mode })
+			p := s.provider(t)
+			app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
+			if res, err := s.browser.Do(t.Context(), http.MethodPost, "/api/auth/logout", nil); err != nil || res.Status != http.StatusNoContent {
+				t.Fatalf("sign out: %v %v", res, err)
+			}
+			status, body, _ := s.loginPage(t, app.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			button, link := strings.Contains(body, `id="signup-button"`), strings.Contains(body, `href="`+s.issuer+`/"`)
+			if status != http.StatusOK || button != (mode == web.SignUpOpen) || link != (mode == web.SignUpEmailFirst) {
+				t.Errorf("sign-in page (status %d): sign-up button %v, link to the start page %v", status, button, link)
+			}
+		})
+	}
 }
 
 func TestProviderRequests(t *testing.T) {

@@ -154,6 +154,9 @@ func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger) (*oidc.Provider, e
 	if oc.Now == nil {
 		oc.Now = cfg.Now
 	}
+	if oc.SignUpPage == "" && cfg.SignUpMode == SignUpEmailFirst {
+		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email
+	}
 	if oc.Metrics == nil && deps.Metrics != nil && deps.Metrics.reg != nil {
 		oc.Metrics = oidc.NewMetrics(deps.Metrics.reg)
 	}
