@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/cors"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -69,6 +70,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 			op.NewEndpoint("oidc/keys"),
 		),
 		op.WithHttpInterceptors(withClientID),
+		op.WithCORSOptions(&corsOptions),
 	}
 	if strings.HasPrefix(cfg.Issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure()) // validate allowed it for loopback only
@@ -85,7 +87,8 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 		return nil, fmt.Errorf("oidc provider: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/openid-configuration", http.HandlerFunc(p.handleDiscovery))
+	// Discovery is ours, not the op package's router: it gets the same CORS.
+	mux.Handle("GET /.well-known/openid-configuration", cors.New(corsOptions).Handler(http.HandlerFunc(p.handleDiscovery)))
 	mux.Handle("GET /oidc/login", http.HandlerFunc(p.handleLogin))
 	mux.Handle("POST /oidc/consent", http.HandlerFunc(p.handleConsent))
 	mux.Handle("GET /oidc/static/{name}", p.pages.handleStatic())
@@ -290,4 +293,18 @@ func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	p.pages.render(w, status, "error", map[string]any{"Message": msg})
+}
+
+// corsOptions let a single-page app on any origin call the provider's
+// endpoints (discovery, keys, token, userinfo, revocation), which it
+// authenticates by PKCE, client credentials or bearer tokens, never by
+// cookies. The library's default also allows credentials, which would let
+// any site read what a signed-in browser's cookies fetch from these
+// endpoints; nothing here needs that, so it is off.
+var corsOptions = cors.Options{
+	AllowCredentials: false,
+	AllowedHeaders:   []string{"Origin", "Accept", "Accept-Language", "Authorization", "Content-Type", "X-Requested-With"},
+	AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
+	ExposedHeaders:   []string{"Location", "Content-Length"},
+	AllowOriginFunc:  func(string) bool { return true },
 }

@@ -375,3 +375,28 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 	}
 	return 0
 }
+
+// TestCORSWithoutCredentials: a single-page app on another origin may call
+// the provider's endpoints, but a browser's cookies never make their
+// answers readable to another site.
+func TestCORSWithoutCredentials(t *testing.T) {
+	s := startInProcess(t)
+	for _, path := range []string{"/.well-known/openid-configuration", "/oidc/keys", "/oidc/userinfo"} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.issuer+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://spa.example.net")
+		res, err := s.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got == "" {
+			t.Errorf("%s: no Access-Control-Allow-Origin for a cross-origin app", path)
+		}
+		if got := res.Header.Get("Access-Control-Allow-Credentials"); got != "" {
+			t.Errorf("%s: Access-Control-Allow-Credentials %q, want none", path, got)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 -- Sign-up links (SIGNUP_MODE=email-first): a token for an address that
 -- has no account yet, so tokens.user_id may be NULL for them.
--- Keep sqlite/migrations/00007_signup_tokens.sql in step.
+-- Keep sqlite/migrations/00005_signup_tokens.sql in step.
 
 -- +goose Up
 ALTER TABLE tokens ALTER COLUMN user_id DROP NOT NULL;

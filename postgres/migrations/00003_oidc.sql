@@ -1,6 +1,6 @@
 -- The OpenID Connect provider (package oidc): clients, authorization
 -- requests and their codes, tokens, consents and signing keys.
--- Keep sqlite/migrations/00004_oidc.sql in step.
+-- Keep sqlite/migrations/00003_oidc.sql in step.
 
 -- +goose Up
 CREATE TABLE oidc_clients (

@@ -2,7 +2,7 @@
 -- has no account yet, so tokens.user_id may be NULL for them. SQLite
 -- cannot drop a NOT NULL constraint in place, so the table is rebuilt
 -- with the same columns and indexes (nothing references tokens).
--- Keep postgres/migrations/00007_signup_tokens.sql in step.
+-- Keep postgres/migrations/00005_signup_tokens.sql in step.
 
 -- +goose Up
 CREATE TABLE tokens_new (
