@@ -147,6 +147,13 @@ func newBrowser(t *testing.T, srv *server) *browser {
 		cancelTab()
 		t.Fatalf("start Chromium (%s): no answer after %s", exe, startTimeout)
 	}
+	b.prepareTab()
+	return b
+}
+
+// prepareTab enables the tab's WebAuthn domain (no authenticator yet), the
+// autofill recorder, the presence gate and the console watch.
+func (b *browser) prepareTab() {
 	b.call("enable WebAuthn", func(ctx context.Context) error {
 		_, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{})
 		return err
@@ -159,7 +166,6 @@ func newBrowser(t *testing.T, srv *server) *browser {
 	})
 	b.startPresenceGate()
 	b.watchConsole()
-	return b
 }
 
 // watchConsole records uncaught exceptions and Content-Security-Policy
