@@ -146,15 +146,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 	if err := f.fs.Parse(mine); err != nil {
 		return err
 	}
-	yes := false
-	var settingsArgs []string
-	for _, a := range rest {
-		if a == "-yes" || a == "--yes" {
-			yes = true
-		} else {
-			settingsArgs = append(settingsArgs, a)
-		}
-	}
+	yes, settingsArgs := takeYes(rest)
 	s, err := parseSettings("passkeyd clients", settingsArgs, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -44,15 +44,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		email, args = args[0], args[1:]
 	}
-	yes := false
-	var rest []string
-	for _, a := range args {
-		if a == "-yes" || a == "--yes" {
-			yes = true
-		} else {
-			rest = append(rest, a)
-		}
-	}
+	yes, rest := takeYes(args)
 	s, err := parseSettings("passkeyd users", rest, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -190,4 +182,17 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// takeYes takes the -yes confirmation out of a subcommand's arguments,
+// wherever it stands; the rest are the server's settings.
+func takeYes(args []string) (yes bool, rest []string) {
+	for _, a := range args {
+		if a == "-yes" || a == "--yes" {
+			yes = true
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	return yes, rest
 }

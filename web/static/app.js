@@ -391,8 +391,22 @@ window.passkeyd = (function () {
     return result;
   }
 
+  // el makes an element with an optional class and text: the pages build
+  // their lists with it, never with HTML strings.
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) {
+      e.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      e.textContent = text;
+    }
+    return e;
+  }
+
   return {
     base: base,
+    el: el,
     NAVIGATING: NAVIGATING,
     APIError: APIError,
     say: say,

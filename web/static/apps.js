@@ -5,21 +5,12 @@
 "use strict";
 
 (function (app) {
+  var el = app.el;
   var list = document.getElementById("apps");
   if (!list) {
     return;
   }
 
-  function el(tag, className, text) {
-    var e = document.createElement(tag);
-    if (className) {
-      e.className = className;
-    }
-    if (text !== undefined && text !== null) {
-      e.textContent = text;
-    }
-    return e;
-  }
 
   function when(iso) {
     var t = el("time", null, new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));

@@ -5,6 +5,7 @@
 "use strict";
 
 (function (app) {
+  var el = app.el;
   var passkeyInfo = null; // GET /api/passkeys: rpId, userHandle, email, passkeys
 
   function plural(n, one, many) {
@@ -119,16 +120,6 @@
     return t;
   }
 
-  function el(tag, className, text) {
-    var e = document.createElement(tag);
-    if (className) {
-      e.className = className;
-    }
-    if (text !== undefined && text !== null) {
-      e.textContent = text;
-    }
-    return e;
-  }
 
   // device names a browser from its User-Agent: "Chrome on Linux".
   function device(ua) {
