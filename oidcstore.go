@@ -99,11 +99,15 @@ type OIDCConsent struct {
 // OIDCKey is a token-signing key. The private key is stored sealed (AEAD)
 // under a key derived from the session secret.
 type OIDCKey struct {
-	ID         string // the JWK "kid"
-	Algorithm  string // RS256, ES256 or EdDSA
-	PrivateKey []byte // sealed PKCS #8
-	CreatedAt  time.Time
-	RetireAt   time.Time // zero while current; leaves JWKS after this
+	ID         string    // the JWK "kid"
+	Algorithm  string    // RS256, ES256 or EdDSA
+	PrivateKey []byte    // sealed PKCS #8
+	CreatedAt  time.Time // published in JWKS from then on
+	// SignFrom is when it starts signing (zero: at once). A rotated key is
+	// published first, so that relying parties that cache JWKS know it
+	// before tokens signed with it reach them.
+	SignFrom time.Time
+	RetireAt time.Time // zero while current; leaves JWKS after this
 }
 
 // OIDCStore keeps what the OpenID Connect provider needs. The sqlite and
@@ -173,8 +177,9 @@ type OIDCStore interface {
 	// was neither.
 	RevokeOIDCConsent(ctx context.Context, userID, clientID string, ev *Event) error
 
-	// AddOIDCKey stores a new signing key and sets retireOthersAt as the
-	// retirement time of the current keys of its algorithm.
+	// AddOIDCKey stores a new signing key; no other key of its algorithm
+	// stays published after retireOthersAt (the current ones retire then,
+	// and those due to retire later retire then too).
 	AddOIDCKey(ctx context.Context, k *OIDCKey, retireOthersAt time.Time) error
 	// ListOIDCKeys returns the keys not retired at now, newest first.
 	ListOIDCKeys(ctx context.Context, now time.Time) ([]*OIDCKey, error)

@@ -33,6 +33,11 @@ type Config struct {
 	// RequestTTL bounds an authorization request: the time a user has to
 	// sign in and consent. Default 10 minutes.
 	RequestTTL time.Duration
+	// KeyPublishDelay is how long a key added by RotateKeys is published in
+	// JWKS before it signs: longer than relying parties keep a cached JWKS
+	// (passkeyd sends max-age=300; some libraries keep it hours, e.g.
+	// .NET's 12). Default 24 hours; 10 minutes to 30 days.
+	KeyPublishDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// SignUpPage, if set, is where the sign-in page sends a newcomer to
@@ -43,6 +48,17 @@ type Config struct {
 	// web.New sets it when Deps.Metrics is set.
 	Metrics *Metrics
 }
+
+// The bounds of Config.KeyPublishDelay: at least twice the max-age of
+// JWKS (jwksMaxAge), so clients that honour it have the new key in time.
+const (
+	MinKeyPublishDelay = 10 * time.Minute
+	MaxKeyPublishDelay = 30 * 24 * time.Hour
+)
+
+// jwksMaxAge is the Cache-Control max-age of JWKS, in seconds: short, so
+// that a key withdrawn by RotateKeysNow stops being trusted soon.
+const jwksMaxAge = 300
 
 func (c Config) withDefaults() Config {
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
@@ -61,6 +77,9 @@ func (c Config) withDefaults() Config {
 	if c.RequestTTL == 0 {
 		c.RequestTTL = 10 * time.Minute
 	}
+	if c.KeyPublishDelay == 0 {
+		c.KeyPublishDelay = 24 * time.Hour
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -78,6 +97,10 @@ func (c Config) validate() error {
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 	default:
 		return fmt.Errorf("OIDC issuer %q must use https (http only for localhost)", c.Issuer)
+	}
+	if c.KeyPublishDelay < MinKeyPublishDelay || c.KeyPublishDelay > MaxKeyPublishDelay {
+		return fmt.Errorf("OIDC_KEY_PUBLISH_DELAY %s is out of bounds: set it between %s and %s (longer than relying parties cache JWKS; shorter than you wait for a rotation)",
+			c.KeyPublishDelay, MinKeyPublishDelay, MaxKeyPublishDelay)
 	}
 	if len(c.Secret) < 32 {
 		return fmt.Errorf("OIDC provider: the session secret must be at least 32 bytes")

@@ -54,8 +54,11 @@
 // database as PKCS #8 sealed with AES-256-GCM under a key derived from the
 // session secret with HKDF-SHA-256, so every instance with the same
 // SESSION_SECRET signs with and publishes the same keys, and a copy of the
-// database alone holds no usable key. Rotation (passkeyd oidc rotate-keys)
-// adds a new key per algorithm, used for signing from then on; the old key
-// stays in JWKS until the longest ID token it may have signed has expired.
-// Relying parties refetch JWKS when they meet an unknown key ID.
+// database alone holds no usable key. Rotation (passkeyd oidc rotate-keys,
+// RotateKeys) adds a new key per algorithm, published in JWKS at once and
+// signing after Config.KeyPublishDelay, since not every relying party
+// fetches JWKS again when it meets an unknown key ID; the old key signs
+// until then and stays in JWKS until the longest ID token it may have
+// signed has expired. RotateKeysNow, for a leaked key, switches at once and
+// withdraws the old keys.
 package oidc

@@ -123,10 +123,11 @@ func randomBytes(n int) []byte {
 // signingKey is a stored key, opened: op.SigningKey for signing and op.Key
 // (its public half) for JWKS.
 type signingKey struct {
-	id      string
-	alg     jose.SignatureAlgorithm
-	private crypto.Signer
-	created time.Time
+	id       string
+	alg      jose.SignatureAlgorithm
+	private  crypto.Signer
+	signFrom time.Time // published before then, signing from then on
+	retireAt time.Time
 }
 
 func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
@@ -146,14 +147,14 @@ var _ op.Key = publicKey{}
 // keyring opens stored keys once each: a key never changes under its ID.
 type keyring struct {
 	mu     sync.Mutex
-	opened map[string]*signingKey
+	opened map[string]crypto.Signer
 }
 
-func (r *keyring) open(s *secrets, k *passkeyd.OIDCKey) (*signingKey, error) {
+func (r *keyring) open(s *secrets, k *passkeyd.OIDCKey) (crypto.Signer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if sk, ok := r.opened[k.ID]; ok {
-		return sk, nil
+	if signer, ok := r.opened[k.ID]; ok {
+		return signer, nil
 	}
 	pkcs8, err := s.openKey(k)
 	if err != nil {
@@ -167,16 +168,16 @@ func (r *keyring) open(s *secrets, k *passkeyd.OIDCKey) (*signingKey, error) {
 	if !ok {
 		return nil, fmt.Errorf("signing key %s: %T is not a signer", k.ID, parsed)
 	}
-	sk := &signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Algorithm), private: signer, created: k.CreatedAt}
 	if r.opened == nil {
-		r.opened = map[string]*signingKey{}
+		r.opened = map[string]crypto.Signer{}
 	}
-	r.opened[k.ID] = sk
-	return sk, nil
+	r.opened[k.ID] = signer
+	return signer, nil
 }
 
-// keys returns the keys not retired, opened, newest first. Keys sealed
-// under another secret are skipped (and logged): they cannot sign here.
+// keys returns the published keys (not retired), opened, newest first:
+// those that sign and those that will. Keys sealed under another secret
+// are skipped (and logged): they cannot sign here.
 func (p *Provider) keys(ctx context.Context) ([]*signingKey, error) {
 	stored, err := p.store.ListOIDCKeys(ctx, p.now())
 	if err != nil {
@@ -184,19 +185,21 @@ func (p *Provider) keys(ctx context.Context) ([]*signingKey, error) {
 	}
 	var keys []*signingKey
 	for _, k := range stored {
-		sk, err := p.ring.open(p.secrets, k)
+		signer, err := p.ring.open(p.secrets, k)
 		if err != nil {
 			p.log.ErrorContext(ctx, "oidc signing key unusable", "key_id", k.ID, "error", err)
 			continue
 		}
-		keys = append(keys, sk)
+		keys = append(keys, &signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Algorithm), private: signer,
+			signFrom: k.SignFrom, retireAt: k.RetireAt})
 	}
 	return keys, nil
 }
 
 // EnsureKeys generates a signing key for each algorithm that has none, as
-// at first start. Instances starting together may both generate one;
-// both are published and the newer signs.
+// at first start; it signs at once, since no token names another key yet.
+// Instances starting together may both generate one; both are published
+// and the newer signs.
 func (p *Provider) EnsureKeys(ctx context.Context) error {
 	keys, err := p.keys(ctx)
 	if err != nil {
@@ -206,41 +209,84 @@ func (p *Provider) EnsureKeys(ctx context.Context) error {
 	for _, k := range keys {
 		have[k.alg] = true
 	}
+	now := p.now()
 	for _, alg := range Algorithms {
 		if have[jose.SignatureAlgorithm(alg)] {
 			continue
 		}
-		if err := p.addKey(ctx, alg); err != nil {
+		longest, err := p.longestIDTokenTTL(ctx)
+		if err != nil {
+			return err
+		}
+		// Keys of alg that could not be opened: they may have signed tokens
+		// still valid on other instances, so they stay published as long.
+		if err := p.addKey(ctx, alg, now, now.Add(longest+clockSkew)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// RotateKeys adds a new signing key for every algorithm. The new keys sign
-// from now on; the old ones stay in JWKS until every ID token they may
-// have signed has expired.
+// clockSkew is added to every retirement time, for relying parties whose
+// clocks run behind.
+const clockSkew = time.Minute
+
+// RotateKeys adds a new signing key for every algorithm, published in
+// JWKS at once and signing after Config.KeyPublishDelay, so that relying
+// parties that cache JWKS have fetched it before they see tokens it
+// signed. Until then the current keys sign; they stay published until
+// every ID token they may have signed has expired.
 func (p *Provider) RotateKeys(ctx context.Context) error {
-	for _, alg := range Algorithms {
-		if err := p.addKey(ctx, alg); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *Provider) addKey(ctx context.Context, alg string) error {
-	now := p.now()
-	k, err := p.secrets.generateKey(alg, now)
-	if err != nil {
-		return err
-	}
 	longest, err := p.longestIDTokenTTL(ctx)
 	if err != nil {
 		return err
 	}
-	// A minute more than the longest lifetime, for clocks that disagree.
-	return p.store.AddOIDCKey(ctx, k, now.Add(longest+time.Minute))
+	keys, err := p.keys(ctx)
+	if err != nil {
+		return err
+	}
+	now := p.now()
+	signFrom := now.Add(p.cfg.KeyPublishDelay)
+	for _, alg := range Algorithms {
+		// The current keys sign until signFrom; their tokens expire by
+		// longest after that. A retirement already later (a longer ID token
+		// lifetime when it was set) is kept.
+		retire := signFrom.Add(longest + clockSkew)
+		for _, k := range keys {
+			if string(k.alg) == alg && k.retireAt.After(retire) {
+				retire = k.retireAt
+			}
+		}
+		if err := p.addKey(ctx, alg, signFrom, retire); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RotateKeysNow replaces every signing key at once, for a key that may
+// have leaked: the new keys sign from now on and the old ones leave JWKS
+// now, so that relying parties stop trusting tokens signed with them as
+// soon as they fetch JWKS again. ID tokens signed before then stop
+// verifying too; apps check an ID token when they receive it, so at worst
+// a sign-in under way fails and is started again.
+func (p *Provider) RotateKeysNow(ctx context.Context) error {
+	now := p.now()
+	for _, alg := range Algorithms {
+		if err := p.addKey(ctx, alg, now, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Provider) addKey(ctx context.Context, alg string, signFrom, retireOthersAt time.Time) error {
+	k, err := p.secrets.generateKey(alg, p.now())
+	if err != nil {
+		return err
+	}
+	k.SignFrom = signFrom
+	return p.store.AddOIDCKey(ctx, k, retireOthersAt)
 }
 
 func (p *Provider) longestIDTokenTTL(ctx context.Context) (time.Duration, error) {
@@ -255,22 +301,29 @@ func (p *Provider) longestIDTokenTTL(ctx context.Context) (time.Duration, error)
 	return longest, nil
 }
 
-// signingKeyFor returns the newest key of alg, generating the keys first
-// if there are none (a host that never called EnsureKeys).
+// signingKeyFor returns the newest key of alg that signs now, generating
+// the keys first if there are none (a host that never called EnsureKeys).
 func (p *Provider) signingKeyFor(ctx context.Context, alg string) (*signingKey, error) {
 	for range 2 {
 		keys, err := p.keys(ctx)
 		if err != nil {
 			return nil, err
 		}
+		// The key that began signing last; of keys made together (two
+		// instances at first start), the newest, which comes first.
+		var signer *signingKey
+		now := p.now()
 		for _, k := range keys {
-			if string(k.alg) == alg {
-				return k, nil
+			if string(k.alg) == alg && !k.signFrom.After(now) && (signer == nil || k.signFrom.After(signer.signFrom)) {
+				signer = k
 			}
+		}
+		if signer != nil {
+			return signer, nil
 		}
 		if err := p.EnsureKeys(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("no usable %s signing key (run passkeyd oidc rotate-keys)", alg)
+	return nil, fmt.Errorf("no usable %s signing key (run passkeyd oidc rotate-keys -now)", alg)
 }

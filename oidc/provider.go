@@ -95,15 +95,19 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	// The op package's endpoints. Introspection, device authorization and
 	// its /healthz, /ready are not offered.
 	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(withIssuerInResponse(cfg.Issuer, p.op)))
-	for _, path := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/end_session", "/oidc/keys"} {
+	for _, path := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/end_session"} {
 		mux.Handle(path, p.op)
 	}
+	mux.Handle("/oidc/keys", withJWKSCaching(p.op))
 	p.handler = mux
 	return p, nil
 }
 
 // Handler serves /.well-known/openid-configuration and /oidc/...
 func (p *Provider) Handler() http.Handler { return p.handler }
+
+// KeyPublishDelay is how long RotateKeys publishes a key before it signs.
+func (p *Provider) KeyPublishDelay() time.Duration { return p.cfg.KeyPublishDelay }
 
 // Issuer is the provider's issuer identifier.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
@@ -189,6 +193,40 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	json.NewEncoder(w).Encode(doc)
+}
+
+// withJWKSCaching says how long JWKS may be cached. Relying parties and
+// caches in between that honour it see a new key within jwksMaxAge, well
+// before it signs (MinKeyPublishDelay), and stop trusting a withdrawn one
+// as soon. An error is not to be cached.
+func withJWKSCaching(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&jwksWriter{ResponseWriter: w}, r)
+	})
+}
+
+type jwksWriter struct {
+	http.ResponseWriter
+	wroteHeader bool
+}
+
+func (w *jwksWriter) WriteHeader(status int) {
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		cc := "no-store"
+		if status == http.StatusOK {
+			cc = fmt.Sprintf("public, max-age=%d", jwksMaxAge)
+		}
+		w.Header().Set("Cache-Control", cc)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *jwksWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // withIssuerInResponse adds iss (RFC 9207) to the authorization error

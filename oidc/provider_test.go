@@ -49,6 +49,7 @@ type inProcess struct {
 	clock   *clock
 	authn   *softauthn.Authenticator
 	metrics *prometheus.Registry
+	oidc    *oidc.Provider
 }
 
 func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
@@ -94,7 +95,7 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 		}
 	}
 	s := &inProcess{server: &server{issuer: issuer, http: &http.Client{Transport: loopback()}}, store: store, clock: clk,
-		authn: softauthn.New("localhost", issuer), metrics: reg}
+		authn: softauthn.New("localhost", issuer), metrics: reg, oidc: h.OIDC()}
 	s.browser = softauthn.NewClient(issuer, issuer, loopback())
 	if cfg.SignUpMode == web.SignUpEmailFirst {
 		return s // nobody signs up directly

@@ -409,27 +409,38 @@ func TestRelyingParty(t *testing.T) {
 	})
 
 	t.Run("KeyRotation", func(t *testing.T) {
-		cmd := exec.Command(testserver.Binary(t), "oidc", "rotate-keys")
-		cmd.Env, cmd.Dir = s.env, s.dir
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("passkeyd oidc rotate-keys: %v\n%s", err, out)
+		rotate := func(args ...string) {
+			cmd := exec.Command(testserver.Binary(t), append([]string{"oidc", "rotate-keys"}, args...)...)
+			cmd.Env, cmd.Dir = s.env, s.dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("passkeyd oidc rotate-keys %v: %v\n%s", args, err, out)
+			}
 		}
-		fresh := s.provider(t) // a relying party that fetches JWKS anew
-		v := fresh.Verifier(&gooidc.Config{ClientID: "app"})
 		raw, _ := first.Extra("id_token").(string)
-		if _, err := v.Verify(ctx, raw); err != nil {
-			t.Errorf("an ID token signed before the rotation no longer verifies: %v", err)
-		}
-		var oldKey, newKey struct {
+		var oldKey, key struct {
 			Kid string `json:"kid"`
 		}
 		headerOf(t, raw, &oldKey)
-		tok, _ := s.signIn(t, fresh, app) // verified against the new JWKS
-		headerOf(t, tok.Extra("id_token").(string), &newKey)
-		if oldKey.Kid == newKey.Kid {
-			t.Errorf("after rotate-keys the same key %q signs", newKey.Kid)
+		// A scheduled rotation publishes new keys; the old ones sign until
+		// OIDC_KEY_PUBLISH_DELAY has passed (TestKeyRotation watches it pass).
+		rotate()
+		fresh := s.provider(t) // a relying party that fetches JWKS anew
+		tok, _ := s.signIn(t, fresh, app)
+		if headerOf(t, tok.Extra("id_token").(string), &key); key.Kid != oldKey.Kid {
+			t.Errorf("right after rotate-keys the ID token has kid %q, want the old key %q until the new one is published long enough", key.Kid, oldKey.Kid)
 		}
+		// For a leaked key, -now: the new keys sign at once, and tokens the
+		// old key signed no longer verify.
+		rotate("-now")
+		fresh = s.provider(t)
+		tok, _ = s.signIn(t, fresh, app) // verified against the new JWKS
+		if headerOf(t, tok.Extra("id_token").(string), &key); key.Kid == oldKey.Kid {
+			t.Errorf("after rotate-keys -now the old key %q still signs", key.Kid)
+		}
+		if _, err := fresh.Verifier(&gooidc.Config{ClientID: "app"}).Verify(ctx, raw); err == nil {
+			t.Error("after rotate-keys -now an ID token signed by the withdrawn key still verifies")
+		}
+		first = tok // the ID token the logout tests hint with must verify
 	})
 
 	// The refusals. None may send the browser to an unregistered URI.

@@ -381,7 +381,7 @@ func testOIDCKeys(t *testing.T, s oidcStore) {
 			t.Fatalf("AddOIDCKey: %v", err)
 		}
 	}
-	next := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0.Add(time.Hour)}
+	next := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0.Add(time.Hour), SignFrom: t0.Add(90 * time.Minute)}
 	if err := s.AddOIDCKey(ctx, next, t0.Add(2*time.Hour)); err != nil {
 		t.Fatalf("AddOIDCKey: %v", err)
 	}
@@ -400,6 +400,32 @@ func testOIDCKeys(t *testing.T, s oidcStore) {
 	}
 	if diff := cmp.Diff([]*passkeyd.OIDCKey{next, es}, keys, cmpOpts...); diff != "" {
 		t.Errorf("ListOIDCKeys after the old key retired (-want +got):\n%s", diff)
+	}
+
+	// A key added with an earlier retirement for the others (a leaked key
+	// replaced at once) brings forward the retirement of those already
+	// retiring later, and never postpones one.
+	now := t0.Add(3 * time.Hour)
+	later := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: now, SignFrom: now.Add(time.Hour)}
+	if err := s.AddOIDCKey(ctx, later, now.Add(3*time.Hour)); err != nil {
+		t.Fatalf("AddOIDCKey: %v", err)
+	}
+	leaked := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: now, SignFrom: now}
+	if err := s.AddOIDCKey(ctx, leaked, now); err != nil {
+		t.Fatalf("AddOIDCKey: %v", err)
+	}
+	keys, err = s.ListOIDCKeys(ctx, now)
+	if err != nil {
+		t.Fatalf("ListOIDCKeys: %v", err)
+	}
+	var rsIDs []string
+	for _, k := range keys {
+		if k.Algorithm == "RS256" {
+			rsIDs = append(rsIDs, k.ID)
+		}
+	}
+	if len(rsIDs) != 1 || rsIDs[0] != leaked.ID {
+		t.Errorf("RS256 keys after a replacement that retires the others now: %v, want only %s", rsIDs, leaked.ID)
 	}
 }
 

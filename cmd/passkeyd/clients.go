@@ -42,8 +42,13 @@ The settings flags and environment variables are those of "passkeyd -h".
 
 const oidcUsage = `passkeyd oidc: the OpenID Connect provider
 
-  passkeyd oidc rotate-keys    add new signing keys; the old ones stay in JWKS until
-                               the ID tokens they signed have expired
+  passkeyd oidc rotate-keys       add new signing keys, published in JWKS at once, signing
+                                  after OIDC_KEY_PUBLISH_DELAY (default 24h); the old ones
+                                  sign until then, and stay in JWKS until the ID tokens
+                                  they signed have expired
+  passkeyd oidc rotate-keys -now  for a key that may have leaked: new keys sign at once and
+                                  the old ones leave JWKS at once (ID tokens they signed
+                                  stop verifying; a sign-in under way may fail)
 `
 
 // listFlag collects a repeatable flag.
@@ -146,7 +151,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 	if err := f.fs.Parse(mine); err != nil {
 		return err
 	}
-	yes, settingsArgs := takeYes(rest)
+	yes, settingsArgs := takeSwitch(rest, "yes")
 	s, err := parseSettings("passkeyd clients", settingsArgs, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -300,7 +305,8 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	if args[0] != "rotate-keys" {
 		return fmt.Errorf("unknown oidc command %q; run passkeyd oidc help", args[0])
 	}
-	s, err := parseSettings("passkeyd oidc", args[1:], getenv, stderr)
+	now, rest := takeSwitch(args[1:], "now")
+	s, err := parseSettings("passkeyd oidc", rest, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -324,9 +330,16 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	if now {
+		if err := srv.OIDC().RotateKeysNow(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "New signing keys added; they sign from now on. The old keys are withdrawn from JWKS: ID tokens they signed no longer verify.")
+		return nil
+	}
 	if err := srv.OIDC().RotateKeys(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "New signing keys added; they sign from now on. The old keys stay published until the ID tokens they signed have expired.")
+	fmt.Fprintf(stdout, "New signing keys added and published; they sign in %s (OIDC_KEY_PUBLISH_DELAY). The old keys sign until then and stay published until the ID tokens they signed have expired.\n", srv.OIDC().KeyPublishDelay())
 	return nil
 }

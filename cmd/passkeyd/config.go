@@ -267,7 +267,6 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 		RequestTimeout:   s.requestTimeout,
 		LogRequests:      true,
 	}
-	s.lifetimes.apply(&cfg)
 	switch s.oidc {
 	case "on":
 		cfg.OIDC = &oidc.Config{}
@@ -278,6 +277,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 	default:
 		return web.Config{}, fmt.Errorf("OIDC %q: want on or off", s.oidc)
 	}
+	s.lifetimes.apply(&cfg)
 	secret, err := s.loadSecret(origins, log)
 	if err != nil {
 		return web.Config{}, err

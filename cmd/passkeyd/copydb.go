@@ -126,7 +126,8 @@ var copyTables = []copyTable{
 		{"created_at", colInt}, {"expires_at", colInt}, {"used_at", colInt},
 	}},
 	{"oidc_keys", "id", []copyColumn{
-		{"id", colText}, {"algorithm", colText}, {"private_key", colBytes}, {"created_at", colInt}, {"retire_at", colInt},
+		{"id", colText}, {"algorithm", colText}, {"private_key", colBytes}, {"created_at", colInt}, {"sign_from", colInt},
+		{"retire_at", colInt},
 	}},
 }
 

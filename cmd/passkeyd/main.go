@@ -60,7 +60,7 @@ Commands:
   passkeyd copy-db [flags]   copy a SQLite database into PostgreSQL (-from sqlite:PATH -to postgres://...)
   passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete
   passkeyd clients ...       apps that sign in with passkeyd (OpenID Connect): add, list, show, update, rotate-secret, delete
-  passkeyd oidc rotate-keys  add new token-signing keys
+  passkeyd oidc rotate-keys  add new token-signing keys (-now: at once)
   passkeyd version           print the version
 
 Run "passkeyd -h" for the settings; each flag also reads the environment

@@ -44,7 +44,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		email, args = args[0], args[1:]
 	}
-	yes, rest := takeYes(args)
+	yes, rest := takeSwitch(args, "yes")
 	s, err := parseSettings("passkeyd users", rest, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -184,15 +184,15 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// takeYes takes the -yes confirmation out of a subcommand's arguments,
-// wherever it stands; the rest are the server's settings.
-func takeYes(args []string) (yes bool, rest []string) {
+// takeSwitch takes a subcommand's own switch (-yes, -now) out of its
+// arguments, wherever it stands; the rest are the server's settings.
+func takeSwitch(args []string, name string) (on bool, rest []string) {
 	for _, a := range args {
-		if a == "-yes" || a == "--yes" {
-			yes = true
+		if a == "-"+name || a == "--"+name {
+			on = true
 		} else {
 			rest = append(rest, a)
 		}
 	}
-	return yes, rest
+	return on, rest
 }

@@ -570,8 +570,8 @@ func (s *Store) RevokeOIDCConsent(ctx context.Context, userID, clientID string, 
 	})
 }
 
-// AddOIDCKey stores k and schedules the retirement of the current keys of
-// its algorithm.
+// AddOIDCKey stores k and moves the retirement of the other keys of its
+// algorithm to retireOthersAt, or earlier if they retire earlier.
 func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOthersAt time.Time) error {
 	if k.ID == "" || k.Algorithm == "" || len(k.PrivateKey) == 0 {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A signing key needs an ID, an algorithm and a key.")
@@ -580,14 +580,14 @@ func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOther
 		k.CreatedAt = s.now()
 	}
 	return s.write(ctx, "add oidc key", func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, `UPDATE oidc_keys SET retire_at = $2 WHERE algorithm = $1 AND retire_at = 0`,
+		if _, err := s.txExec(ctx, tx, `UPDATE oidc_keys SET retire_at = $2 WHERE algorithm = $1 AND (retire_at = 0 OR retire_at > $2)`,
 			k.Algorithm, millis(retireOthersAt)); err != nil {
 			return err
 		}
 		_, err := s.txExec(ctx, tx, `
-			INSERT INTO oidc_keys (id, algorithm, private_key, created_at, retire_at)
-			VALUES ($1, $2, $3, $4, $5)`,
-			k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), millis(k.RetireAt))
+			INSERT INTO oidc_keys (id, algorithm, private_key, created_at, sign_from, retire_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), millis(k.SignFrom), millis(k.RetireAt))
 		return err
 	})
 }
@@ -595,7 +595,7 @@ func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOther
 // ListOIDCKeys returns the keys not retired at now, newest first.
 func (s *Store) ListOIDCKeys(ctx context.Context, now time.Time) ([]*passkeyd.OIDCKey, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT id, algorithm, private_key, created_at, retire_at FROM oidc_keys
+		SELECT id, algorithm, private_key, created_at, sign_from, retire_at FROM oidc_keys
 		WHERE retire_at = 0 OR retire_at > $1
 		ORDER BY created_at DESC, id`, millis(now))
 	if err != nil {
@@ -605,11 +605,11 @@ func (s *Store) ListOIDCKeys(ctx context.Context, now time.Time) ([]*passkeyd.OI
 	var list []*passkeyd.OIDCKey
 	for rows.Next() {
 		var k passkeyd.OIDCKey
-		var created, retire int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &retire); err != nil {
+		var created, signFrom, retire int64
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &signFrom, &retire); err != nil {
 			return nil, s.fail("list oidc keys", err)
 		}
-		k.CreatedAt, k.RetireAt = fromMillis(created), fromMillis(retire)
+		k.CreatedAt, k.SignFrom, k.RetireAt = fromMillis(created), fromMillis(signFrom), fromMillis(retire)
 		list = append(list, &k)
 	}
 	if err := rows.Err(); err != nil {
