@@ -47,15 +47,19 @@ type OIDCAuthRequest struct {
 	Prompt              []string
 	MaxAge              int64 // seconds; -1 when the client sent none
 	LoginHint           string
-	UserID              string    // set by CompleteOIDCAuthRequest
-	AuthTime            time.Time // the passkey verification the user signed in with
-	AMR                 []string
-	Done                bool
-	CreatedAt           time.Time
-	ExpiresAt           time.Time
-	CodeHash            string // keyed hash of the code, once issued
-	CodeExpiresAt       time.Time
-	CodeRedeemedAt      time.Time
+	// BrowserHash is the keyed hash of the browser binding in the cookie
+	// of the browser that started the request: only that browser may
+	// sign in and consent for it.
+	BrowserHash    string
+	UserID         string    // set by CompleteOIDCAuthRequest
+	AuthTime       time.Time // the passkey verification the user signed in with
+	AMR            []string
+	Done           bool
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	CodeHash       string // keyed hash of the code, once issued
+	CodeExpiresAt  time.Time
+	CodeRedeemedAt time.Time
 }
 
 // OIDCTokenKind tells access tokens from refresh tokens.
@@ -134,6 +138,10 @@ type OIDCStore interface {
 	// marks the request done. ENOTFOUND if it is gone, expired or has a
 	// code already.
 	CompleteOIDCAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, now time.Time) error
+	// DeleteOIDCAuthRequest ends a request that has not been completed
+	// (the user cancelled, or the app was sent an error). ENOTFOUND if it
+	// is gone or was completed.
+	DeleteOIDCAuthRequest(ctx context.Context, id string) error
 	// SaveOIDCCode gives a done request its code. ENOTFOUND if the request
 	// is not done or has a code already: a request yields one code.
 	SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error

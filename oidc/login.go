@@ -54,7 +54,8 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // pendingRequest loads the request named by id and its client; it answers
-// with an error page when either is gone or the request is finished.
+// with an error page when either is gone, the request is finished, or it
+// was started in another browser (browser.go).
 func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request, id string) (*passkeyd.OIDCAuthRequest, *passkeyd.OIDCClient, bool) {
 	ctx := r.Context()
 	if id == "" || len(id) > 100 {
@@ -62,6 +63,13 @@ func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request, id str
 		return nil, nil, false
 	}
 	req, err := p.store.FindOIDCAuthRequest(ctx, id, p.now())
+	if err == nil && !p.startedHere(r, req) {
+		p.log.WarnContext(ctx, "oidc request from another browser refused", "event", "oidc_request_other_browser", "client_id", req.ClientID)
+		p.cfg.Metrics.refuse(req.ClientID, "other_browser")
+		p.errorPage(w, r, http.StatusForbidden, passkeyd.Errorf(passkeyd.EFORBIDDEN,
+			"This sign-in was started in another browser, so it cannot be finished here. If you did not start it, close this page. Otherwise go back to the app in this browser and sign in again."))
+		return nil, nil, false
+	}
 	if err == nil && req.Done {
 		err = passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request was completed already. Please go back to the app.")
 	}
@@ -219,8 +227,15 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkey
 
 // redirectError answers the app with an error (RFC 6749 §4.1.2.1); the
 // request's redirect_uri was checked against the client's when it was
-// made. The request is over: it expires unused.
+// made. The request is over, and deleted first, so that its link cannot
+// go on to a code once the app has been told no (a cancelled consent
+// reloaded, a prompt=none request signed in to later).
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, code, description string) {
+	if err := p.store.DeleteOIDCAuthRequest(r.Context(), req.ID); err != nil {
+		// Completed meanwhile in another tab: that answer stands.
+		p.errorPage(w, r, http.StatusBadRequest, err)
+		return
+	}
 	p.respond(w, r, req, url.Values{"error": {code}, "error_description": {description}})
 }
 

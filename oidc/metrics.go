@@ -21,7 +21,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "passkeyd_oidc_tokens_issued_total", Help: "Token responses, by client and grant (authorization_code, refresh_token).",
 		}, []string{"client", "grant"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "passkeyd_oidc_refused_total", Help: "Refusals worth watching, by client and reason (code_reused, refresh_reused, client_auth_failed, consent_denied, user_not_allowed).",
+			Name: "passkeyd_oidc_refused_total", Help: "Refusals worth watching, by client and reason (code_reused, refresh_reused, client_auth_failed, consent_denied, user_not_allowed, other_browser).",
 		}, []string{"client", "reason"}),
 	}
 	m.signIns, m.tokens, m.refused = register(reg, m.signIns), register(reg, m.tokens), register(reg, m.refused)

@@ -94,7 +94,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	mux.Handle("GET /oidc/static/{name}", p.pages.handleStatic())
 	// The op package's endpoints. Introspection, device authorization and
 	// its /healthz, /ready are not offered.
-	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(withIssuerInResponse(cfg.Issuer, p.op)))
+	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(p.bindBrowser(withIssuerInResponse(cfg.Issuer, p.op))))
 	for _, path := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/end_session"} {
 		mux.Handle(path, p.op)
 	}

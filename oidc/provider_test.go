@@ -202,6 +202,30 @@ func TestProviderRequests(t *testing.T) {
 		if res.StatusCode != http.StatusSeeOther || q.Get("error") != "access_denied" || q.Get("iss") != s.issuer {
 			t.Errorf("Cancel: status %d, %v; want access_denied with iss", res.StatusCode, q)
 		}
+		// The request is over: neither the login step nor the consent
+		// form takes it again.
+		if _, err := s.store.FindOIDCAuthRequest(t.Context(), m[1], s.clock.Now()); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+			t.Errorf("the request after Cancel: %v, want it deleted", err)
+		}
+		page, err := s.browser.HTTP.Get(s.issuer + "/oidc/login?id=" + url.QueryEscape(m[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page.Body.Close()
+		if page.StatusCode != http.StatusBadRequest || page.Header.Get("Location") != "" {
+			t.Errorf("the login step after Cancel: status %d, Location %q; want 400 and no redirect", page.StatusCode, page.Header.Get("Location"))
+		}
+		allow := url.Values{"id": {m[1]}, "decision": {"allow"}}
+		req, _ = http.NewRequest(http.MethodPost, s.issuer+"/oidc/consent", strings.NewReader(allow.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", s.issuer)
+		if res, err = s.browser.HTTP.Do(req); err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
+			t.Errorf("Allow after Cancel: status %d, Location %q; want 400 and no code", res.StatusCode, res.Header.Get("Location"))
+		}
 		// A consent form posted from another site is refused.
 		req, _ = http.NewRequest(http.MethodPost, s.issuer+"/oidc/consent", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

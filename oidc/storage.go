@@ -107,6 +107,10 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, 
 	if req.MaxAge != nil {
 		maxAge = int64(*req.MaxAge)
 	}
+	browser, _ := ctx.Value(browserKey{}).(string)
+	if browser == "" { // bindBrowser runs before every authorization request
+		return nil, zoidc.ErrServerError().WithDescription("The request is not bound to a browser.")
+	}
 	now := s.p.now()
 	r := &passkeyd.OIDCAuthRequest{
 		ID:                  base64.RawURLEncoding.EncodeToString(randomBytes(24)),
@@ -122,6 +126,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, 
 		Prompt:              req.Prompt,
 		MaxAge:              maxAge,
 		LoginHint:           req.LoginHint,
+		BrowserHash:         browser,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.p.cfg.RequestTTL),
 	}

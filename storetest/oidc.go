@@ -28,6 +28,7 @@ func RunOIDC(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 	})
 	t.Run("RefreshRotation", func(t *testing.T) { testOIDCRefresh(t, openOIDC(t)) })
 	t.Run("Consent", func(t *testing.T) { testOIDCConsent(t, openOIDC(t)) })
+	t.Run("RequestDeleted", func(t *testing.T) { testOIDCRequestDeleted(t, openOIDC(t)) })
 	t.Run("Keys", func(t *testing.T) { testOIDCKeys(t, openOIDC(t)) })
 	t.Run("DeleteExpired", func(t *testing.T) { testOIDCDeleteExpired(t, openOIDC(t)) })
 }
@@ -124,6 +125,7 @@ func newOIDCAuthRequest(clientID string) *passkeyd.OIDCAuthRequest {
 		Prompt:              []string{"login"},
 		MaxAge:              -1,
 		LoginHint:           "alice@example.com",
+		BrowserHash:         "browser-hash",
 		CreatedAt:           t0,
 		ExpiresAt:           t0.Add(10 * time.Minute),
 	}
@@ -150,6 +152,29 @@ func mustIssueCode(t testing.TB, s oidcStore) (*passkeyd.OIDCAuthRequest, string
 	}
 	r.CodeHash, r.CodeExpiresAt = code, t0.Add(2*time.Minute)
 	return r, code
+}
+
+// testOIDCRequestDeleted: a request not completed can be ended; one with
+// a code cannot (its code is redeemed or expires).
+func testOIDCRequestDeleted(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	c := mustCreateOIDCClient(t, s)
+	r := newOIDCAuthRequest(c.ID)
+	if err := s.SaveOIDCAuthRequest(ctx, r); err != nil {
+		t.Fatalf("SaveOIDCAuthRequest: %v", err)
+	}
+	if got, err := s.FindOIDCAuthRequest(ctx, r.ID, t0); err != nil || got.BrowserHash != r.BrowserHash {
+		t.Fatalf("FindOIDCAuthRequest = %+v, %v; want it with its browser hash", got, err)
+	}
+	if err := s.DeleteOIDCAuthRequest(ctx, r.ID); err != nil {
+		t.Fatalf("DeleteOIDCAuthRequest: %v", err)
+	}
+	_, err := s.FindOIDCAuthRequest(ctx, r.ID, t0)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCAuthRequest after DeleteOIDCAuthRequest")
+	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", t0, nil, t0), passkeyd.ENOTFOUND, "CompleteOIDCAuthRequest after DeleteOIDCAuthRequest")
+	wantCode(t, s.DeleteOIDCAuthRequest(ctx, r.ID), passkeyd.ENOTFOUND, "second DeleteOIDCAuthRequest")
+	done, _ := mustIssueCode(t, s)
+	wantCode(t, s.DeleteOIDCAuthRequest(ctx, done.ID), passkeyd.ENOTFOUND, "DeleteOIDCAuthRequest of a request with a code")
 }
 
 func testOIDCCode(t *testing.T, s oidcStore) {

@@ -185,7 +185,7 @@ func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
 }
 
 const oidcAuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-	code_challenge, code_challenge_method, prompt, max_age, login_hint, user_id, auth_time, amr, done,
+	code_challenge, code_challenge_method, prompt, max_age, login_hint, browser_hash, user_id, auth_time, amr, done,
 	created_at, expires_at, code_hash, code_expires_at, code_redeemed_at`
 
 type oidcAuthRequestRow struct {
@@ -198,7 +198,7 @@ type oidcAuthRequestRow struct {
 func (r *oidcAuthRequestRow) dest() []any {
 	return []any{&r.r.ID, &r.r.ClientID, &r.r.RedirectURI, &r.scopes, &r.r.State, &r.r.Nonce,
 		&r.r.ResponseType, &r.r.ResponseMode, &r.r.CodeChallenge, &r.r.CodeChallengeMethod, &r.prompt,
-		&r.r.MaxAge, &r.r.LoginHint, &r.r.UserID, &r.authTime, &r.amr, &r.r.Done,
+		&r.r.MaxAge, &r.r.LoginHint, &r.r.BrowserHash, &r.r.UserID, &r.authTime, &r.amr, &r.r.Done,
 		&r.created, &r.expires, &r.codeHash, &r.codeExp, &r.redeemed}
 }
 
@@ -223,11 +223,11 @@ func (s *Store) SaveOIDCAuthRequest(ctx context.Context, q *passkeyd.OIDCAuthReq
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
 				response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint,
-				created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+				browser_hash, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			q.ID, q.ClientID, q.RedirectURI, spaceList(q.Scopes), q.State, q.Nonce, q.ResponseType,
 			q.ResponseMode, q.CodeChallenge, q.CodeChallengeMethod, spaceList(q.Prompt), q.MaxAge, q.LoginHint,
-			millis(q.CreatedAt), millis(q.ExpiresAt))
+			q.BrowserHash, millis(q.CreatedAt), millis(q.ExpiresAt))
 		return err
 	})
 }
@@ -259,6 +259,22 @@ func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id, userID string, 
 		}
 		if n == 0 {
 			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request expired. Please go back to the app and try again.")
+		}
+		return nil
+	})
+}
+
+// DeleteOIDCAuthRequest deletes a request not completed. ENOTFOUND
+// otherwise.
+func (s *Store) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
+	return s.write(ctx, "delete oidc auth request", func(tx *sql.Tx) error {
+		n, err := rowsAffected(s.txExec(ctx, tx, `
+			DELETE FROM oidc_auth_requests WHERE id = $1 AND done = FALSE AND code_hash IS NULL`, id))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request is over. Please go back to the app.")
 		}
 		return nil
 	})
