@@ -149,7 +149,7 @@ func TestSignInToAnApp(t *testing.T) {
 		b.typeEmail(newcomer)
 		b.present(other, true)
 		b.click("signup-button")
-		waitFor("the account created", `document.getElementById("message").textContent.includes("Account created") && !document.getElementById("signin-button").disabled`)
+		waitFor("the account created", `document.getElementById("status").textContent.includes("Account created") && !document.getElementById("signin-button").disabled`)
 		b.shot("account created from the app")
 		b.present(other, true) // the presence gate turned it off after the registration
 		b.click("signin-button")

@@ -44,6 +44,9 @@ type Config struct {
 	// create an account (web sets passkeyd's start page when sign-up goes
 	// by email first); empty, newcomers create one on the sign-in page.
 	SignUpPage string
+	// RenderPage renders the sign-in, consent and error pages in the
+	// host's layout. web.New sets it to passkeyd's own page renderer.
+	RenderPage RenderPage
 	// Metrics, if set, counts sign-ins, tokens and refusals per client.
 	// web.New sets it when Deps.Metrics is set.
 	Metrics *Metrics
@@ -102,14 +105,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("OIDC_KEY_PUBLISH_DELAY %s is out of bounds: set it between %s and %s (longer than relying parties cache JWKS; shorter than you wait for a rotation)",
 			c.KeyPublishDelay, MinKeyPublishDelay, MaxKeyPublishDelay)
 	}
+	if c.RenderPage == nil {
+		return fmt.Errorf("OIDC provider: Config.RenderPage is not set (web.New sets it)")
+	}
 	if len(c.Secret) < 32 {
 		return fmt.Errorf("OIDC provider: the session secret must be at least 32 bytes")
 	}
 	return nil
-}
-
-// basePath is the path of the issuer URL: where passkeyd's pages are.
-func (c Config) basePath() string {
-	u, _ := url.Parse(c.Issuer)
-	return strings.TrimSuffix(u.Path, "/")
 }

@@ -14,14 +14,19 @@
 //     or URI gets an error page, never a redirect), then calls
 //     CreateAuthRequest, where passkeyd refuses what the library would let
 //     through: a PKCE method other than S256, a public client without PKCE,
-//     scopes the client may not ask for are dropped. The request is stored
-//     and the browser goes to {issuer}/oidc/login?id=...
+//     scopes the client may not ask for are dropped. The request is stored,
+//     bound to the browser (a cookie whose keyed hash the request keeps;
+//     browser.go), and the browser goes to {issuer}/oidc/login?id=...
 //  2. The login step runs inside passkeyd's web handler, so the browser's
-//     passkeyd session is known. Without one, or when prompt=login or
-//     max_age ask for a fresher passkey verification than the session's, the
-//     browser goes to passkeyd's own sign-in page, which comes back here
-//     once the passkey is verified (login_hint fills in the email).
-//     prompt=none answers login_required instead of showing any page.
+//     passkeyd session is known; it and the consent step act only for the
+//     browser that started the request. Without a session, or when
+//     prompt=login or max_age ask for a fresher passkey verification than
+//     the session's, it shows the sign-in page, which reloads once the
+//     passkey is verified (login_hint fills in the email). The pages are
+//     rendered by web in passkeyd's layout (Config.RenderPage).
+//     prompt=none answers login_required instead of showing any page. Any
+//     error sent to the app (a cancelled consent: access_denied) deletes
+//     the request first.
 //  3. Consent: unless the client is trusted or the user agreed before to
 //     every scope asked for, a page names the app and what it will receive
 //     (prompt=none: consent_required). The answer is stored per user and

@@ -28,8 +28,8 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			p.redirectError(w, r, req, "login_required", "The user is not signed in to passkeyd.")
 			return
 		}
-		p.pages.render(w, http.StatusOK, "signin", map[string]any{
-			"App": c.Name, "Email": req.LoginHint, "Base": p.cfg.basePath(), "Fresh": u != nil, "SignUpPage": p.cfg.SignUpPage,
+		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signin", &Page{
+			App: c.Name, Email: req.LoginHint, Fresh: u != nil, SignUpPage: p.cfg.SignUpPage,
 		})
 		return
 	}
@@ -47,7 +47,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 			p.redirectError(w, r, req, "consent_required", "The user has not allowed this app yet.")
 			return
 		}
-		p.renderConsent(w, req, c, u)
+		p.renderConsent(w, r, req, c, u)
 		return
 	}
 	p.complete(w, r, req, c, u, sess)
@@ -130,7 +130,7 @@ var scopeDescriptions = map[string]string{
 	"offline_access": "Stay signed in (access while you are away)",
 }
 
-func (p *Provider) renderConsent(w http.ResponseWriter, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) {
+func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) {
 	var items []string
 	for _, s := range req.Scopes {
 		if d, ok := scopeDescriptions[s]; ok {
@@ -147,8 +147,8 @@ func (p *Provider) renderConsent(w http.ResponseWriter, req *passkeyd.OIDCAuthRe
 		w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
 			"form-action 'self'", "form-action 'self' "+origin, 1))
 	}
-	p.pages.render(w, http.StatusOK, "consent", map[string]any{
-		"App": c.Name, "Host": host, "Email": u.Email, "Items": items, "ID": req.ID, "Base": p.cfg.basePath(),
+	p.cfg.RenderPage(w, r, http.StatusOK, "oidc-consent", &Page{
+		App: c.Name, Host: host, Email: u.Email, Items: items, RequestID: req.ID,
 	})
 }
 

@@ -37,7 +37,6 @@ type Provider struct {
 	secrets *secrets
 	ring    keyring
 	op      *op.Provider
-	pages   *pages
 	handler http.Handler
 }
 
@@ -55,11 +54,7 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	pg, err := loadPages()
-	if err != nil {
-		return nil, err
-	}
-	p := &Provider{cfg: cfg, users: store, store: store, log: log, secrets: sec, pages: pg}
+	p := &Provider{cfg: cfg, users: store, store: store, log: log, secrets: sec}
 	opts := []op.Option{
 		op.WithCustomEndpoints(
 			op.NewEndpoint("oidc/authorize"),
@@ -91,7 +86,6 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	mux.Handle("GET /.well-known/openid-configuration", cors.New(corsOptions).Handler(http.HandlerFunc(p.handleDiscovery)))
 	mux.Handle("GET /oidc/login", http.HandlerFunc(p.handleLogin))
 	mux.Handle("POST /oidc/consent", http.HandlerFunc(p.handleConsent))
-	mux.Handle("GET /oidc/static/{name}", p.pages.handleStatic())
 	// The op package's endpoints. Introspection, device authorization and
 	// its /healthz, /ready are not offered.
 	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(p.bindBrowser(withIssuerInResponse(cfg.Issuer, p.op))))
@@ -290,10 +284,10 @@ func (p *Provider) explainRedirectMismatch(next http.Handler) http.Handler {
 		}
 		p.log.WarnContext(r.Context(), "oidc redirect_uri not registered", "event", "oidc_redirect_uri_mismatch",
 			"client_id", c.ID, "sent", sent, "registered", c.RedirectURIs)
-		p.pages.render(w, http.StatusBadRequest, "error", map[string]any{
-			"Message":    c.Name + " asked to come back to an address that is not registered for it, so passkeyd will not send you there.",
-			"Sent":       sent,
-			"Registered": c.RedirectURIs,
+		p.cfg.RenderPage(w, r, http.StatusBadRequest, "oidc-error", &Page{
+			Message:    c.Name + " asked to come back to an address that is not registered for it, so passkeyd will not send you there.",
+			Sent:       sent,
+			Registered: c.RedirectURIs,
 		})
 	})
 }
@@ -330,7 +324,7 @@ func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int,
 			status = http.StatusServiceUnavailable
 		}
 	}
-	p.pages.render(w, status, "error", map[string]any{"Message": msg})
+	p.cfg.RenderPage(w, r, status, "oidc-error", &Page{Message: msg})
 }
 
 // corsOptions let a single-page app on any origin call the provider's

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -152,6 +154,53 @@ func TestSignInPageSignUp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPagesInLayout: the provider's sign-in, consent and error pages are
+// passkeyd's pages: the same layout, style and shared script.
+func TestPagesInLayout(t *testing.T) {
+	s := startInProcess(t)
+	p := s.provider(t)
+	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
+	pkce := oauth2.S256ChallengeOption(oauth2.GenerateVerifier())
+	wantLayout := func(name, body string, scripts ...string) {
+		t.Helper()
+		for _, want := range []string{`<main class="card">`, `<footer class="footer">`, `<link rel="stylesheet" href="/static/style.`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s page: no %s; want passkeyd's layout:\n%s", name, want, body)
+			}
+		}
+		var got []string
+		for _, m := range regexp.MustCompile(`<script src="/static/([a-z-]+)\.[0-9a-f]{12}\.js" defer></script>`).FindAllStringSubmatch(body, -1) {
+			got = append(got, m[1])
+		}
+		if want := append([]string{"app"}, scripts...); !slices.Equal(got, want) {
+			t.Errorf("%s page loads %v, want %v", name, got, want)
+		}
+	}
+	status, body, _ := s.loginPage(t, app.AuthCodeURL("st", pkce))
+	if status != http.StatusOK || !strings.Contains(body, "Allow Test App") {
+		t.Fatalf("first sign-in: status %d, want the consent page", status)
+	}
+	wantLayout("consent", body)
+	if res, err := s.browser.Do(t.Context(), http.MethodPost, "/api/auth/logout", nil); err != nil || res.Status != http.StatusNoContent {
+		t.Fatalf("sign out: %v %v", res, err)
+	}
+	status, body, _ = s.loginPage(t, app.AuthCodeURL("st", pkce))
+	if status != http.StatusOK || !strings.Contains(body, `id="signin-button"`) {
+		t.Fatalf("signed out: status %d, want the sign-in page", status)
+	}
+	wantLayout("sign-in", body, "oidc-signin")
+	res, err := s.browser.HTTP.Get(s.issuer + "/oidc/login?id=unknown")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown request: status %d, want 400", res.StatusCode)
+	}
+	wantLayout("error", string(b))
 }
 
 func TestProviderRequests(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/aaguid"
+	"github.com/passkeyd/passkeyd/oidc"
 )
 
 //go:embed templates/*.html static/*
@@ -66,7 +67,7 @@ func loadPages(base string) (*pages, error) {
 		}
 		return u, nil
 	}}
-	for _, name := range []string{"home", "dashboard", "recover", "link"} {
+	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -119,6 +120,8 @@ type page struct {
 	// ConnectedApps: the OpenID Connect provider is on; the dashboard
 	// lists the apps the user allowed.
 	ConnectedApps bool
+	// OIDC: what the OpenID Connect provider's pages (oidc-*) show.
+	OIDC *oidc.Page
 }
 
 // notices are the messages a page may show by the ?notice= of its address;
@@ -144,6 +147,10 @@ type passkeyView struct {
 // render writes a page. A template that fails is a bug, answered (and
 // logged) like every internal error; nothing of the page is sent.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) error {
+	return s.renderStatus(w, name, http.StatusOK, data)
+}
+
+func (s *Server) renderStatus(w http.ResponseWriter, name string, status int, data page) error {
 	data.RPName = s.cfg.RPName
 	data.Base = s.cfg.BasePath
 	var buf bytes.Buffer
@@ -152,8 +159,17 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 	return nil
+}
+
+// renderOIDCPage renders the OpenID Connect provider's pages in the same
+// layout as passkeyd's own (oidc.Config.RenderPage).
+func (s *Server) renderOIDCPage(w http.ResponseWriter, r *http.Request, status int, name string, data *oidc.Page) {
+	if err := s.renderStatus(w, name, status, page{OIDC: data}); err != nil {
+		writeError(w, r, s.log, err)
+	}
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {

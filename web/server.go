@@ -125,7 +125,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.cookies = newCookieNames(s.secure)
 	if cfg.OIDC != nil {
-		if s.oidc, err = newOIDCProvider(cfg, deps, log); err != nil {
+		if s.oidc, err = newOIDCProvider(cfg, deps, log, s.renderOIDCPage); err != nil {
 			return nil, err
 		}
 	}
@@ -139,7 +139,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 }
 
 // newOIDCProvider makes the OpenID Connect provider cfg.OIDC asks for.
-func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger) (*oidc.Provider, error) {
+func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger, render oidc.RenderPage) (*oidc.Provider, error) {
 	st, ok := deps.Store.(oidc.Store)
 	if !ok {
 		return nil, fmt.Errorf("web.New: Config.OIDC needs a store that implements oidc.Store; %T does not", deps.Store)
@@ -156,6 +156,9 @@ func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger) (*oidc.Provider, e
 	}
 	if oc.SignUpPage == "" && cfg.SignUpMode == SignUpEmailFirst {
 		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email
+	}
+	if oc.RenderPage == nil {
+		oc.RenderPage = render
 	}
 	if oc.Metrics == nil && deps.Metrics != nil && deps.Metrics.reg != nil {
 		oc.Metrics = oidc.NewMetrics(deps.Metrics.reg)
