@@ -18,6 +18,7 @@ import (
 type Config struct {
 	Name string    // how messages call it; "passkeyd" if empty
 	Bin  string    // the binary; Binary(t) if empty
+	Args []string  // its arguments
 	Dir  string    // its working directory
 	Env  []string  // its whole environment
 	Log  io.Writer // where its stdout and stderr go; a new Buffer, Process.Out, if nil
@@ -54,7 +55,7 @@ func Start(t testing.TB, cfg Config) *Process {
 		p.Out = &Buffer{}
 		cfg.Log = p.Out
 	}
-	p.cmd = exec.Command(cfg.Bin)
+	p.cmd = exec.Command(cfg.Bin, cfg.Args...)
 	p.cmd.Dir = cfg.Dir
 	p.cmd.Env = cfg.Env
 	p.cmd.Stdout = cfg.Log
