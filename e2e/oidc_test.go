@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/passkeyd/passkeyd/internal/testserver"
@@ -18,9 +19,13 @@ const exampleSecret = "example-app-secret-0123456789-abcdefghijklmnop"
 
 // withOIDCClient registers the example app through OIDC_CLIENTS_FILE.
 func withOIDCClient(t *testing.T, appURL string) serverOption {
+	return withOIDCClients(t, `{"clients": [{"id": "example-app", "name": "Example app", "secret": "`+exampleSecret+`",
+		"redirect_uris": ["`+appURL+`/callback"], "post_logout_redirect_uris": ["`+appURL+`/"]}]}`)
+}
+
+// withOIDCClients registers the clients of an OIDC_CLIENTS_FILE document.
+func withOIDCClients(t *testing.T, clients string) serverOption {
 	file := filepath.Join(t.TempDir(), "clients.json")
-	clients := `{"clients": [{"id": "example-app", "name": "Example app", "secret": "` + exampleSecret + `",
-		"redirect_uris": ["` + appURL + `/callback"], "post_logout_redirect_uris": ["` + appURL + `/"]}]}`
 	if err := os.WriteFile(file, []byte(clients), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -60,54 +65,22 @@ func TestSignInToAnApp(t *testing.T) {
 	auth := b.addAuthenticator(internal, true)
 	const email = "oidc@example.com"
 
-	goTo := func(url string) {
-		b.t.Helper()
-		b.call("open "+url, func(ctx context.Context) error { return chromedp.Do(ctx, chromedp.Navigate(url)) })
-	}
-	// waitFor polls a JavaScript condition on whatever page is shown.
-	waitFor := func(what, js string) {
-		b.t.Helper()
-		for {
-			ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+js+`)`))
-			if err == nil && ok {
-				return
-			}
-			select {
-			case <-b.ctx.Done():
-				b.fatalf("timed out waiting for %s", what)
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}
-	appShows := func(sel, text string) string {
-		return `location.origin === ` + jsString(appURL) + ` && !!document.querySelector(` +
-			jsString(sel) + `) && document.querySelector(` + jsString(sel) + `).textContent.includes(` + jsString(text) + `)`
-	}
-	// signInAtPasskeyd uses the passkey on the provider's sign-in page.
-	signInAtPasskeyd := func() {
-		b.t.Helper()
-		waitFor("the sign-in page of passkeyd", `location.pathname === "/oidc/login" && !!document.getElementById("signin-button")`)
-		b.shot("passkeyd sign-in for the app")
-		b.present(auth, true)
-		b.click("signin-button")
-	}
-
 	step(t, b, "SignUpOnPasskeyd", func(t *testing.T) {
 		signUp(t, b, srv, auth, email)
 	})
 
 	step(t, b, "FirstSignInAsksConsent", func(t *testing.T) {
-		goTo(appURL + "/")
-		waitFor("the app's sign-in button", `!!document.getElementById("login")`)
+		b.goTo(appURL + "/")
+		b.waitFor("the app's sign-in button", `!!document.getElementById("login")`)
 		b.click("login")
-		signInAtPasskeyd()
-		waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
+		b.signInAtPasskeyd(auth)
+		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		var text string
 		b.eval(`document.querySelector("main").textContent`, &text)
 		wantContains(t, "consent page", text, "Example app", email, "email address")
 		b.shot("consent")
 		b.click("allow")
-		waitFor("the app to show the email", appShows("#email", email))
+		b.waitFor("the app to show the email", shows(appURL, "#email", email))
 		b.shot("signed in to the app")
 	})
 
@@ -115,25 +88,25 @@ func TestSignInToAnApp(t *testing.T) {
 		// Signing out of the app signs out of passkeyd too (RP-initiated
 		// logout), so the passkey is needed again, but not the consent.
 		b.click("logout")
-		waitFor("the app signed out", `location.origin === `+jsString(appURL)+` && !!document.getElementById("signed-out")`)
+		b.waitFor("the app signed out", `location.origin === `+jsString(appURL)+` && !!document.getElementById("signed-out")`)
 		b.click("login")
-		signInAtPasskeyd()
-		waitFor("the app to show the email without a consent page", appShows("#email", email))
+		b.signInAtPasskeyd(auth)
+		b.waitFor("the app to show the email without a consent page", shows(appURL, "#email", email))
 	})
 
 	step(t, b, "RevokeInConnectedApps", func(t *testing.T) {
 		b.open("/dashboard")
-		waitFor("Example app in Connected apps", `!!document.querySelector('#apps [data-client-id="example-app"] button')`)
+		b.waitFor("Example app in Connected apps", `!!document.querySelector('#apps [data-client-id="example-app"] button')`)
 		b.shot("connected apps")
 		b.clickSel(`#apps [data-client-id="example-app"] button[data-action="revoke-app"]`)
 		st := b.waitStatus("success")
 		wantContains(t, "revoke message", st.Status, "Example app")
-		waitFor("the app gone from the list", `!document.querySelector('#apps [data-client-id="example-app"]')`)
+		b.waitFor("the app gone from the list", `!document.querySelector('#apps [data-client-id="example-app"]')`)
 
-		goTo(appURL + "/")
-		waitFor("the app's refresh button", `!!document.getElementById("refresh")`)
+		b.goTo(appURL + "/")
+		b.waitFor("the app's refresh button", `!!document.getElementById("refresh")`)
 		b.click("refresh")
-		waitFor("the app's refresh to fail", appShows("#message", "Refresh failed"))
+		b.waitFor("the app's refresh to fail", shows(appURL, "#message", "Refresh failed"))
 		b.shot("refresh refused after revoking")
 	})
 
@@ -143,23 +116,63 @@ func TestSignInToAnApp(t *testing.T) {
 		other := b.addAuthenticator(internal, true)
 		const newcomer = "newcomer@example.com"
 		b.click("logout") // the app's, which signs out of passkeyd too
-		waitFor("the app signed out", `location.origin === `+jsString(appURL)+` && !!document.getElementById("signed-out")`)
+		b.waitFor("the app signed out", `location.origin === `+jsString(appURL)+` && !!document.getElementById("signed-out")`)
 		b.click("login")
-		waitFor("the sign-in page of passkeyd", `location.pathname === "/oidc/login" && !!document.getElementById("signup-button")`)
+		b.waitFor("the sign-in page of passkeyd", `location.pathname === "/oidc/login" && !!document.getElementById("signup-button")`)
 		b.typeEmail(newcomer)
 		b.present(other, true)
 		b.click("signup-button")
-		waitFor("the account created", `document.getElementById("status").textContent.includes("Account created") && !document.getElementById("signin-button").disabled`)
+		b.waitFor("the account created", `document.getElementById("status").textContent.includes("Account created") && !document.getElementById("signin-button").disabled`)
 		b.shot("account created from the app")
 		b.present(other, true) // the presence gate turned it off after the registration
 		b.click("signin-button")
-		waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
+		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		b.click("allow")
-		waitFor("the app to show the newcomer's email", appShows("#email", newcomer))
+		b.waitFor("the app to show the newcomer's email", shows(appURL, "#email", newcomer))
 		if _, creds := srv.mustUser(t, newcomer); len(creds) != 1 {
 			t.Errorf("store: %s has %d passkeys, want 1", newcomer, len(creds))
 		}
 	})
+}
+
+// goTo opens an absolute URL, on any host: an app's pages.
+func (b *browser) goTo(url string) {
+	b.t.Helper()
+	b.call("open "+url, func(ctx context.Context) error { return chromedp.Do(ctx, chromedp.Navigate(url)) })
+}
+
+// waitFor polls a JavaScript condition on whatever page is shown, once it
+// has loaded.
+func (b *browser) waitFor(what, js string) {
+	b.t.Helper()
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+js+`)`))
+		if err == nil && ok {
+			return
+		}
+		select {
+		case <-b.ctx.Done():
+			b.fatalf("timed out waiting for %s", what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// shows is a JavaScript condition: the page is on origin, and the element
+// matching sel contains text.
+func shows(origin, sel, text string) string {
+	return `location.origin === ` + jsString(origin) + ` && !!document.querySelector(` +
+		jsString(sel) + `) && document.querySelector(` + jsString(sel) + `).textContent.includes(` + jsString(text) + `)`
+}
+
+// signInAtPasskeyd waits for passkeyd's sign-in page, where an app sent
+// the browser, and signs in there with the passkey of auth.
+func (b *browser) signInAtPasskeyd(auth webauthn.AuthenticatorID) {
+	b.t.Helper()
+	b.waitFor("the sign-in page of passkeyd", `location.pathname === "/oidc/login" && !!document.getElementById("signin-button")`)
+	b.shot("passkeyd sign-in for the app")
+	b.present(auth, true)
+	b.click("signin-button")
 }
 
 // jsString quotes s as a JavaScript string literal.
