@@ -6,14 +6,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/passkeyd/passkeyd/internal/testserver"
@@ -211,6 +215,22 @@ func TestAuthjs(t *testing.T) {
 	auth := b.addAuthenticator(internal, true)
 	const email = "authjs@example.com"
 
+	// The authorization requests Auth.js sends the browser with.
+	var mu sync.Mutex
+	var authorize []url.Values
+	err := chromedp.Listen(b.root, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && strings.HasPrefix(e.Request.URL, srv.URL+"/oidc/authorize?") {
+			if u, err := url.Parse(e.Request.URL); err == nil {
+				mu.Lock()
+				authorize = append(authorize, u.Query())
+				mu.Unlock()
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("watch the browser's requests: %v", err)
+	}
+
 	// The app's buttons work once React has hydrated the page, which
 	// happens after the load event: React then keeps its props on the node.
 	waitButton := func(id string) {
@@ -264,12 +284,32 @@ func TestAuthjs(t *testing.T) {
 		b.click("allow")
 		b.waitFor("the app to show the email", shows(appURL, "#email", email))
 		b.shot("signed in to the app")
+		// The README's settings are the ones used: the scope, PKCE with
+		// S256 and state (checks)...
+		mu.Lock()
+		sent := slices.Clone(authorize)
+		mu.Unlock()
+		if len(sent) != 1 {
+			t.Fatalf("the browser went to passkeyd's authorization endpoint %d times, want once: %v", len(sent), sent)
+		}
+		for name, want := range map[string]string{
+			"client_id": "authjs", "redirect_uri": appURL + "/api/auth/callback/passkeyd", "response_type": "code",
+			"scope": "openid email profile", "code_challenge_method": "S256",
+		} {
+			if got := sent[0].Get(name); got != want {
+				t.Errorf("authorization request: %s=%q, want %q", name, got, want)
+			}
+		}
+		for _, name := range []string{"code_challenge", "state"} {
+			if sent[0].Get(name) == "" {
+				t.Errorf("authorization request without %s: %v", name, sent[0])
+			}
+		}
 		if s := session(); s.User == nil || s.User.Email != email {
 			t.Errorf("the app's session has user %+v, want the email %s", s.User, email)
 		}
-		// The README's settings are the ones used: Auth.js redeemed the
-		// code with the client's secret and took the email from the ID
-		// token (idToken: true), never asking userinfo.
+		// ...the code redeemed with the client's secret, and the email
+		// taken from the ID token (idToken: true), userinfo never asked.
 		if got := requestLines(srv, "/oidc/token"); len(got) != 1 || !strings.Contains(got[0], "status=200") {
 			t.Errorf("passkeyd's token endpoint: %q, want one request answered 200", got)
 		}
