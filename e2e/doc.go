@@ -15,7 +15,9 @@
 // in PASSKEYD_TEST_CHROMIUM (apt-get install chromium). Without it they skip,
 // except under CI=true, where a missing browser is a failure.
 // PASSKEYD_TEST_BINARY names a passkeyd binary to test instead of building
-// ./cmd/passkeyd.
+// ./cmd/passkeyd. TestAuthjs also needs Node.js and npm (apt-get install
+// nodejs npm), to install and build the Next.js app of examples/authjs; it
+// skips without them, or fails under CI=true.
 //
 // Tests that follow links from email start passkeyd with SMTP_URL pointing
 // at a real SMTP server inside the test (package mail/mailtest), read the
