@@ -9,7 +9,10 @@
 //
 // Run with
 //
-//	go test ./e2e/ -v -count=1
+//	go test ./e2e/ -v -count=1 -timeout 30m
+//
+// (the longer timeout: on a busy small machine the package can pass go
+// test's default ten minutes when TestAuthjs builds its app).
 //
 // The tests need Chromium: /usr/bin/chromium, chromium in PATH, or the path
 // in PASSKEYD_TEST_CHROMIUM (apt-get install chromium). Without it they skip,
