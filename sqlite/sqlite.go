@@ -89,7 +89,7 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	s := &Store{sqlstore.New(db, read, sqlstore.Dialect{Name: "sqlite", Classify: classify, GroupCommit: true})}
+	s := &Store{sqlstore.New(db, read, sqlstore.Dialect{Name: "sqlite", Classify: classify, GroupCommit: true, LocalStatements: true})}
 	// Ping connects the writer first, so it creates the file and switches
 	// it to WAL before the read-only connections open it.
 	if err := s.Ping(ctx); err != nil {

@@ -18,11 +18,12 @@ import (
 // its writes, so nothing acknowledged can be lost, and a caller whose work
 // fails is rolled back to its savepoint without touching the others'.
 //
-// A caller whose request is cancelled while one of its statements runs
-// interrupts the connection, and SQLite then rolls the whole transaction
-// back: every write of that batch fails (none is acknowledged, none is
-// half-written; see abortGroup), and their callers get the error. Callers
-// cancelled before their turn are only skipped.
+// A caller whose request is cancelled before its turn is skipped. Once its
+// turn has come, its statements run to the end (see Store.stmtContext):
+// interrupting one would make SQLite roll the whole transaction back, and
+// fail every write of the batch. If the transaction breaks all the same,
+// none of its writes is acknowledged, none is half-written (see
+// abortGroup).
 //
 // The first caller to find no transaction running leads: it runs every
 // queued write in one transaction. Writes that arrive meanwhile queue for
@@ -120,7 +121,7 @@ func (s *Store) commitGroup(batch []*writeJob) {
 			j.err = s.fail(j.op, err)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+		if _, err := s.txExec(ctx, tx, `SAVEPOINT w`); err != nil {
 			abortGroup(s, batch[i:], ok, err)
 			return
 		}
@@ -129,14 +130,14 @@ func (s *Store) commitGroup(batch []*writeJob) {
 			// A failed ROLLBACK TO means SQLite ended the transaction
 			// itself (a full disk, an I/O error): the writes after it would
 			// each commit on their own, so none may run.
-			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+			if _, rerr := s.txExec(ctx, tx, `ROLLBACK TO w`); rerr != nil {
 				abortGroup(s, batch[i+1:], ok, rerr)
 				return
 			}
 		} else {
 			ok = append(ok, j)
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+		if _, err := s.txExec(ctx, tx, `RELEASE w`); err != nil {
 			abortGroup(s, batch[i+1:], ok, err)
 			return
 		}

@@ -51,6 +51,12 @@ type Dialect struct {
 	// GroupCommit runs concurrent write transactions as one (see
 	// groupCommit): for a database with one writer at a time.
 	GroupCommit bool
+	// LocalStatements says a statement is work in this process on a local
+	// file that never waits for another connection: SQLite, whose write
+	// transactions take the write lock at BEGIN and whose WAL readers
+	// never wait for the writer. Such statements run without watching the
+	// caller's context (see Store.stmtContext).
+	LocalStatements bool
 }
 
 // Store implements passkeyd.Store over database/sql.
@@ -174,6 +180,24 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		return nil
 	})
 	return n, err
+}
+
+// stmtContext is the context a statement runs with. With
+// Dialect.LocalStatements it is ctx without its cancellation: modernc's
+// SQLite driver, and database/sql for a statement that returns rows, start
+// a goroutine per statement to watch a context that can be cancelled, which
+// cost more than the statements of a sign-in themselves, and there is
+// nothing to wait for that a cancellation could cut short (a write
+// transaction's lock is taken at BEGIN; its BEGIN runs on the group
+// commit's own context). A request whose context ends still stops at the
+// next database call: a grouped write is skipped when its context ended
+// before its turn, and its statements, once begun, finish in microseconds.
+// Interrupting one would have rolled back every write of its batch.
+func (s *Store) stmtContext(ctx context.Context) context.Context {
+	if s.dialect.LocalStatements {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // write runs fn in a transaction and commits it; any error is returned

@@ -75,6 +75,7 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) *sql.Stmt {
 }
 
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	ctx = s.stmtContext(ctx)
 	if st := s.writeStmts.lookup(q); st != nil {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -82,6 +83,7 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (
 }
 
 func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	ctx = s.stmtContext(ctx)
 	if st := s.writeStmts.lookup(q); st != nil {
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -89,6 +91,7 @@ func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...an
 }
 
 func (s *Store) readQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = s.stmtContext(ctx)
 	if st := s.readStmts.get(ctx, s.read, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -100,6 +103,7 @@ func (s *Store) readQueryRow(ctx context.Context, q string, args ...any) *sql.Ro
 // none can forget rows.Err or Close, and each query is parsed once per
 // connection, not on every call.
 func readList[T any](ctx context.Context, s *Store, op, q string, args []any, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	ctx = s.stmtContext(ctx)
 	var rows *sql.Rows
 	var err error
 	if st := s.readStmts.get(ctx, s.read, q); st != nil {
