@@ -337,7 +337,7 @@ func (s *Store) CancelEmailChange(ctx context.Context, tokenID string, at time.T
 func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
 	if err := s.readQueryRow(ctx, `
-		SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND idle_expires_at > $1`, millis(now)).Scan(&n); err != nil {
+		SELECT COUNT(*) FROM sessions WHERE `+sessionEnds+` > $1`, millis(now)).Scan(&n); err != nil {
 		return 0, s.fail("count sessions", err)
 	}
 	return n, nil

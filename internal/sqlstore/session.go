@@ -14,6 +14,11 @@ import (
 const sessionColumns = `s.id, s.user_id, s.scope, s.credential_id, s.user_agent, s.ip,
 	s.created_at, s.last_seen_at, s.authenticated_at, s.idle_expires_at, s.expires_at`
 
+// sessionEnds is when a session ends, the earlier of its two expiries,
+// written exactly as the sessions_ends_at index is (migration 00008), so
+// that both databases use the index for it.
+const sessionEnds = `(CASE WHEN idle_expires_at < expires_at THEN idle_expires_at ELSE expires_at END)`
+
 // sessionRow receives a row of sessionColumns.
 type sessionRow struct {
 	s                                                 passkeyd.Session
@@ -78,8 +83,9 @@ func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 		if err := s.useChallenge(ctx, tx, in.Challenge); err != nil {
 			return err
 		}
-		var stored int64
-		err := s.txQueryRow(ctx, tx, `
+		// An UPDATE without RETURNING: SQLite runs RETURNING through a
+		// temporary table, and the count of changed rows says all we need.
+		n, err := rowsAffected(s.txExec(ctx, tx, `
 			UPDATE credentials SET
 				sign_count = $3,
 				backup_eligible = $4,
@@ -87,24 +93,25 @@ func (s *Store) CompleteSignIn(ctx context.Context, in *passkeyd.SignIn) error {
 				user_verified = $6,
 				last_used_at = CASE WHEN last_used_at > $7 THEN last_used_at ELSE $7 END,
 				updated_at = $7
-			WHERE credential_id = $1 AND user_id = $2 AND sign_count = $8
-			RETURNING sign_count`,
+			WHERE credential_id = $1 AND user_id = $2 AND sign_count = $8`,
 			use.CredentialID, in.Session.UserID, int64(use.SignCount), use.BackupEligible,
 			use.BackupState, use.UserVerified, millis(use.UsedAt), int64(use.PreviousSignCount),
-		).Scan(&stored)
-		if errors.Is(err, sql.ErrNoRows) {
+		))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			// Tell a vanished passkey from a lost race.
-			err = s.txQueryRow(ctx, tx, `SELECT sign_count FROM credentials WHERE credential_id = $1 AND user_id = $2`,
+			var stored int64
+			err := s.txQueryRow(ctx, tx, `SELECT sign_count FROM credentials WHERE credential_id = $1 AND user_id = $2`,
 				use.CredentialID, in.Session.UserID).Scan(&stored)
 			if errors.Is(err, sql.ErrNoRows) {
 				return passkeyd.Errorf(passkeyd.ENOTFOUND, "Passkey not found.")
 			}
-			if err == nil {
-				return ErrSignInRace
+			if err != nil {
+				return err
 			}
-		}
-		if err != nil {
-			return err
+			return ErrSignInRace
 		}
 		if err := s.insertSession(ctx, tx, in.Session); err != nil {
 			return err

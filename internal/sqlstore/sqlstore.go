@@ -161,7 +161,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 	err := s.write(ctx, "delete expired", func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM used_challenges WHERE expires_at <= $1`,
-			`DELETE FROM sessions WHERE expires_at <= $1 OR idle_expires_at <= $1`,
+			`DELETE FROM sessions WHERE ` + sessionEnds + ` <= $1`,
 			`DELETE FROM tokens WHERE expires_at <= $1`,
 			`DELETE FROM oidc_auth_requests WHERE expires_at <= $1`,
 			`DELETE FROM oidc_tokens WHERE expires_at <= $1`,
