@@ -192,7 +192,10 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 // commit's own context). A request whose context ends still stops at the
 // next database call: a grouped write is skipped when its context ended
 // before its turn, and its statements, once begun, finish in microseconds.
-// Interrupting one would have rolled back every write of its batch.
+// Interrupting one would have rolled back every write of its batch. (A read
+// no longer gives up while it waits for a read connection either: those
+// are held by other reads of the same local file, never by a network, so
+// the wait is as short as they are.)
 func (s *Store) stmtContext(ctx context.Context) context.Context {
 	if s.dialect.LocalStatements {
 		return context.WithoutCancel(ctx)
