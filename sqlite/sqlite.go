@@ -69,7 +69,15 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	// write lock at BEGIN, not at the first write, means a transaction
 	// never fails half-way when it upgrades a read lock that another
 	// process's writer made stale.
-	db, err := sql.Open("sqlite", dataSource(path, "_txlock", "immediate"))
+	//
+	// Its temporary files are kept in memory: group commit runs each write
+	// in a savepoint, and SQLite keeps the pages a savepoint may have to
+	// restore in a sub-journal, which past 64 KiB (a batch of a few
+	// sign-ins) it spills to a temporary file, opened, written page by page
+	// and closed at every commit. That cost more system calls than the
+	// commit's own WAL writes; in memory it is a copy, bounded by the pages
+	// one batch changes.
+	db, err := sql.Open("sqlite", dataSource(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"temp_store(MEMORY)"}}))
 	if err != nil {
 		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
 	}
@@ -80,7 +88,7 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 
 	// Reads are single statements on a pool of read-only connections, which
 	// WAL lets run beside the writer.
-	read, err := sql.Open("sqlite", dataSource(path, "_query_only", "1"))
+	read, err := sql.Open("sqlite", dataSource(path, url.Values{"_query_only": {"1"}}))
 	if err != nil {
 		db.Close()
 		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
@@ -136,8 +144,8 @@ func Path(dsn string) (string, error) {
 
 // dataSource returns the modernc.org/sqlite DSN of the file at path: an
 // absolute file: URI, which escapes any '?', '#' or '%' in the path, with
-// the pragmas every connection needs and one more parameter, key=value.
-func dataSource(path, key, value string) string {
+// the pragmas every connection needs and the parameters in extra.
+func dataSource(path string, extra url.Values) string {
 	// The pragmas:
 	//   - WAL lets readers go on while one connection writes, instead of
 	//     blocking each other.
@@ -154,7 +162,9 @@ func dataSource(path, key, value string) string {
 		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"1"},
 		"_busy_timeout": {"5000"},
-		key:             {value},
+	}
+	for k, v := range extra {
+		params[k] = v
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs

@@ -113,6 +113,11 @@ func TestWAL(t *testing.T) {
 	if err := sqlstore.DB(s).QueryRowContext(t.Context(), "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
 	}
+	// The writer keeps group commit's sub-journals in memory (see Connect).
+	var temp int
+	if err := sqlstore.DB(s).QueryRowContext(t.Context(), "PRAGMA temp_store").Scan(&temp); err != nil || temp != 2 {
+		t.Errorf("temp_store = %d, %v; want 2 (memory)", temp, err)
+	}
 }
 
 // TestTwoProcesses opens the file twice, as a server and `passkeyd
