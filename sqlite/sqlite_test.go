@@ -2,10 +2,16 @@ package sqlite
 
 import (
 	"crypto/rand"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pressly/goose/v3"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/sqlstore"
@@ -245,4 +251,90 @@ func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {
 	u := &passkeyd.User{ID: "usr_" + rand.Text(), Email: email, Handle: []byte(rand.Text())}
 	c := &passkeyd.Credential{ID: "pk_" + rand.Text(), UserID: u.ID, CredentialID: []byte(rand.Text()), PublicKey: []byte{1}}
 	return u, c
+}
+
+// TestSessionsMigration upgrades a database with sessions across migration
+// 00008, which rebuilds the sessions table: every session survives, with
+// every column, and the expiry queries use the new index. Down and up again
+// keep them too.
+func TestSessionsMigration(t *testing.T) {
+	ctx := t.Context()
+	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlstore.DB(s), fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 7); err != nil {
+		t.Fatalf("migrate up to 00007: %v", err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	u, c := testUser("alice@example.com")
+	if err := s.CreateUser(ctx, u, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	live := &passkeyd.Session{ID: "live", UserID: u.ID, Scope: passkeyd.ScopeFull, CredentialID: c.ID, UserAgent: "ua", IP: "192.0.2.1",
+		CreatedAt: now, LastSeenAt: now.Add(time.Second), AuthenticatedAt: now.Add(2 * time.Second),
+		IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(2 * time.Hour)}
+	idle := &passkeyd.Session{ID: "idle", UserID: u.ID, Scope: passkeyd.ScopeRecovery, CreatedAt: now,
+		IdleExpiresAt: now.Add(time.Minute), ExpiresAt: now.Add(2 * time.Hour)}
+	for i, ss := range []*passkeyd.Session{live, idle} {
+		err := s.CompleteSignIn(ctx, &passkeyd.SignIn{
+			Challenge: passkeyd.UsedChallenge{ID: fmt.Sprint("chl", i), ExpiresAt: now.Add(time.Hour)},
+			Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, UsedAt: now},
+			Session:   ss,
+		})
+		if err != nil {
+			t.Fatalf("CompleteSignIn: %v", err)
+		}
+	}
+	check := func(step string) {
+		t.Helper()
+		got, _, err := s.FindSession(ctx, live.ID, now)
+		if err != nil {
+			t.Fatalf("%s: FindSession: %v", step, err)
+		}
+		if diff := cmp.Diff(live, got); diff != "" {
+			t.Errorf("%s: session (-before +after):\n%s", step, diff)
+		}
+		if n, err := s.CountActiveSessions(ctx, now.Add(30*time.Minute)); err != nil || n != 1 {
+			t.Errorf("%s: CountActiveSessions after the idle one ended = %d, %v; want 1", step, n, err)
+		}
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	check("after 00008")
+	var ddl string
+	if err := sqlstore.DB(s).QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'sessions'`).Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ddl, "WITHOUT ROWID") {
+		t.Errorf("sessions after 00008: %s; want WITHOUT ROWID", ddl)
+	}
+	var plan string
+	if err := sqlstore.DB(s).QueryRowContext(ctx, `EXPLAIN QUERY PLAN SELECT COUNT(*) FROM sessions WHERE (CASE WHEN idle_expires_at < expires_at THEN idle_expires_at ELSE expires_at END) > 0`).Scan(new(int), new(int), new(int), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "sessions_ends_at") {
+		t.Errorf("counting active sessions: plan %q; want it to use sessions_ends_at", plan)
+	}
+	if _, err := p.DownTo(ctx, 7); err != nil {
+		t.Fatalf("migrate down to 00007: %v", err)
+	}
+	check("down to 00007")
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate again: %v", err)
+	}
+	check("up again")
+	if n, err := s.DeleteExpired(ctx, now.Add(30*time.Minute)); err != nil || n != 1 {
+		t.Errorf("DeleteExpired = %d, %v; want 1 (the idle session)", n, err)
+	}
 }
