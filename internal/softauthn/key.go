@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/descope/virtualwebauthn"
@@ -63,8 +62,7 @@ func PublicOnlyKey(cose []byte) *Key { return &Key{COSE: cose} }
 func (a *Authenticator) createWithKey(opts *virtualwebauthn.AttestationOptions, handle []byte, k *Key) ([]byte, *Credential, error) {
 	id := make([]byte, 32)
 	_, _ = rand.Read(id)
-	clientDataJSON, err := json.Marshal(map[string]any{"type": "webauthn.create",
-		"challenge": base64.RawURLEncoding.EncodeToString(opts.Challenge), "origin": a.RP.Origin, "crossOrigin": false})
+	clientDataJSON, err := a.clientDataJSON("webauthn.create", opts.Challenge)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,31 +92,6 @@ func (a *Authenticator) createWithKey(opts *virtualwebauthn.AttestationOptions, 
 	c := &Credential{ID: id, UserHandle: handle, key: k}
 	a.credentials = append(a.credentials, c)
 	return body, c, nil
-}
-
-// assertWithKey signs an assertion with credential c's own key.
-func (a *Authenticator) assertWithKey(opts *virtualwebauthn.AssertionOptions, c *Credential) ([]byte, error) {
-	if c.key.Sign == nil {
-		return nil, errors.New("softauthn: this key cannot sign")
-	}
-	clientDataJSON, err := json.Marshal(map[string]any{"type": "webauthn.get",
-		"challenge": base64.RawURLEncoding.EncodeToString(opts.Challenge), "origin": a.RP.Origin, "crossOrigin": false})
-	if err != nil {
-		return nil, err
-	}
-	authData := a.authenticatorData(0, c.Counter)
-	clientDataHash := sha256.Sum256(clientDataJSON)
-	sig, err := c.key.Sign(append(append([]byte(nil), authData...), clientDataHash[:]...))
-	if err != nil {
-		return nil, err
-	}
-	enc := base64.RawURLEncoding.EncodeToString
-	return json.Marshal(map[string]any{
-		"id": enc(c.ID), "rawId": enc(c.ID), "type": "public-key", "authenticatorAttachment": "platform",
-		"clientExtensionResults": map[string]any{},
-		"response": map[string]any{"clientDataJSON": enc(clientDataJSON), "authenticatorData": enc(authData),
-			"signature": enc(sig), "userHandle": enc(c.UserHandle)},
-	})
 }
 
 const attestedCredentialFlag = 0x40

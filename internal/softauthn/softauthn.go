@@ -6,6 +6,10 @@ package softauthn
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -22,15 +26,28 @@ type Credential struct {
 	UserHandle []byte
 	Counter    uint32
 	vc         virtualwebauthn.Credential
-	key        *Key // when made by Authenticator.NewKey
+	// signer is vc's private key, parsed once: virtualwebauthn parses its
+	// PKCS #8 bytes again at every signature.
+	signer *ecdsa.PrivateKey
+	key    *Key // when made by Authenticator.NewKey
 }
 
-// allowed reports whether the options' allowCredentials name c.
-func (c *Credential) allowed(opts *virtualwebauthn.AssertionOptions) bool {
-	if c.key == nil {
-		return c.vc.IsAllowedForAssertion(*opts)
+// allowed reports whether allowCredentials names c.
+func (c *Credential) allowed(allow []requestCredential) bool {
+	id := c.EncodedID()
+	return slices.ContainsFunc(allow, func(r requestCredential) bool { return r.ID == id })
+}
+
+// sign signs authenticatorData || SHA-256(clientDataJSON) with c's key.
+func (c *Credential) sign(message []byte) ([]byte, error) {
+	if c.key != nil {
+		if c.key.Sign == nil {
+			return nil, errors.New("softauthn: this key cannot sign")
+		}
+		return c.key.Sign(message)
 	}
-	return slices.Contains(opts.AllowCredentials, c.EncodedID())
+	digest := sha256.Sum256(message)
+	return ecdsa.SignASN1(rand.Reader, c.signer, digest[:])
 }
 
 // EncodedID is the credential ID as browsers send it.
@@ -129,7 +146,10 @@ func (a *Authenticator) Create(optionsJSON []byte) ([]byte, *Credential, error) 
 		}
 		return a.createWithKey(opts, handle, k)
 	}
-	vc := newEC2Credential()
+	vc, signer, err := newEC2Credential()
+	if err != nil {
+		return nil, nil, err
+	}
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(a.options(handle))
 	body := virtualwebauthn.CreateAttestationResponse(a.RP, auth, vc, *opts)
 	body, err = addFields(body, map[string]any{"authenticatorAttachment": "platform", "clientExtensionResults": map[string]any{}},
@@ -137,7 +157,7 @@ func (a *Authenticator) Create(optionsJSON []byte) ([]byte, *Credential, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &Credential{ID: vc.ID, UserHandle: handle, vc: vc}
+	c := &Credential{ID: vc.ID, UserHandle: handle, vc: vc, signer: signer}
 	a.credentials = append(a.credentials, c)
 	return []byte(body), c, nil
 }
@@ -146,16 +166,26 @@ func (a *Authenticator) Create(optionsJSON []byte) ([]byte, *Credential, error) 
 // AuthenticationResponseJSON signed by pick, or, when pick is nil, by the
 // first held passkey the options allow (any, for a discoverable request).
 func (a *Authenticator) Get(optionsJSON []byte, pick *Credential) ([]byte, error) {
-	opts, err := virtualwebauthn.ParseAssertionOptions(string(optionsJSON))
-	if err != nil {
+	var opts requestOptions
+	if err := json.Unmarshal(optionsJSON, &opts); err != nil {
 		return nil, fmt.Errorf("softauthn: parse request options: %w", err)
+	}
+	if opts.PublicKey != nil {
+		opts = *opts.PublicKey
+	}
+	if opts.Challenge == "" {
+		return nil, errors.New("softauthn: parse request options: no challenge")
+	}
+	challenge, err := base64.RawURLEncoding.DecodeString(opts.Challenge)
+	if err != nil {
+		return nil, fmt.Errorf("softauthn: parse request options: challenge: %w", err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c := pick
 	if c == nil {
 		for _, x := range a.credentials {
-			if len(opts.AllowCredentials) == 0 || x.allowed(opts) {
+			if len(opts.AllowCredentials) == 0 || x.allowed(opts.AllowCredentials) {
 				c = x
 				break
 			}
@@ -167,26 +197,93 @@ func (a *Authenticator) Get(optionsJSON []byte, pick *Credential) ([]byte, error
 	if a.Counting {
 		c.Counter++
 	}
-	if c.key != nil {
-		return a.assertWithKey(opts, c)
-	}
-	c.vc.Counter = c.Counter
-	auth := virtualwebauthn.NewAuthenticatorWithOptions(a.options(c.UserHandle))
-	body := virtualwebauthn.CreateAssertionResponse(a.RP, auth, c.vc, *opts)
-	body, err = addFields(body, map[string]any{"authenticatorAttachment": "platform", "clientExtensionResults": map[string]any{}}, nil)
-	return []byte(body), err
+	return a.assert(challenge, c)
 }
 
-// newEC2Credential works around a virtualwebauthn flake: it encodes P-256
-// coordinates unpadded, which go-webauthn (rightly) rejects for about 1 key
-// in 100. Keys whose x and y are both 32 bytes are kept.
-func newEC2Credential() virtualwebauthn.Credential {
+// requestOptions is what Get reads of PublicKeyCredentialRequestOptionsJSON,
+// bare or wrapped in "publicKey".
+type requestOptions struct {
+	Challenge        string              `json:"challenge"`
+	AllowCredentials []requestCredential `json:"allowCredentials"`
+	PublicKey        *requestOptions     `json:"publicKey"`
+}
+
+type requestCredential struct {
+	ID string `json:"id"`
+}
+
+// assert signs an assertion of challenge with credential c and returns
+// it as AuthenticationResponseJSON. The JSON is written directly: every
+// value but the origin is base64url or a constant, which need no escaping,
+// and the load tool calls this for every sign-in.
+func (a *Authenticator) assert(challenge []byte, c *Credential) ([]byte, error) {
+	clientDataJSON, err := a.clientDataJSON("webauthn.get", challenge)
+	if err != nil {
+		return nil, err
+	}
+	authData := a.authenticatorData(0, c.Counter)
+	clientDataHash := sha256.Sum256(clientDataJSON)
+	sig, err := c.sign(append(authData[:len(authData):len(authData)], clientDataHash[:]...))
+	if err != nil {
+		return nil, err
+	}
+	enc := base64.RawURLEncoding
+	out := make([]byte, 0, 320+enc.EncodedLen(len(c.ID))*2+enc.EncodedLen(len(clientDataJSON)+len(authData)+len(sig)+len(c.UserHandle)))
+	out = append(out, `{"id":"`...)
+	out = enc.AppendEncode(out, c.ID)
+	out = append(out, `","rawId":"`...)
+	out = enc.AppendEncode(out, c.ID)
+	out = append(out, `","type":"public-key","authenticatorAttachment":"platform","clientExtensionResults":{},"response":{"clientDataJSON":"`...)
+	out = enc.AppendEncode(out, clientDataJSON)
+	out = append(out, `","authenticatorData":"`...)
+	out = enc.AppendEncode(out, authData)
+	out = append(out, `","signature":"`...)
+	out = enc.AppendEncode(out, sig)
+	if len(c.UserHandle) > 0 {
+		out = append(out, `","userHandle":"`...)
+		out = enc.AppendEncode(out, c.UserHandle)
+	}
+	return append(out, `"}}`...), nil
+}
+
+// clientDataJSON is what a browser signs into every response:
+// CollectedClientData for ceremony type typ ("webauthn.create" or
+// "webauthn.get").
+func (a *Authenticator) clientDataJSON(typ string, challenge []byte) ([]byte, error) {
+	origin, err := json.Marshal(a.RP.Origin)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, 80+base64.RawURLEncoding.EncodedLen(len(challenge))+len(origin))
+	out = append(out, `{"type":"`...)
+	out = append(out, typ...)
+	out = append(out, `","challenge":"`...)
+	out = base64.RawURLEncoding.AppendEncode(out, challenge)
+	out = append(out, `","origin":`...)
+	out = append(out, origin...)
+	return append(out, `,"crossOrigin":false}`...), nil
+}
+
+// newEC2Credential returns a new ES256 credential and its private key.
+// It works around a virtualwebauthn flake: it encodes P-256 coordinates
+// unpadded, which go-webauthn (rightly) rejects for about 1 key in 100.
+// Keys whose x and y are both 32 bytes are kept.
+func newEC2Credential() (virtualwebauthn.Credential, *ecdsa.PrivateKey, error) {
 	for {
 		c := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
 		k := c.Key.AttestationData()
-		if bytes.Contains(k, []byte{0x21, 0x58, 0x20}) && bytes.Contains(k, []byte{0x22, 0x58, 0x20}) {
-			return c
+		if !bytes.Contains(k, []byte{0x21, 0x58, 0x20}) || !bytes.Contains(k, []byte{0x22, 0x58, 0x20}) {
+			continue
 		}
+		priv, err := x509.ParsePKCS8PrivateKey(c.Key.Data)
+		if err != nil {
+			return c, nil, fmt.Errorf("softauthn: parse new key: %w", err)
+		}
+		ecdsaKey, ok := priv.(*ecdsa.PrivateKey)
+		if !ok {
+			return c, nil, fmt.Errorf("softauthn: new key is a %T, not ECDSA", priv)
+		}
+		return c, ecdsaKey, nil
 	}
 }
 
