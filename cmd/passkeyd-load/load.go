@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/passkeyd/passkeyd/internal/softauthn"
@@ -40,6 +39,7 @@ type Config struct {
 	AllowRemote         bool
 	FailOnError         bool
 	Quiet               bool
+	CPUProfile          string // file for the tool's own CPU profile; "" for none
 }
 
 // The API routes, as the tutorial names them.
@@ -180,42 +180,12 @@ func checkLoopback(host string, allowRemote bool) error {
 		"load only servers you own, and say so with -allow-remote", host)
 }
 
-// newTransport is the one transport every simulated browser shares: enough
-// idle connections per host that no ceremony waits for a dial, and, unless
-// remote targets are allowed, a check at each dial that the address the
-// name resolved to is loopback.
-func newTransport(c Config) *http.Transport {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	if !c.AllowRemote {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("refusing to connect to %s: not a loopback address", address)
-			}
-			return nil
-		}
-	}
-	conns := 2*max(c.Concurrency, c.RegisterConcurrency) + 16
-	return &http.Transport{
-		Proxy:                 nil, // never through a proxy: the target is local
-		DialContext:           d.DialContext,
-		MaxIdleConns:          conns,
-		MaxIdleConnsPerHost:   conns,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-}
-
-// user is one simulated person: a browser (cookie jar) and a device.
+// user is one simulated person: a browser (its cookies) and a device.
 type user struct {
-	email  string
-	client *softauthn.Client
-	auth   *softauthn.Authenticator
+	email     string
+	emailBody []byte // {"email": email}, the options request that names the account
+	cookies   cookieJar
+	auth      *softauthn.Authenticator
 }
 
 // recorder collects one phase's latencies and errors from many workers.
@@ -241,11 +211,12 @@ func (r *recorder) merge(l *recorder) {
 	}
 }
 
-// post sends one API request and records its latency and, unless it is a
-// 200, its status. It returns the body of a 200 answer.
-func (r *recorder) post(ctx context.Context, c *softauthn.Client, endpoint string, body []byte) ([]byte, bool) {
+// post sends one API request as u's browser and records its latency and,
+// unless it is a 200, its status. It returns the body of a 200 answer,
+// valid until the wire's next request.
+func (r *recorder) post(w *wire, u *user, endpoint string, body []byte) ([]byte, bool) {
 	start := time.Now()
-	res, err := c.Do(ctx, http.MethodPost, "/api/passkeys/"+endpoint, body)
+	res, err := w.post(apiPrefix+endpoint, body, &u.cookies)
 	r.latencies[endpoint] = append(r.latencies[endpoint], time.Since(start))
 	switch {
 	case err != nil:
@@ -258,10 +229,11 @@ func (r *recorder) post(ctx context.Context, c *softauthn.Client, endpoint strin
 	return res.Body, true
 }
 
+const apiPrefix = "/api/passkeys/"
+
 // register runs one sign-up ceremony.
-func (r *recorder) register(ctx context.Context, u *user) bool {
-	body, _ := json.Marshal(map[string]string{"email": u.email})
-	opts, ok := r.post(ctx, u.client, epRegisterOptions, body)
+func (r *recorder) register(w *wire, u *user) bool {
+	opts, ok := r.post(w, u, epRegisterOptions, u.emailBody)
 	if !ok {
 		return false
 	}
@@ -270,7 +242,7 @@ func (r *recorder) register(ctx context.Context, u *user) bool {
 		r.errors[epRegisterOptions+" client"]++
 		return false
 	}
-	if _, ok := r.post(ctx, u.client, epRegisterVerify, att); !ok {
+	if _, ok := r.post(w, u, epRegisterVerify, att); !ok {
 		u.auth.Forget(cred)
 		return false
 	}
@@ -280,12 +252,12 @@ func (r *recorder) register(ctx context.Context, u *user) bool {
 var verifiedTrue = []byte(`"verified":true`)
 
 // signIn runs one sign-in ceremony, with the user's email or without.
-func (r *recorder) signIn(ctx context.Context, u *user, withEmail bool) bool {
+func (r *recorder) signIn(w *wire, u *user, withEmail bool) bool {
 	body := []byte(`{}`)
 	if withEmail {
-		body, _ = json.Marshal(map[string]string{"email": u.email})
+		body = u.emailBody
 	}
-	opts, ok := r.post(ctx, u.client, epSignInOptions, body)
+	opts, ok := r.post(w, u, epSignInOptions, body)
 	if !ok {
 		return false
 	}
@@ -294,7 +266,7 @@ func (r *recorder) signIn(ctx context.Context, u *user, withEmail bool) bool {
 		r.errors[epSignInOptions+" client"]++
 		return false
 	}
-	res, ok := r.post(ctx, u.client, epSignInVerify, assertion)
+	res, ok := r.post(w, u, epSignInVerify, assertion)
 	if ok && !bytes.Contains(res, verifiedTrue) {
 		r.errors[epSignInVerify+" unverified"]++
 		return false
@@ -315,8 +287,10 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	ctx, cancel := context.WithTimeout(ctx, cfg.MaxTime)
 	defer cancel()
 
-	transport := newTransport(cfg)
-	defer transport.CloseIdleConnections()
+	target, err := newWire(ctx, cfg, newDialer(cfg))
+	if err != nil {
+		return nil, err
+	}
 	sum := &Summary{Target: cfg.Target, Origin: cfg.Origin, Mode: cfg.Mode, Users: cfg.Users,
 		Concurrency: cfg.Concurrency, RegisterConcurrency: cfg.RegisterConcurrency,
 		ServerPID: cfg.ServerPID, NumCPU: runtime.NumCPU()}
@@ -328,20 +302,23 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 		cfg.Users, cfg.RegisterConcurrency, cfg.Target, cfg.Origin, cfg.RPID)
 	users := make([]*user, cfg.Users)
 	for i := range users {
-		c := softauthn.NewClient(cfg.Target, cfg.Origin, transport)
-		c.HTTP.Timeout = cfg.Timeout
-		users[i] = &user{email: fmt.Sprintf("load-%s-%d@example.com", runID, i), client: c, auth: softauthn.New(cfg.RPID, cfg.Origin)}
+		email := fmt.Sprintf("load-%s-%d@example.com", runID, i)
+		body, err := json.Marshal(map[string]string{"email": email})
+		if err != nil {
+			return nil, err
+		}
+		users[i] = &user{email: email, emailBody: body, auth: softauthn.New(cfg.RPID, cfg.Origin)}
 	}
 	var next atomic.Int64
 	ok := make([]bool, len(users))
-	sum.Register = phase(cfg, cfg.RegisterConcurrency, func(rec *recorder, worker int) int {
+	sum.Register = phase(cfg, target, cfg.RegisterConcurrency, func(rec *recorder, w *wire, worker int) int {
 		done := 0
 		for ctx.Err() == nil {
 			i := int(next.Add(1)) - 1
 			if i >= len(users) {
 				break
 			}
-			if rec.register(ctx, users[i]) {
+			if rec.register(w, users[i]) {
 				ok[i] = true
 				done++
 			}
@@ -373,7 +350,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	fmt.Fprintf(progress, "phase 2: sign-ins (%s) at concurrency %d, %s\n", cfg.Mode, cfg.Concurrency, limit)
 	var started atomic.Int64
 	deadline := time.Now().Add(cfg.Duration)
-	sum.SignIn = phase(cfg, cfg.Concurrency, func(rec *recorder, worker int) int {
+	sum.SignIn = phase(cfg, target, cfg.Concurrency, func(rec *recorder, w *wire, worker int) int {
 		// Each worker signs in as its own users, so that no two ceremonies
 		// of one browser overlap (as they would not in a person's), and
 		// each browser's new session replaces its last one.
@@ -394,7 +371,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 				break
 			}
 			withEmail := cfg.Mode == "email" || cfg.Mode == "mixed" && n%2 == 0
-			if rec.signIn(ctx, mine[k%len(mine)], withEmail) {
+			if rec.signIn(w, mine[k%len(mine)], withEmail) {
 				done++
 			}
 		}
@@ -415,9 +392,10 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	return sum, nil
 }
 
-// phase runs work on n workers and measures it: wall time, this process's
-// CPU, and the server's CPU when its PID is known.
-func phase(cfg Config, n int, work func(rec *recorder, worker int) int) PhaseResult {
+// phase runs work on n workers, each with its own connection to target, and
+// measures it: wall time, this process's CPU, and the server's CPU when
+// its PID is known.
+func phase(cfg Config, target *wire, n int, work func(rec *recorder, w *wire, worker int) int) PhaseResult {
 	all := newRecorder()
 	serverBefore, serverErr := procCPU(cfg.ServerPID)
 	selfBefore, _ := procCPU(os.Getpid())
@@ -428,7 +406,9 @@ func phase(cfg Config, n int, work func(rec *recorder, worker int) int) PhaseRes
 	for w := range n {
 		wg.Go(func() {
 			rec := newRecorder()
-			done.Add(int64(work(rec, w)))
+			wire := target.clone()
+			done.Add(int64(work(rec, wire, w)))
+			wire.close()
 			all.merge(rec)
 		})
 	}

@@ -121,8 +121,7 @@ func TestRefusesRemoteTargets(t *testing.T) {
 // TestDialRefusesNonLoopback: a name that passes the first check but
 // resolves elsewhere is still refused at connect time.
 func TestDialRefusesNonLoopback(t *testing.T) {
-	tr := newTransport(Config{Concurrency: 1})
-	_, err := tr.DialContext(t.Context(), "tcp", "192.0.2.1:80") // TEST-NET-1, never routed
+	_, err := newDialer(Config{}).DialContext(t.Context(), "tcp", "192.0.2.1:80") // TEST-NET-1, never routed
 	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
 		t.Errorf("dial 192.0.2.1: %v, want a refusal", err)
 	}

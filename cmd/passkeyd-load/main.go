@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -51,6 +52,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	sum, err := Load(ctx, cfg, stderr)
 	if err != nil {
@@ -100,6 +112,7 @@ Usage: passkeyd-load [flags]
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a server you own)")
 	fs.BoolVar(&c.FailOnError, "fail-on-error", false, "exit with status 1 if any ceremony failed")
 	fs.BoolVar(&c.Quiet, "q", false, "no progress messages on stderr")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write this tool's own CPU profile (both phases) to the file, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
