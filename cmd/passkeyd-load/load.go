@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -398,7 +397,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 func phase(cfg Config, target *wire, n int, work func(rec *recorder, w *wire, worker int) int) PhaseResult {
 	all := newRecorder()
 	serverBefore, serverErr := procCPU(cfg.ServerPID)
-	selfBefore, _ := procCPU(os.Getpid())
+	selfBefore := selfCPU()
 	machineBefore, machineErr := machineBusy()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -415,7 +414,7 @@ func phase(cfg Config, target *wire, n int, work func(rec *recorder, w *wire, wo
 	wg.Wait()
 	elapsed := time.Since(start)
 	serverAfter, serverErr2 := procCPU(cfg.ServerPID)
-	selfAfter, _ := procCPU(os.Getpid())
+	selfAfter := selfCPU()
 	machineAfter, machineErr2 := machineBusy()
 	res := PhaseResult{
 		Ceremonies:     int(done.Load()),

@@ -201,9 +201,7 @@ func (w *wire) readHead(path string, jar *cookieJar, now time.Time) (status int,
 				keep = false
 			}
 		case asciiEqualFold(name, "Set-Cookie"):
-			if err := jar.set(string(value), path, now); err != nil {
-				return 0, false, err
-			}
+			jar.set(value, path, now)
 		}
 	}
 	if status < 200 {
@@ -281,6 +279,7 @@ func (w *wire) dial() error {
 	if err != nil {
 		return err
 	}
+	conn = fastSocket(conn)
 	if w.tls != nil {
 		tc := tls.Client(conn, w.tls)
 		if err := tc.HandshakeContext(w.ctx); err != nil {
@@ -365,46 +364,67 @@ type jarCookie struct {
 }
 
 // set stores the cookie of one Set-Cookie header, or deletes it (Max-Age
-// zero or negative, or Expires in the past). An unparseable header is
-// ignored, as browsers do.
-func (j *cookieJar) set(header, requestPath string, now time.Time) error {
-	c, err := http.ParseSetCookie(header)
-	if err != nil {
-		return nil
+// zero or negative, or Expires in the past). It reads the name, the value
+// and the attributes that decide where and how long the cookie is sent
+// (Path, Max-Age, Expires); Domain is not needed for one host, and
+// Secure, HttpOnly and SameSite change nothing for a client that is not a
+// page. A header without a name=value pair is ignored, as browsers do.
+func (j *cookieJar) set(header []byte, requestPath string, now time.Time) {
+	pair, attrs, _ := bytes.Cut(header, []byte(";"))
+	name, value, ok := bytes.Cut(pair, []byte("="))
+	name, value = bytes.TrimSpace(name), bytes.TrimSpace(value)
+	if !ok || len(name) == 0 {
+		return
 	}
-	jc := jarCookie{name: c.Name, value: c.Value, path: c.Path}
-	if c.Quoted { // sent back as it came
-		jc.value = `"` + c.Value + `"`
-	}
-	if !strings.HasPrefix(jc.path, "/") { // RFC 6265 5.1.4, the default path
-		jc.path = "/"
-		if i := strings.LastIndexByte(requestPath, '/'); i > 0 {
-			jc.path = requestPath[:i]
+	var path []byte
+	var expires time.Time
+	maxAge := false // Max-Age wins over Expires (RFC 6265 5.3, step 3)
+	for len(attrs) > 0 {
+		var attr []byte
+		attr, attrs, _ = bytes.Cut(attrs, []byte(";"))
+		key, val, _ := bytes.Cut(attr, []byte("="))
+		key, val = bytes.TrimSpace(key), bytes.TrimSpace(val)
+		switch {
+		case asciiEqualFold(key, "Path"):
+			path = val
+		case asciiEqualFold(key, "Max-Age"):
+			secs, err := strconv.Atoi(string(val))
+			if err != nil {
+				continue // an invalid attribute is ignored
+			}
+			maxAge = true
+			if secs <= 0 {
+				expires = time.Unix(1, 0)
+			} else {
+				expires = now.Add(time.Duration(secs) * time.Second)
+			}
+		case asciiEqualFold(key, "Expires") && !maxAge:
+			if t, err := http.ParseTime(string(val)); err == nil {
+				expires = t
+			}
 		}
 	}
-	switch {
-	case c.MaxAge < 0:
-		jc.expires = time.Unix(1, 0)
-	case c.MaxAge > 0:
-		jc.expires = now.Add(time.Duration(c.MaxAge) * time.Second)
-	case !c.Expires.IsZero():
-		jc.expires = c.Expires
+	cookiePath := string(path)
+	if !strings.HasPrefix(cookiePath, "/") { // RFC 6265 5.1.4, the default path
+		cookiePath = "/"
+		if i := strings.LastIndexByte(requestPath, '/'); i > 0 {
+			cookiePath = requestPath[:i]
+		}
 	}
-	deleted := !jc.expires.IsZero() && !jc.expires.After(now)
+	deleted := !expires.IsZero() && !expires.After(now)
 	for i := range j.cookies {
-		if old := &j.cookies[i]; old.name == jc.name && old.path == jc.path {
+		if old := &j.cookies[i]; old.name == string(name) && old.path == cookiePath {
 			if deleted {
 				j.cookies = append(j.cookies[:i], j.cookies[i+1:]...)
 			} else {
-				old.value, old.expires = jc.value, jc.expires
+				old.value, old.expires = string(value), expires
 			}
-			return nil
+			return
 		}
 	}
 	if !deleted {
-		j.cookies = append(j.cookies, jc)
+		j.cookies = append(j.cookies, jarCookie{name: string(name), value: string(value), path: cookiePath, expires: expires})
 	}
-	return nil
 }
 
 // appendHeader appends the Cookie header line for a request to path, if
