@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +21,11 @@ import (
 // behind a real HTTP server on 127.0.0.1, with rate limits off, and
 // returns its URL.
 func startServer(t *testing.T) string {
+	return startWrappedServer(t, func(h http.Handler) http.Handler { return h })
+}
+
+// startWrappedServer is startServer with passkeyd's handler wrapped by wrap.
+func startWrappedServer(t *testing.T, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	store, err := sqlite.Open(t.Context(), "file:"+filepath.Join(t.TempDir(), "load.db"))
 	if err != nil {
@@ -36,7 +43,7 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
-	ts.Config.Handler = h
+	ts.Config.Handler = wrap(h)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return ts.URL
@@ -65,6 +72,34 @@ func TestLoad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadCountsServerErrors: an answer other than 200 fails the
+// ceremony and is counted under its endpoint and status.
+func TestLoadCountsServerErrors(t *testing.T) {
+	var verifies atomic.Int64
+	target := startWrappedServer(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == apiPrefix+epSignInVerify && verifies.Add(1)%2 == 0 {
+				http.Error(w, `{"error":"injected"}`, http.StatusInternalServerError)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	sum, err := Load(t.Context(), Config{Target: target, Users: 2, Concurrency: 2, Count: 10, Quiet: true}, nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got, want := sum.SignIn.Errors[epSignInVerify+" 500"], 5; got != want || len(sum.SignIn.Errors) != 1 {
+		t.Errorf("errors %v, want %d × %q only", sum.SignIn.Errors, want, epSignInVerify+" 500")
+	}
+	if sum.SignIn.Ceremonies != 5 || sum.SignIn.Failed != 5 {
+		t.Errorf("%d sign-ins, %d failed; want 5, 5", sum.SignIn.Ceremonies, sum.SignIn.Failed)
+	}
+	if l := sum.SignIn.Endpoints[epSignInVerify]; l.Count != 10 {
+		t.Errorf("%d verify latencies, want 10 (failed requests too)", l.Count)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -310,12 +311,10 @@ func (w *wire) close() {
 	w.conn = nil
 }
 
-// grow returns b resized to n bytes, reallocated only when too small.
+// grow returns b resized to n bytes, keeping its content, reallocated
+// only when too small.
 func grow(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, n, max(n, 2*cap(b)))
-	}
-	return b[:n]
+	return slices.Grow(b, n-len(b))[:n]
 }
 
 // appendAll reads r to its end into b, up to maxResponse bytes.
