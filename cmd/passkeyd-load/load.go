@@ -39,6 +39,10 @@ type Config struct {
 	FailOnError         bool
 	Quiet               bool
 	CPUProfile          string // file for the tool's own CPU profile; "" for none
+	// Procs is the GOMAXPROCS run sets for the tool (0: Go's default).
+	// With one, a process that mostly waits for the server wakes no other
+	// thread when an answer arrives, which costs less CPU per request.
+	Procs int
 }
 
 // The API routes, as the tutorial names them.
@@ -66,6 +70,9 @@ type Summary struct {
 	ServerRSSKB    int64 `json:"server_rss_kb,omitempty"`
 	ServerMaxRSSKB int64 `json:"server_max_rss_kb,omitempty"`
 	NumCPU         int   `json:"num_cpu"`
+	// ToolProcs is the tool's GOMAXPROCS: its CPU seconds per second of a
+	// phase near it mean the tool, not the server, set the pace.
+	ToolProcs int `json:"tool_procs"`
 }
 
 // PhaseResult describes one phase.
@@ -292,7 +299,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	}
 	sum := &Summary{Target: cfg.Target, Origin: cfg.Origin, Mode: cfg.Mode, Users: cfg.Users,
 		Concurrency: cfg.Concurrency, RegisterConcurrency: cfg.RegisterConcurrency,
-		ServerPID: cfg.ServerPID, NumCPU: runtime.NumCPU()}
+		ServerPID: cfg.ServerPID, NumCPU: runtime.NumCPU(), ToolProcs: runtime.GOMAXPROCS(0)}
 
 	// A run ID keeps the emails of this run apart from earlier runs'
 	// against the same database.

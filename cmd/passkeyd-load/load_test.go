@@ -185,3 +185,18 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("summarize(1..100 ms) = %+v", l)
 	}
 }
+
+// TestWarnToolBusy: the report says when the tool may have set the pace.
+func TestWarnToolBusy(t *testing.T) {
+	for _, tc := range []struct {
+		cpu   float64
+		procs int
+		warn  bool
+	}{{0.9, 1, true}, {0.9, 2, false}, {0.5, 1, false}} {
+		var b bytes.Buffer
+		warnToolBusy(&b, PhaseResult{Seconds: 1, ToolCPUSeconds: tc.cpu}, tc.procs)
+		if got := strings.Contains(b.String(), "bottleneck"); got != tc.warn {
+			t.Errorf("%.1f CPU seconds in 1 s on %d: warned %v, want %v (%q)", tc.cpu, tc.procs, got, tc.warn, b.String())
+		}
+	}
+}

@@ -43,12 +43,25 @@ func writeReport(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "target %s, origin %s, %d CPUs here\n", s.Target, s.Origin, s.NumCPU)
 	fmt.Fprintf(w, "\nphase 1, registration: %d users at concurrency %d\n", s.Users, s.RegisterConcurrency)
 	writePhase(w, s.Register, "registrations", []string{epRegisterOptions, epRegisterVerify})
+	warnToolBusy(w, s.Register, s.ToolProcs)
 	fmt.Fprintf(w, "\nphase 2, sign-in (%s): concurrency %d over %d users\n", s.Mode, s.Concurrency, s.Register.Ceremonies)
 	writePhase(w, s.SignIn, "sign-ins", []string{epSignInOptions, epSignInVerify})
+	warnToolBusy(w, s.SignIn, s.ToolProcs)
 	if s.ServerPID > 0 {
 		fmt.Fprintf(w, "\nserver pid %d: RSS %.1f MB at the end, peak %.1f MB\n", s.ServerPID, float64(s.ServerRSSKB)/1024, float64(s.ServerMaxRSSKB)/1024)
 	}
 	fmt.Fprintln(w)
+}
+
+// warnToolBusy says so when the tool used most of the CPUs it may run on
+// (-procs) in a phase: then it, not the server, may have set the pace.
+func warnToolBusy(w io.Writer, p PhaseResult, procs int) {
+	if procs <= 0 || p.Seconds <= 0 {
+		return
+	}
+	if busy := p.ToolCPUSeconds / (p.Seconds * float64(procs)); busy > 0.8 {
+		fmt.Fprintf(w, "  warning: this tool was busy %.0f %% of the time on its %d CPUs (-procs): it may have been the bottleneck\n", 100*busy, procs)
+	}
 }
 
 func writePhase(w io.Writer, p PhaseResult, what string, endpoints []string) {
