@@ -28,13 +28,13 @@ import (
 // (Content-Length, Transfer-Encoding, Connection, Set-Cookie) and the body
 // (by length, chunked, or up to the end of the connection).
 
-// maxResponse bounds a response's headers and body: the API's answers are
-// a few kilobytes.
+// maxResponse bounds a response's body: the API's answers are a few
+// kilobytes. (A header line is bounded by the read buffer, 16 KB.)
 const maxResponse = 1 << 20
 
-// dialer connects to the target: with a timeout, and, unless remote
-// targets are allowed, only to a loopback address, checked at connect time
-// on the address the name resolved to.
+// newDialer returns the dialer that connects to the target: with a
+// timeout, and, unless remote targets are allowed, only to a loopback
+// address, checked at connect time on the address the name resolved to.
 func newDialer(c Config) *net.Dialer {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	if !c.AllowRemote {
@@ -143,7 +143,7 @@ func (w *wire) roundTrip(req []byte, path string, jar *cookieJar, now time.Time)
 	for {
 		// Informational answers (100 Continue, 103 Early Hints) come before
 		// the real one; nothing asks for them, but they are allowed.
-		res.Status, keep, err = w.readHead(path, jar, now)
+		res.Status, keep, err = w.readResponse(path, jar, now)
 		if err != nil || res.Status >= 200 {
 			break
 		}
@@ -155,10 +155,10 @@ func (w *wire) roundTrip(req []byte, path string, jar *cookieJar, now time.Time)
 	return res, keep, nil
 }
 
-// readHead reads a response's status line and headers, stores its cookies
-// and then its body in w.body. keep says whether the connection may carry
-// the next request.
-func (w *wire) readHead(path string, jar *cookieJar, now time.Time) (status int, keep bool, err error) {
+// readResponse reads a response's status line and headers, stores its
+// cookies in jar and its body in w.body. keep says whether the connection
+// may carry the next request.
+func (w *wire) readResponse(path string, jar *cookieJar, now time.Time) (status int, keep bool, err error) {
 	line, err := w.readLine()
 	if err != nil {
 		return 0, false, err

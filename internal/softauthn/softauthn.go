@@ -1,7 +1,8 @@
 // Package softauthn is a software authenticator and a scripted browser for
-// tests and the load tool: it makes passkeys, answers WebAuthn options with
-// real signatures (through github.com/descope/virtualwebauthn), and runs
-// whole ceremonies against a passkeyd server over HTTP.
+// tests and the load tool: it makes passkeys (ES256 ones through
+// github.com/descope/virtualwebauthn), answers WebAuthn options with real
+// signatures, and runs whole ceremonies against a passkeyd server over
+// HTTP.
 package softauthn
 
 import (
