@@ -205,6 +205,13 @@ func (s *Server) beginCeremony(w http.ResponseWriter, r *http.Request, st *cerem
 
 var errNoCeremony = passkeyd.ErrChallengeUsed
 
+// endCeremony deletes the cookie of a ceremony that completed. Its
+// challenge is spent; left in place, the browser would send it with every
+// request until it expired (with the other ceremonies', several KB).
+func (s *Server) endCeremony(w http.ResponseWriter, st *ceremonyState) {
+	s.setCookie(w, s.ceremonyCookie(ceremonyTag(st.Challenge)), "", -1)
+}
+
 // errCeremonySession: a registration begun in one login session is being
 // finished in another, or signed out.
 var errCeremonySession = passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
@@ -215,8 +222,9 @@ var errCeremonySession = passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
 // registration begun in a session, finished in that same session. It
 // returns the record that makes it single-use, for the completing
 // transaction. Anything else is one error, so probes learn nothing. The
-// cookie is left as it is: it expires with the ceremony, or gives way to
-// newer ones, and a replay of it fails on the used-challenge record.
+// cookie stays until the ceremony completes (endCeremony): a failed
+// attempt can be answered again, and a replay of it fails on the
+// used-challenge record.
 func (s *Server) finishCeremony(r *http.Request, kind passkeyd.CeremonyKind, clientChallenge string) (*ceremonyState, *webauthn.SessionData, passkeyd.UsedChallenge, error) {
 	var st *ceremonyState
 	if clientChallenge != "" {

@@ -460,7 +460,11 @@ func TestSeveralCeremoniesInOneBrowser(t *testing.T) {
 	conditional := options(t, b, authOptions, nil)
 	modal := options(t, b, authOptions, map[string]string{"email": "many@example.com"})
 	otherTab := options(t, b, regOptions, map[string]string{})
-	cookiesFit(t, e, b)
+	// The sign-up's and the first sign-in's cookies went when they
+	// completed: three in flight, three cookies.
+	if n := cookiesFit(t, e, b); n != 3 {
+		t.Fatalf("%d ceremony cookies with three ceremonies in flight, want 3", n)
+	}
 
 	att, _, err := laptop.Create(otherTab)
 	if err != nil {
@@ -482,6 +486,9 @@ func TestSeveralCeremoniesInOneBrowser(t *testing.T) {
 	}
 	if res := e.post(t, b, authVerify, assertion); res.Status != http.StatusOK {
 		t.Fatalf("the conditional sign-in: %d %s", res.Status, res.Body)
+	}
+	if n := cookiesFit(t, e, b); n != 0 {
+		t.Fatalf("%d ceremony cookies after every ceremony completed, want 0", n)
 	}
 	if n := len(e.credentials(t, "many@example.com")); n != 2 {
 		t.Fatalf("%d passkeys, want 2", n)
@@ -576,11 +583,10 @@ func TestRegistrationBoundToItsSession(t *testing.T) {
 
 // cookiesFit fails the test if a cookie of b is larger than browsers keep
 // (4,096 bytes, name and value), or b holds more ceremony cookies than
-// the server keeps.
-func cookiesFit(t *testing.T, e *env, b *softauthn.Client) {
+// the server keeps; it returns how many ceremony cookies b holds.
+func cookiesFit(t *testing.T, e *env, b *softauthn.Client) (ceremonies int) {
 	t.Helper()
 	u, _ := url.Parse(e.srv.URL)
-	ceremonies := 0
 	for _, c := range b.HTTP.Jar.Cookies(u) {
 		if n := len(c.Name) + len(c.Value); n > 4000 {
 			t.Fatalf("cookie %s is %d bytes: browsers drop cookies over 4,096", c.Name, n)
@@ -592,6 +598,7 @@ func cookiesFit(t *testing.T, e *env, b *softauthn.Client) {
 	if ceremonies > 6 {
 		t.Fatalf("the browser holds %d ceremony cookies, want at most 6", ceremonies)
 	}
+	return ceremonies
 }
 
 // TestSignInOptionsNeverReadTheDatabase: sign-in options are answered with

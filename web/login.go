@@ -147,6 +147,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 			"passkey_id", stored.ID, "backup_eligible", verified.BackupEligible)
 	}
 	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", s.clientIP(r))
+	s.endCeremony(w, st)
 	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
 	return aaguid.Name(stored.AAGUID), nil

@@ -222,6 +222,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		return "", false, err
 	}
 	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	s.endCeremony(w, ch)
 	if byLink {
 		s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 		return aaguid.Name(c.AAGUID), true, nil
@@ -269,6 +270,7 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *ceremony
 		return "", false, err
 	}
 	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	s.endCeremony(w, ch)
 	s.notify(u.Email, emailtext.PasskeyAdded, c.Name)
 	if reg.Session == nil {
 		return aaguid.Name(c.AAGUID), false, nil
