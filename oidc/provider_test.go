@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,35 +19,18 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testclock"
 	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/sqlite"
 	"github.com/passkeyd/passkeyd/web"
 )
-
-// clock is a test clock that moves on demand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // inProcess is passkeyd's web handler with the provider on, on a real
 // SQLite file and a real loopback listener, with a clock the test moves.
 type inProcess struct {
 	*server
 	store   *sqlite.Store
-	clock   *clock
+	clock   *testclock.Clock
 	authn   *softauthn.Authenticator
 	metrics *prometheus.Registry
 	oidc    *oidc.Provider
@@ -67,7 +49,7 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testclock.New(time.Now().UTC().Truncate(time.Millisecond))
 	reg := prometheus.NewRegistry()
 	cfg := web.Config{
 		RPID: "localhost", Origins: []string{issuer}, Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),

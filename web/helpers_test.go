@@ -9,33 +9,15 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
+	"github.com/passkeyd/passkeyd/internal/testclock"
 	"github.com/passkeyd/passkeyd/sqlite"
 	"github.com/passkeyd/passkeyd/web"
 )
-
-// clock is a test clock that starts at the real time and moves on demand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // env is a running passkeyd handler on a real SQLite file. Its helpers
 // take the calling (sub)test's t, so a failure stops the subtest that
@@ -43,7 +25,7 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	srv    *httptest.Server
 	store  passkeyd.Store
-	clock  *clock
+	clock  *testclock.Clock
 	origin string
 	rpID   string
 }
@@ -68,7 +50,7 @@ func newEnvWithDeps(t testing.TB, deps web.Deps, configure ...func(*web.Config))
 	ts := httptest.NewUnstartedServer(nil)
 	port := ts.Listener.Addr().(interface{ String() string }).String()
 	port = port[strings.LastIndexByte(port, ':')+1:]
-	e := &env{store: store, clock: &clock{now: time.Now()}, origin: "http://localhost:" + port, rpID: "localhost"}
+	e := &env{store: store, clock: testclock.New(time.Now()), origin: "http://localhost:" + port, rpID: "localhost"}
 	cfg := web.Config{
 		RPID:       e.rpID,
 		RPName:     "passkeyd test",
