@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/loopback"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
@@ -252,16 +253,7 @@ func (s *server) printLog() {
 func newTransport() *http.Transport {
 	d := &net.Dialer{
 		Timeout: 5 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("systemtest: refusing to connect to %s: not a loopback address", address)
-			}
-			return nil
-		},
+		Control: loopback.DialControl,
 	}
 	return &http.Transport{
 		Proxy:               nil,

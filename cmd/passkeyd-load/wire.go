@@ -14,8 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/passkeyd/passkeyd/internal/loopback"
 )
 
 // The load tool speaks HTTP/1.1 itself, on kept-alive connections, instead
@@ -38,16 +39,7 @@ const maxResponse = 1 << 20
 func newDialer(c Config) *net.Dialer {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	if !c.AllowRemote {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("refusing to connect to %s: not a loopback address", address)
-			}
-			return nil
-		}
+		d.Control = loopback.DialControl
 	}
 	return d
 }
