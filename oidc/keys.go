@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -240,6 +241,19 @@ func (p *Provider) EnsureKeys(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// everyAlgorithm reports whether keys has a key of each algorithm. JWKS
+// asked while the first keys are being made (by another request or
+// instance) makes the missing ones, or waits for them, so that it is never
+// answered with some of them only.
+func everyAlgorithm(keys []*signingKey) bool {
+	for _, alg := range Algorithms {
+		if !slices.ContainsFunc(keys, func(k *signingKey) bool { return string(k.alg) == alg }) {
+			return false
+		}
+	}
+	return true
 }
 
 // clockSkew is added to every retirement time, for relying parties whose

@@ -423,7 +423,7 @@ func (s storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm
 
 func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	keys, err := s.p.keys(ctx)
-	if err == nil && len(keys) == 0 { // nothing signed yet: make the keys now
+	if err == nil && !everyAlgorithm(keys) { // nothing signed yet: make the keys now
 		if err = s.p.EnsureKeys(ctx); err == nil {
 			keys, err = s.p.keys(ctx)
 		}
