@@ -49,7 +49,9 @@ func firstKeysOnce(t *testing.T, open func(t *testing.T) oidc.Store) {
 	for _, s := range stores {
 		p, err := oidc.New(oidc.Config{
 			Issuer: "http://localhost:9", Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
-			RenderPage: func(w http.ResponseWriter, _ *http.Request, status int, _ string, _ *oidc.Page) { w.WriteHeader(status) },
+			RenderPage: func(w http.ResponseWriter, _ *http.Request, status int, _ string, _ *oidc.Page) {
+				w.WriteHeader(status)
+			},
 		}, s, nil)
 		if err != nil {
 			t.Fatal(err)
