@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -381,4 +382,35 @@ func TestUserinfoEndpoint(t *testing.T) {
 			t.Errorf("go-oidc userinfo with a revoked token: %v; want a 401", err)
 		}
 	})
+}
+
+// TestUserinfoExpiredToken: an expired access token gets the same answer
+// as a revoked one, 401 invalid_token, so that apps refresh.
+func TestUserinfoExpiredToken(t *testing.T) {
+	s := startInProcess(t)
+	p := s.provider(t)
+	tok, _ := s.signIn(t, p, s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader))
+	s.clock.Advance(10*time.Minute + time.Second) // the default access token lifetime
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.issuer+"/oidc/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, body := s.do(t, req)
+	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), `Bearer error="invalid_token"`) || oauthError(t, body) != "invalid_token" {
+		t.Errorf("userinfo with an expired token: %d, WWW-Authenticate %q, %s; want 401 invalid_token", res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
+	}
+}
+
+// TestUserinfoStoreDown: when the database fails, userinfo says so with a
+// 5xx, not invalid_token, which would send every app's user to sign in
+// again.
+func TestUserinfoStoreDown(t *testing.T) {
+	s := startInProcess(t)
+	p := s.provider(t)
+	tok, _ := s.signIn(t, p, s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader))
+	s.store.Close()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.issuer+"/oidc/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, body := s.do(t, req)
+	if res.StatusCode < 500 || oauthError(t, body) != "server_error" || res.Header.Get("WWW-Authenticate") != "" {
+		t.Errorf("userinfo with the database closed: %d, WWW-Authenticate %q, %s; want a 5xx server_error", res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
+	}
 }
