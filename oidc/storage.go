@@ -439,10 +439,15 @@ func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
 }
 
 // GetClientByClientID returns a plain error for an unknown client (op
-// then answers with an error page, never a redirect).
+// then answers with an error page, never a redirect); at the token
+// endpoint (withClientID marked the request), invalid_client, which op
+// passes on as is for a refresh (a plain error would be a 500 there).
 func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.p.store.FindOIDCClient(ctx, id)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+		if _, tokenRequest := ctx.Value(clientIDKey{}).(string); tokenRequest {
+			return nil, zoidc.ErrInvalidClient().WithDescription("Unknown client.")
+		}
 		return nil, errors.New("unknown client")
 	}
 	if err != nil {

@@ -276,6 +276,20 @@ func TestTokenEndpoint(t *testing.T) {
 		rec.take()
 	})
 
+	// A client the provider does not know is refused as a client, 401, not
+	// a server error, whatever the grant.
+	t.Run("UnknownClient", func(t *testing.T) {
+		for _, form := range []url.Values{
+			{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {"nobody"}, "client_secret": {appSecret}},
+			{"grant_type": {"authorization_code"}, "code": {"x"}, "redirect_uri": {appRedirect}, "client_id": {"nobody"}, "client_secret": {appSecret}},
+		} {
+			res, body := s.post(t, "/oidc/token", "", form, false)
+			if res.StatusCode >= 500 {
+				t.Errorf("%s grant from an unknown client: %d %s; want a 4xx", form.Get("grant_type"), res.StatusCode, body)
+			}
+		}
+	})
+
 	// RFC 6749 §6: a refresh may ask for fewer scopes for its access token;
 	// the new refresh token keeps the grant's.
 	t.Run("NarrowerRefreshKeepsGrant", func(t *testing.T) {
