@@ -112,6 +112,10 @@ type OIDCKey struct {
 	// before tokens signed with it reach them.
 	SignFrom time.Time
 	RetireAt time.Time // zero while current; leaves JWKS after this
+	// Generation numbers the keys of an algorithm from 1, each new key one
+	// more than the newest. A generation is stored once, so instances that
+	// find no key and make one at the same time store exactly one.
+	Generation int64
 }
 
 // OIDCStore keeps what the OpenID Connect provider needs. The sqlite and
@@ -145,12 +149,19 @@ type OIDCStore interface {
 	// SaveOIDCCode gives a done request its code. ENOTFOUND if the request
 	// is not done or has a code already: a request yields one code.
 	SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error
-	// RedeemOIDCCode marks the code redeemed and returns its request. Of
-	// several callers racing, on any number of instances, exactly one gets
-	// it. A code redeemed before returns ECONFLICT together with its
-	// request, so the caller can revoke what it granted; an unknown or
-	// expired code is ENOTFOUND.
-	RedeemOIDCCode(ctx context.Context, codeHash string, now time.Time) (*OIDCAuthRequest, error)
+	// FindOIDCCode returns the request a code was issued for, without
+	// redeeming it: while the code is unexpired, and once it is redeemed
+	// (until the request is deleted), so that a second redemption is
+	// recognised. ENOTFOUND otherwise.
+	FindOIDCCode(ctx context.Context, codeHash string, now time.Time) (*OIDCAuthRequest, error)
+	// RedeemOIDCCode marks the code redeemed, stores tokens (those it
+	// grants) and returns its request, in one transaction. Of several
+	// callers racing, on any number of instances, exactly one gets it, and
+	// its tokens are stored before any other caller can see the code
+	// redeemed. A code redeemed before returns ECONFLICT together with its
+	// request, so the caller can revoke what it granted, and stores
+	// nothing; an unknown or expired code is ENOTFOUND.
+	RedeemOIDCCode(ctx context.Context, codeHash string, now time.Time, tokens ...*OIDCToken) (*OIDCAuthRequest, error)
 
 	// CreateOIDCTokens stores tokens of one grant and records the use of
 	// the client and of the user's consent to it.
@@ -187,7 +198,9 @@ type OIDCStore interface {
 
 	// AddOIDCKey stores a new signing key; no other key of its algorithm
 	// stays published after retireOthersAt (the current ones retire then,
-	// and those due to retire later retire then too).
+	// and those due to retire later retire then too). ECONFLICT, and
+	// nothing changed, if a key of its algorithm and generation exists:
+	// another caller added that generation first.
 	AddOIDCKey(ctx context.Context, k *OIDCKey, retireOthersAt time.Time) error
 	// ListOIDCKeys returns the keys not retired at now, newest first.
 	ListOIDCKeys(ctx context.Context, now time.Time) ([]*OIDCKey, error)

@@ -125,7 +125,8 @@ func ValidateClient(c *passkeyd.OIDCClient) error {
 // validateRedirectURI allows https, http on a loopback address (RFC 8252
 // §7.3; nothing else can be trusted over plain http), and, for public
 // clients, a private-use scheme with a dot (RFC 8252 §7.1,
-// com.example.app:/callback). Fragments are forbidden (RFC 6749 §3.1.2).
+// com.example.app:/callback). Fragments (RFC 6749 §3.1.2) and wildcards
+// are forbidden.
 func validateRedirectURI(raw string, public bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
@@ -133,6 +134,12 @@ func validateRedirectURI(raw string, public bool) error {
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("a fragment is not allowed")
+	}
+	// Redirect URIs match exactly, so a * would only ever match itself; an
+	// operator who writes one expects a wildcard, which passkeyd never
+	// offers (RFC 9700 §4.1.3: exact matching).
+	if strings.Contains(raw, "*") || strings.Contains(strings.ToLower(raw), "%2a") {
+		return fmt.Errorf("wildcards are not allowed: register each redirect URI exactly")
 	}
 	switch {
 	case u.Scheme == "https" && u.Host != "":

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -148,6 +149,9 @@ var _ op.Key = publicKey{}
 type keyring struct {
 	mu     sync.Mutex
 	opened map[string]crypto.Signer
+	// ensuring makes this instance's requests that find no signing key
+	// take turns making one (EnsureKeys).
+	ensuring sync.Mutex
 }
 
 func (r *keyring) open(s *secrets, k *passkeyd.OIDCKey) (crypto.Signer, error) {
@@ -196,22 +200,30 @@ func (p *Provider) keys(ctx context.Context) ([]*signingKey, error) {
 	return keys, nil
 }
 
-// EnsureKeys generates a signing key for each algorithm that has none, as
-// at first start; it signs at once, since no token names another key yet.
-// Instances starting together may both generate one; both are published
-// and the newer signs.
+// EnsureKeys generates a signing key for each algorithm that has none
+// usable, as at first start; it signs at once, since no token names
+// another key yet. Requests that find no key at the same time, on this
+// instance or others, make one key between them: here they take turns,
+// and across instances the store keeps one key per generation
+// (passkeyd.OIDCKey.Generation), so the others find the winner's key.
 func (p *Provider) EnsureKeys(ctx context.Context) error {
-	keys, err := p.keys(ctx)
+	p.ring.ensuring.Lock()
+	defer p.ring.ensuring.Unlock()
+	now := p.now()
+	stored, err := p.store.ListOIDCKeys(ctx, now)
 	if err != nil {
 		return err
 	}
-	have := map[jose.SignatureAlgorithm]bool{}
-	for _, k := range keys {
-		have[k.alg] = true
+	usable := map[string]bool{}
+	newest := map[string]int64{} // the newest generation of each algorithm, usable or not
+	for _, k := range stored {
+		newest[k.Algorithm] = max(newest[k.Algorithm], k.Generation)
+		if _, err := p.ring.open(p.secrets, k); err == nil {
+			usable[k.Algorithm] = true
+		}
 	}
-	now := p.now()
 	for _, alg := range Algorithms {
-		if have[jose.SignatureAlgorithm(alg)] {
+		if usable[alg] {
 			continue
 		}
 		longest, err := p.longestIDTokenTTL(ctx)
@@ -220,11 +232,28 @@ func (p *Provider) EnsureKeys(ctx context.Context) error {
 		}
 		// Keys of alg that could not be opened: they may have signed tokens
 		// still valid on other instances, so they stay published as long.
-		if err := p.addKey(ctx, alg, now, now.Add(longest+clockSkew)); err != nil {
+		err = p.addKey(ctx, alg, newest[alg]+1, now, now.Add(longest+clockSkew))
+		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+			continue // another instance stored this generation first: its key is the one
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// everyAlgorithm reports whether keys has a key of each algorithm. JWKS
+// asked while the first keys are being made (by another request or
+// instance) makes the missing ones, or waits for them, so that it is never
+// answered with some of them only.
+func everyAlgorithm(keys []*signingKey) bool {
+	for _, alg := range Algorithms {
+		if !slices.ContainsFunc(keys, func(k *signingKey) bool { return string(k.alg) == alg }) {
+			return false
+		}
+	}
+	return true
 }
 
 // clockSkew is added to every retirement time, for relying parties whose
@@ -245,6 +274,10 @@ func (p *Provider) RotateKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	newest, err := p.newestGenerations(ctx)
+	if err != nil {
+		return err
+	}
 	now := p.now()
 	signFrom := now.Add(p.cfg.KeyPublishDelay)
 	for _, alg := range Algorithms {
@@ -257,8 +290,8 @@ func (p *Provider) RotateKeys(ctx context.Context) error {
 				retire = k.retireAt
 			}
 		}
-		if err := p.addKey(ctx, alg, signFrom, retire); err != nil {
-			return err
+		if err := p.addKey(ctx, alg, newest[alg]+1, signFrom, retire); err != nil {
+			return rotationError(err)
 		}
 	}
 	return nil
@@ -271,21 +304,47 @@ func (p *Provider) RotateKeys(ctx context.Context) error {
 // verifying too; apps check an ID token when they receive it, so at worst
 // a sign-in under way fails and is started again.
 func (p *Provider) RotateKeysNow(ctx context.Context) error {
+	newest, err := p.newestGenerations(ctx)
+	if err != nil {
+		return err
+	}
 	now := p.now()
 	for _, alg := range Algorithms {
-		if err := p.addKey(ctx, alg, now, now); err != nil {
-			return err
+		if err := p.addKey(ctx, alg, newest[alg]+1, now, now); err != nil {
+			return rotationError(err)
 		}
 	}
 	return nil
 }
 
-func (p *Provider) addKey(ctx context.Context, alg string, signFrom, retireOthersAt time.Time) error {
+// rotationError explains a rotation that lost to another one (or to an
+// instance making the first keys) at the same time.
+func rotationError(err error) error {
+	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+		return passkeyd.WrapError(passkeyd.ECONFLICT, "The signing keys changed while they were being rotated (another rotation, or the first keys being made); run it again if still needed.", err)
+	}
+	return err
+}
+
+// newestGenerations returns the newest key generation of each algorithm.
+func (p *Provider) newestGenerations(ctx context.Context) (map[string]int64, error) {
+	stored, err := p.store.ListOIDCKeys(ctx, p.now())
+	if err != nil {
+		return nil, err
+	}
+	newest := map[string]int64{}
+	for _, k := range stored {
+		newest[k.Algorithm] = max(newest[k.Algorithm], k.Generation)
+	}
+	return newest, nil
+}
+
+func (p *Provider) addKey(ctx context.Context, alg string, generation int64, signFrom, retireOthersAt time.Time) error {
 	k, err := p.secrets.generateKey(alg, p.now())
 	if err != nil {
 		return err
 	}
-	k.SignFrom = signFrom
+	k.SignFrom, k.Generation = signFrom, generation
 	return p.store.AddOIDCKey(ctx, k, retireOthersAt)
 }
 

@@ -89,9 +89,10 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	// The op package's endpoints. Introspection, device authorization and
 	// its /healthz, /ready are not offered.
 	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(p.bindBrowser(withIssuerInResponse(cfg.Issuer, p.op))))
-	for _, path := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/end_session"} {
-		mux.Handle(path, p.op)
-	}
+	mux.Handle("/oidc/token", noStore(formPostOnly(p.op)))
+	mux.Handle("/oidc/revoke", noStore(formPostOnly(p.op)))
+	mux.Handle("/oidc/userinfo", noStore(p.userinfoEndpoint(p.op)))
+	mux.Handle("/oidc/end_session", p.op)
 	mux.Handle("/oidc/keys", withJWKSCaching(p.op))
 	p.handler = mux
 	return p, nil

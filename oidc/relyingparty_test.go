@@ -581,7 +581,8 @@ func headerOf(t *testing.T, jwt string, v any) {
 }
 
 // TestTwoInstancesOnPostgreSQL: a code issued by one instance is redeemed
-// on another, and of two redemptions racing on both exactly one wins.
+// on another, and of two redemptions racing on both exactly one wins, and
+// the other revokes what it won.
 func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 	dsn := testserver.PostgresDSN(t)
 	both := startInstances(t, dsn, testClients, 2)
@@ -615,14 +616,26 @@ func TestTwoInstancesOnPostgreSQL(t *testing.T) {
 		c, verifier := code(t)
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
+		toks := make([]*oauth2.Token, 2)
 		for i, conf := range []*oauth2.Config{onA, &onB} {
 			wg.Go(func() {
-				_, errs[i] = conf.Exchange(a.rpContext(t), c, oauth2.VerifierOption(verifier))
+				toks[i], errs[i] = conf.Exchange(a.rpContext(t), c, oauth2.VerifierOption(verifier))
 			})
 		}
 		wg.Wait()
 		if (errs[0] == nil) == (errs[1] == nil) {
-			t.Errorf("racing redemptions on A and B: %v and %v; want exactly one success", errs[0], errs[1])
+			t.Fatalf("racing redemptions on A and B: %v and %v; want exactly one success", errs[0], errs[1])
+		}
+		// The loser's reuse revoked what the winner got, whichever came first.
+		won := toks[0]
+		if errs[0] != nil {
+			won = toks[1]
+		}
+		if _, err := p.UserInfo(a.rpContext(t), oauth2.StaticTokenSource(won)); err == nil {
+			t.Error("the winner's access token works after its code was used twice")
+		}
+		if _, err := onA.TokenSource(a.rpContext(t), &oauth2.Token{RefreshToken: won.RefreshToken}).Token(); err == nil {
+			t.Error("the winner's refresh token works after its code was used twice")
 		}
 	})
 }

@@ -144,24 +144,43 @@ func (s storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest
 	return authRequest{r}, nil
 }
 
-// AuthRequestByCode redeems the code: the op package asks for it once per
-// token request, before checking the client and the PKCE verifier, so a
-// code is spent by its first presentation whatever follows. A code
-// presented again revokes everything issued from it (RFC 6749 §4.1.2).
+// AuthRequestByCode finds the request a code was issued for, without
+// redeeming it: the op package asks for it before it authenticates the
+// client and checks the PKCE verifier and redirect_uri, so a request that
+// fails those (a wrong secret, then x/oauth2's retry of it with
+// client_secret_post; anyone who intercepted the code) must leave the code
+// as it was, and raise no alarm. The code is redeemed, together with the
+// tokens it grants, by saveTokens, which op reaches only when every check
+// has passed. A redeemed code is found too, so that its authenticated
+// client presenting it again is recognised as a reuse there.
 func (s storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	r, err := s.p.store.RedeemOIDCCode(ctx, s.p.secrets.keyedHash("code", code), s.p.now())
+	r, err := s.p.store.FindOIDCCode(ctx, s.p.secrets.keyedHash("code", code), s.p.now())
+	if err != nil {
+		return nil, err
+	}
+	return authRequest{r}, nil
+}
+
+// saveTokens stores the tokens of a token request; for a code, in the
+// transaction that redeems it, so that of requests racing with one code
+// exactly one gets tokens, and the others find them there to revoke. A
+// code presented again by its client revokes everything issued from it
+// (RFC 6749 §4.1.2).
+func (s storage) saveTokens(ctx context.Context, req op.TokenRequest, tokens ...*passkeyd.OIDCToken) error {
+	a, ok := req.(authRequest)
+	if !ok {
+		return s.p.store.CreateOIDCTokens(ctx, tokens...)
+	}
+	r, err := s.p.store.RedeemOIDCCode(ctx, a.r.CodeHash, s.p.now(), tokens...)
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT && r != nil {
 		n, rerr := s.p.store.RevokeOIDCGrant(ctx, r.ID)
 		s.p.log.WarnContext(ctx, "oidc code used twice; its tokens are revoked", "event", passkeyd.EventOIDCCodeReused,
 			"client_id", r.ClientID, "user_id", r.UserID, "tokens_revoked", n, "error", rerr)
 		s.p.record(ctx, &passkeyd.Event{UserID: r.UserID, Type: passkeyd.EventOIDCCodeReused, Detail: s.p.clientName(ctx, r.ClientID)})
 		s.p.cfg.Metrics.refuse(r.ClientID, "code_reused")
-		return nil, zoidc.ErrInvalidGrant().WithDescription("This code was used already.")
+		return zoidc.ErrInvalidGrant().WithDescription("This code was used already.")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return authRequest{r}, nil
+	return err
 }
 
 func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
@@ -226,7 +245,7 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 		return "", time.Time{}, grantError(err)
 	}
 	t := s.accessToken(ctx, g, c, s.p.now())
-	if err := s.p.store.CreateOIDCTokens(ctx, t); err != nil {
+	if err := s.saveTokens(ctx, req, t); err != nil {
 		return "", time.Time{}, grantError(err)
 	}
 	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
@@ -254,8 +273,13 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 	}
 	refresh := *access
 	refresh.ID, refresh.Kind, refresh.ExpiresAt = s.p.secrets.keyedHash("refresh", raw), passkeyd.OIDCRefreshToken, now.Add(ttl)
+	if r, ok := req.(*refreshRequest); ok {
+		// A refresh asking for fewer scopes narrows its access token only:
+		// the new refresh token keeps the grant's (RFC 6749 §6).
+		refresh.Scopes = r.t.Scopes
+	}
 	if currentRefreshToken == "" {
-		err = s.p.store.CreateOIDCTokens(ctx, access, &refresh)
+		err = s.saveTokens(ctx, req, access, &refresh)
 	} else {
 		var used *passkeyd.OIDCToken
 		used, err = s.p.store.RotateOIDCRefreshToken(ctx, s.p.secrets.keyedHash("refresh", currentRefreshToken), now, access, &refresh)
@@ -399,7 +423,7 @@ func (s storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm
 
 func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	keys, err := s.p.keys(ctx)
-	if err == nil && len(keys) == 0 { // nothing signed yet: make the keys now
+	if err == nil && !everyAlgorithm(keys) { // nothing signed yet: make the keys now
 		if err = s.p.EnsureKeys(ctx); err == nil {
 			keys, err = s.p.keys(ctx)
 		}
@@ -415,10 +439,15 @@ func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
 }
 
 // GetClientByClientID returns a plain error for an unknown client (op
-// then answers with an error page, never a redirect).
+// then answers with an error page, never a redirect); at the token
+// endpoint (withClientID marked the request), invalid_client, which op
+// passes on as is for a refresh (a plain error would be a 500 there).
 func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.p.store.FindOIDCClient(ctx, id)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+		if _, tokenRequest := ctx.Value(clientIDKey{}).(string); tokenRequest {
+			return nil, zoidc.ErrInvalidClient().WithDescription("Unknown client.")
+		}
 		return nil, errors.New("unknown client")
 	}
 	if err != nil {
@@ -456,16 +485,17 @@ func (s storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserInf
 }
 
 // SetUserinfoFromToken answers the userinfo endpoint for a live access
-// token.
+// token. Its errors are answered by userinfoEndpoint: invalid_token,
+// unless the store failed.
 func (s storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, subject, _ string) error {
 	t, err := s.p.store.FindOIDCToken(ctx, tokenID, passkeyd.OIDCAccessToken, s.p.now())
 	if err != nil {
-		return err
+		return userinfoError(ctx, err)
 	}
 	if t.UserID != subject {
 		return errors.New("token subject mismatch")
 	}
-	return s.setUserinfo(ctx, info, t.UserID, t.Scopes)
+	return userinfoError(ctx, s.setUserinfo(ctx, info, t.UserID, t.Scopes))
 }
 
 func (s storage) setUserinfo(ctx context.Context, info *zoidc.UserInfo, userID string, scopes []string) error {

@@ -52,13 +52,14 @@ func TestOIDCStore(t *testing.T) {
 		return mustOpen(t, freshSchema(t, dsn))
 	})
 	// Two instances (two pools) on one database: a code issued through
-	// one is redeemed through the other, and redemptions racing on both
-	// let exactly one through.
+	// one is redeemed through the other, redemptions racing on both let
+	// exactly one through, and so do first keys.
 	t.Run("TwoInstances", func(t *testing.T) {
 		schema := freshSchema(t, dsn)
 		a, b := mustOpen(t, schema), mustOpen(t, schema)
 		t.Run("RedeemOnOther", func(t *testing.T) { storetest.OIDCCodeOnOtherInstance(t, a, b) })
 		t.Run("Race", func(t *testing.T) { storetest.OIDCCodeRace(t, a, b) })
+		t.Run("KeyRace", func(t *testing.T) { storetest.OIDCKeyRace(t, a, b) })
 	})
 }
 

@@ -338,3 +338,59 @@ func TestSessionsMigration(t *testing.T) {
 		t.Errorf("DeleteExpired = %d, %v; want 1 (the idle session)", n, err)
 	}
 }
+
+// TestKeyGenerationMigration upgrades a database holding signing keys made
+// at once by racing instances (same algorithm, same instant) across
+// migration 00010: each gets its own generation, in the order they were
+// made, and the next generation is the only one that may be added.
+func TestKeyGenerationMigration(t *testing.T) {
+	ctx := t.Context()
+	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlstore.DB(s), fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 9); err != nil {
+		t.Fatalf("migrate up to 00009: %v", err)
+	}
+	for _, k := range []struct {
+		id, alg string
+		created int64
+	}{{"rs-b", "RS256", 1000}, {"rs-a", "RS256", 1000}, {"rs-c", "RS256", 900}, {"es", "ES256", 1000}} {
+		if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO oidc_keys (id, algorithm, private_key, created_at) VALUES ($1, $2, x'01', $3)`,
+			k.id, k.alg, k.created); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	keys, err := s.ListOIDCKeys(ctx, time.UnixMilli(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, k := range keys {
+		got[k.ID] = k.Generation
+	}
+	if want := map[string]int64{"rs-c": 1, "rs-a": 2, "rs-b": 3, "es": 1}; !cmp.Equal(got, want) {
+		t.Errorf("generations after 00010: %v, want %v", got, want)
+	}
+	add := func(gen int64) error {
+		return s.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: fmt.Sprint("rs-", gen), Algorithm: "RS256", PrivateKey: []byte{1}, Generation: gen}, time.UnixMilli(2000))
+	}
+	if err := add(3); passkeyd.ErrorCode(err) != passkeyd.ECONFLICT {
+		t.Errorf("adding generation 3 again: %v, want ECONFLICT", err)
+	}
+	if err := add(4); err != nil {
+		t.Errorf("adding generation 4: %v", err)
+	}
+}

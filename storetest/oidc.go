@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -29,7 +30,12 @@ func RunOIDC(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 	t.Run("RefreshRotation", func(t *testing.T) { testOIDCRefresh(t, openOIDC(t)) })
 	t.Run("Consent", func(t *testing.T) { testOIDCConsent(t, openOIDC(t)) })
 	t.Run("RequestDeleted", func(t *testing.T) { testOIDCRequestDeleted(t, openOIDC(t)) })
+	t.Run("CodeTokensWithRedemption", func(t *testing.T) { testOIDCCodeTokens(t, openOIDC(t)) })
 	t.Run("Keys", func(t *testing.T) { testOIDCKeys(t, openOIDC(t)) })
+	t.Run("KeyRace", func(t *testing.T) {
+		s := openOIDC(t)
+		OIDCKeyRace(t, s, s)
+	})
 	t.Run("DeleteExpired", func(t *testing.T) { testOIDCDeleteExpired(t, openOIDC(t)) })
 }
 
@@ -190,6 +196,14 @@ func testOIDCCode(t *testing.T, s oidcStore) {
 	wantCode(t, s.SaveOIDCCode(ctx, r.ID, randomID("code"), t0.Add(time.Hour)), passkeyd.ENOTFOUND, "a second code for one request")
 	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", t0, nil, t0), passkeyd.ENOTFOUND, "completing a request with a code")
 
+	_, err = s.FindOIDCCode(ctx, code, t0.Add(2*time.Minute))
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCCode when expired")
+	_, err = s.FindOIDCCode(ctx, randomID("code"), t0)
+	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCCode of an unknown code")
+	found, err := s.FindOIDCCode(ctx, code, t0.Add(time.Minute))
+	if err != nil || found.ID != r.ID || !found.CodeRedeemedAt.IsZero() {
+		t.Fatalf("FindOIDCCode = %+v, %v; want request %s, not redeemed", found, err, r.ID)
+	}
 	_, err = s.RedeemOIDCCode(ctx, code, t0.Add(2*time.Minute))
 	wantCode(t, err, passkeyd.ENOTFOUND, "RedeemOIDCCode when expired")
 	_, err = s.RedeemOIDCCode(ctx, randomID("code"), t0)
@@ -207,6 +221,12 @@ func testOIDCCode(t *testing.T, s oidcStore) {
 	if again == nil || again.ID != r.ID {
 		t.Errorf("second RedeemOIDCCode returned %+v, want the request, so its grant can be revoked", again)
 	}
+	// A redeemed code is still found, even once expired, so that its
+	// second presentation is recognised.
+	found, err = s.FindOIDCCode(ctx, code, t0.Add(5*time.Minute))
+	if err != nil || found.ID != r.ID || found.CodeRedeemedAt.IsZero() {
+		t.Errorf("FindOIDCCode of a redeemed code = %+v, %v; want request %s, redeemed", found, err, r.ID)
+	}
 
 	// An unfinished request cannot get a code.
 	unfinished := newOIDCAuthRequest(r.ClientID)
@@ -219,23 +239,85 @@ func testOIDCCode(t *testing.T, s oidcStore) {
 }
 
 // OIDCCodeRace issues a code through a and has several callers redeem it at
-// once, half through a and half through b (two instances on one database,
-// or one store twice): exactly one may succeed.
+// once, each with the tokens it would grant, half through a and half
+// through b (two instances on one database, or one store twice): exactly
+// one may succeed. Each loser then revokes the code's grant, as the
+// provider does when a code comes back, and that must end the winner's
+// tokens whichever order they ran in: they were stored with the
+// redemption, not after it.
 func OIDCCodeRace(t *testing.T, a, b passkeyd.Store) {
 	sa, sb := asOIDC(t, a), asOIDC(t, b)
-	_, code := mustIssueCode(t, sa)
+	r, code := mustIssueCode(t, sa)
 	const n = 8
+	now := t0.Add(time.Minute)
+	tokens := make([][]*passkeyd.OIDCToken, n)
+	for i := range tokens {
+		tokens[i] = []*passkeyd.OIDCToken{newOIDCToken(passkeyd.OIDCAccessToken, r, now), newOIDCToken(passkeyd.OIDCRefreshToken, r, now)}
+	}
 	errs := race(n, func(i int) error {
 		s := sa
 		if i%2 == 1 {
 			s = sb
 		}
-		_, err := s.RedeemOIDCCode(t.Context(), code, t0.Add(time.Minute))
+		got, err := s.RedeemOIDCCode(t.Context(), code, now, tokens[i]...)
+		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+			if got == nil || got.ID != r.ID {
+				return fmt.Errorf("a losing redemption returned %+v, not the code's request", got)
+			}
+			if _, err := s.RevokeOIDCGrant(t.Context(), got.ID); err != nil {
+				return err
+			}
+		}
 		return err
 	})
 	if got := countCodes(errs); got[""] != 1 || got[passkeyd.ECONFLICT] != n-1 {
-		t.Errorf("racing redemptions: %v, want exactly one success and %d conflicts", got, n-1)
+		t.Fatalf("racing redemptions: %v (%v), want exactly one success and %d conflicts", got, errs, n-1)
 	}
+	for i := range tokens {
+		for _, tok := range tokens[i] {
+			if _, err := sa.FindOIDCRefreshToken(t.Context(), tok.ID, now); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+				t.Errorf("redemption %d (error %v): its %s token is stored after the code was used twice (error %v)", i, errs[i], tok.Kind, err)
+			}
+			if _, err := sa.FindOIDCToken(t.Context(), tok.ID, passkeyd.OIDCAccessToken, now); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+				t.Errorf("redemption %d (error %v): its %s token works after the code was used twice (error %v)", i, errs[i], tok.Kind, err)
+			}
+		}
+	}
+}
+
+// testOIDCCodeTokens: the tokens of a code are stored in the redemption's
+// transaction: a loser stores none, and tokens that cannot be stored leave
+// the code unredeemed.
+func testOIDCCodeTokens(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	r, code := mustIssueCode(t, s)
+	now := t0.Add(time.Minute)
+	broken := newOIDCToken(passkeyd.OIDCAccessToken, r, now)
+	broken.UserID = "nobody" // not a user: the insert fails
+	_, err := s.RedeemOIDCCode(ctx, code, now, newOIDCToken(passkeyd.OIDCRefreshToken, r, now), broken)
+	if err == nil {
+		t.Fatal("RedeemOIDCCode stored a token of an unknown user")
+	}
+	if found, err := s.FindOIDCCode(ctx, code, now); err != nil || !found.CodeRedeemedAt.IsZero() {
+		t.Fatalf("after a redemption whose tokens failed: FindOIDCCode = %+v, %v; want the code not redeemed", found, err)
+	}
+	access, refresh := newOIDCToken(passkeyd.OIDCAccessToken, r, now), newOIDCToken(passkeyd.OIDCRefreshToken, r, now)
+	if _, err := s.RedeemOIDCCode(ctx, code, now, access, refresh); err != nil {
+		t.Fatalf("RedeemOIDCCode: %v", err)
+	}
+	if _, err := s.FindOIDCToken(ctx, access.ID, passkeyd.OIDCAccessToken, now); err != nil {
+		t.Errorf("the redemption's access token: %v", err)
+	}
+	late := newOIDCToken(passkeyd.OIDCAccessToken, r, now)
+	again, err := s.RedeemOIDCCode(ctx, code, now, late)
+	wantCode(t, err, passkeyd.ECONFLICT, "second RedeemOIDCCode")
+	_, err = s.FindOIDCToken(ctx, late.ID, passkeyd.OIDCAccessToken, now)
+	wantCode(t, err, passkeyd.ENOTFOUND, "the token of a losing redemption")
+	if n, err := s.RevokeOIDCGrant(ctx, again.ID); err != nil || n != 2 {
+		t.Errorf("RevokeOIDCGrant after the reuse = %d, %v; want the winner's 2 tokens", n, err)
+	}
+	_, err = s.FindOIDCRefreshToken(ctx, refresh.ID, now)
+	wantCode(t, err, passkeyd.ENOTFOUND, "the winner's refresh token after the reuse")
 }
 
 // OIDCCodeOnOtherInstance issues a code through a and redeems it through b.
@@ -399,14 +481,21 @@ func testOIDCConsent(t *testing.T, s oidcStore) {
 
 func testOIDCKeys(t *testing.T, s oidcStore) {
 	ctx := t.Context()
-	rs := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0}
-	es := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "ES256", PrivateKey: randomBytes(40), CreatedAt: t0}
+	rs := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0, Generation: 1}
+	es := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "ES256", PrivateKey: randomBytes(40), CreatedAt: t0, Generation: 1}
 	for _, k := range []*passkeyd.OIDCKey{rs, es} {
 		if err := s.AddOIDCKey(ctx, k, t0); err != nil {
 			t.Fatalf("AddOIDCKey: %v", err)
 		}
 	}
-	next := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0.Add(time.Hour), SignFrom: t0.Add(90 * time.Minute)}
+	next := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0.Add(time.Hour), SignFrom: t0.Add(90 * time.Minute), Generation: 2}
+	// A key of a generation stored already is refused, and retires nothing.
+	twin := *next
+	twin.ID, twin.Generation = randomID("k"), 1
+	wantCode(t, s.AddOIDCKey(ctx, &twin, t0), passkeyd.ECONFLICT, "AddOIDCKey of a generation stored already")
+	noGeneration := *next
+	noGeneration.ID, noGeneration.Generation = randomID("k"), 0
+	wantCode(t, s.AddOIDCKey(ctx, &noGeneration, t0), passkeyd.EINVALID, "AddOIDCKey without a generation")
 	if err := s.AddOIDCKey(ctx, next, t0.Add(2*time.Hour)); err != nil {
 		t.Fatalf("AddOIDCKey: %v", err)
 	}
@@ -431,11 +520,11 @@ func testOIDCKeys(t *testing.T, s oidcStore) {
 	// replaced at once) brings forward the retirement of those already
 	// retiring later, and never postpones one.
 	now := t0.Add(3 * time.Hour)
-	later := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: now, SignFrom: now.Add(time.Hour)}
+	later := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: now, SignFrom: now.Add(time.Hour), Generation: 3}
 	if err := s.AddOIDCKey(ctx, later, now.Add(3*time.Hour)); err != nil {
 		t.Fatalf("AddOIDCKey: %v", err)
 	}
-	leaked := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: now, SignFrom: now}
+	leaked := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: now, SignFrom: now, Generation: 4}
 	if err := s.AddOIDCKey(ctx, leaked, now); err != nil {
 		t.Fatalf("AddOIDCKey: %v", err)
 	}
@@ -454,6 +543,37 @@ func testOIDCKeys(t *testing.T, s oidcStore) {
 	}
 }
 
+// OIDCKeyRace has several callers store the first key of an algorithm at
+// once, half through a and half through b, as requests on instances that
+// all found no key do: exactly one key is stored.
+func OIDCKeyRace(t *testing.T, a, b passkeyd.Store) {
+	sa, sb := asOIDC(t, a), asOIDC(t, b)
+	const n = 16
+	keys := make([]*passkeyd.OIDCKey, n)
+	for i := range keys {
+		keys[i] = &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "EdDSA", PrivateKey: randomBytes(40), CreatedAt: t0, Generation: 1}
+	}
+	errs := race(n, func(i int) error {
+		s := sa
+		if i%2 == 1 {
+			s = sb
+		}
+		return s.AddOIDCKey(t.Context(), keys[i], t0.Add(time.Hour))
+	})
+	if got := countCodes(errs); got[""] != 1 || got[passkeyd.ECONFLICT] != n-1 {
+		t.Fatalf("racing first keys: %v (%v), want exactly one stored and %d conflicts", got, errs, n-1)
+	}
+	stored, err := sb.ListOIDCKeys(t.Context(), t0)
+	if err != nil {
+		t.Fatalf("ListOIDCKeys: %v", err)
+	}
+	for i, err := range errs {
+		if err == nil && (len(stored) != 1 || stored[0].ID != keys[i].ID || !stored[0].RetireAt.IsZero()) {
+			t.Errorf("keys after the race: %+v; want only the winner's, %s, current", stored, keys[i].ID)
+		}
+	}
+}
+
 func testOIDCDeleteExpired(t *testing.T, s oidcStore) {
 	ctx := t.Context()
 	r, _ := mustIssueCode(t, s)
@@ -461,11 +581,11 @@ func testOIDCDeleteExpired(t *testing.T, s oidcStore) {
 	if err := s.CreateOIDCTokens(ctx, token); err != nil {
 		t.Fatalf("CreateOIDCTokens: %v", err)
 	}
-	old := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0}
+	old := &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0, Generation: 1}
 	if err := s.AddOIDCKey(ctx, old, t0); err != nil {
 		t.Fatalf("AddOIDCKey: %v", err)
 	}
-	if err := s.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0}, t0.Add(time.Hour)); err != nil {
+	if err := s.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: randomID("k"), Algorithm: "RS256", PrivateKey: randomBytes(40), CreatedAt: t0, Generation: 2}, t0.Add(time.Hour)); err != nil {
 		t.Fatalf("AddOIDCKey: %v", err)
 	}
 	n, err := s.DeleteExpired(ctx, t0.Add(24*time.Hour))

@@ -58,6 +58,9 @@ func TestClientsCommands(t *testing.T) {
 	for _, bad := range [][]string{
 		{"-name", "Plain", "-redirect-uri", "http://app.example.com/cb"},   // http off loopback
 		{"-name", "Frag", "-redirect-uri", "https://app.example.com/cb#x"}, // fragment
+		{"-name", "Star", "-redirect-uri", "https://*.example.com/cb"},     // a wildcard host, which exact matching never honours
+		{"-name", "StarPath", "-redirect-uri", "https://app.example.com/*"},
+		{"-name", "StarLogout", "-redirect-uri", "https://app.example.com/cb", "-post-logout-uri", "https://*/"},
 		{"-name", "NoURI"}, // no redirect URI
 		{"-name", "Alg", "-redirect-uri", "https://a.example/cb", "-id-token-alg", "HS256"},
 		{"-id", "grafana", "-name", "Again", "-redirect-uri", "https://a.example/cb"}, // taken ID
@@ -168,6 +171,7 @@ func TestClientsFile(t *testing.T) {
 		"UnknownField": `{"clients": [{"id": "x", "name": "X", "secret": "0123456789abcdef0123456789abcdef", "redirect_uris": ["https://x.example/cb"], "trusted_": true}]}`,
 		"ShortSecret":  `{"clients": [{"id": "x", "name": "X", "secret": "short", "redirect_uris": ["https://x.example/cb"]}]}`,
 		"HTTPRedirect": `{"clients": [{"id": "x", "name": "X", "public": true, "redirect_uris": ["http://x.example/cb"]}]}`,
+		"Wildcard":     `{"clients": [{"id": "x", "name": "X", "public": true, "redirect_uris": ["https://*.x.example/cb"]}]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			write(body)

@@ -127,7 +127,7 @@ var copyTables = []copyTable{
 	}},
 	{"oidc_keys", "id", []copyColumn{
 		{"id", colText}, {"algorithm", colText}, {"private_key", colBytes}, {"created_at", colInt}, {"sign_from", colInt},
-		{"retire_at", colInt},
+		{"retire_at", colInt}, {"generation", colInt},
 	}},
 }
 

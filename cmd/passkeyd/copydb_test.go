@@ -270,7 +270,7 @@ func populate(t *testing.T, s passkeyd.Store) {
 			Scopes: []string{"openid"}, Audience: []string{"grafana"}, AuthTime: t0, AMR: []string{"pop", "mfa"}, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)},
 		&passkeyd.OIDCToken{ID: "rt-1", Kind: passkeyd.OIDCRefreshToken, GrantID: "g-1", ClientID: "grafana", UserID: carol.ID,
 			Scopes: []string{"openid", "offline_access"}, CreatedAt: t0, ExpiresAt: t0.Add(720 * time.Hour)}))
-	must("AddOIDCKey", o.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: "kid-1", Algorithm: "RS256", PrivateKey: []byte{1, 2, 3}, CreatedAt: t0, SignFrom: t0.Add(time.Hour)}, t0))
+	must("AddOIDCKey", o.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: "kid-1", Algorithm: "RS256", PrivateKey: []byte{1, 2, 3}, CreatedAt: t0, SignFrom: t0.Add(time.Hour), Generation: 1}, t0))
 	must("SaveOIDCAuthRequest", o.SaveOIDCAuthRequest(ctx, &passkeyd.OIDCAuthRequest{ID: "ar-1", ClientID: "grafana",
 		RedirectURI: "https://grafana.example.org/login/generic_oauth", Scopes: []string{"openid"}, ResponseType: "code",
 		MaxAge: -1, CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}))

@@ -297,11 +297,28 @@ func (s *Store) SaveOIDCCode(ctx context.Context, id, codeHash string, expires t
 	})
 }
 
+// FindOIDCCode returns the request of an unexpired or redeemed code.
+func (s *Store) FindOIDCCode(ctx context.Context, codeHash string, now time.Time) (*passkeyd.OIDCAuthRequest, error) {
+	var r oidcAuthRequestRow
+	err := s.readQueryRow(ctx, `SELECT `+oidcAuthRequestColumns+` FROM oidc_auth_requests
+		WHERE code_hash = $1 AND (code_expires_at > $2 OR code_redeemed_at <> 0)`,
+		codeHash, millis(now)).Scan(r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown or expired code.", err)
+	}
+	if err != nil {
+		return nil, s.fail("find oidc code", err)
+	}
+	return r.request(), nil
+}
+
 // RedeemOIDCCode is one UPDATE ... RETURNING that sets code_redeemed_at
 // only where it is still 0: of racing callers exactly one gets a row (on
 // PostgreSQL the others wait for its row lock, then find the condition
-// false).
-func (s *Store) RedeemOIDCCode(ctx context.Context, codeHash string, now time.Time) (*passkeyd.OIDCAuthRequest, error) {
+// false). The winner's tokens are inserted in the same transaction, so a
+// loser, which sees the code redeemed only once that transaction has
+// committed, always finds them to revoke.
+func (s *Store) RedeemOIDCCode(ctx context.Context, codeHash string, now time.Time, tokens ...*passkeyd.OIDCToken) (*passkeyd.OIDCAuthRequest, error) {
 	var r oidcAuthRequestRow
 	var reused *passkeyd.OIDCAuthRequest
 	err := s.write(ctx, "redeem oidc code", func(tx *sql.Tx) error {
@@ -310,6 +327,9 @@ func (s *Store) RedeemOIDCCode(ctx context.Context, codeHash string, now time.Ti
 			WHERE code_hash = $1 AND code_redeemed_at = 0 AND code_expires_at > $2
 			RETURNING `+oidcAuthRequestColumns,
 			codeHash, millis(now)).Scan(r.dest()...)
+		if err == nil {
+			return s.insertOIDCTokens(ctx, tx, tokens)
+		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -589,8 +609,8 @@ func (s *Store) RevokeOIDCConsent(ctx context.Context, userID, clientID string, 
 // AddOIDCKey stores k and moves the retirement of the other keys of its
 // algorithm to retireOthersAt, or earlier if they retire earlier.
 func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOthersAt time.Time) error {
-	if k.ID == "" || k.Algorithm == "" || len(k.PrivateKey) == 0 {
-		return passkeyd.Errorf(passkeyd.EINVALID, "A signing key needs an ID, an algorithm and a key.")
+	if k.ID == "" || k.Algorithm == "" || len(k.PrivateKey) == 0 || k.Generation < 1 {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A signing key needs an ID, an algorithm, a key and a generation.")
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = s.now()
@@ -600,10 +620,13 @@ func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOther
 			k.Algorithm, millis(retireOthersAt)); err != nil {
 			return err
 		}
+		// The unique index on (algorithm, generation) makes a second key of
+		// one generation an ErrUnique, hence ECONFLICT, rolling back the
+		// retirements above with it.
 		_, err := s.txExec(ctx, tx, `
-			INSERT INTO oidc_keys (id, algorithm, private_key, created_at, sign_from, retire_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), millis(k.SignFrom), millis(k.RetireAt))
+			INSERT INTO oidc_keys (id, algorithm, private_key, created_at, sign_from, retire_at, generation)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), millis(k.SignFrom), millis(k.RetireAt), k.Generation)
 		return err
 	})
 }
@@ -611,9 +634,9 @@ func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOther
 // ListOIDCKeys returns the keys not retired at now, newest first.
 func (s *Store) ListOIDCKeys(ctx context.Context, now time.Time) ([]*passkeyd.OIDCKey, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT id, algorithm, private_key, created_at, sign_from, retire_at FROM oidc_keys
+		SELECT id, algorithm, private_key, created_at, sign_from, retire_at, generation FROM oidc_keys
 		WHERE retire_at = 0 OR retire_at > $1
-		ORDER BY created_at DESC, id`, millis(now))
+		ORDER BY created_at DESC, generation DESC, id`, millis(now))
 	if err != nil {
 		return nil, s.fail("list oidc keys", err)
 	}
@@ -622,7 +645,7 @@ func (s *Store) ListOIDCKeys(ctx context.Context, now time.Time) ([]*passkeyd.OI
 	for rows.Next() {
 		var k passkeyd.OIDCKey
 		var created, signFrom, retire int64
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &signFrom, &retire); err != nil {
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &signFrom, &retire, &k.Generation); err != nil {
 			return nil, s.fail("list oidc keys", err)
 		}
 		k.CreatedAt, k.SignFrom, k.RetireAt = fromMillis(created), fromMillis(signFrom), fromMillis(retire)
