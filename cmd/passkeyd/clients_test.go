@@ -18,7 +18,7 @@ import (
 func TestClientsCommands(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	vars := env(map[string]string{"DATA_DIR": dir})
+	vars := env(map[string]string{"DATA_DIR": dir, "SESSION_SECRET": strings.Repeat("s", 32)}) // the server's settings
 	runClients := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		err := run(ctx, args, vars, &out, &errOut)
@@ -38,6 +38,11 @@ func TestClientsCommands(t *testing.T) {
 		return c
 	}
 
+	// The installation exists: the commands below administer it, and
+	// create no database (TestAdminCommandsNeedAnInstallation).
+	if out, err := runClients("migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
 	out, err := runClients("clients", "add", "-id", "grafana", "-name", "Grafana", "-redirect-uri", "https://grafana.example.com/login/generic_oauth",
 		"-redirect-uri", "http://127.0.0.1:3000/login/generic_oauth", "--post-logout-uri=https://grafana.example.com/login", "-trusted")
 	if err != nil {
