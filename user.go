@@ -14,7 +14,11 @@ import (
 type User struct {
 	ID              string
 	Email           string // as the user typed it
+	// DisplayName and Username are what the user chose to show apps (the
+	// name and preferred_username claims); "" when unset, never filled in
+	// from the email. See ValidateDisplayName and ValidateUsername.
 	DisplayName     string
+	Username        string
 	Handle          []byte    // WebAuthn user.id, 32 random bytes
 	EmailVerifiedAt time.Time // zero until the address is confirmed
 	Disabled        bool      // set by an operator; a disabled user cannot sign in

@@ -456,7 +456,7 @@ func TestCrossSiteAccountRequestsRefused(t *testing.T) {
 		{"PATCH", "/api/passkeys/" + id}, {"DELETE", "/api/passkeys/" + id}, {"DELETE", "/api/sessions"},
 		{"POST", "/api/recovery/codes"}, {"POST", "/api/account/email"}, {"POST", "/api/recovery/email"},
 		{"POST", "/api/recovery/email/verify"}, {"POST", "/api/recovery/codes/verify"}, {"POST", "/api/email/verify"},
-		{"POST", "/api/email/resend-verification"}, {"POST", "/api/account/email/confirm"},
+		{"POST", "/api/email/resend-verification"}, {"POST", "/api/account/email/confirm"}, {"PUT", "/api/account/profile"},
 	} {
 		res := call(t, evil, c.method, c.path, map[string]string{"name": "pwned", "email": "x@evil.example"})
 		wantError(t, res, http.StatusForbidden, "https://evil.example")
