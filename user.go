@@ -12,8 +12,8 @@ import (
 // handle: random bytes chosen once, stored in every passkey of the account,
 // and never derived from the email or the ID so they reveal nothing.
 type User struct {
-	ID              string
-	Email           string // as the user typed it
+	ID    string
+	Email string // as the user typed it
 	// DisplayName and Username are what the user chose to show apps (the
 	// name and preferred_username claims); "" when unset, never filled in
 	// from the email. See ValidateDisplayName and ValidateUsername.
