@@ -12,13 +12,10 @@ import (
 // handle: random bytes chosen once, stored in every passkey of the account,
 // and never derived from the email or the ID so they reveal nothing.
 type User struct {
-	ID    string
-	Email string // as the user typed it
-	// DisplayName and Username are what the user chose to show apps (the
-	// name and preferred_username claims); "" when unset, never filled in
-	// from the email. See ValidateDisplayName and ValidateUsername.
-	DisplayName     string
-	Username        string
+	ID              string
+	Email           string    // as the user typed it
+	DisplayName     string    // the name claim apps receive; "" when unset, never the email
+	Username        string    // preferred_username; "" when unset (ValidateUsername)
 	Handle          []byte    // WebAuthn user.id, 32 random bytes
 	EmailVerifiedAt time.Time // zero until the address is confirmed
 	Disabled        bool      // set by an operator; a disabled user cannot sign in
