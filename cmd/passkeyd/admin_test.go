@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
 
@@ -114,5 +116,38 @@ func addUser(t *testing.T, path, email string) {
 	c := &passkeyd.Credential{ID: "u-1-key", UserID: u.ID, CredentialID: []byte("u-1-cred"), PublicKey: []byte{1}, Name: "Laptop", CreatedAt: now}
 	if err := store.CreateUser(ctx, u, c, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAdminCommandsNeedPostgresTables: on PostgreSQL, a database without
+// passkeyd's tables is no installation: the admin commands refuse it,
+// naming DATABASE_URL, and create no table.
+func TestAdminCommandsNeedPostgresTables(t *testing.T) {
+	dsn := testserver.PostgresDSN(t) // an empty schema
+	vars := map[string]string{"DATABASE_URL": dsn, "SESSION_SECRET": strings.Repeat("s", 32), "DATA_DIR": t.TempDir()}
+	for _, args := range [][]string{{"users", "list"}, {"clients", "list"}, {"oidc", "rotate-keys"}} {
+		err := run(context.Background(), args, env(vars), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+			t.Errorf("passkeyd %s on an empty PostgreSQL schema: %v, want an error naming DATABASE_URL", strings.Join(args, " "), err)
+		}
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("the admin commands left %d tables in the empty schema", tables)
+	}
+	// Once the server (here: migrate) made the installation, they work.
+	if err := run(context.Background(), []string{"migrate"}, env(vars), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := run(context.Background(), []string{"clients", "list"}, env(vars), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Errorf("clients list on the migrated database: %v", err)
 	}
 }

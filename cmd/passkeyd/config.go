@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
@@ -357,12 +358,42 @@ func (s *settings) openStore(ctx context.Context) (passkeyd.Store, string, error
 		}
 	}
 	if isPostgresURL(dsn) {
-		st, err := postgres.Open(ctx, dsn, postgres.PoolConfig{MaxOpenConns: s.pgMaxConns, MaxIdleConns: s.pgMaxIdle,
-			ConnMaxLifetime: s.pgMaxLifetime, ConnMaxIdleTime: s.pgMaxIdleTime})
+		pool := postgres.PoolConfig{MaxOpenConns: s.pgMaxConns, MaxIdleConns: s.pgMaxIdle,
+			ConnMaxLifetime: s.pgMaxLifetime, ConnMaxIdleTime: s.pgMaxIdleTime}
+		if s.administer {
+			st, err := openInstalledPostgres(ctx, dsn, pool)
+			return st, "postgres", err
+		}
+		st, err := postgres.Open(ctx, dsn, pool)
 		return st, "postgres", err
 	}
 	st, err := sqlite.Open(ctx, dsn)
 	return st, "sqlite", err
+}
+
+// openInstalledPostgres opens a PostgreSQL database that holds passkeyd's
+// tables already (in the schema DATABASE_URL's search_path names), then
+// applies pending migrations as a start would. A database without them
+// is an error: migrating it would make an empty installation.
+func openInstalledPostgres(ctx context.Context, dsn string, pool postgres.PoolConfig) (passkeyd.Store, error) {
+	st, err := postgres.Connect(ctx, dsn, pool)
+	if err != nil {
+		return nil, err
+	}
+	var tables int
+	err = sqlstore.DB(st).QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name = 'users'`).Scan(&tables)
+	if err == nil && tables == 0 {
+		err = errors.New("DATABASE_URL names a PostgreSQL database without passkeyd's tables: set it to the server's; this command does not create them")
+	}
+	if err == nil {
+		_, err = st.Migrate(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // listenAddrs are the addresses to listen on: HOST:PORT, or both loopback
