@@ -33,6 +33,24 @@ func TestNameShownToApps(t *testing.T) {
 		}
 	})
 
+	authorize := func(scope string) {
+		q := url.Values{"client_id": {"example-app"}, "redirect_uri": {appURL + "/callback"}, "response_type": {"code"},
+			"scope": {scope}, "state": {"st"}, "prompt": {"consent"},
+			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+		b.goTo(srv.URL + "/oidc/authorize?" + q.Encode())
+		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
+	}
+
+	step(t, b, "ConsentWithNoNameSet", func(t *testing.T) {
+		authorize("openid email profile")
+		b.shot("consent for openid email profile, no name set")
+		if got, want := b.attrs("li.item[data-claim]", "data-claim"), []string{"sub", "email", "email_verified"}; !slices.Equal(got, want) {
+			t.Errorf("the consent page lists the claims %v, want %v", got, want)
+		}
+		b.open("/dashboard")
+		b.waitPath("/dashboard")
+	})
+
 	step(t, b, "BadUsernameRefused", func(t *testing.T) {
 		b.fill("#display-name", "Ada Lovelace")
 		b.fill("#username", "Ada Lovelace")
@@ -66,11 +84,7 @@ func TestNameShownToApps(t *testing.T) {
 	})
 
 	step(t, b, "ConsentListsTheClaims", func(t *testing.T) {
-		q := url.Values{"client_id": {"example-app"}, "redirect_uri": {appURL + "/callback"}, "response_type": {"code"},
-			"scope": {"openid profile"}, "state": {"st"},
-			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
-		b.goTo(srv.URL + "/oidc/authorize?" + q.Encode())
-		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
+		authorize("openid profile")
 		b.shot("consent for openid profile")
 		if got, want := b.attrs("li.item[data-claim]", "data-claim"), []string{"sub", "name", "preferred_username"}; !slices.Equal(got, want) {
 			t.Errorf("the consent page lists the claims %v, want %v", got, want)
