@@ -70,6 +70,7 @@ func TestNameShownToApps(t *testing.T) {
 			return chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("username"), "\r"))
 		})
 		b.waitStatus("success")
+		waitLog(t, b, "profile_changed")
 		b.shot("dashboard with the name form")
 		if u, _ := srv.mustUser(t, email); u.DisplayName != "Ada Lovelace" || u.Username != "ada.l" {
 			t.Errorf("store: name %q, username %q; want Ada Lovelace, ada.l", u.DisplayName, u.Username)

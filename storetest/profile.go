@@ -15,8 +15,12 @@ func testSetProfile(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		ctx := t.Context()
 		alice, _ := mustCreateUser(t, s, "alice@example.com")
 		bob, _ := mustCreateUser(t, s, "bob@example.com")
-		if err := s.SetProfile(ctx, alice.ID, "  Alice Liddell ", "wonderland", nil); err != nil {
+		ev := &passkeyd.Event{UserID: alice.ID, Type: passkeyd.EventProfileChanged, Detail: "name: Alice Liddell, username: wonderland", CreatedAt: t0}
+		if err := s.SetProfile(ctx, alice.ID, "  Alice Liddell ", "wonderland", ev); err != nil {
 			t.Fatalf("SetProfile: %v", err)
+		}
+		if types := eventTypes(t, s, alice.ID); len(types) == 0 || types[0] != passkeyd.EventProfileChanged {
+			t.Errorf("events %v: want SetProfile's event first", types)
 		}
 		got, err := s.FindUserByID(ctx, alice.ID)
 		if err != nil {
@@ -30,8 +34,12 @@ func testSetProfile(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 
 		// Taken: refused, and bob keeps what he had.
-		if err := s.SetProfile(ctx, bob.ID, "Bob", "wonderland", nil); passkeyd.ErrorCode(err) != passkeyd.ECONFLICT {
+		refused := &passkeyd.Event{UserID: bob.ID, Type: passkeyd.EventProfileChanged, CreatedAt: t0}
+		if err := s.SetProfile(ctx, bob.ID, "Bob", "wonderland", refused); passkeyd.ErrorCode(err) != passkeyd.ECONFLICT {
 			t.Errorf("SetProfile with alice's username: %v, want ECONFLICT", err)
+		}
+		if types := eventTypes(t, s, bob.ID); len(types) == 0 || types[0] == passkeyd.EventProfileChanged {
+			t.Errorf("bob's events %v: a refused SetProfile recorded its event", types)
 		}
 		if got, _ := s.FindUserByID(ctx, bob.ID); got.Username != "" || got.DisplayName != "Test User" {
 			t.Errorf("bob after a refused SetProfile: %q, %q; want unchanged", got.DisplayName, got.Username)

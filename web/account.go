@@ -130,11 +130,19 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetProfile(r.Context(), u.ID, name, username, nil); err != nil {
+	detail := "name: " + orNone(name) + ", username: " + orNone(username)
+	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.event(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
 		return err
 	}
 	encode(w, http.StatusOK, profile{DisplayName: name, Username: username})
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 var errPasskeyNotFound = passkeyd.Errorf(passkeyd.ENOTFOUND, "No such passkey in your account.")

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 // TestProfile: sign-up sets no name (the address must not become the
@@ -25,6 +27,9 @@ func TestProfile(t *testing.T) {
 	}
 	if u := e.user(t, "ada@example.com"); u.DisplayName != "Ada Lovelace" || u.Username != "ada.l" {
 		t.Fatalf("stored: name %q, username %q", u.DisplayName, u.Username)
+	}
+	if events := e.events(t, "ada@example.com"); len(events) == 0 || events[0] != passkeyd.EventProfileChanged {
+		t.Errorf("security log %v: want profile_changed first", events)
 	}
 	page := call(t, b, "GET", "/dashboard", nil)
 	if !strings.Contains(string(page.Body), `id="display-name" type="text" name="displayName" value="Ada Lovelace"`) ||

@@ -328,6 +328,7 @@
         name.value = data.displayName;
         username.value = data.username;
         app.say("success", data.displayName || data.username ? "Saved." : "Saved: apps receive no name or username.");
+        loadLog();
       });
     });
   }
@@ -490,6 +491,7 @@
     user_created: "Account created",
     passkey_added: "Passkey added",
     passkey_renamed: "Passkey renamed",
+    profile_changed: "Name shown to apps changed",
     passkey_deleted: "Passkey deleted",
     login_succeeded: "Signed in",
     login_failed: "Failed sign-in attempt",
