@@ -90,6 +90,11 @@ type AccountStore interface {
 	// DeleteUser deletes a user and everything of theirs but the security log.
 	DeleteUser(ctx context.Context, userID string) error
 
+	// SetProfile sets the account's display name and username ("" for
+	// unset), validated (ValidateDisplayName, ValidateUsername), and
+	// records ev. ECONFLICT if another account has the username.
+	SetProfile(ctx context.Context, userID, displayName, username string, ev *Event) error
+
 	// RenameCredential sets a passkey's friendly name.
 	RenameCredential(ctx context.Context, userID, id, name string, ev *Event) error
 	// DeleteCredential deletes a passkey and ends every session signed in

@@ -8,6 +8,7 @@ const (
 	EventUserCreated            = "user_created"
 	EventPasskeyAdded           = "passkey_added"
 	EventPasskeyRenamed         = "passkey_renamed"
+	EventProfileChanged         = "profile_changed" // the name or username apps receive
 	EventPasskeyDeleted         = "passkey_deleted"
 	EventLoginSucceeded         = "login_succeeded"
 	EventLoginFailed            = "login_failed"

@@ -60,8 +60,12 @@ type CredentialStore interface {
 	// ListCredentials returns a user's passkeys, oldest first.
 	ListCredentials(ctx context.Context, userID string) ([]*Credential, error)
 	// FlagCredentialCloned marks a passkey as possibly cloned and records
-	// ev, in one transaction.
-	FlagCredentialCloned(ctx context.Context, credentialID []byte, ev *Event) error
+	// ev, in one transaction that also records that the ceremony whose
+	// assertion showed it is used (used). ErrChallengeUsed if that
+	// ceremony completed already: the same response sent twice (a retry,
+	// a double submit) reads the counter its first sending wrote and looks
+	// like a copy, but is none; nothing is written then.
+	FlagCredentialCloned(ctx context.Context, used UsedChallenge, credentialID []byte, ev *Event) error
 }
 
 // SessionStore keeps login sessions.

@@ -13,8 +13,9 @@ import (
 // and never derived from the email or the ID so they reveal nothing.
 type User struct {
 	ID              string
-	Email           string // as the user typed it
-	DisplayName     string
+	Email           string    // as the user typed it
+	DisplayName     string    // the name claim apps receive; "" when unset, never the email
+	Username        string    // preferred_username; "" when unset (ValidateUsername)
 	Handle          []byte    // WebAuthn user.id, 32 random bytes
 	EmailVerifiedAt time.Time // zero until the address is confirmed
 	Disabled        bool      // set by an operator; a disabled user cannot sign in

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -41,9 +44,11 @@ type ClientSpec struct {
 }
 
 // LoadClientsFile reads and checks OIDC_CLIENTS_FILE. Unknown fields are
-// refused, so a misspelt setting is not silently ignored.
+// refused, so a misspelt setting is not silently ignored. A file that
+// holds a client secret, inline or as a secret_file, is refused when
+// others than its owner may read it (see secretFileMode).
 func LoadClientsFile(path string) ([]*passkeyd.OIDCClient, error) {
-	b, err := os.ReadFile(path)
+	b, mode, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("OIDC_CLIENTS_FILE: %w", err)
 	}
@@ -54,6 +59,13 @@ func LoadClientsFile(path string) ([]*passkeyd.OIDCClient, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&file); err != nil {
 		return nil, fmt.Errorf("OIDC_CLIENTS_FILE %s: %w", path, err)
+	}
+	for _, spec := range file.Clients {
+		if spec.Secret != "" {
+			if err := secretFileMode(mode); err != nil {
+				return nil, fmt.Errorf("OIDC_CLIENTS_FILE %s holds the secret of client %s, but %w", path, spec.ID, err)
+			}
+		}
 	}
 	seen := map[string]bool{}
 	var clients []*passkeyd.OIDCClient
@@ -79,9 +91,12 @@ func (spec ClientSpec) client() (*passkeyd.OIDCClient, error) {
 	}
 	secret := spec.Secret
 	if spec.SecretFile != "" {
-		b, err := os.ReadFile(spec.SecretFile)
+		b, mode, err := readFile(spec.SecretFile)
 		if err != nil {
 			return nil, passkeyd.WrapError(passkeyd.EINVALID, fmt.Sprintf("Client %s: cannot read secret_file.", spec.ID), err)
+		}
+		if err := secretFileMode(mode); err != nil {
+			return nil, passkeyd.Errorf(passkeyd.EINVALID, "Client %s: secret_file %s: %s", spec.ID, spec.SecretFile, err)
 		}
 		secret = strings.TrimSpace(string(b))
 	}
@@ -105,6 +120,34 @@ func (spec ClientSpec) client() (*passkeyd.OIDCClient, error) {
 		*d.out = v
 	}
 	return c, ValidateClient(c)
+}
+
+// readFile returns a file's content and its permissions, of the file it
+// read (not of a name that may have been replaced meanwhile).
+func readFile(path string) ([]byte, fs.FileMode, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	b, err := io.ReadAll(f)
+	return b, info.Mode().Perm(), err
+}
+
+// secretFileMode refuses a file holding a client secret that its group or
+// other users may read, as ssh refuses such a private key: whoever reads
+// the secret can act as the app, and a start that only warned would go on
+// unnoticed in a log. Windows has no such mode bits (Go reports 0666 for
+// every file), so the check is for Unix only.
+func secretFileMode(mode fs.FileMode) error {
+	if runtime.GOOS == "windows" || mode&0o044 == 0 {
+		return nil
+	}
+	return fmt.Errorf("it is readable by other users than its owner (mode %#o): make it readable by passkeyd's user only (chmod 600)", mode)
 }
 
 // ApplyClients creates or updates each client, so applying one file twice

@@ -200,6 +200,32 @@ func (p *Provider) keys(ctx context.Context) ([]*signingKey, error) {
 	return keys, nil
 }
 
+// ErrSecretOpensNoKey: signing keys are stored, and the secret the
+// provider was made with opens none of them, so it is not the secret the
+// server runs with.
+var ErrSecretOpensNoKey = errors.New("the secret opens none of the stored signing keys")
+
+// CheckSecret returns ErrSecretOpensNoKey when keys are stored and none
+// of the published ones opens under the provider's secret. A command that
+// adds keys checks it first: keys sealed under another secret than the
+// server's are useless to the server, and rotate-keys -now would withdraw
+// the working ones.
+func (p *Provider) CheckSecret(ctx context.Context) error {
+	stored, err := p.store.ListOIDCKeys(ctx, p.now())
+	if err != nil {
+		return err
+	}
+	for _, k := range stored {
+		if _, err := p.secrets.openKey(k); err == nil {
+			return nil
+		}
+	}
+	if len(stored) > 0 {
+		return ErrSecretOpensNoKey
+	}
+	return nil
+}
+
 // EnsureKeys generates a signing key for each algorithm that has none
 // usable, as at first start; it signs at once, since no token names
 // another key yet. Requests that find no key at the same time, on this

@@ -122,21 +122,8 @@ func (p *Provider) needsConsent(ctx context.Context, req *passkeyd.OIDCAuthReque
 	return false, nil
 }
 
-// scopeDescriptions say, in the user's terms, what each scope gives.
-var scopeDescriptions = map[string]string{
-	"openid":         "An ID for your account (not your email address)",
-	"email":          "Your email address",
-	"profile":        "Your name",
-	"offline_access": "Stay signed in (access while you are away)",
-}
-
 func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) {
-	var items []string
-	for _, s := range req.Scopes {
-		if d, ok := scopeDescriptions[s]; ok {
-			items = append(items, d)
-		}
-	}
+	items := consentItems(u, req.Scopes)
 	host := ""
 	if ru, err := url.Parse(req.RedirectURI); err == nil {
 		host = ru.Host

@@ -16,7 +16,7 @@ type Page struct {
 	// Consent ("oidc-consent"): the app's host, what it receives, and the
 	// request the form answers.
 	Host      string
-	Items     []string
+	Items     []ConsentItem
 	RequestID string
 	// Error ("oidc-error"): what went wrong and, for a redirect URI that
 	// is not registered, what the app sent beside what is registered.

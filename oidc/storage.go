@@ -507,22 +507,7 @@ func (s storage) setUserinfo(ctx context.Context, info *zoidc.UserInfo, userID s
 		return zoidc.ErrAccessDenied().WithDescription("The account is disabled.")
 	}
 	info.Subject = u.ID
-	for _, sc := range scopes {
-		switch sc {
-		case "email":
-			info.Email = u.Email
-			info.EmailVerified = zoidc.Bool(!u.EmailVerifiedAt.IsZero())
-			if u.EmailVerifiedAt.IsZero() {
-				info.AppendClaims("email_verified", false) // omitted as false otherwise
-			}
-		case "profile":
-			info.Name = u.DisplayName
-			if info.Name == "" {
-				info.Name = u.Email
-			}
-			info.PreferredUsername = u.Email
-		}
-	}
+	setClaims(info, claimsFor(u, scopes))
 	return nil
 }
 

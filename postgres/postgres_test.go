@@ -306,3 +306,48 @@ func TestPoolDefaults(t *testing.T) {
 		t.Errorf("default pool: %d connections, want %d (10, as documented)", got, want)
 	}
 }
+
+// TestProfileMigration: migration 00012 clears the display names sign-up
+// filled in with the address (apps would receive it as the name claim),
+// and keeps the others.
+func TestProfileMigration(t *testing.T) {
+	ctx := t.Context()
+	s, err := Connect(ctx, freshSchema(t, testDSN(t)), PoolConfig{})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlstore.DB(s), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 11); err != nil {
+		t.Fatalf("migrate up to 00011: %v", err)
+	}
+	for _, u := range []struct{ id, email, name string }{
+		{"a", "Alice@Example.com", "Alice@Example.com"}, // as sign-up set it
+		{"b", "bob@example.com", "old-bob@example.net"}, // an address changed since
+		{"c", "carol@example.com", "Carol"},
+	} {
+		if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, handle, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, 1, 1)`, u.id, u.email, passkeyd.EmailKey(u.email), u.name, []byte(u.id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	for id, want := range map[string]string{"a": "", "b": "", "c": "Carol"} {
+		u, err := s.FindUserByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.DisplayName != want || u.Username != "" {
+			t.Errorf("user %s after the migration: name %q, username %q; want %q and none", id, u.DisplayName, u.Username, want)
+		}
+	}
+}

@@ -276,9 +276,16 @@ func TestSessionsMigration(t *testing.T) {
 		t.Fatalf("migrate up to 00007: %v", err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
+	// The account as the schema of 00007 holds it (CreateUser writes the
+	// columns of the latest schema).
 	u, c := testUser("alice@example.com")
-	if err := s.CreateUser(ctx, u, c, nil); err != nil {
-		t.Fatalf("CreateUser: %v", err)
+	if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO users (id, email, email_key, handle, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 1)`,
+		u.ID, u.Email, passkeyd.EmailKey(u.Email), u.Handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO credentials (id, user_id, credential_id, public_key, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 1)`,
+		c.ID, u.ID, c.CredentialID, c.PublicKey); err != nil {
+		t.Fatal(err)
 	}
 	live := &passkeyd.Session{ID: "live", UserID: u.ID, Scope: passkeyd.ScopeFull, CredentialID: c.ID, UserAgent: "ua", IP: "192.0.2.1",
 		CreatedAt: now, LastSeenAt: now.Add(time.Second), AuthenticatedAt: now.Add(2 * time.Second),
@@ -297,10 +304,18 @@ func TestSessionsMigration(t *testing.T) {
 	}
 	check := func(step string) {
 		t.Helper()
-		got, _, err := s.FindSession(ctx, live.ID, now)
+		// The session's row, read without FindSession, whose join reads
+		// the users columns of the latest schema.
+		got := &passkeyd.Session{}
+		var created, seen, authenticated, idleExpires, expires int64
+		err := sqlstore.DB(s).QueryRowContext(ctx, `SELECT id, user_id, scope, credential_id, user_agent, ip,
+			created_at, last_seen_at, authenticated_at, idle_expires_at, expires_at FROM sessions WHERE id = ?`, live.ID).
+			Scan(&got.ID, &got.UserID, &got.Scope, &got.CredentialID, &got.UserAgent, &got.IP, &created, &seen, &authenticated, &idleExpires, &expires)
 		if err != nil {
-			t.Fatalf("%s: FindSession: %v", step, err)
+			t.Fatalf("%s: the session's row: %v", step, err)
 		}
+		got.CreatedAt, got.LastSeenAt, got.AuthenticatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(seen).UTC(), time.UnixMilli(authenticated).UTC()
+		got.IdleExpiresAt, got.ExpiresAt = time.UnixMilli(idleExpires).UTC(), time.UnixMilli(expires).UTC()
 		if diff := cmp.Diff(live, got); diff != "" {
 			t.Errorf("%s: session (-before +after):\n%s", step, diff)
 		}
@@ -392,5 +407,50 @@ func TestKeyGenerationMigration(t *testing.T) {
 	}
 	if err := add(4); err != nil {
 		t.Errorf("adding generation 4: %v", err)
+	}
+}
+
+// TestProfileMigration: migration 00012 clears the display names sign-up
+// filled in with the address (apps would receive it as the name claim),
+// and keeps the others.
+func TestProfileMigration(t *testing.T) {
+	ctx := t.Context()
+	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, sqlstore.DB(s), fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 11); err != nil {
+		t.Fatalf("migrate up to 00011: %v", err)
+	}
+	for _, u := range []struct{ id, email, name string }{
+		{"a", "Alice@Example.com", "Alice@Example.com"}, // as sign-up set it
+		{"b", "bob@example.com", "old-bob@example.net"}, // an address changed since
+		{"c", "carol@example.com", "Carol"},
+	} {
+		if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO users (id, email, email_key, display_name, handle, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 1, 1)`, u.id, u.email, passkeyd.EmailKey(u.email), u.name, []byte(u.id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	for id, want := range map[string]string{"a": "", "b": "", "c": "Carol"} {
+		u, err := s.FindUserByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.DisplayName != want || u.Username != "" {
+			t.Errorf("user %s after the migration: name %q, username %q; want %q and none", id, u.DisplayName, u.Username, want)
+		}
 	}
 }

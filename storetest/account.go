@@ -18,6 +18,7 @@ func testAccount(t *testing.T, open func(*testing.T) passkeyd.Store) {
 	t.Run("ListUsers", func(t *testing.T) { testListUsers(t, open) })
 	t.Run("VerifyEmail", func(t *testing.T) { testVerifyEmail(t, open) })
 	t.Run("ChangeEmail", func(t *testing.T) { testChangeEmail(t, open) })
+	t.Run("SetProfile", func(t *testing.T) { testSetProfile(t, open) })
 	t.Run("SetUserDisabled", func(t *testing.T) { testSetUserDisabled(t, open) })
 	t.Run("DeleteUser", func(t *testing.T) { testDeleteUser(t, open) })
 	t.Run("RenameCredential", func(t *testing.T) { testRenameCredential(t, open) })

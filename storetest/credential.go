@@ -106,7 +106,7 @@ func testCredential(t *testing.T, open func(*testing.T) passkeyd.Store) {
 			t.Fatalf("AddCredential: %v", err)
 		}
 		ev := &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventCloneWarning, CredentialID: c.ID, CreatedAt: t0.Add(time.Hour)}
-		if err := s.FlagCredentialCloned(ctx, c.CredentialID, ev); err != nil {
+		if err := s.FlagCredentialCloned(ctx, newUsedChallenge(), c.CredentialID, ev); err != nil {
 			t.Fatalf("FlagCredentialCloned: %v", err)
 		}
 		got, _, err := s.FindCredential(ctx, c.CredentialID)
@@ -135,8 +135,51 @@ func testCredential(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		s := open(t)
 		u, _ := mustCreateUser(t, s, "alice@example.com")
 		ev := &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventCloneWarning, CreatedAt: t0}
-		wantCode(t, s.FlagCredentialCloned(t.Context(), randomBytes(16), ev), passkeyd.ENOTFOUND, "FlagCredentialCloned(unknown)")
+		wantCode(t, s.FlagCredentialCloned(t.Context(), newUsedChallenge(), randomBytes(16), ev), passkeyd.ENOTFOUND, "FlagCredentialCloned(unknown)")
 		if got, want := eventTypes(t, s, u.ID), []string{passkeyd.EventUserCreated}; !cmp.Equal(got, want) {
+			t.Errorf("events %v, want %v", got, want)
+		}
+	})
+
+	// The same sign-in response sent twice (a proxy's retry, a double
+	// submit) verifies the second time against the counter the first one
+	// wrote, so it looks like a copy. Its ceremony is used: that is the
+	// answer, and the passkey is neither flagged nor logged as cloned.
+	t.Run("FlagClonedAfterItsCeremonyCompleted", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		u, c := mustCreateUser(t, s, "alice@example.com")
+		ch := newUsedChallenge()
+		in := &passkeyd.SignIn{
+			Challenge: ch,
+			Use:       passkeyd.CredentialUse{CredentialID: c.CredentialID, SignCount: 1, UserVerified: true, UsedAt: t0},
+			Session:   newSession(u, c, t0),
+			Events:    []*passkeyd.Event{{UserID: u.ID, Type: passkeyd.EventLoginSucceeded, CredentialID: c.ID, CreatedAt: t0}},
+		}
+		if err := s.CompleteSignIn(ctx, in); err != nil {
+			t.Fatalf("CompleteSignIn: %v", err)
+		}
+		ev := &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventCloneWarning, CredentialID: c.ID, CreatedAt: t0.Add(time.Second)}
+		wantChallengeUsed(t, s.FlagCredentialCloned(ctx, ch, c.CredentialID, ev), "FlagCredentialCloned with the sign-in's own challenge")
+		got, _, err := s.FindCredential(ctx, c.CredentialID)
+		if err != nil {
+			t.Fatalf("FindCredential: %v", err)
+		}
+		if got.CloneWarning {
+			t.Error("passkey flagged by a response its ceremony had already completed")
+		}
+		if got, want := eventTypes(t, s, u.ID), []string{passkeyd.EventLoginSucceeded, passkeyd.EventUserCreated}; !cmp.Equal(got, want) {
+			t.Errorf("events %v, want %v", got, want)
+		}
+
+		// A refused copy spends its ceremony too: sent again, it is
+		// answered as used, and flags and logs nothing twice.
+		other := newUsedChallenge()
+		if err := s.FlagCredentialCloned(ctx, other, c.CredentialID, ev); err != nil {
+			t.Fatalf("FlagCredentialCloned: %v", err)
+		}
+		wantChallengeUsed(t, s.FlagCredentialCloned(ctx, other, c.CredentialID, ev), "FlagCredentialCloned twice with one challenge")
+		if got, want := eventTypes(t, s, u.ID), []string{passkeyd.EventCloneWarning, passkeyd.EventLoginSucceeded, passkeyd.EventUserCreated}; !cmp.Equal(got, want) {
 			t.Errorf("events %v, want %v", got, want)
 		}
 	})

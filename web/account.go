@@ -109,6 +109,42 @@ func (s *Server) handlePasskeysList(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// handleProfileUpdate sets the name and username apps receive under the
+// profile scope; an empty one is unset (apps then receive nothing for it).
+// Taken usernames are 409; the per-account limit bounds probing for them.
+func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) error {
+	type profile struct {
+		DisplayName string `json:"displayName"`
+		Username    string `json:"username"`
+	}
+	u, _ := account(r)
+	var req profile
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	name, err := passkeyd.ValidateDisplayName(req.DisplayName)
+	if err != nil {
+		return err
+	}
+	username, err := passkeyd.ValidateUsername(req.Username)
+	if err != nil {
+		return err
+	}
+	detail := "name: " + orNone(name) + ", username: " + orNone(username)
+	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.event(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, profile{DisplayName: name, Username: username})
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
 var errPasskeyNotFound = passkeyd.Errorf(passkeyd.ENOTFOUND, "No such passkey in your account.")
 
 func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) error {

@@ -24,7 +24,8 @@ import (
 // client to an SMTP server inside the test.
 type mailEnv struct {
 	*env
-	smtp *mailtest.Server
+	smtp  *mailtest.Server
+	queue *mail.Queue // Close it to wait until every queued message reached smtp
 }
 
 type queueMailer struct{ q *mail.Queue }
@@ -41,7 +42,7 @@ func newMailEnv(t *testing.T, configure ...func(*web.Config)) *mailEnv {
 	q := mail.NewQueue(sender, slog.New(slog.DiscardHandler), 64)
 	t.Cleanup(func() { q.Close(context.Background()) })
 	e := newEnvWithDeps(t, web.Deps{Mailer: queueMailer{q}}, configure...)
-	return &mailEnv{env: e, smtp: smtp}
+	return &mailEnv{env: e, smtp: smtp, queue: q}
 }
 
 // mailLink waits for the next message to addr and returns its link to path.
@@ -455,7 +456,7 @@ func TestCrossSiteAccountRequestsRefused(t *testing.T) {
 		{"PATCH", "/api/passkeys/" + id}, {"DELETE", "/api/passkeys/" + id}, {"DELETE", "/api/sessions"},
 		{"POST", "/api/recovery/codes"}, {"POST", "/api/account/email"}, {"POST", "/api/recovery/email"},
 		{"POST", "/api/recovery/email/verify"}, {"POST", "/api/recovery/codes/verify"}, {"POST", "/api/email/verify"},
-		{"POST", "/api/email/resend-verification"}, {"POST", "/api/account/email/confirm"},
+		{"POST", "/api/email/resend-verification"}, {"POST", "/api/account/email/confirm"}, {"PUT", "/api/account/profile"},
 	} {
 		res := call(t, evil, c.method, c.path, map[string]string{"name": "pwned", "email": "x@evil.example"})
 		wantError(t, res, http.StatusForbidden, "https://evil.example")

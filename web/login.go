@@ -107,7 +107,13 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	}
 	if err := verified.Refusal(owner, st.Email); err != nil {
 		if errors.Is(err, ceremony.ErrCloned) {
-			if err := s.flagCloned(r, owner, stored, parsed.Response.AuthenticatorData.Counter, newEvent); err != nil {
+			if err := s.flagCloned(r, used, owner, stored, parsed.Response.AuthenticatorData.Counter, newEvent); err != nil {
+				if errors.Is(err, passkeyd.ErrChallengeUsed) {
+					// This ceremony signed in already and wrote the counter
+					// this response carries: the same response sent again
+					// (a retry, a double submit), not a copy.
+					return "", s.challengeUsed(r, owner, stored)
+				}
 				return "", err
 			}
 		}
@@ -124,11 +130,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	}
 	if err := s.store.CompleteSignIn(ctx, verified.Commit(used, stored, sess, replaces, now, newEvent)); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
-			// Completed already, here or on another instance: a replay, or
-			// the same response sent twice.
-			s.log.InfoContext(ctx, "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-				"client_ip", s.clientIP(r), "reason", "challenge_used")
-			return "", &reasonError{errNoCeremony, "challenge_used"}
+			return "", s.challengeUsed(r, owner, stored)
 		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			// The counter moved since we read it: another sign-in with
@@ -153,12 +155,22 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	return aaguid.Name(stored.AAGUID), nil
 }
 
+// challengeUsed answers a sign-in whose ceremony completed already, here
+// or on another instance: a replay, or the same response sent twice.
+func (s *Server) challengeUsed(r *http.Request, owner *passkeyd.User, stored *passkeyd.Credential) error {
+	s.log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
+		"client_ip", s.clientIP(r), "reason", "challenge_used")
+	return &reasonError{errNoCeremony, "challenge_used"}
+}
+
 // flagCloned marks a passkey whose sign counter went backwards, so that it
-// is refused from now on, and tells its owner.
-func (s *Server) flagCloned(r *http.Request, owner *passkeyd.User, stored *passkeyd.Credential, received uint32,
+// is refused from now on, and tells its owner. The flag spends the
+// ceremony (used): ErrChallengeUsed, and nothing flagged or sent, when it
+// had completed already.
+func (s *Server) flagCloned(r *http.Request, used passkeyd.UsedChallenge, owner *passkeyd.User, stored *passkeyd.Credential, received uint32,
 	newEvent func(typ, detail string) *passkeyd.Event) error {
 	ev := newEvent(passkeyd.EventCloneWarning, "sign-in counter did not increase")
-	if err := s.store.FlagCredentialCloned(r.Context(), stored.CredentialID, ev); err != nil {
+	if err := s.store.FlagCredentialCloned(r.Context(), used, stored.CredentialID, ev); err != nil {
 		return err
 	}
 	s.metrics.cloneWarning()

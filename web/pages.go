@@ -131,8 +131,9 @@ var notices = map[string]string{
 }
 
 type userView struct {
-	ID, Email string
-	CreatedAt time.Time
+	ID, Email             string
+	DisplayName, Username string // "" when unset
+	CreatedAt             time.Time
 }
 
 type passkeyView struct {
@@ -192,7 +193,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt},
+	data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Username: u.Username, CreatedAt: u.CreatedAt},
 		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes, ConnectedApps: s.oidc != nil}
 	for _, c := range creds {
 		data.Passkeys = append(data.Passkeys, passkeyView{

@@ -195,7 +195,10 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if ch.SignedInUserID != "" {
 		return s.addPasskey(w, r, ch, used, c, ev)
 	}
-	u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, DisplayName: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
+	// No display name: it goes to apps as the name claim, and the address
+	// must reach an app only under the email scope. The user sets one on
+	// the dashboard. (The passkey prompt shows the address: see ceremony.User.)
+	u := &passkeyd.User{ID: ch.UserID, Email: ch.Email, Handle: ch.Handle, CreatedAt: now, UpdatedAt: now}
 	byLink := ch.Kind == passkeyd.CeremonyEmailSignUp
 	if byLink {
 		u.EmailVerifiedAt = now // the emailed link proved the address

@@ -62,6 +62,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/account/email", s.stepUp(s.limit(perAccount(l.recoveryPerEmail, "change"))(s.api(s.handleEmailChange))))
 	mux.Handle("POST /api/account/email/confirm", s.limit(perIP(l.verifyPerIP))(s.api(s.handleEmailChangeConfirm)))
 	mux.Handle("POST /api/account/email/cancel", s.limit(perIP(l.verifyPerIP))(s.api(s.handleEmailChangeCancel)))
+	mux.Handle("PUT /api/account/profile", s.signedIn(s.limit(perAccount(l.optionsPerEmail, "profile"))(s.api(s.handleProfileUpdate))))
 
 	mux.Handle("POST /api/client-errors", s.api(s.handleClientError))
 	mux.Handle("GET /.well-known/webauthn", s.api(s.handleRelatedOrigins))

@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -491,6 +493,65 @@ func TestConfigValidation(t *testing.T) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.fragment)
 			}
 		})
+	}
+}
+
+// TestSignInSentTwiceIsNoClone: the same verify request, with the same
+// ceremony cookie, sent twice (a proxy's retry, a double submit). The
+// second carries the counter the first one stored, which looks like a
+// copied passkey; but its ceremony is used, and that is the answer: no
+// clone flag, no clone_warning in the security log, no email to the owner.
+func TestSignInSentTwiceIsNoClone(t *testing.T) {
+	m := newMailEnv(t)
+	b, a := m.browser(), m.authenticator()
+	a.Counting = true // a security key: the counter goes up
+	m.signUp(t, b, a, "retry@example.com")
+	opts, err := b.PostJSON(context.Background(), authOptions, map[string]string{})
+	if err != nil || opts.Status != http.StatusOK {
+		t.Fatalf("sign-in options: %v %v", opts, err)
+	}
+	ceremony := findSetCookie(t, opts.Header, "ceremony")
+	assertion, err := a.Get(opts.Body, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func() (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, m.srv.URL+authVerify, bytes.NewReader(assertion))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", m.origin)
+		req.AddCookie(&http.Cookie{Name: ceremony.Name, Value: ceremony.Value})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if status, body := send(); status != http.StatusOK {
+		t.Fatalf("first sending: %d %s", status, body)
+	}
+	status, body := send()
+	if status != http.StatusBadRequest || !strings.Contains(body, "already used") {
+		t.Fatalf("second sending: %d %s, want 400 \"already used\"", status, body)
+	}
+	if c := m.credentials(t, "retry@example.com")[0]; c.CloneWarning || c.SignCount != 1 {
+		t.Errorf("passkey after the retry: clone warning %v, count %d; want no warning, count 1", c.CloneWarning, c.SignCount)
+	}
+	if events := m.events(t, "retry@example.com"); contains(events, passkeyd.EventCloneWarning) {
+		t.Errorf("clone_warning in the security log after a retry: %v", events)
+	}
+	if err := m.queue.Close(context.Background()); err != nil { // every message queued so far is now at the SMTP server
+		t.Fatal(err)
+	}
+	msgs := m.smtp.Messages()
+	if len(msgs) == 0 {
+		t.Fatal("no email captured at all, not even the sign-up's confirmation link")
+	}
+	for _, msg := range msgs {
+		if strings.Contains(msg.Subject, "copied") {
+			t.Errorf("the owner was told of a copied passkey after a retry: %q", msg.Subject)
+		}
 	}
 }
 

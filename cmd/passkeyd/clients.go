@@ -159,6 +159,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	s.administer = true
 	store, _, err := s.openStore(ctx)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -313,6 +314,7 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	s.administer = true
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg, err := s.webConfig(log)
 	if err != nil {
@@ -330,6 +332,9 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	if err := srv.OIDC().CheckSecret(ctx); err != nil {
+		return secretError(err)
+	}
 	if now {
 		if err := srv.OIDC().RotateKeysNow(ctx); err != nil {
 			return err
@@ -342,4 +347,13 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintf(stdout, "New signing keys added and published; they sign in %s (OIDC_KEY_PUBLISH_DELAY). The old keys sign until then and stay published until the ID tokens they signed have expired.\n", srv.OIDC().KeyPublishDelay())
 	return nil
+}
+
+// secretError names the settings when the session secret is not the
+// server's: keys, links and hashes made under it would be useless to it.
+func secretError(err error) error {
+	if errors.Is(err, oidc.ErrSecretOpensNoKey) {
+		return fmt.Errorf("SESSION_SECRET (or SESSION_SECRET_FILE) is not the server's: %w; nothing was changed", err)
+	}
+	return err
 }

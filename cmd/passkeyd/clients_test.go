@@ -18,7 +18,7 @@ import (
 func TestClientsCommands(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	vars := env(map[string]string{"DATA_DIR": dir})
+	vars := env(map[string]string{"DATA_DIR": dir, "SESSION_SECRET": strings.Repeat("s", 32)}) // the server's settings
 	runClients := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		err := run(ctx, args, vars, &out, &errOut)
@@ -38,6 +38,11 @@ func TestClientsCommands(t *testing.T) {
 		return c
 	}
 
+	// The installation exists: the commands below administer it, and
+	// create no database (TestAdminCommandsNeedAnInstallation).
+	if out, err := runClients("migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
 	out, err := runClients("clients", "add", "-id", "grafana", "-name", "Grafana", "-redirect-uri", "https://grafana.example.com/login/generic_oauth",
 		"-redirect-uri", "http://127.0.0.1:3000/login/generic_oauth", "--post-logout-uri=https://grafana.example.com/login", "-trusted")
 	if err != nil {
@@ -180,4 +185,54 @@ func TestClientsFile(t *testing.T) {
 			}
 		})
 	}
+
+	// A file holding a client secret that other users may read stops the
+	// start (as ssh refuses such a key), and no client of it is saved.
+	chmod := func(path string, mode os.FileMode) {
+		t.Helper()
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved := func(id string) bool {
+		t.Helper()
+		store, err := sqlite.Open(context.Background(), "file:"+filepath.Join(dir, "passkeyd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		_, err = store.FindOIDCClient(context.Background(), id)
+		return err == nil
+	}
+	t.Run("InlineSecretReadableByOthers", func(t *testing.T) {
+		write(`{"clients": [{"id": "inline", "name": "Inline", "secret": "0123456789abcdef0123456789abcdef", "redirect_uris": ["https://x.example/cb"]}]}`)
+		for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+			chmod(file, mode)
+			if err := start(); err == nil || !strings.Contains(err.Error(), "OIDC_CLIENTS_FILE") || !strings.Contains(err.Error(), "chmod 600") {
+				t.Errorf("start with the secret in a file of mode %#o: %v; want a refusal naming OIDC_CLIENTS_FILE and the fix", mode, err)
+			}
+			if saved("inline") {
+				t.Fatalf("a client from a refused file (mode %#o) was saved", mode)
+			}
+		}
+		chmod(file, 0o600)
+		if err := start(); err != nil || !saved("inline") {
+			t.Errorf("start with the secret in a file of mode 0600: %v; want it applied", err)
+		}
+	})
+	t.Run("SecretFileReadableByOthers", func(t *testing.T) {
+		write(`{"clients": [{"id": "fromfile", "name": "From file", "secret_file": "` + secretFile + `", "redirect_uris": ["https://x.example/cb"]}]}`)
+		chmod(file, 0o644) // holds no secret itself: may be readable
+		chmod(secretFile, 0o640)
+		if err := start(); err == nil || !strings.Contains(err.Error(), secretFile) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("start with a secret_file of mode 0640: %v; want a refusal naming the file and the fix", err)
+		}
+		if saved("fromfile") {
+			t.Fatal("a client whose secret_file was refused was saved")
+		}
+		chmod(secretFile, 0o400)
+		if err := start(); err != nil || !saved("fromfile") {
+			t.Errorf("start with a secret_file of mode 0400 in a clients file of mode 0644: %v; want it applied", err)
+		}
+	})
 }

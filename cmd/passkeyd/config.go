@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/sqlstore"
 	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
@@ -60,6 +63,13 @@ type settings struct {
 	flagsSet        map[string]bool
 	oidc            string // OIDC: on or off
 	oidcClientsFile string
+	// administer is set by the commands that administer an existing
+	// installation (users, clients, oidc): they open the server's
+	// database and secret and never create either, so that one run from
+	// the wrong directory, or without the server's settings, fails instead
+	// of acting on a new empty database or generating a secret the server
+	// does not have.
+	administer bool
 }
 
 func parseSettings(name string, args []string, getenv func(string) string, stderr io.Writer) (*settings, error) {
@@ -312,6 +322,9 @@ func (s *settings) loadSecret(origins []string, log *slog.Logger) ([]byte, error
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= web.MinSecretLength {
 		return []byte(strings.TrimSpace(string(b))), nil
 	}
+	if s.administer {
+		return nil, fmt.Errorf("no session secret: set SESSION_SECRET or SESSION_SECRET_FILE to the server's (or DATA_DIR to the server's data directory; there is no %s); this command does not generate one", path)
+	}
 	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -326,18 +339,61 @@ func (s *settings) loadSecret(origins []string, log *slog.Logger) ([]byte, error
 }
 
 // openStore opens the database DATABASE_URL names, applying migrations.
+// For a command that administers an existing installation, a SQLite file
+// that does not exist is an error: sqlite.Open would create it.
 func (s *settings) openStore(ctx context.Context) (passkeyd.Store, string, error) {
 	dsn := s.databaseURL
 	if dsn == "" {
 		dsn = "file:" + filepath.Join(s.dataDir, "passkeyd.db")
 	}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		st, err := postgres.Open(ctx, dsn, postgres.PoolConfig{MaxOpenConns: s.pgMaxConns, MaxIdleConns: s.pgMaxIdle,
-			ConnMaxLifetime: s.pgMaxLifetime, ConnMaxIdleTime: s.pgMaxIdleTime})
+	if s.administer && !isPostgresURL(dsn) {
+		path, err := sqlite.Path(dsn)
+		if err != nil {
+			return nil, "", err
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("no database at %s: set DATABASE_URL (or DATA_DIR) to the server's; this command does not create one", path)
+		} else if err != nil {
+			return nil, "", fmt.Errorf("DATABASE_URL: %w", err)
+		}
+	}
+	if isPostgresURL(dsn) {
+		pool := postgres.PoolConfig{MaxOpenConns: s.pgMaxConns, MaxIdleConns: s.pgMaxIdle,
+			ConnMaxLifetime: s.pgMaxLifetime, ConnMaxIdleTime: s.pgMaxIdleTime}
+		if s.administer {
+			st, err := openInstalledPostgres(ctx, dsn, pool)
+			return st, "postgres", err
+		}
+		st, err := postgres.Open(ctx, dsn, pool)
 		return st, "postgres", err
 	}
 	st, err := sqlite.Open(ctx, dsn)
 	return st, "sqlite", err
+}
+
+// openInstalledPostgres opens a PostgreSQL database that holds passkeyd's
+// tables already (in the schema DATABASE_URL's search_path names), then
+// applies pending migrations as a start would. A database without them
+// is an error: migrating it would make an empty installation.
+func openInstalledPostgres(ctx context.Context, dsn string, pool postgres.PoolConfig) (passkeyd.Store, error) {
+	st, err := postgres.Connect(ctx, dsn, pool)
+	if err != nil {
+		return nil, err
+	}
+	var tables int
+	err = sqlstore.DB(st).QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name = 'users'`).Scan(&tables)
+	if err == nil && tables == 0 {
+		err = errors.New("DATABASE_URL names a PostgreSQL database without passkeyd's tables: set it to the server's; this command does not create them")
+	}
+	if err == nil {
+		_, err = st.Migrate(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // listenAddrs are the addresses to listen on: HOST:PORT, or both loopback

@@ -80,7 +80,7 @@ type copyTable struct {
 var copyTables = []copyTable{
 	{"users", "id", []copyColumn{
 		{"id", colText}, {"email", colText}, {"email_key", colText}, {"display_name", colText},
-		{"handle", colBytes}, {"email_verified_at", colInt}, {"disabled", colBool},
+		{"username", colText}, {"handle", colBytes}, {"email_verified_at", colInt}, {"disabled", colBool},
 		{"created_at", colInt}, {"updated_at", colInt},
 	}},
 	{"credentials", "id", []copyColumn{

@@ -207,7 +207,7 @@ func populate(t *testing.T, s passkeyd.Store) {
 	empty := &passkeyd.Credential{ID: "pk-bob-empty", UserID: bob.ID, CredentialID: []byte{0, 0}, PublicKey: []byte{2},
 		AAGUID: []byte{}, CreatedAt: t0.Add(2 * time.Minute)} // empty, not NULL
 	must("AddCredential(empty)", s.AddCredential(ctx, empty, nil))
-	must("FlagCredentialCloned", s.FlagCredentialCloned(ctx, bobKey.CredentialID, &passkeyd.Event{UserID: bob.ID, Type: passkeyd.EventCloneWarning, CredentialID: bobKey.ID, Detail: "counter 5 after 7", CreatedAt: t0.Add(time.Hour)}))
+	must("FlagCredentialCloned", s.FlagCredentialCloned(ctx, passkeyd.UsedChallenge{ID: "chl-bob-clone", ExpiresAt: t0.Add(100 * 365 * 24 * time.Hour)}, bobKey.CredentialID, &passkeyd.Event{UserID: bob.ID, Type: passkeyd.EventCloneWarning, CredentialID: bobKey.ID, Detail: "counter 5 after 7", CreatedAt: t0.Add(time.Hour)}))
 	must("SetUserDisabled(bob)", s.SetUserDisabled(ctx, bob.ID, true, &passkeyd.Event{UserID: bob.ID, Type: passkeyd.EventSessionRevoked, CreatedAt: t0.Add(2 * time.Hour)}))
 
 	carol, carolKey := newUser("carol@example.org")

@@ -52,6 +52,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	s.administer = true
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	store, _, err := s.openStore(ctx)
 	if err != nil {
@@ -84,6 +85,13 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		srv, err := web.New(cfg, web.Deps{Store: store, Logger: log})
 		if err != nil {
 			return err
+		}
+		// A link stored under another secret than the server's would not
+		// open; the signing keys tell whether this one is the server's.
+		if p := srv.OIDC(); p != nil {
+			if err := p.CheckSecret(ctx); err != nil {
+				return secretError(err)
+			}
 		}
 		link, err := srv.IssueRecoveryLink(ctx, u)
 		if err != nil {

@@ -30,7 +30,7 @@ func TestUsersCommands(t *testing.T) {
 	}
 	store.Close()
 
-	vars := env(map[string]string{"DATA_DIR": dir})
+	vars := env(map[string]string{"DATA_DIR": dir, "SESSION_SECRET": strings.Repeat("s", 32)}) // the server's settings
 	runUsers := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		err := run(ctx, append([]string{"users"}, args...), vars, &out, &errOut)
@@ -93,7 +93,7 @@ func TestUsersOutputEscapedAndRecoveryLinkLogged(t *testing.T) {
 	}
 	store.Close()
 
-	vars := env(map[string]string{"DATA_DIR": dir})
+	vars := env(map[string]string{"DATA_DIR": dir, "SESSION_SECRET": strings.Repeat("s", 32)}) // the server's settings
 	runUsers := func(args ...string) string {
 		t.Helper()
 		var out bytes.Buffer

@@ -54,6 +54,30 @@ func (s *Store) ChangeEmail(ctx context.Context, userID, newEmail string, at tim
 	})
 }
 
+// SetProfile sets the display name and username ("" for unset) and
+// records ev; ECONFLICT if another account has the username (the unique
+// index decides between two accounts racing for one).
+func (s *Store) SetProfile(ctx context.Context, userID, displayName, username string, ev *passkeyd.Event) error {
+	displayName, err := passkeyd.ValidateDisplayName(displayName)
+	if err != nil {
+		return err
+	}
+	if username, err = passkeyd.ValidateUsername(username); err != nil {
+		return err
+	}
+	err = s.write(ctx, "set profile", func(tx *sql.Tx) error {
+		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET display_name = $2, username = $3, updated_at = $4 WHERE id = $1`,
+			userID, displayName, username, millis(s.now()))); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT { // only the username is unique here
+		return passkeyd.WrapError(passkeyd.ECONFLICT, "That username is taken. Please choose another.", err)
+	}
+	return err
+}
+
 // SetUserDisabled disables (ending every session and pending link) or
 // re-enables a user.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *passkeyd.Event) error {

@@ -136,9 +136,14 @@ func (s *Store) ListCredentials(ctx context.Context, userID string) ([]*passkeyd
 }
 
 // FlagCredentialCloned marks a passkey as possibly cloned and records ev
-// (if not nil), in one transaction. ENOTFOUND if the passkey is unknown.
-func (s *Store) FlagCredentialCloned(ctx context.Context, credentialID []byte, ev *passkeyd.Event) error {
+// (if not nil), in one transaction with the record that the ceremony that
+// showed it is used. ErrChallengeUsed if it was (a response sent twice, not
+// a copy), ENOTFOUND if the passkey is unknown; nothing is written then.
+func (s *Store) FlagCredentialCloned(ctx context.Context, used passkeyd.UsedChallenge, credentialID []byte, ev *passkeyd.Event) error {
 	return s.write(ctx, "flag credential cloned", func(tx *sql.Tx) error {
+		if err := s.useChallenge(ctx, tx, used); err != nil {
+			return err
+		}
 		n, err := rowsAffected(s.txExec(ctx, tx, `
 			UPDATE credentials SET clone_warning = $2, updated_at = $3
 			WHERE credential_id = $1`,

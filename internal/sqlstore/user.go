@@ -9,7 +9,7 @@ import (
 
 // userColumns is the column list userRow.dest scans, for a users table
 // aliased u.
-const userColumns = `u.id, u.email, u.display_name, u.handle, u.email_verified_at,
+const userColumns = `u.id, u.email, u.display_name, u.username, u.handle, u.email_verified_at,
 	u.disabled, u.created_at, u.updated_at`
 
 // userRow receives a row of userColumns.
@@ -19,7 +19,7 @@ type userRow struct {
 }
 
 func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.Email, &r.u.DisplayName, &r.u.Handle, &r.verified,
+	return []any{&r.u.ID, &r.u.Email, &r.u.DisplayName, &r.u.Username, &r.u.Handle, &r.verified,
 		&r.u.Disabled, &r.created, &r.updated}
 }
 
@@ -81,11 +81,11 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *passkeyd.User) er
 	// conflicts without parsing driver messages. On PostgreSQL it waits for
 	// a concurrent insert of the same key to commit or roll back first.
 	n, err := rowsAffected(s.txExec(ctx, tx, `
-		INSERT INTO users (id, email, email_key, display_name, handle,
+		INSERT INTO users (id, email, email_key, display_name, username, handle,
 			email_verified_at, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (email_key) DO NOTHING`,
-		u.ID, u.Email, passkeyd.EmailKey(u.Email), u.DisplayName, u.Handle,
+		u.ID, u.Email, passkeyd.EmailKey(u.Email), u.DisplayName, u.Username, u.Handle,
 		millis(u.EmailVerifiedAt), u.Disabled, millis(u.CreatedAt), millis(u.UpdatedAt),
 	))
 	if err != nil {

@@ -313,6 +313,26 @@
     });
   }
 
+  // Name shown to apps: the name and preferred_username claims.
+
+  function initProfile() {
+    var form = document.getElementById("profile-form");
+    var name = document.getElementById("display-name");
+    var username = document.getElementById("username");
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      app.ceremony("profile", async function () {
+        var data = await app.request("PUT", "/api/account/profile", {
+          displayName: name.value, username: username.value.trim()
+        });
+        name.value = data.displayName;
+        username.value = data.username;
+        app.say("success", data.displayName || data.username ? "Saved." : "Saved: apps receive no name or username.");
+        loadLog();
+      });
+    });
+  }
+
   // Recovery codes: generated, shown once, acknowledged.
 
   function setCodesCount(n) {
@@ -471,6 +491,7 @@
     user_created: "Account created",
     passkey_added: "Passkey added",
     passkey_renamed: "Passkey renamed",
+    profile_changed: "Name shown to apps changed",
     passkey_deleted: "Passkey deleted",
     login_succeeded: "Signed in",
     login_failed: "Failed sign-in attempt",
@@ -606,6 +627,7 @@
   });
   initPasskeys();
   initEmail();
+  initProfile();
   initCodes();
   initSessions();
   initLog();
