@@ -291,7 +291,7 @@ func TestPasskeyDeletedEndsItsGrants(t *testing.T) {
 	otherConf := s.config(p, "other", esRedirect, oauth2.AuthStyleInHeader)
 
 	lost := s.authn.Credentials()[0]
-	fromLost, _ := s.signIn(t, p, app) // in the session of the first passkey
+	fromLost, _ := s.signIn(t, p, app)            // in the session of the first passkey
 	phone := softauthn.New("localhost", s.issuer) // the second passkey, on another device
 	if _, err := s.browser.Register(ctx, phone, ""); err != nil {
 		t.Fatalf("add a second passkey: %v", err)
@@ -327,4 +327,3 @@ func TestPasskeyDeletedEndsItsGrants(t *testing.T) {
 		t.Errorf("next sign-in to the app: consent asked %v; want it asked again (its consent was given with the deleted passkey)", asked)
 	}
 }
-
