@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,38 @@ func TestAccountEventsEndAppGrants(t *testing.T) {
 		}
 		wantNoApps(t, b)
 		wantAskedAgain(t, b)
+	})
+
+	// Last, since it changes the app's secret. A new secret ends the
+	// client's refresh tokens for everyone: a leaked secret with a stolen
+	// refresh token is what rotating it is for. The consent stays, so the
+	// app signs the user in again without asking.
+	t.Run("SecretRotated", func(t *testing.T) {
+		b, _ := as(t, "frank@example.com")
+		tok, _ := b.signIn(t, p, app)
+		out := passkeyd(t, "clients", "rotate-secret", "app")
+		m := regexp.MustCompile(`client_secret: (\S+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("rotate-secret printed no secret:\n%s", out)
+		}
+		rotated := *app
+		rotated.ClientSecret = m[1]
+		if _, err := rotated.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Error("a refresh token issued before the secret was rotated works with the new secret")
+		}
+		if _, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+			t.Error("an access token issued before the secret was rotated still works")
+		}
+		// The new secret works (so the refusal above was the token's), and
+		// the consent stayed.
+		verifier := oauth2.GenerateVerifier()
+		back, asked := b.authorize(t, rotated.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+		if asked {
+			t.Error("sign-in after the rotation asked for consent again; want the consent kept")
+		}
+		if _, err := rotated.Exchange(ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier)); err != nil {
+			t.Errorf("exchange with the new secret: %v", err)
+		}
 	})
 }
 
