@@ -117,6 +117,34 @@ func testOIDCGrantsFollowAccount(t *testing.T, open func(t *testing.T) oidcStore
 		kept.wantLive(t, f.s, "another client's grant after a rotation")
 	})
 
+	// A refresh token rotated while the account is disabled (or recovered,
+	// or taken over: the same deletes) leaves no token behind, whichever
+	// commits first, on any number of instances: either the rotation finds
+	// its token gone, or the grants' deletes see the token it wrote.
+	t.Run("RaceWithRefresh", func(t *testing.T) {
+		s := open(t)
+		client := mustCreateOIDCClient(t, s)
+		now := t0.Add(2 * time.Minute)
+		for range 25 {
+			u, cred := mustCreateUser(t, s, randomID("u")+"@example.com")
+			g := mustGrant(t, s, client.ID, u, cred)
+			next := newOIDCToken(passkeyd.OIDCRefreshToken, &passkeyd.OIDCAuthRequest{ID: g.requestID, ClientID: client.ID, UserID: u.ID}, now)
+			errs := race(2, func(i int) error {
+				if i == 0 {
+					_, err := s.RotateOIDCRefreshToken(t.Context(), g.refresh, now, next)
+					return err
+				}
+				return s.SetUserDisabled(t.Context(), u.ID, true, nil)
+			})
+			if errs[1] != nil {
+				t.Fatalf("SetUserDisabled: %v", errs[1])
+			}
+			if _, err := s.FindOIDCRefreshToken(t.Context(), next.ID, now); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+				t.Fatalf("the refresh token a racing rotation wrote survived disabling the account (rotation: %v; find: %v)", errs[0], err)
+			}
+		}
+	})
+
 	t.Run("ConnectedApps", func(t *testing.T) {
 		f := setup(t)
 		ctx := t.Context()

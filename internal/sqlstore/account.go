@@ -210,8 +210,17 @@ func (s *Store) endPendingLinks(ctx context.Context, tx *sql.Tx, userID string) 
 // credentialID, only those made in sessions of that passkey. Whatever
 // ends sessions because the account may be in the wrong hands calls it in
 // its transaction, so no app keeps a grant past that moment.
+//
+// The tokens are deleted twice. On PostgreSQL (READ COMMITTED) a statement
+// sees what was committed when it began: a refresh rotation (or a code
+// redemption) that has locked its token (or request) row and not yet
+// committed makes the first DELETE wait for that row, and the tokens it
+// then commits are invisible to that statement. The second DELETE, a
+// later statement, sees them. A rotation or redemption that comes after
+// the first DELETE waits for this transaction and finds its row gone. On
+// SQLite the transactions take turns and the second finds nothing.
 func (s *Store) endOIDCGrants(ctx context.Context, tx *sql.Tx, userID, credentialID string) error {
-	for _, table := range []string{"oidc_tokens", "oidc_consents", "oidc_auth_requests"} {
+	for _, table := range []string{"oidc_tokens", "oidc_consents", "oidc_auth_requests", "oidc_tokens"} {
 		q, args := `DELETE FROM `+table+` WHERE user_id = $1`, []any{userID}
 		if credentialID != "" {
 			q, args = q+` AND credential_id = $2`, append(args, credentialID)
