@@ -84,8 +84,9 @@ type AccountStore interface {
 	// account, in one transaction. ECONFLICT if another account has it.
 	ChangeEmail(ctx context.Context, userID, newEmail string, at time.Time, ev *Event) error
 	// SetUserDisabled disables or re-enables a user. Disabling ends every
-	// session and every pending recovery and email-change link of the
-	// account, in the same transaction.
+	// session, every pending recovery and email-change link and every app
+	// grant of the account (OpenID Connect tokens, consents and requests
+	// in progress), in the same transaction: re-enabling revives none.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *Event) error
 	// DeleteUser deletes a user and everything of theirs but the security log.
 	DeleteUser(ctx context.Context, userID string) error
@@ -99,7 +100,9 @@ type AccountStore interface {
 	RenameCredential(ctx context.Context, userID, id, name string, ev *Event) error
 	// DeleteCredential deletes a passkey and ends every session signed in
 	// with it (the caller's own included: a passkey removed because it may
-	// be stolen must not leave its sessions open). It refuses with
+	// be stolen must not leave its sessions open), and the app grants made
+	// in those sessions (the OpenID Connect tokens, consents and requests
+	// that record the passkey). It refuses with
 	// ECONFLICT to delete the account's last passkey unless the account
 	// has another way back in: a verified email or an unused recovery
 	// code. The check and the deletes are one transaction.
@@ -119,8 +122,9 @@ type AccountStore interface {
 	ReplaceSession(ctx context.Context, oldID string, s *Session) error
 	// StartRecovery opens a recovery session, in one transaction: it
 	// takes the link's token or marks the recovery code used, ends every
-	// session and every pending recovery and email-change link of the
-	// account (with r.Takeover: confirms the address and deletes every
+	// session, every pending recovery and email-change link and every app
+	// grant (OpenID Connect tokens, consents, requests in progress and
+	// their codes) of the account (with r.Takeover: confirms the address and deletes every
 	// passkey, recovery code and pending link of the account), stores r.Session and records r.Event (both get the
 	// account's user ID), and returns the account. ENOTFOUND if the link
 	// is unknown, used or expired, or the code unknown or used;

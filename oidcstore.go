@@ -50,9 +50,13 @@ type OIDCAuthRequest struct {
 	// BrowserHash is the keyed hash of the browser binding in the cookie
 	// of the browser that started the request: only that browser may
 	// sign in and consent for it.
-	BrowserHash    string
-	UserID         string    // set by CompleteOIDCAuthRequest
-	AuthTime       time.Time // the passkey verification the user signed in with
+	BrowserHash string
+	UserID      string    // set by CompleteOIDCAuthRequest
+	AuthTime    time.Time // the passkey verification the user signed in with
+	// CredentialID is the API ID of the passkey whose session completed
+	// the request; its tokens inherit it, so that deleting the passkey
+	// ends them (set by CompleteOIDCAuthRequest).
+	CredentialID   string
 	AMR            []string
 	Done           bool
 	CreatedAt      time.Time
@@ -76,26 +80,45 @@ const (
 type OIDCToken struct {
 	// ID is a random ID for access tokens (the bearer token is sealed
 	// around it) and a keyed hash of the token for refresh tokens.
-	ID        string
-	Kind      OIDCTokenKind
-	GrantID   string
-	ClientID  string
-	UserID    string
-	Scopes    []string
-	Audience  []string
-	AuthTime  time.Time
-	AMR       []string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	UsedAt    time.Time // refresh tokens: when it was rotated; zero while current
+	ID       string
+	Kind     OIDCTokenKind
+	GrantID  string
+	ClientID string
+	UserID   string
+	Scopes   []string
+	Audience []string
+	AuthTime time.Time
+	AMR      []string
+	// CredentialID is the passkey whose session made the grant (the
+	// request's CredentialID, kept through rotations).
+	CredentialID string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	UsedAt       time.Time // refresh tokens: when it was rotated; zero while current
 }
 
 // OIDCConsent records that a user let a client receive scopes.
 type OIDCConsent struct {
 	UserID     string
 	ClientID   string
-	ClientName string // filled in by ListOIDCConsents
+	ClientName string // filled in by FindOIDCConsent
 	Scopes     []string
+	// CredentialID is the passkey whose session gave (or last widened)
+	// the consent: deleting it ends the consent.
+	CredentialID string
+	CreatedAt    time.Time
+	LastUsedAt   time.Time
+}
+
+// OIDCConnectedApp is an app that holds a grant of a user: a consent, or
+// a live refresh token (a trusted app, which is never asked, may hold one
+// without a consent made before consents were recorded for trusted apps).
+// The dashboard's Connected apps lists them, each with Revoke.
+type OIDCConnectedApp struct {
+	ClientID   string
+	ClientName string
+	Trusted    bool
+	Scopes     []string // the consent's, or those of the live refresh tokens
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 }
@@ -122,7 +145,10 @@ type OIDCKey struct {
 // postgres stores implement it; storetest.RunOIDC is its suite.
 type OIDCStore interface {
 	// SaveOIDCClient creates the client or replaces every setting of the
-	// one with its ID (CreatedAt and LastUsedAt are kept).
+	// one with its ID (CreatedAt and LastUsedAt are kept). A new secret
+	// (SecretHash changed) ends the client's tokens and unredeemed codes
+	// for every user, in the same transaction: a leaked secret with a
+	// stolen refresh token is what rotating a secret is for.
 	SaveOIDCClient(ctx context.Context, c *OIDCClient) error
 	// CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
 	CreateOIDCClient(ctx context.Context, c *OIDCClient) error
@@ -138,10 +164,10 @@ type OIDCStore interface {
 	SaveOIDCAuthRequest(ctx context.Context, r *OIDCAuthRequest) error
 	// FindOIDCAuthRequest returns an unexpired request; ENOTFOUND otherwise.
 	FindOIDCAuthRequest(ctx context.Context, id string, now time.Time) (*OIDCAuthRequest, error)
-	// CompleteOIDCAuthRequest records who signed in, when and how, and
-	// marks the request done. ENOTFOUND if it is gone, expired or has a
-	// code already.
-	CompleteOIDCAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, now time.Time) error
+	// CompleteOIDCAuthRequest records who signed in, with which passkey,
+	// when and how, and marks the request done. ENOTFOUND if it is gone,
+	// expired or has a code already.
+	CompleteOIDCAuthRequest(ctx context.Context, id, userID, credentialID string, authTime time.Time, amr []string, now time.Time) error
 	// DeleteOIDCAuthRequest ends a request that has not been completed
 	// (the user cancelled, or the app was sent an error). ENOTFOUND if it
 	// is gone or was completed.
@@ -188,12 +214,14 @@ type OIDCStore interface {
 	SaveOIDCConsent(ctx context.Context, c *OIDCConsent) error
 	// FindOIDCConsent returns ENOTFOUND if the user never consented.
 	FindOIDCConsent(ctx context.Context, userID, clientID string) (*OIDCConsent, error)
-	// ListOIDCConsents returns the clients a user consented to, with their
-	// names, most recently used first.
-	ListOIDCConsents(ctx context.Context, userID string) ([]*OIDCConsent, error)
-	// RevokeOIDCConsent ends a user's consent to a client and every token
-	// the client holds for the user, and records ev. ENOTFOUND if there
-	// was neither.
+	// ListOIDCConnectedApps returns the apps that hold a grant of the
+	// user at now (a consent or an unexpired, unused refresh token),
+	// trusted or not, most recently used first.
+	ListOIDCConnectedApps(ctx context.Context, userID string, now time.Time) ([]*OIDCConnectedApp, error)
+	// RevokeOIDCConsent ends a user's consent to a client, every token the
+	// client holds for the user and the user's requests of the client not
+	// yet redeemed, and records ev. ENOTFOUND if there was neither consent
+	// nor token.
 	RevokeOIDCConsent(ctx context.Context, userID, clientID string, ev *Event) error
 
 	// AddOIDCKey stores a new signing key; no other key of its algorithm

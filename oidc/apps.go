@@ -6,10 +6,11 @@ import (
 	"github.com/passkeyd/passkeyd"
 )
 
-// ConnectedApps lists the apps the user has allowed, most recently used
-// first: the dashboard's Connected apps.
-func (p *Provider) ConnectedApps(ctx context.Context, userID string) ([]*passkeyd.OIDCConsent, error) {
-	return p.store.ListOIDCConsents(ctx, userID)
+// ConnectedApps lists the apps that hold a grant of the user (a consent or
+// a live refresh token), trusted or not, most recently used first: the
+// dashboard's Connected apps.
+func (p *Provider) ConnectedApps(ctx context.Context, userID string) ([]*passkeyd.OIDCConnectedApp, error) {
+	return p.store.ListOIDCConnectedApps(ctx, userID, p.now())
 }
 
 // Disconnect ends the user's consent to an app and every token the app

@@ -38,6 +38,11 @@ type Config struct {
 	// (passkeyd sends max-age=300; some libraries keep it hours, e.g.
 	// .NET's 12). Default 24 hours; 10 minutes to 30 days.
 	KeyPublishDelay time.Duration
+	// StepUpWindow: letting an app in for the first time (or with more
+	// scopes) needs a passkey verification this recent, as other
+	// sensitive changes do; the consent page asks for one inline. web
+	// sets its own StepUpWindow. Default 5 minutes.
+	StepUpWindow time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// SignUpPage, if set, is where the sign-in page sends a newcomer to
@@ -82,6 +87,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KeyPublishDelay == 0 {
 		c.KeyPublishDelay = 24 * time.Hour
+	}
+	if c.StepUpWindow == 0 {
+		c.StepUpWindow = 5 * time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -30,7 +30,13 @@
 //  3. Consent: unless the client is trusted or the user agreed before to
 //     every scope asked for, a page names the app and what it will receive
 //     (prompt=none: consent_required). The answer is stored per user and
-//     client; Connected apps in the dashboard lists and revokes it.
+//     client; Connected apps in the dashboard lists and revokes it. A new
+//     grant (no consent yet, or more scopes) needs a passkey verification
+//     within Config.StepUpWindow: the consent page runs one before it
+//     posts Allow; a trusted client, which shows no page, gets the sign-in
+//     page instead, and its grant is stored as a consent too. The store
+//     ends consents and tokens with the account's recovery, takeover,
+//     disabling, and with the passkey they were made with.
 //  4. The request is completed with the user, the passkey verification's
 //     time (auth_time) and amr, and a code is issued: the library seals the
 //     request ID into it, passkeyd stores only a keyed hash. The browser is

@@ -39,15 +39,35 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
 		return
 	}
-	if need, err := p.needsConsent(ctx, req, c, u); err != nil {
+	more, err := p.grantsMore(ctx, req, u)
+	if err != nil {
 		p.errorPage(w, r, http.StatusInternalServerError, err)
 		return
-	} else if need {
+	}
+	switch {
+	case c.Trusted && more:
+		// A trusted app asks no consent, but a new grant to it needs a
+		// recent passkey verification all the same, and is recorded as a
+		// consent, so that it is listed in Connected apps and ended with
+		// the account's other grants.
+		if !p.grantFresh(sess) {
+			if slices.Contains(req.Prompt, "none") {
+				p.redirectError(w, r, req, "login_required", "The user must confirm it is them before this app is first allowed.")
+				return
+			}
+			p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signin", &Page{App: c.Name, Email: u.Email, Fresh: true})
+			return
+		}
+		if err := p.saveConsent(ctx, req, c, u, sess); err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, err)
+			return
+		}
+	case !c.Trusted && (more || slices.Contains(req.Prompt, "consent")):
 		if slices.Contains(req.Prompt, "none") {
 			p.redirectError(w, r, req, "consent_required", "The user has not allowed this app yet.")
 			return
 		}
-		p.renderConsent(w, r, req, c, u)
+		p.renderConsent(w, r, http.StatusOK, req, c, u, more && !p.grantFresh(sess))
 		return
 	}
 	p.complete(w, r, req, c, u, sess)
@@ -98,16 +118,14 @@ func fresh(req *passkeyd.OIDCAuthRequest, sess *passkeyd.Session, now time.Time)
 	return req.MaxAge < 0 || now.Sub(sess.AuthenticatedAt) <= time.Duration(req.MaxAge)*time.Second
 }
 
-// needsConsent: a trusted client never asks; otherwise every scope asked
-// for must have been allowed before, and prompt=consent asks again.
-func (p *Provider) needsConsent(ctx context.Context, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) (bool, error) {
-	if c.Trusted {
-		return false, nil
-	}
-	if slices.Contains(req.Prompt, "consent") {
-		return true, nil
-	}
-	consent, err := p.store.FindOIDCConsent(ctx, u.ID, c.ID)
+// grantsMore reports whether completing req would give its app more than
+// the user allowed it before: the app has no consent (never allowed, or
+// ended since by a recovery, a revoke, ...), or a scope asked for is not in
+// it. Such a grant needs consent (a trusted app's is implied) and a recent
+// passkey verification (grantFresh). prompt=consent asks an untrusted app's
+// consent again without it being more.
+func (p *Provider) grantsMore(ctx context.Context, req *passkeyd.OIDCAuthRequest, u *passkeyd.User) (bool, error) {
+	consent, err := p.store.FindOIDCConsent(ctx, u.ID, req.ClientID)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 		return true, nil
 	}
@@ -122,7 +140,25 @@ func (p *Provider) needsConsent(ctx context.Context, req *passkeyd.OIDCAuthReque
 	return false, nil
 }
 
-func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) {
+// grantFresh reports whether the session's passkey was verified within
+// StepUpWindow, as web asks before other sensitive changes: letting a new
+// app in mints tokens that outlive the session, so a copied session cookie
+// alone must not be enough.
+func (p *Provider) grantFresh(sess *passkeyd.Session) bool {
+	return p.now().Sub(sess.AuthenticatedAt) <= p.cfg.StepUpWindow
+}
+
+// saveConsent records that u let req's app have its scopes, in the session
+// of sess's passkey (deleting that passkey ends the consent).
+func (p *Provider) saveConsent(ctx context.Context, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, sess *passkeyd.Session) error {
+	return p.store.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: u.ID, ClientID: c.ID, Scopes: req.Scopes,
+		CredentialID: sess.CredentialID, CreatedAt: p.now()})
+}
+
+// renderConsent shows the consent page. With stepUp, Allow first verifies
+// a passkey of u's on the page itself (oidc-consent.js), since the
+// session's last verification is older than StepUpWindow.
+func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, status int, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, stepUp bool) {
 	items := consentItems(u, req.Scopes)
 	host := ""
 	if ru, err := url.Parse(req.RedirectURI); err == nil {
@@ -134,8 +170,8 @@ func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, req *pa
 		w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
 			"form-action 'self'", "form-action 'self' "+origin, 1))
 	}
-	p.cfg.RenderPage(w, r, http.StatusOK, "oidc-consent", &Page{
-		App: c.Name, Host: host, Email: u.Email, Items: items, RequestID: req.ID,
+	p.cfg.RenderPage(w, r, status, "oidc-consent", &Page{
+		App: c.Name, Host: host, Email: u.Email, Items: items, RequestID: req.ID, StepUp: stepUp,
 	})
 }
 
@@ -167,7 +203,19 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
 		p.redirectError(w, r, req, "access_denied", "The user did not allow this app.")
 		return
 	}
-	if err := p.store.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: u.ID, ClientID: c.ID, Scopes: req.Scopes, CreatedAt: p.now()}); err != nil {
+	more, err := p.grantsMore(ctx, req, u)
+	if err != nil {
+		p.errorPage(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	if more && !p.grantFresh(sess) {
+		// The page verifies a passkey before it posts Allow; a post
+		// without one (no script, or a copied cookie) is asked again.
+		p.log.InfoContext(ctx, "oidc consent needs a recent passkey verification", "event", "oidc_consent_step_up", "client_id", c.ID, "user_id", u.ID)
+		p.renderConsent(w, r, http.StatusForbidden, req, c, u, true)
+		return
+	}
+	if err := p.saveConsent(ctx, req, c, u, sess); err != nil {
 		p.errorPage(w, r, http.StatusInternalServerError, err)
 		return
 	}
@@ -195,11 +243,11 @@ func (p *Provider) amr(ctx context.Context, u *passkeyd.User, sess *passkeyd.Ses
 func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, sess *passkeyd.Session) {
 	ctx := r.Context()
 	amr := p.amr(ctx, u, sess)
-	if err := p.store.CompleteOIDCAuthRequest(ctx, req.ID, u.ID, sess.AuthenticatedAt, amr, p.now()); err != nil {
+	if err := p.store.CompleteOIDCAuthRequest(ctx, req.ID, u.ID, sess.CredentialID, sess.AuthenticatedAt, amr, p.now()); err != nil {
 		p.errorPage(w, r, http.StatusBadRequest, err)
 		return
 	}
-	req.UserID, req.AuthTime, req.AMR, req.Done = u.ID, sess.AuthenticatedAt, amr, true
+	req.UserID, req.CredentialID, req.AuthTime, req.AMR, req.Done = u.ID, sess.CredentialID, sess.AuthenticatedAt, amr, true
 	code, err := op.CreateAuthRequestCode(ctx, authRequest{req}, storage{p}, p.op.Crypto())
 	if err != nil {
 		p.errorPage(w, r, http.StatusBadRequest, err)

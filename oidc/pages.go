@@ -18,6 +18,9 @@ type Page struct {
 	Host      string
 	Items     []ConsentItem
 	RequestID string
+	// StepUp: the session's passkey verification is older than the
+	// step-up window, so Allow verifies a passkey first (a new grant).
+	StepUp bool
 	// Error ("oidc-error"): what went wrong and, for a redirect URI that
 	// is not registered, what the app sent beside what is registered.
 	Message    string

@@ -88,6 +88,12 @@ const testClients = `{"clients": [
 // The first one's browser is signed up and in.
 func startInstances(t *testing.T, databaseURL, clients string, n int) []*server {
 	t.Helper()
+	return startInstancesWithEnv(t, databaseURL, clients, n)
+}
+
+// startInstancesWithEnv is startInstances with more settings (NAME=value).
+func startInstancesWithEnv(t *testing.T, databaseURL, clients string, n int, env ...string) []*server {
+	t.Helper()
 	port, dir := testserver.FreePort(t), t.TempDir()
 	issuer := "http://localhost:" + port
 	file := filepath.Join(dir, "clients.json")
@@ -108,6 +114,7 @@ func startInstances(t *testing.T, databaseURL, clients string, n int) []*server 
 		"RATE_LIMIT=off",
 		"LOG_FORMAT=text",
 	}}
+	s.env = append(s.env, env...)
 	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
 	s.base, s.out = issuer, p.Out

@@ -208,17 +208,17 @@ func grantError(err error) error {
 
 // grantOf describes the grant a token request continues.
 type grantOf struct {
-	id, clientID, userID string
-	scopes, amr          []string
-	authTime             time.Time
+	id, clientID, userID, credentialID string
+	scopes, amr                        []string
+	authTime                           time.Time
 }
 
 func grantFrom(req op.TokenRequest) (grantOf, error) {
 	switch r := req.(type) {
 	case authRequest:
-		return grantOf{r.r.ID, r.r.ClientID, r.r.UserID, r.r.Scopes, r.r.AMR, r.r.AuthTime}, nil
+		return grantOf{r.r.ID, r.r.ClientID, r.r.UserID, r.r.CredentialID, r.r.Scopes, r.r.AMR, r.r.AuthTime}, nil
 	case *refreshRequest:
-		return grantOf{r.t.GrantID, r.t.ClientID, r.t.UserID, r.scopes, r.t.AMR, r.t.AuthTime}, nil
+		return grantOf{r.t.GrantID, r.t.ClientID, r.t.UserID, r.t.CredentialID, r.scopes, r.t.AMR, r.t.AuthTime}, nil
 	}
 	return grantOf{}, zoidc.ErrUnsupportedGrantType()
 }
@@ -231,7 +231,7 @@ func (s storage) accessToken(ctx context.Context, g grantOf, c *passkeyd.OIDCCli
 	return &passkeyd.OIDCToken{
 		ID: base64.RawURLEncoding.EncodeToString(randomBytes(24)), Kind: passkeyd.OIDCAccessToken,
 		GrantID: g.id, ClientID: g.clientID, UserID: g.userID, Scopes: g.scopes, Audience: []string{g.clientID},
-		AuthTime: g.authTime, AMR: g.amr, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		AuthTime: g.authTime, AMR: g.amr, CredentialID: g.credentialID, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 }
 

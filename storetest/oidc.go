@@ -37,6 +37,7 @@ func RunOIDC(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 		OIDCKeyRace(t, s, s)
 	})
 	t.Run("DeleteExpired", func(t *testing.T) { testOIDCDeleteExpired(t, openOIDC(t)) })
+	t.Run("GrantsFollowAccount", func(t *testing.T) { testOIDCGrantsFollowAccount(t, openOIDC) })
 }
 
 type oidcStore struct {
@@ -148,7 +149,7 @@ func mustIssueCode(t testing.TB, s oidcStore) (*passkeyd.OIDCAuthRequest, string
 	if err := s.SaveOIDCAuthRequest(ctx, r); err != nil {
 		t.Fatalf("SaveOIDCAuthRequest: %v", err)
 	}
-	if err := s.CompleteOIDCAuthRequest(ctx, r.ID, u.ID, t0, []string{"hwk", "user"}, t0.Add(time.Minute)); err != nil {
+	if err := s.CompleteOIDCAuthRequest(ctx, r.ID, u.ID, "", t0, []string{"hwk", "user"}, t0.Add(time.Minute)); err != nil {
 		t.Fatalf("CompleteOIDCAuthRequest: %v", err)
 	}
 	r.UserID, r.AuthTime, r.AMR, r.Done = u.ID, t0, []string{"hwk", "user"}, true
@@ -177,7 +178,7 @@ func testOIDCRequestDeleted(t *testing.T, s oidcStore) {
 	}
 	_, err := s.FindOIDCAuthRequest(ctx, r.ID, t0)
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCAuthRequest after DeleteOIDCAuthRequest")
-	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", t0, nil, t0), passkeyd.ENOTFOUND, "CompleteOIDCAuthRequest after DeleteOIDCAuthRequest")
+	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", "", t0, nil, t0), passkeyd.ENOTFOUND, "CompleteOIDCAuthRequest after DeleteOIDCAuthRequest")
 	wantCode(t, s.DeleteOIDCAuthRequest(ctx, r.ID), passkeyd.ENOTFOUND, "second DeleteOIDCAuthRequest")
 	done, _ := mustIssueCode(t, s)
 	wantCode(t, s.DeleteOIDCAuthRequest(ctx, done.ID), passkeyd.ENOTFOUND, "DeleteOIDCAuthRequest of a request with a code")
@@ -194,7 +195,7 @@ func testOIDCCode(t *testing.T, s oidcStore) {
 		t.Errorf("FindOIDCAuthRequest mismatch (-want +got):\n%s", diff)
 	}
 	wantCode(t, s.SaveOIDCCode(ctx, r.ID, randomID("code"), t0.Add(time.Hour)), passkeyd.ENOTFOUND, "a second code for one request")
-	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", t0, nil, t0), passkeyd.ENOTFOUND, "completing a request with a code")
+	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", "", t0, nil, t0), passkeyd.ENOTFOUND, "completing a request with a code")
 
 	_, err = s.FindOIDCCode(ctx, code, t0.Add(2*time.Minute))
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCCode when expired")
@@ -463,9 +464,9 @@ func testOIDCConsent(t *testing.T, s oidcStore) {
 	if err := s.CreateOIDCTokens(ctx, refresh); err != nil {
 		t.Fatalf("CreateOIDCTokens: %v", err)
 	}
-	list, err := s.ListOIDCConsents(ctx, r.UserID)
-	if err != nil || len(list) != 1 || !list[0].LastUsedAt.Equal(t0.Add(2*time.Hour)) {
-		t.Fatalf("ListOIDCConsents = %+v, %v; want one consent last used when the token was made", list, err)
+	list, err := s.ListOIDCConnectedApps(ctx, r.UserID, t0.Add(2*time.Hour))
+	if err != nil || len(list) != 1 || !list[0].LastUsedAt.Equal(t0.Add(2*time.Hour)) || !cmp.Equal(list[0].Scopes, want.Scopes) {
+		t.Fatalf("ListOIDCConnectedApps = %+v, %v; want one app with the consent's scopes, last used when the token was made", list, err)
 	}
 	ev := &passkeyd.Event{UserID: r.UserID, Type: passkeyd.EventOIDCAppRevoked, Detail: "Grafana", CreatedAt: t0}
 	if err := s.RevokeOIDCConsent(ctx, r.UserID, r.ClientID, ev); err != nil {

@@ -7,13 +7,14 @@ import (
 	"github.com/passkeyd/passkeyd"
 )
 
-// Connected apps: the OpenID Connect clients the user allowed (routes only
-// when Config.OIDC is set).
+// Connected apps: the OpenID Connect clients that hold a grant of the user,
+// trusted or not (routes only when Config.OIDC is set).
 
 func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 	type app struct {
 		ClientID   string    `json:"clientId"`
 		Name       string    `json:"name"`
+		Trusted    bool      `json:"trusted"`
 		Scopes     []string  `json:"scopes"`
 		CreatedAt  time.Time `json:"createdAt"`
 		LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
@@ -28,7 +29,7 @@ func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 	}
 	res := response{Apps: []app{}}
 	for _, c := range list {
-		res.Apps = append(res.Apps, app{ClientID: c.ClientID, Name: c.ClientName, Scopes: c.Scopes, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt})
+		res.Apps = append(res.Apps, app{ClientID: c.ClientID, Name: c.ClientName, Trusted: c.Trusted, Scopes: c.Scopes, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt})
 	}
 	encode(w, http.StatusOK, res)
 	return nil

@@ -58,8 +58,9 @@ type Config struct {
 	// Default: the first origin followed by BasePath.
 	PublicURL string
 	// StepUpWindow: sensitive changes (adding or deleting a passkey,
-	// changing the email, making recovery codes) need a passkey
-	// verification at most this old. Default 5 minutes.
+	// changing the email, making recovery codes, letting a new app in)
+	// need a passkey verification at most this old. Default 5 minutes;
+	// 1 second to 1 hour.
 	StepUpWindow time.Duration
 	// RecoveryLinkTTL bounds recovery links and recovery sessions. Default
 	// 15 minutes; 1 minute to 24 hours.
@@ -237,6 +238,8 @@ var lifetimeBounds = []LifetimeBound{
 		func(c Config) time.Duration { return c.RecoveryLinkTTL }},
 	{"EMAIL_LINK_TTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
 		func(c Config) time.Duration { return c.VerifyLinkTTL }},
+	{"STEP_UP_WINDOW", time.Second, time.Hour, "a copied session cookie is worth this long after a passkey check",
+		func(c Config) time.Duration { return c.StepUpWindow }},
 }
 
 // checkOrigin returns the host of an origin, or an error naming setting.

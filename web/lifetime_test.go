@@ -33,6 +33,8 @@ func TestLifetimeBounds(t *testing.T) {
 		{"recovery link 30 days", func(c *web.Config) { c.RecoveryLinkTTL = 30 * 24 * time.Hour }, "RECOVERY_LINK_TTL"},
 		{"email link 1s", func(c *web.Config) { c.VerifyLinkTTL = time.Second }, "EMAIL_LINK_TTL"},
 		{"email link 30 days", func(c *web.Config) { c.VerifyLinkTTL = 30 * 24 * time.Hour }, "EMAIL_LINK_TTL"},
+		{"step-up 2s", func(c *web.Config) { c.StepUpWindow = 2 * time.Second }, ""},
+		{"step-up 1 day", func(c *web.Config) { c.StepUpWindow = 24 * time.Hour }, "STEP_UP_WINDOW"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -154,6 +154,9 @@ func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger, render oidc.Render
 	if oc.Now == nil {
 		oc.Now = cfg.Now
 	}
+	if oc.StepUpWindow == 0 {
+		oc.StepUpWindow = cfg.StepUpWindow
+	}
 	if oc.SignUpPage == "" && cfg.SignUpMode == SignUpEmailFirst {
 		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email
 	}

@@ -119,11 +119,12 @@ var copyTables = []copyTable{
 	}},
 	{"oidc_consents", "user_id, client_id", []copyColumn{
 		{"user_id", colText}, {"client_id", colText}, {"scopes", colText}, {"created_at", colInt}, {"last_used_at", colInt},
+		{"credential_id", colText},
 	}},
 	{"oidc_tokens", "id", []copyColumn{
 		{"id", colText}, {"kind", colText}, {"grant_id", colText}, {"client_id", colText}, {"user_id", colText},
 		{"scopes", colText}, {"audience", colText}, {"auth_time", colInt}, {"amr", colText},
-		{"created_at", colInt}, {"expires_at", colInt}, {"used_at", colInt},
+		{"created_at", colInt}, {"expires_at", colInt}, {"used_at", colInt}, {"credential_id", colText},
 	}},
 	{"oidc_keys", "id", []copyColumn{
 		{"id", colText}, {"algorithm", colText}, {"private_key", colBytes}, {"created_at", colInt}, {"sign_from", colInt},

@@ -264,10 +264,10 @@ func populate(t *testing.T, s passkeyd.Store) {
 	must("CreateOIDCClient", o.CreateOIDCClient(ctx, &passkeyd.OIDCClient{ID: "grafana", Name: "Grafana", SecretHash: "abc",
 		RedirectURIs: []string{"https://grafana.example.org/login/generic_oauth"}, Scopes: []string{"openid", "email"},
 		IDTokenAlg: "ES256", AccessTokenTTL: 5 * time.Minute, Trusted: true, AllowedUsers: []string{"@example.org"}, CreatedAt: t0}))
-	must("SaveOIDCConsent", o.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: carol.ID, ClientID: "grafana", Scopes: []string{"openid", "email"}, CreatedAt: t0}))
+	must("SaveOIDCConsent", o.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: carol.ID, ClientID: "grafana", Scopes: []string{"openid", "email"}, CredentialID: "pk-carol", CreatedAt: t0}))
 	must("CreateOIDCTokens", o.CreateOIDCTokens(ctx,
 		&passkeyd.OIDCToken{ID: "at-1", Kind: passkeyd.OIDCAccessToken, GrantID: "g-1", ClientID: "grafana", UserID: carol.ID,
-			Scopes: []string{"openid"}, Audience: []string{"grafana"}, AuthTime: t0, AMR: []string{"pop", "mfa"}, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)},
+			Scopes: []string{"openid"}, Audience: []string{"grafana"}, AuthTime: t0, AMR: []string{"pop", "mfa"}, CredentialID: "pk-carol", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)},
 		&passkeyd.OIDCToken{ID: "rt-1", Kind: passkeyd.OIDCRefreshToken, GrantID: "g-1", ClientID: "grafana", UserID: carol.ID,
 			Scopes: []string{"openid", "offline_access"}, CreatedAt: t0, ExpiresAt: t0.Add(720 * time.Hour)}))
 	must("AddOIDCKey", o.AddOIDCKey(ctx, &passkeyd.OIDCKey{ID: "kid-1", Algorithm: "RS256", PrivateKey: []byte{1, 2, 3}, CreatedAt: t0, SignFrom: t0.Add(time.Hour), Generation: 1}, t0))

@@ -13,7 +13,7 @@ import (
 // bounds, naming the variable.
 type lifetimes struct {
 	challenge, sessionIdle, sessionMaxAge, recoveryLink, emailLink time.Duration
-	oidcKeyPublish                                                 time.Duration
+	stepUp, oidcKeyPublish                                         time.Duration
 }
 
 func (l *lifetimes) addFlags(fs *flag.FlagSet, env func(key, def string) string) error {
@@ -27,6 +27,7 @@ func (l *lifetimes) addFlags(fs *flag.FlagSet, env func(key, def string) string)
 		{&l.sessionMaxAge, "session-max-age", "SESSION_MAX_AGE", "720h", "any session ends this long after sign-in, 1s to 9600h (400 days)"},
 		{&l.recoveryLink, "recovery-link-ttl", "RECOVERY_LINK_TTL", "15m", "recovery links and recovery sessions last this long, 1m to 24h"},
 		{&l.emailLink, "email-link-ttl", "EMAIL_LINK_TTL", "24h", "email confirmation links last this long, 5m to 168h (7 days)"},
+		{&l.stepUp, "step-up-window", "STEP_UP_WINDOW", "5m", "sensitive changes and letting a new app in need a passkey check this recent, 1s to 1h"},
 		{&l.oidcKeyPublish, "oidc-key-publish-delay", "OIDC_KEY_PUBLISH_DELAY", "24h", "a signing key added by oidc rotate-keys is published this long before it signs, 10m to 720h (30 days)"},
 	} {
 		var d time.Duration
@@ -47,6 +48,7 @@ func (l *lifetimes) apply(cfg *web.Config) {
 	cfg.SessionMaxAge = l.sessionMaxAge
 	cfg.RecoveryLinkTTL = l.recoveryLink
 	cfg.VerifyLinkTTL = l.emailLink
+	cfg.StepUpWindow = l.stepUp
 	if cfg.OIDC != nil {
 		cfg.OIDC.KeyPublishDelay = l.oidcKeyPublish
 	}

@@ -36,6 +36,7 @@ func TestStartupRefusals(t *testing.T) {
 		{"RecoveryLinkTooLong", map[string]string{"RECOVERY_LINK_TTL": "48h"}, []string{"RECOVERY_LINK_TTL", "24h"}},
 		{"EmailLinkNotADuration", map[string]string{"EMAIL_LINK_TTL": "7"}, []string{"EMAIL_LINK_TTL", "duration"}},
 		{"SessionMaxAgeTooLong", map[string]string{"SESSION_MAX_AGE": "10000h"}, []string{"SESSION_MAX_AGE"}},
+		{"StepUpWindowTooLong", map[string]string{"STEP_UP_WINDOW": "2h"}, []string{"STEP_UP_WINDOW", "1h"}},
 		{"OIDCKeyPublishDelayTooShort", map[string]string{"OIDC_KEY_PUBLISH_DELAY": "1m"}, []string{"OIDC_KEY_PUBLISH_DELAY", "10m"}},
 	}
 	for _, tc := range cases {

@@ -21,7 +21,7 @@ const usersUsage = `passkeyd users: operator commands, run on the server with it
   passkeyd users list                    every user: email, confirmed, passkeys, disabled
   passkeyd users show EMAIL              one user's passkeys
   passkeyd users recovery-link EMAIL     print a one-time link that lets the user add a passkey
-  passkeyd users disable EMAIL           refuse sign-ins and end every session
+  passkeyd users disable EMAIL           refuse sign-ins; end every session and app grant
   passkeyd users enable EMAIL            undo disable
   passkeyd users delete EMAIL -yes       delete the user and their passkeys (the security log stays)
 

@@ -49,6 +49,7 @@ type Data struct {
 	Created    string // verify_email, takeover: when the account was created, for people
 	Dashboard  string // notices: where to review passkeys and sessions
 	Recover    string // sign_up_existing: where to get back in without a passkey
+	Apps       bool   // recovery, takeover, recovery_used: apps sign in with the account (OpenID Connect is on)
 }
 
 // Texts are the parsed templates.

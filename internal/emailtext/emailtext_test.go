@@ -53,6 +53,25 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
+	// With the OpenID Connect provider on, the recovery emails say that
+	// apps are disconnected; without it they do not mention apps.
+	for _, kind := range []string{Recovery, Takeover, RecoveryUsed} {
+		for _, apps := range []bool{false, true} {
+			withApps := d
+			withApps.Apps = apps
+			_, text, err := texts.Render(kind, withApps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const want = "every app that sign"
+			if got := strings.Contains(strings.ToLower(text), want); got != apps {
+				t.Errorf("%s with Apps %v: mentions disconnected apps %v:\n%s", kind, apps, got, text)
+			}
+			if strings.Contains(text, "\n\n\n") || strings.HasSuffix(text, "\n\n") {
+				t.Errorf("%s with Apps %v: blank lines out of place:\n%q", kind, apps, text)
+			}
+		}
+	}
 	if _, _, err := texts.Render("nonsense", d); err == nil {
 		t.Error("an unknown kind rendered")
 	}

@@ -78,8 +78,8 @@ func (s *Store) SetProfile(ctx context.Context, userID, displayName, username st
 	return err
 }
 
-// SetUserDisabled disables (ending every session and pending link) or
-// re-enables a user.
+// SetUserDisabled disables (ending every session, pending link and app
+// grant) or re-enables a user.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *passkeyd.Event) error {
 	return s.write(ctx, "set user disabled", func(tx *sql.Tx) error {
 		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
@@ -91,6 +91,9 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 				return err
 			}
 			if _, err := s.endPendingLinks(ctx, tx, userID); err != nil {
+				return err
+			}
+			if err := s.endOIDCGrants(ctx, tx, userID, ""); err != nil {
 				return err
 			}
 		}
@@ -158,8 +161,12 @@ func (s *Store) DeleteCredential(ctx context.Context, userID, id string, ev *pas
 			return ErrLastWayIn
 		}
 		// A passkey is removed because it is lost or may be stolen: the
-		// sessions it opened go with it, the caller's own included.
+		// sessions it opened go with it, the caller's own included, and so
+		// do the app grants made in them.
 		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1 AND credential_id = $2`, userID, id); err != nil {
+			return err
+		}
+		if err := s.endOIDCGrants(ctx, tx, userID, id); err != nil {
 			return err
 		}
 		return s.insertEvents(ctx, tx, ev)
@@ -221,6 +228,34 @@ func (s *Store) endPendingLinks(ctx context.Context, tx *sql.Tx, userID string) 
 		userID, string(passkeyd.TokenRecovery), string(passkeyd.TokenChangeEmail), string(passkeyd.TokenCancelEmailChange)))
 }
 
+// endOIDCGrants ends the account's app grants: its OpenID Connect tokens
+// (access and refresh), consents, and the requests it completed (with
+// their codes, redeemed or not, so a code in flight is refused). With
+// credentialID, only those made in sessions of that passkey. Whatever
+// ends sessions because the account may be in the wrong hands calls it in
+// its transaction, so no app keeps a grant past that moment.
+//
+// The tokens are deleted twice. On PostgreSQL (READ COMMITTED) a statement
+// sees what was committed when it began: a refresh rotation (or a code
+// redemption) that has locked its token (or request) row and not yet
+// committed makes the first DELETE wait for that row, and the tokens it
+// then commits are invisible to that statement. The second DELETE, a
+// later statement, sees them. A rotation or redemption that comes after
+// the first DELETE waits for this transaction and finds its row gone. On
+// SQLite the transactions take turns and the second finds nothing.
+func (s *Store) endOIDCGrants(ctx context.Context, tx *sql.Tx, userID, credentialID string) error {
+	for _, table := range []string{"oidc_tokens", "oidc_consents", "oidc_auth_requests", "oidc_tokens"} {
+		q, args := `DELETE FROM `+table+` WHERE user_id = $1`, []any{userID}
+		if credentialID != "" {
+			q, args = q+` AND credential_id = $2`, append(args, credentialID)
+		}
+		if _, err := s.txExec(ctx, tx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ReplaceSession deletes oldID and stores ss, in one transaction.
 func (s *Store) ReplaceSession(ctx context.Context, oldID string, ss *passkeyd.Session) error {
 	return s.write(ctx, "replace session", func(tx *sql.Tx) error {
@@ -280,6 +315,12 @@ func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*pas
 			return err
 		}
 		if _, err := s.endPendingLinks(ctx, tx, userID); err != nil {
+			return err
+		}
+		// Whoever held a session (a copied cookie, or the person who
+		// signed up with someone else's address) may have let apps in:
+		// they all ask again.
+		if err := s.endOIDCGrants(ctx, tx, userID, ""); err != nil {
 			return err
 		}
 		if rec.Takeover {

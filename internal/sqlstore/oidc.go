@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,12 +104,23 @@ func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) er
 }
 
 // SaveOIDCClient creates the client or replaces the settings of the one
-// with its ID, keeping its CreatedAt and LastUsedAt.
+// with its ID, keeping its CreatedAt and LastUsedAt. A changed secret ends
+// the client's tokens and unredeemed codes first, in the same transaction.
 func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) error {
 	if c.ID == "" || c.Name == "" {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A client needs an ID and a name.")
 	}
 	return s.write(ctx, "save oidc client", func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM oidc_tokens WHERE client_id = $1
+				AND EXISTS (SELECT 1 FROM oidc_clients WHERE id = $1 AND secret_hash <> $2)`,
+			`DELETE FROM oidc_auth_requests WHERE client_id = $1 AND code_hash IS NOT NULL
+				AND EXISTS (SELECT 1 FROM oidc_clients WHERE id = $1 AND secret_hash <> $2)`,
+		} {
+			if _, err := s.txExec(ctx, tx, q, c.ID, c.SecretHash); err != nil {
+				return err
+			}
+		}
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
@@ -185,8 +197,8 @@ func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
 }
 
 const oidcAuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
-	code_challenge, code_challenge_method, prompt, max_age, login_hint, browser_hash, user_id, auth_time, amr, done,
-	created_at, expires_at, code_hash, code_expires_at, code_redeemed_at`
+	code_challenge, code_challenge_method, prompt, max_age, login_hint, browser_hash, user_id, credential_id, auth_time,
+	amr, done, created_at, expires_at, code_hash, code_expires_at, code_redeemed_at`
 
 type oidcAuthRequestRow struct {
 	r                                             passkeyd.OIDCAuthRequest
@@ -198,7 +210,7 @@ type oidcAuthRequestRow struct {
 func (r *oidcAuthRequestRow) dest() []any {
 	return []any{&r.r.ID, &r.r.ClientID, &r.r.RedirectURI, &r.scopes, &r.r.State, &r.r.Nonce,
 		&r.r.ResponseType, &r.r.ResponseMode, &r.r.CodeChallenge, &r.r.CodeChallengeMethod, &r.prompt,
-		&r.r.MaxAge, &r.r.LoginHint, &r.r.BrowserHash, &r.r.UserID, &r.authTime, &r.amr, &r.r.Done,
+		&r.r.MaxAge, &r.r.LoginHint, &r.r.BrowserHash, &r.r.UserID, &r.r.CredentialID, &r.authTime, &r.amr, &r.r.Done,
 		&r.created, &r.expires, &r.codeHash, &r.codeExp, &r.redeemed}
 }
 
@@ -248,12 +260,12 @@ func (s *Store) FindOIDCAuthRequest(ctx context.Context, id string, now time.Tim
 
 // CompleteOIDCAuthRequest records the user's sign-in on a request that has
 // no code yet. ENOTFOUND otherwise.
-func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id, userID string, authTime time.Time, amr []string, now time.Time) error {
+func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id, userID, credentialID string, authTime time.Time, amr []string, now time.Time) error {
 	return s.write(ctx, "complete oidc auth request", func(tx *sql.Tx) error {
 		n, err := rowsAffected(s.txExec(ctx, tx, `
-			UPDATE oidc_auth_requests SET user_id = $2, auth_time = $3, amr = $4, done = TRUE
+			UPDATE oidc_auth_requests SET user_id = $2, credential_id = $6, auth_time = $3, amr = $4, done = TRUE
 			WHERE id = $1 AND expires_at > $5 AND code_hash IS NULL`,
-			id, userID, millis(authTime), spaceList(amr), millis(now)))
+			id, userID, millis(authTime), spaceList(amr), millis(now), credentialID))
 		if err != nil {
 			return err
 		}
@@ -355,7 +367,7 @@ func (s *Store) RedeemOIDCCode(ctx context.Context, codeHash string, now time.Ti
 }
 
 const oidcTokenColumns = `id, kind, grant_id, client_id, user_id, scopes, audience, auth_time, amr,
-	created_at, expires_at, used_at`
+	credential_id, created_at, expires_at, used_at`
 
 type oidcTokenRow struct {
 	t                                passkeyd.OIDCToken
@@ -365,7 +377,7 @@ type oidcTokenRow struct {
 
 func (r *oidcTokenRow) dest() []any {
 	return []any{&r.t.ID, &r.kind, &r.t.GrantID, &r.t.ClientID, &r.t.UserID, &r.scopes, &r.audience,
-		&r.authTime, &r.amr, &r.created, &r.expires, &r.used}
+		&r.authTime, &r.amr, &r.t.CredentialID, &r.created, &r.expires, &r.used}
 }
 
 func (r *oidcTokenRow) token() *passkeyd.OIDCToken {
@@ -386,10 +398,10 @@ func (s *Store) insertOIDCTokens(ctx context.Context, tx *sql.Tx, tokens []*pass
 		}
 		if _, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_tokens (id, kind, grant_id, client_id, user_id, scopes, audience, auth_time, amr,
-				created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				created_at, expires_at, credential_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			t.ID, string(t.Kind), t.GrantID, t.ClientID, t.UserID, spaceList(t.Scopes), spaceList(t.Audience),
-			millis(t.AuthTime), spaceList(t.AMR), millis(t.CreatedAt), millis(t.ExpiresAt)); err != nil {
+			millis(t.AuthTime), spaceList(t.AMR), millis(t.CreatedAt), millis(t.ExpiresAt), t.CredentialID); err != nil {
 			return err
 		}
 		if _, err := s.txExec(ctx, tx, `UPDATE oidc_clients SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2`,
@@ -511,9 +523,9 @@ func (s *Store) SaveOIDCConsent(ctx context.Context, c *passkeyd.OIDCConsent) er
 			c.UserID, c.ClientID).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
 			_, err = s.txExec(ctx, tx, `
-				INSERT INTO oidc_consents (user_id, client_id, scopes, created_at, last_used_at)
-				VALUES ($1, $2, $3, $4, $5)`,
-				c.UserID, c.ClientID, spaceList(c.Scopes), millis(c.CreatedAt), millis(c.LastUsedAt))
+				INSERT INTO oidc_consents (user_id, client_id, scopes, created_at, last_used_at, credential_id)
+				VALUES ($1, $2, $3, $4, $5, $6)`,
+				c.UserID, c.ClientID, spaceList(c.Scopes), millis(c.CreatedAt), millis(c.LastUsedAt), c.CredentialID)
 			return err
 		}
 		if err != nil {
@@ -525,8 +537,8 @@ func (s *Store) SaveOIDCConsent(ctx context.Context, c *passkeyd.OIDCConsent) er
 				scopes = append(scopes, sc)
 			}
 		}
-		_, err = s.txExec(ctx, tx, `UPDATE oidc_consents SET scopes = $3 WHERE user_id = $1 AND client_id = $2`,
-			c.UserID, c.ClientID, spaceList(scopes))
+		_, err = s.txExec(ctx, tx, `UPDATE oidc_consents SET scopes = $3, credential_id = $4 WHERE user_id = $1 AND client_id = $2`,
+			c.UserID, c.ClientID, spaceList(scopes), c.CredentialID)
 		return err
 	})
 }
@@ -546,9 +558,9 @@ func (s *Store) FindOIDCConsent(ctx context.Context, userID, clientID string) (*
 	var scopes string
 	var created, used int64
 	err := s.readQueryRow(ctx, `
-		SELECT k.scopes, k.created_at, k.last_used_at, c.name
+		SELECT k.scopes, k.credential_id, k.created_at, k.last_used_at, c.name
 		FROM oidc_consents k JOIN oidc_clients c ON c.id = k.client_id
-		WHERE k.user_id = $1 AND k.client_id = $2`, userID, clientID).Scan(&scopes, &created, &used, &c.ClientName)
+		WHERE k.user_id = $1 AND k.client_id = $2`, userID, clientID).Scan(&scopes, &c.CredentialID, &created, &used, &c.ClientName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "No consent.", err)
 	}
@@ -559,36 +571,62 @@ func (s *Store) FindOIDCConsent(ctx context.Context, userID, clientID string) (*
 	return &c, nil
 }
 
-// ListOIDCConsents returns a user's consents, most recently used first.
-func (s *Store) ListOIDCConsents(ctx context.Context, userID string) ([]*passkeyd.OIDCConsent, error) {
+// ListOIDCConnectedApps returns the clients that hold a consent of the
+// user or a live refresh token for them, most recently used first. A
+// client with both is one app, with the consent's scopes.
+func (s *Store) ListOIDCConnectedApps(ctx context.Context, userID string, now time.Time) ([]*passkeyd.OIDCConnectedApp, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT k.client_id, c.name, k.scopes, k.created_at, k.last_used_at
-		FROM oidc_consents k JOIN oidc_clients c ON c.id = k.client_id
-		WHERE k.user_id = $1
-		ORDER BY k.last_used_at DESC, k.created_at DESC, k.client_id`, userID)
+		SELECT c.id, c.name, c.trusted, COALESCE(k.scopes, ''), COALESCE(k.created_at, 0), COALESCE(k.last_used_at, 0),
+			t.scopes, t.created_at, t.last_used_at
+		FROM oidc_clients c
+		LEFT JOIN oidc_consents k ON k.client_id = c.id AND k.user_id = $1
+		LEFT JOIN (
+			SELECT client_id, MIN(scopes) AS scopes, MIN(created_at) AS created_at, MAX(created_at) AS last_used_at
+			FROM oidc_tokens
+			WHERE user_id = $1 AND kind = 'refresh' AND used_at = 0 AND expires_at > $2
+			GROUP BY client_id
+		) t ON t.client_id = c.id
+		WHERE k.user_id IS NOT NULL OR t.client_id IS NOT NULL`, userID, millis(now))
 	if err != nil {
-		return nil, s.fail("list oidc consents", err)
+		return nil, s.fail("list oidc connected apps", err)
 	}
 	defer rows.Close()
-	var list []*passkeyd.OIDCConsent
+	var list []*passkeyd.OIDCConnectedApp
 	for rows.Next() {
-		c := passkeyd.OIDCConsent{UserID: userID}
+		var a passkeyd.OIDCConnectedApp
 		var scopes string
 		var created, used int64
-		if err := rows.Scan(&c.ClientID, &c.ClientName, &scopes, &created, &used); err != nil {
-			return nil, s.fail("list oidc consents", err)
+		var tokenScopes sql.NullString
+		var tokenCreated, tokenUsed sql.NullInt64
+		if err := rows.Scan(&a.ClientID, &a.ClientName, &a.Trusted, &scopes, &created, &used,
+			&tokenScopes, &tokenCreated, &tokenUsed); err != nil {
+			return nil, s.fail("list oidc connected apps", err)
 		}
-		c.Scopes, c.CreatedAt, c.LastUsedAt = fromSpaceList(scopes), fromMillis(created), fromMillis(used)
-		list = append(list, &c)
+		if created == 0 { // no consent: what the refresh tokens say
+			scopes, created = tokenScopes.String, tokenCreated.Int64
+		}
+		used = max(used, tokenUsed.Int64)
+		a.Scopes, a.CreatedAt, a.LastUsedAt = fromSpaceList(scopes), fromMillis(created), fromMillis(used)
+		list = append(list, &a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail("list oidc consents", err)
+		return nil, s.fail("list oidc connected apps", err)
 	}
+	slices.SortStableFunc(list, func(a, b *passkeyd.OIDCConnectedApp) int {
+		if c := b.LastUsedAt.Compare(a.LastUsedAt); c != 0 {
+			return c
+		}
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ClientID, b.ClientID)
+	})
 	return list, nil
 }
 
-// RevokeOIDCConsent deletes the consent and the client's tokens for the
-// user, and records ev, in one transaction.
+// RevokeOIDCConsent deletes the consent, the client's tokens for the user
+// and the user's unredeemed requests of the client, and records ev, in one
+// transaction.
 func (s *Store) RevokeOIDCConsent(ctx context.Context, userID, clientID string, ev *passkeyd.Event) error {
 	return s.write(ctx, "revoke oidc consent", func(tx *sql.Tx) error {
 		n, err := rowsAffected(s.txExec(ctx, tx, `DELETE FROM oidc_consents WHERE user_id = $1 AND client_id = $2`, userID, clientID))
@@ -601,6 +639,10 @@ func (s *Store) RevokeOIDCConsent(ctx context.Context, userID, clientID string, 
 		}
 		if n+k == 0 {
 			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This app is not connected to your account.")
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM oidc_auth_requests WHERE user_id = $1 AND client_id = $2 AND code_redeemed_at = 0`,
+			userID, clientID); err != nil {
+			return err
 		}
 		return s.insertEvents(ctx, tx, ev)
 	})

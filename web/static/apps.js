@@ -34,6 +34,9 @@
       li.setAttribute("data-client-id", a.clientId);
       li.appendChild(el("p", "item-title", a.name));
       var meta = el("p", "item-meta");
+      if (a.trusted) {
+        meta.appendChild(document.createTextNode("Set up by your administrator · "));
+      }
       if (a.lastUsedAt) {
         meta.appendChild(document.createTextNode("Last used "));
         meta.appendChild(when(a.lastUsedAt));
