@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +63,7 @@ func TestSignInToAnApp(t *testing.T) {
 	chromium(t)
 	appPort := testserver.FreePort(t)
 	appURL := "http://localhost:" + appPort
-	srv := startServer(t, withOIDCClient(t, appURL))
+	srv := startServer(t, withOIDCClient(t, appURL), withMail(t))
 	startExampleApp(t, appPort, srv.URL)
 	b := newBrowser(t, srv)
 	auth := b.addAuthenticator(internal, true)
@@ -74,6 +78,7 @@ func TestSignInToAnApp(t *testing.T) {
 		b.waitFor("the app's sign-in button", `!!document.getElementById("login")`)
 		b.click("login")
 		b.signInAtPasskeyd(auth)
+		b.confirmAddressAtPasskeyd(t, srv, email)
 		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		var text string
 		b.eval(`document.querySelector("main").textContent`, &text)
@@ -126,6 +131,7 @@ func TestSignInToAnApp(t *testing.T) {
 		b.shot("account created from the app")
 		b.present(other, true) // the presence gate turned it off after the registration
 		b.click("signin-button")
+		b.confirmAddressAtPasskeyd(t, srv, newcomer)
 		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		b.click("allow")
 		b.waitFor("the app to show the newcomer's email", shows(appURL, "#email", newcomer))
@@ -173,6 +179,37 @@ func (b *browser) signInAtPasskeyd(auth webauthn.AuthenticatorID) {
 	b.shot("passkeyd sign-in for the app")
 	b.present(auth, true)
 	b.click("signin-button")
+}
+
+// confirmAddressAtPasskeyd: after the passkey, passkeyd asks to confirm
+// the address before going on to the app. The user sends a new link,
+// confirms it on another device (their phone's mail app), and continues.
+func (b *browser) confirmAddressAtPasskeyd(t *testing.T, srv *server, email string) {
+	b.t.Helper()
+	b.waitFor("the page asking to confirm the address", `location.pathname === "/oidc/login" && !!document.getElementById("resend-verification")`)
+	var text string
+	b.eval(`document.querySelector("main").textContent`, &text)
+	wantContains(t, "confirm-address page", text, "Confirm your email address first", email)
+	b.shot("confirm the address first")
+	b.click("resend-verification")
+	st := b.waitStatus("success")
+	wantContains(t, "resend message", st.Status, email)
+	srv.mailLink(t, email, "/verify-email") // the sign-up's, which the new link replaced
+	link, _ := srv.mailLink(t, email, "/verify-email")
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"token": u.Query().Get("token")})
+	res, err := http.Post(srv.URL+"/api/email/verify", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("confirm %s on another device: status %d", email, res.StatusCode)
+	}
+	b.click("continue")
 }
 
 // jsString quotes s as a JavaScript string literal.
