@@ -46,6 +46,8 @@ type server struct {
 	browser *softauthn.Client
 	userID  string
 	base    string // where this instance listens; the issuer for the first
+	dbURL   string // DATABASE_URL
+	alice   *softauthn.Authenticator
 	out     *testserver.Buffer
 }
 
@@ -130,7 +132,7 @@ func startInstances(t *testing.T, databaseURL, clients string, n int, opts ...st
 	s.env = append(s.env, o.env...) // the last setting wins
 	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
-	s.base, s.out = issuer, p.Out
+	s.base, s.out, s.dbURL = issuer, p.Out, databaseURL
 	all := []*server{s}
 	for i := 1; i < n; i++ {
 		other := *s
@@ -152,7 +154,7 @@ func startInstances(t *testing.T, databaseURL, clients string, n int, opts ...st
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
-	s.userID = res.User.ID
+	s.userID, s.alice = res.User.ID, a
 	if !o.unconfirmed {
 		// Apps take only confirmed addresses unless told otherwise.
 		s.confirmEmail(t, "alice@example.com")
