@@ -139,6 +139,43 @@ func TestSignInToAnApp(t *testing.T) {
 			t.Errorf("store: %s has %d passkeys, want 1", newcomer, len(creds))
 		}
 	})
+
+	step(t, b, "SignOutWithoutHintAsks", func(t *testing.T) {
+		// Any site can send the browser to end_session; without an
+		// id_token_hint passkeyd asks, and only the button signs out.
+		back := url.Values{"client_id": {"example-app"}, "post_logout_redirect_uri": {appURL + "/"}}
+		b.goTo(srv.URL + "/oidc/end_session?" + back.Encode())
+		b.waitFor("the sign-out confirmation", `!!document.getElementById("sign-out")`)
+		var text string
+		b.eval(`document.querySelector("main").textContent`, &text)
+		wantContains(t, "sign-out page", text, "Sign out of passkeyd?", "Example app", "newcomer@example.com")
+		b.shot("sign out of passkeyd")
+		if sessions := srv.sessionIDs(t); len(sessions) == 0 {
+			t.Fatal("showing the sign-out page signed the user out")
+		}
+		b.click("sign-out")
+		b.waitFor("back at the app", `location.origin === `+jsString(appURL))
+		b.open("/dashboard")
+		b.waitFor("the start page: signed out", `location.pathname === "/"`)
+	})
+
+	step(t, b, "ErrorPagesArePasskeyds", func(t *testing.T) {
+		for _, c := range []struct{ name, url, text string }{
+			{"unknown app", srv.URL + "/oidc/authorize?" + url.Values{"client_id": {"nobody"}, "redirect_uri": {appURL + "/callback"},
+				"response_type": {"code"}, "scope": {"openid"}}.Encode(), "not registered with passkeyd"},
+			{"implicit flow", srv.URL + "/oidc/authorize?" + url.Values{"client_id": {"example-app"}, "redirect_uri": {appURL + "/callback"},
+				"response_type": {"token"}, "scope": {"openid"}}.Encode(), "response_type=code"},
+			{"unregistered post-logout address", srv.URL + "/oidc/end_session?" + url.Values{"client_id": {"example-app"},
+				"post_logout_redirect_uri": {"https://evil.example/"}}.Encode(), "not registered"},
+		} {
+			b.goTo(c.url)
+			b.waitFor("the error page", `!!document.querySelector("main.card .status-error")`)
+			var text string
+			b.eval(`document.querySelector("main").textContent`, &text)
+			wantContains(t, c.name+" page", text, c.text)
+			b.shot(c.name)
+		}
+	})
 }
 
 // goTo opens an absolute URL, on any host: an app's pages.

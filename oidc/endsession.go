@@ -18,9 +18,12 @@ import (
 // any other origin, so only the user's press signs out.
 func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
+	refuse := func(msg string) {
+		p.cfg.RenderPage(w, r, http.StatusBadRequest, "oidc-error", &Page{Heading: "Cannot sign out", Message: msg})
+	}
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, passkeyd.Errorf(passkeyd.EINVALID, "This sign-out link could not be read. Please go back to the app."))
+		refuse("This sign-out link could not be read, so you were not signed out of passkeyd. Please go back to the app.")
 		return
 	}
 	end, err := op.ValidateEndSessionRequest(ctx, req, p.op)
@@ -34,7 +37,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if req.PostLogoutRedirectURI != "" {
 			msg = "The app asked to be sent back, after signing out, to an address that is not registered for it, so passkeyd did nothing. Tell the app's operator: the address must be registered as a post-logout redirect URI."
 		}
-		p.errorPage(w, r, http.StatusBadRequest, passkeyd.Errorf(passkeyd.EINVALID, "%s", msg))
+		refuse(msg)
 		return
 	}
 	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)

@@ -23,6 +23,7 @@ type Page struct {
 	// for the operator, not shown to whoever follows a link.
 	Message string
 	Sent    string
+	Heading string // "" for "Cannot sign in"
 	// Sign-in: OtherAccount says the app asked for another account than
 	// SignedInAs, the one signed in (id_token_hint); the page offers to
 	// sign in as that account or to cancel (RequestID).
