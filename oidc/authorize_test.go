@@ -223,6 +223,7 @@ func TestAuthorizationRequestBounds(t *testing.T) {
 			if a.header.Get("Retry-After") == "" {
 				t.Fatal("429 without Retry-After")
 			}
+			wantPage(t, "a limited authorization request", a, http.StatusTooManyRequests, "Too many attempts")
 		default:
 			t.Fatalf("authorize: status %d\n%s", a.status, a.body)
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/go-chi/httprate"
 
@@ -22,6 +23,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) api(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
+			if s.oidc != nil && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/oidc/") {
+				// A browser an app sent (a limit reached): a page, not JSON.
+				s.renderOIDCError(w, r, err)
+				return
+			}
 			writeError(w, r, s.log, err)
 		}
 	})

@@ -172,6 +172,17 @@ func (s *Server) renderOIDCPage(w http.ResponseWriter, r *http.Request, status i
 	}
 }
 
+// renderOIDCError answers a browser on one of the provider's pages with
+// passkeyd's error page, with the status writeError would give err.
+func (s *Server) renderOIDCError(w http.ResponseWriter, r *http.Request, err error) {
+	status, ok := statusOf[passkeyd.ErrorCode(err)]
+	if !ok || status >= http.StatusInternalServerError {
+		writeError(w, r, s.log, err) // logged there; no page for faults
+		return
+	}
+	s.renderOIDCPage(w, r, status, "oidc-error", &oidc.Page{Message: passkeyd.ErrorMessage(err)})
+}
+
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := signedIn(r); err == nil {
 		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
