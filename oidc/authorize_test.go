@@ -200,7 +200,7 @@ func TestAuthorizationRequestBounds(t *testing.T) {
 		{"code_challenge", strings.Repeat("c", 129)},
 		{"ui_locales", strings.Repeat("en ", 100)},
 		{"scope", "openid " + strings.Repeat("x", 1024)},
-		{"anything_else", strings.Repeat("x", 257)},
+		{"anything_else", strings.Repeat("x", 1025)},
 	} {
 		a := s.send(t, http.MethodGet, authURL(oauth2.SetAuthURLParam(tc.name, tc.value)), nil)
 		wantPage(t, "a long "+tc.name, a, http.StatusBadRequest, tc.name, "too long")

@@ -302,7 +302,7 @@ var AuthorizeParameterLimits = map[string]int{
 
 // otherParameterLimit bounds the authorization request parameters
 // AuthorizeParameterLimits does not name.
-const otherParameterLimit = 256
+const otherParameterLimit = 1024
 
 // checkAuthorizeRequest refuses, with passkeyd's error page and before
 // anything is stored, an authorization request that is too large, names
