@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 	_ "modernc.org/sqlite"
@@ -440,7 +441,21 @@ func TestErrorPagesArePasskeyds(t *testing.T) {
 	if strings.Contains(a.body, appRedirect) {
 		t.Errorf("the error page shows an anonymous visitor the registered redirect URI %s", appRedirect)
 	}
-	if !strings.Contains(s.out.String(), appRedirect) {
+	if !s.logged(`event=oidc_redirect_uri_mismatch[^\n]*` + regexp.QuoteMeta(appRedirect)) {
 		t.Errorf("the log does not tell the operator what is registered")
 	}
+}
+
+// logged reports whether passkeyd's log has a line matching pattern,
+// waiting a little: the log reaches the test through a pipe, after the
+// answer.
+func (s *server) logged(pattern string) bool {
+	re := regexp.MustCompile(pattern)
+	for range 100 {
+		if re.MatchString(s.out.String()) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
 }
