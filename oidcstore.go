@@ -25,9 +25,15 @@ type OIDCClient struct {
 	RefreshTokenTTL        time.Duration
 	Trusted                bool     // consent is not asked
 	AllowedUsers           []string // emails or "@domain"; empty: every user
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
-	LastUsedAt             time.Time
+	// AllowUnverifiedEmail lets accounts whose address is not confirmed
+	// sign in to this client. Off by default: an app that finds its own
+	// accounts by email would take anyone who signed up with someone
+	// else's address for that person. AllowedUsers admits only confirmed
+	// addresses whatever this says.
+	AllowUnverifiedEmail bool
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	LastUsedAt           time.Time
 }
 
 // OIDCAuthRequest is an authorization request in progress: created by the
@@ -51,6 +57,9 @@ type OIDCAuthRequest struct {
 	// of the browser that started the request: only that browser may
 	// sign in and consent for it.
 	BrowserHash string
+	// HintSubject is the subject of the request's valid id_token_hint:
+	// the account the app asked for ("" when it named none).
+	HintSubject string
 	UserID      string    // set by CompleteOIDCAuthRequest
 	AuthTime    time.Time // the passkey verification the user signed in with
 	// CredentialID is the API ID of the passkey whose session completed

@@ -209,7 +209,7 @@ func TestAuthjs(t *testing.T) {
 	appPort := testserver.FreePort(t)
 	appURL := "http://localhost:" + appPort
 	srv := startServer(t, withOIDCClients(t, `{"clients": [{"id": "authjs", "name": "Auth.js example", "secret": "`+authjsSecret+`",
-		"redirect_uris": ["`+appURL+`/api/auth/callback/passkeyd"]}]}`))
+		"redirect_uris": ["`+appURL+`/api/auth/callback/passkeyd"]}]}`), withMail(t))
 	startAuthjs(t, dir, appPort, srv.URL)
 	b := newBrowser(t, srv)
 	auth := b.addAuthenticator(internal, true)
@@ -276,6 +276,7 @@ func TestAuthjs(t *testing.T) {
 		b.shot("the app signed out")
 		b.click("sign-in")
 		b.signInAtPasskeyd(auth)
+		b.confirmAddressAtPasskeyd(t, srv, email)
 		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		var text string
 		b.eval(`document.querySelector("main").textContent`, &text)

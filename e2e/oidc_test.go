@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +63,7 @@ func TestSignInToAnApp(t *testing.T) {
 	chromium(t)
 	appPort := testserver.FreePort(t)
 	appURL := "http://localhost:" + appPort
-	srv := startServer(t, withOIDCClient(t, appURL))
+	srv := startServer(t, withOIDCClient(t, appURL), withMail(t))
 	startExampleApp(t, appPort, srv.URL)
 	b := newBrowser(t, srv)
 	auth := b.addAuthenticator(internal, true)
@@ -74,6 +78,7 @@ func TestSignInToAnApp(t *testing.T) {
 		b.waitFor("the app's sign-in button", `!!document.getElementById("login")`)
 		b.click("login")
 		b.signInAtPasskeyd(auth)
+		b.confirmAddressAtPasskeyd(t, srv, email)
 		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		var text string
 		b.eval(`document.querySelector("main").textContent`, &text)
@@ -126,11 +131,49 @@ func TestSignInToAnApp(t *testing.T) {
 		b.shot("account created from the app")
 		b.present(other, true) // the presence gate turned it off after the registration
 		b.click("signin-button")
+		b.confirmAddressAtPasskeyd(t, srv, newcomer)
 		b.waitFor("the consent page", `location.pathname === "/oidc/login" && !!document.getElementById("allow")`)
 		b.click("allow")
 		b.waitFor("the app to show the newcomer's email", shows(appURL, "#email", newcomer))
 		if _, creds := srv.mustUser(t, newcomer); len(creds) != 1 {
 			t.Errorf("store: %s has %d passkeys, want 1", newcomer, len(creds))
+		}
+	})
+
+	step(t, b, "SignOutWithoutHintAsks", func(t *testing.T) {
+		// Any site can send the browser to end_session; without an
+		// id_token_hint passkeyd asks, and only the button signs out.
+		back := url.Values{"client_id": {"example-app"}, "post_logout_redirect_uri": {appURL + "/"}}
+		b.goTo(srv.URL + "/oidc/end_session?" + back.Encode())
+		b.waitFor("the sign-out confirmation", `!!document.getElementById("sign-out")`)
+		var text string
+		b.eval(`document.querySelector("main").textContent`, &text)
+		wantContains(t, "sign-out page", text, "Sign out of passkeyd?", "Example app", "newcomer@example.com")
+		b.shot("sign out of passkeyd")
+		if sessions := srv.sessionIDs(t); len(sessions) == 0 {
+			t.Fatal("showing the sign-out page signed the user out")
+		}
+		b.click("sign-out")
+		b.waitFor("back at the app", `location.origin === `+jsString(appURL))
+		b.open("/dashboard")
+		b.waitFor("the start page: signed out", `location.pathname === "/"`)
+	})
+
+	step(t, b, "ErrorPagesArePasskeyds", func(t *testing.T) {
+		for _, c := range []struct{ name, url, text string }{
+			{"unknown app", srv.URL + "/oidc/authorize?" + url.Values{"client_id": {"nobody"}, "redirect_uri": {appURL + "/callback"},
+				"response_type": {"code"}, "scope": {"openid"}}.Encode(), "not registered with passkeyd"},
+			{"implicit flow", srv.URL + "/oidc/authorize?" + url.Values{"client_id": {"example-app"}, "redirect_uri": {appURL + "/callback"},
+				"response_type": {"token"}, "scope": {"openid"}}.Encode(), "response_type=code"},
+			{"unregistered post-logout address", srv.URL + "/oidc/end_session?" + url.Values{"client_id": {"example-app"},
+				"post_logout_redirect_uri": {"https://evil.example/"}}.Encode(), "not registered"},
+		} {
+			b.goTo(c.url)
+			b.waitFor("the error page", `!!document.querySelector("main.card .status-error")`)
+			var text string
+			b.eval(`document.querySelector("main").textContent`, &text)
+			wantContains(t, c.name+" page", text, c.text)
+			b.shot(c.name)
 		}
 	})
 }
@@ -173,6 +216,37 @@ func (b *browser) signInAtPasskeyd(auth webauthn.AuthenticatorID) {
 	b.shot("passkeyd sign-in for the app")
 	b.present(auth, true)
 	b.click("signin-button")
+}
+
+// confirmAddressAtPasskeyd: after the passkey, passkeyd asks to confirm
+// the address before going on to the app. The user sends a new link,
+// confirms it on another device (their phone's mail app), and continues.
+func (b *browser) confirmAddressAtPasskeyd(t *testing.T, srv *server, email string) {
+	b.t.Helper()
+	b.waitFor("the page asking to confirm the address", `location.pathname === "/oidc/login" && !!document.getElementById("resend-verification")`)
+	var text string
+	b.eval(`document.querySelector("main").textContent`, &text)
+	wantContains(t, "confirm-address page", text, "Confirm your email address first", email)
+	b.shot("confirm the address first")
+	b.click("resend-verification")
+	st := b.waitStatus("success")
+	wantContains(t, "resend message", st.Status, email)
+	srv.mailLink(t, email, "/verify-email") // the sign-up's, which the new link replaced
+	link, _ := srv.mailLink(t, email, "/verify-email")
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"token": u.Query().Get("token")})
+	res, err := http.Post(srv.URL+"/api/email/verify", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("confirm %s on another device: status %d", email, res.StatusCode)
+	}
+	b.click("continue")
 }
 
 // jsString quotes s as a JavaScript string literal.

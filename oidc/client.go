@@ -164,7 +164,19 @@ func isLoopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// allowsUser reports whether the client's allow-list lets u in.
+// mustConfirmEmail reports whether u has to confirm the address before
+// signing in to c. An allow-list trusts the address, so it admits only a
+// confirmed one, always; other clients ask for it unless the operator let
+// unconfirmed addresses in (AllowUnverifiedEmail), because an app that
+// finds its accounts by email (Gitea's account linking, Grafana's
+// oauth_allow_insecure_email_lookup) would take whoever signed up with
+// someone else's address for that person.
+func mustConfirmEmail(c *passkeyd.OIDCClient, u *passkeyd.User) bool {
+	return u.EmailVerifiedAt.IsZero() && (len(c.AllowedUsers) > 0 || !c.AllowUnverifiedEmail)
+}
+
+// allowsUser reports whether the client's allow-list names u's address
+// (confirmed or not: see mustConfirmEmail).
 func allowsUser(c *passkeyd.OIDCClient, u *passkeyd.User) bool {
 	if len(c.AllowedUsers) == 0 {
 		return true

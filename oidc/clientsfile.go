@@ -41,6 +41,9 @@ type ClientSpec struct {
 	RefreshTokenTTL        string   `json:"refresh_token_ttl,omitempty"`
 	Trusted                bool     `json:"trusted,omitempty"`
 	AllowedUsers           []string `json:"allowed_users,omitempty"`
+	// AllowUnverifiedEmail lets accounts whose address is not confirmed
+	// sign in (passkeyd.OIDCClient.AllowUnverifiedEmail).
+	AllowUnverifiedEmail bool `json:"allow_unverified_email,omitempty"`
 }
 
 // LoadClientsFile reads and checks OIDC_CLIENTS_FILE. Unknown fields are
@@ -87,7 +90,7 @@ func (spec ClientSpec) client() (*passkeyd.OIDCClient, error) {
 	c := &passkeyd.OIDCClient{
 		ID: spec.ID, Name: spec.Name, Public: spec.Public, RedirectURIs: spec.RedirectURIs,
 		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, Scopes: spec.Scopes, IDTokenAlg: spec.IDTokenAlg,
-		Trusted: spec.Trusted, AllowedUsers: spec.AllowedUsers,
+		Trusted: spec.Trusted, AllowedUsers: spec.AllowedUsers, AllowUnverifiedEmail: spec.AllowUnverifiedEmail,
 	}
 	secret := spec.Secret
 	if spec.SecretFile != "" {

@@ -29,7 +29,7 @@ import (
 func TestAccountEventsEndAppGrants(t *testing.T) {
 	smtp := mailtest.NewServer(t)
 	dir := t.TempDir()
-	s := startInstancesWithEnv(t, "file:"+filepath.Join(dir, "passkeyd.db"), testClients, 1, "SMTP_URL="+smtp.URL())[0]
+	s := startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), testClients, 1, withEnv("SMTP_URL="+smtp.URL()))[0]
 	p := s.provider(t)
 	ctx := s.rpContext(t)
 	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)

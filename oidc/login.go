@@ -33,10 +33,37 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	if req.HintSubject != "" && req.HintSubject != u.ID {
+		// The app's id_token_hint names another account: never answer
+		// for whoever happens to be signed in (OIDC Core §3.1.2.1).
+		p.log.InfoContext(ctx, "oidc request for another account", "event", "oidc_hint_other_user", "client_id", c.ID, "user_id", u.ID)
+		if slices.Contains(req.Prompt, "none") {
+			p.redirectError(w, r, req, "login_required", "The account the app asked for is not signed in to passkeyd.")
+			return
+		}
+		allowFormActionTo(w, req.RedirectURI) // Cancel goes back to the app
+		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signin", &Page{
+			App: c.Name, Email: req.LoginHint, Fresh: true, OtherAccount: true, SignedInAs: u.Email, RequestID: req.ID,
+		})
+		return
+	}
 	if !allowsUser(c, u) {
 		p.log.InfoContext(ctx, "oidc sign-in refused by the client's allow-list", "event", "oidc_user_not_allowed", "client_id", c.ID, "user_id", u.ID)
 		p.cfg.Metrics.refuse(c.ID, "user_not_allowed")
 		p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
+		return
+	}
+	if mustConfirmEmail(c, u) {
+		p.cfg.Metrics.refuse(c.ID, "email_unconfirmed")
+		if slices.Contains(req.Prompt, "none") {
+			p.redirectError(w, r, req, "interaction_required", "The user has to confirm their email address first.")
+			return
+		}
+		p.log.InfoContext(ctx, "oidc sign-in waits for the address to be confirmed", "event", "oidc_email_unconfirmed", "client_id", c.ID, "user_id", u.ID)
+		allowFormActionTo(w, req.RedirectURI) // Cancel goes back to the app
+		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-confirm-email", &Page{
+			App: c.Name, Email: u.Email, AllowList: len(c.AllowedUsers) > 0, RequestID: req.ID,
+		})
 		return
 	}
 	more, err := p.grantsMore(ctx, req, u)
@@ -175,6 +202,16 @@ func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, status 
 	})
 }
 
+// allowFormActionTo lets a page's form be answered with a redirect to
+// uri's origin: a Content-Security-Policy form-action of 'self' alone
+// would stop that redirect in Chromium.
+func allowFormActionTo(w http.ResponseWriter, uri string) {
+	if origin := originOf(uri); origin != "" {
+		w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
+			"form-action 'self'", "form-action 'self' "+origin, 1))
+	}
+}
+
 func originOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || strings.ContainsAny(u.Host, " ;,'") {
@@ -192,7 +229,8 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
-	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) || !allowsUser(c, u) {
+	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) || !allowsUser(c, u) ||
+		mustConfirmEmail(c, u) || (req.HintSubject != "" && req.HintSubject != u.ID) {
 		// Signed out (or in as someone else) meanwhile: start again.
 		http.Redirect(w, r, p.cfg.Issuer+"/oidc/login?id="+url.QueryEscape(req.ID), http.StatusSeeOther)
 		return
@@ -220,6 +258,21 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.complete(w, r, req, c, u, sess)
+}
+
+// handleCancel ends a request the user gave up on (the pages that ask to
+// confirm the address or to sign in as another account): the app hears
+// access_denied. web's middleware refuses it unless it comes from
+// passkeyd's own origin; the request must have been started in this
+// browser, as for every step.
+func (p *Provider) handleCancel(w http.ResponseWriter, r *http.Request) {
+	req, c, ok := p.pendingRequest(w, r, r.PostFormValue("id"))
+	if !ok {
+		return
+	}
+	p.log.InfoContext(r.Context(), "oidc sign-in cancelled", "event", "oidc_cancelled", "client_id", c.ID)
+	p.cfg.Metrics.refuse(c.ID, "cancelled")
+	p.redirectError(w, r, req, "access_denied", "The user cancelled the sign-in.")
 }
 
 // amr says how the user signed in (RFC 8176): proof of possession of a

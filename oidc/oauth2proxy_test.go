@@ -53,8 +53,10 @@ func TestOAuth2Proxy(t *testing.T) {
 
 	proxyPort := testserver.FreePort(t)
 	proxyURL := "http://localhost:" + proxyPort
+	// The operator lets unconfirmed addresses through to this app
+	// (allow_unverified_email), so that oauth2-proxy's own check is seen.
 	s := startServerWithClients(t, `{"clients": [{"id": "oauth2-proxy", "name": "Proxied app", "secret": "`+appSecret+`",
-		"redirect_uris": ["`+proxyURL+`/oauth2/callback"]}]}`)
+		"redirect_uris": ["`+proxyURL+`/oauth2/callback"], "allow_unverified_email": true}]}`, aliceUnconfirmed())
 
 	cookieSecret := make([]byte, 32)
 	rand.Read(cookieSecret)
@@ -79,7 +81,8 @@ func TestOAuth2Proxy(t *testing.T) {
 
 	// Unless told otherwise, oauth2-proxy refuses an email that is not
 	// verified (the README says so): passkeyd says email_verified=false
-	// until the user opens the link emailed at sign-up.
+	// until the user opens the link emailed at sign-up, also when the
+	// operator lets unconfirmed addresses through.
 	if status, body := s.follow(t, proxyURL+"/"); status != http.StatusForbidden {
 		t.Fatalf("through oauth2-proxy with an unverified email: status %d %q, want 403", status, body)
 	}

@@ -22,13 +22,29 @@ type Page struct {
 	// step-up window, so Allow verifies a passkey first (a new grant).
 	StepUp bool
 	// Error ("oidc-error"): what went wrong and, for a redirect URI that
-	// is not registered, what the app sent beside what is registered.
-	Message    string
-	Sent       string
-	Registered []string
+	// is not registered, what the app sent. The registered ones are logged
+	// for the operator, not shown to whoever follows a link.
+	Message string
+	Sent    string
+	Heading string // "" for "Cannot sign in"
+	// Sign-in: OtherAccount says the app asked for another account than
+	// SignedInAs, the one signed in (id_token_hint); the page offers to
+	// sign in as that account or to cancel (RequestID).
+	OtherAccount bool
+	SignedInAs   string
+	// Confirm the address ("oidc-confirm-email"): Email is the signed-in
+	// user's unconfirmed address; AllowList says the app admits only
+	// certain addresses, which is why it must be confirmed.
+	AllowList bool
+	// Sign out ("oidc-signout"): the end_session request's parameters,
+	// posted back with the button, which op then checks again.
+	Hidden []HiddenField
 }
 
-// RenderPage writes page name ("oidc-signin", "oidc-consent" or
-// "oidc-error") with status, answering the request itself if rendering
-// fails.
+// HiddenField is a form field a page carries unchanged.
+type HiddenField struct{ Name, Value string }
+
+// RenderPage writes page name ("oidc-signin", "oidc-consent",
+// "oidc-confirm-email", "oidc-signout" or "oidc-error") with status,
+// answering the request itself if rendering fails.
 type RenderPage func(w http.ResponseWriter, r *http.Request, status int, name string, data *Page)

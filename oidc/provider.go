@@ -1,8 +1,10 @@
 package oidc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -86,13 +88,16 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	mux.Handle("GET /.well-known/openid-configuration", cors.New(corsOptions).Handler(http.HandlerFunc(p.handleDiscovery)))
 	mux.Handle("GET /oidc/login", http.HandlerFunc(p.handleLogin))
 	mux.Handle("POST /oidc/consent", http.HandlerFunc(p.handleConsent))
+	mux.Handle("POST /oidc/cancel", http.HandlerFunc(p.handleCancel))
+	mux.Handle("/oidc/end_session", http.HandlerFunc(p.handleEndSession))
 	// The op package's endpoints. Introspection, device authorization and
-	// its /healthz, /ready are not offered.
-	mux.Handle("/oidc/authorize", p.explainRedirectMismatch(p.bindBrowser(withIssuerInResponse(cfg.Issuer, p.op))))
+	// its /healthz, /ready are not offered. An authorization request op
+	// would refuse with its own plain text is refused first, with a page
+	// (checkAuthorizeRequest); what op refuses still gets one (errorPages).
+	mux.Handle("/oidc/authorize", p.checkAuthorizeRequest(p.bindBrowser(withIssuerInResponse(cfg.Issuer, p.errorPages(p.op)))))
 	mux.Handle("/oidc/token", noStore(formPostOnly(p.op)))
 	mux.Handle("/oidc/revoke", noStore(formPostOnly(p.op)))
 	mux.Handle("/oidc/userinfo", noStore(p.userinfoEndpoint(p.op)))
-	mux.Handle("/oidc/end_session", p.op)
 	mux.Handle("/oidc/keys", withJWKSCaching(p.op))
 	p.handler = mux
 	return p, nil
@@ -269,49 +274,185 @@ func addIssuer(loc, issuer string) string {
 	return loc
 }
 
-// explainRedirectMismatch answers an authorization request whose
-// redirect_uri is not registered for its client with a page that shows
-// what the client sent beside what is registered, and logs both: the
-// most common mistake when setting up an app is a trailing slash or a
-// different scheme. The op package makes the same check (and refuses
-// without a redirect); this only words the refusal.
-func (p *Provider) explainRedirectMismatch(next http.Handler) http.Handler {
+// AuthorizeParameterLimits bound each authorization request parameter, in
+// bytes: longer ones are refused with an error page before anything is
+// stored. The stored ones are generous for what apps send (a state of a
+// few hundred bytes, a 43-character S256 challenge); id_token_hint, a
+// signed ID token, is read and not stored. Other parameters get
+// otherParameterLimit.
+var AuthorizeParameterLimits = map[string]int{
+	"client_id":             200, // ValidateClient's bound
+	"redirect_uri":          2048,
+	"response_type":         64,
+	"response_mode":         32,
+	"scope":                 1024,
+	"state":                 2048,
+	"nonce":                 512,
+	"code_challenge":        128, // RFC 7636 §4.2: 43 to 128
+	"code_challenge_method": 16,
+	"prompt":                64,
+	"max_age":               16,
+	"login_hint":            320,
+	"ui_locales":            256,
+	"claims_locales":        256,
+	"acr_values":            256,
+	"display":               32,
+	"id_token_hint":         8192,
+}
+
+// otherParameterLimit bounds the authorization request parameters
+// AuthorizeParameterLimits does not name.
+const otherParameterLimit = 1024
+
+// checkAuthorizeRequest refuses, with passkeyd's error page and before
+// anything is stored, an authorization request that is too large, names
+// no registered client, is not for a code, or asks to come back to an
+// address that is not registered. Nothing of it is redirected: the
+// redirect URI is not trusted yet (RFC 6749 §4.1.2.1). For a redirect URI
+// that is not registered, the page shows what the client sent and the log
+// shows what is registered: the most common mistake when setting up an
+// app is a trailing slash or a different scheme, and the registered URIs
+// are the operator's business, not any visitor's.
+func (p *Provider) checkAuthorizeRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		clientID, sent := r.FormValue("client_id"), r.FormValue("redirect_uri")
-		c, err := p.store.FindOIDCClient(r.Context(), clientID)
-		if err != nil || sent == "" || redirectRegistered(c, sent) {
-			next.ServeHTTP(w, r)
+		ctx := r.Context()
+		refuse := func(status int, msg string) {
+			p.cfg.RenderPage(w, r, status, "oidc-error", &Page{Message: msg})
+		}
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				refuse(http.StatusRequestEntityTooLarge, "The app's sign-in request is larger than passkeyd accepts. Please go back to the app and try again; if it happens again, tell the app's operator.")
+				return
+			}
+			refuse(http.StatusBadRequest, "The app's sign-in request could not be read. Please go back to the app and try again.")
 			return
 		}
-		p.log.WarnContext(r.Context(), "oidc redirect_uri not registered", "event", "oidc_redirect_uri_mismatch",
-			"client_id", c.ID, "sent", sent, "registered", c.RedirectURIs)
-		p.cfg.RenderPage(w, r, http.StatusBadRequest, "oidc-error", &Page{
-			Message:    c.Name + " asked to come back to an address that is not registered for it, so passkeyd will not send you there.",
-			Sent:       sent,
-			Registered: c.RedirectURIs,
-		})
+		for name, values := range r.Form {
+			limit, ok := AuthorizeParameterLimits[name]
+			if !ok {
+				limit = otherParameterLimit
+			}
+			if len(values) > 1 || len(values[0]) > limit {
+				p.log.InfoContext(ctx, "oidc authorization request parameter refused", "event", "oidc_request_too_large",
+					"parameter", truncate(name, 64), "bytes", len(values[0]), "limit", limit, "times", len(values))
+				refuse(http.StatusBadRequest, fmt.Sprintf("The app's sign-in request has a %s parameter that is too long (at most %d characters) or appears more than once, so passkeyd refused it. Tell the app's operator.", truncate(name, 64), limit))
+				return
+			}
+		}
+		clientID, sent := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
+		if clientID == "" {
+			refuse(http.StatusBadRequest, "The app did not say which app it is (its sign-in request has no client_id). Tell the app's operator.")
+			return
+		}
+		c, err := p.store.FindOIDCClient(ctx, clientID)
+		if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
+			p.log.InfoContext(ctx, "oidc request for an unknown client", "event", "oidc_unknown_client", "client_id", clientID)
+			refuse(http.StatusBadRequest, fmt.Sprintf("The app that sent you here is not registered with passkeyd (client ID %q). Tell the app's operator: the client ID in its settings must be one registered with passkeyd clients add.", clientID))
+			return
+		}
+		if err != nil {
+			p.errorPage(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		if sent == "" {
+			refuse(http.StatusBadRequest, c.Name+"'s sign-in request does not say where to come back to (no redirect_uri). Tell the app's operator.")
+			return
+		}
+		if !redirectRegistered(c, sent) {
+			p.log.WarnContext(ctx, "oidc redirect_uri not registered", "event", "oidc_redirect_uri_mismatch",
+				"client_id", c.ID, "sent", sent, "registered", c.RedirectURIs)
+			p.cfg.RenderPage(w, r, http.StatusBadRequest, "oidc-error", &Page{
+				Message: c.Name + " asked to come back to an address that is not registered for it, so passkeyd will not send you there.",
+				Sent:    sent,
+			})
+			return
+		}
+		if rt := r.Form.Get("response_type"); rt != string(zoidc.ResponseTypeCode) {
+			p.log.InfoContext(ctx, "oidc response_type not supported", "event", "oidc_response_type_unsupported", "client_id", c.ID, "response_type", rt)
+			refuse(http.StatusBadRequest, fmt.Sprintf("%s asked for response_type=%q, but passkeyd offers only the authorization code flow (response_type=code, with PKCE). Tell the app's operator to set the app up for it.", c.Name, rt))
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
-// redirectRegistered is the op package's rule: an exact match, or, for a
-// public (native) client, a registered loopback URI on another port.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// redirectRegistered reports whether uri is registered for c: an exact
+// match, or, for a public (native) client, a registered loopback URI on
+// another port. Only the port may vary (RFC 8252 §7.3): not the scheme,
+// the host (127.0.0.1, [::1] and localhost are different hosts), the path
+// or the query. The op package's own rule is looser; this runs first.
 func redirectRegistered(c *passkeyd.OIDCClient, uri string) bool {
 	if slices.Contains(c.RedirectURIs, uri) {
 		return true
 	}
-	if !c.Public {
+	if !c.Public || strings.Contains(uri, "#") {
 		return false
 	}
-	u, ok := op.HTTPLoopbackOrLocalhost(uri)
-	if !ok {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "http" || u.User != nil || !isLoopbackHost(u.Hostname()) {
 		return false
 	}
 	for _, reg := range c.RedirectURIs {
-		if ru, ok := op.HTTPLoopbackOrLocalhost(reg); ok && ru.Path == u.Path && ru.RawQuery == u.RawQuery {
+		ru, err := url.Parse(reg)
+		if err != nil || ru.Scheme != "http" || !isLoopbackHost(ru.Hostname()) {
+			continue
+		}
+		if ru.Hostname() == u.Hostname() && ru.EscapedPath() == u.EscapedPath() && ru.RawQuery == u.RawQuery && ru.ForceQuery == u.ForceQuery {
 			return true
 		}
 	}
 	return false
+}
+
+// errorPages turns what the op package refuses without a redirect (a
+// plain text or JSON error) into passkeyd's error page: a person sees
+// these. What it said goes to the log.
+func (p *Provider) errorPages(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ew := &errorPageWriter{ResponseWriter: w}
+		next.ServeHTTP(ew, r)
+		if ew.status != 0 {
+			p.log.InfoContext(r.Context(), "oidc request refused", "event", "oidc_request_refused",
+				"client_id", truncate(r.Form.Get("client_id"), 200), "status", ew.status, "detail", truncate(strings.TrimSpace(ew.body.String()), 500))
+			p.cfg.RenderPage(w, r, ew.status, "oidc-error", &Page{
+				Message: "The app's sign-in request is not valid, so passkeyd cannot go on with it. Please go back to the app and try again; if it happens again, tell the app's operator.",
+			})
+		}
+	})
+}
+
+// errorPageWriter holds back an error answer (status 400 and up) for
+// errorPages to replace; everything else passes.
+type errorPageWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *errorPageWriter) WriteHeader(status int) {
+	if status >= 400 && w.status == 0 {
+		w.status = status
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *errorPageWriter) Write(b []byte) (int, error) {
+	if w.status != 0 {
+		if w.body.Len() < 1024 {
+			w.body.Write(b)
+		}
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // errorPage answers a browser with an error it must not be redirected

@@ -46,6 +46,8 @@ type server struct {
 	browser *softauthn.Client
 	userID  string
 	base    string // where this instance listens; the issuer for the first
+	dbURL   string // DATABASE_URL
+	alice   *softauthn.Authenticator
 	out     *testserver.Buffer
 }
 
@@ -68,11 +70,26 @@ func startServer(t *testing.T) *server {
 
 // startServerWithClients starts passkeyd on SQLite with these clients
 // (OIDC_CLIENTS_FILE's JSON).
-func startServerWithClients(t *testing.T, clients string) *server {
+func startServerWithClients(t *testing.T, clients string, opts ...startOption) *server {
 	t.Helper()
 	dir := t.TempDir()
-	return startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), clients, 1)[0]
+	return startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), clients, 1, opts...)[0]
 }
+
+// startOption changes how startInstances starts passkeyd.
+type startOption func(*startOptions)
+
+type startOptions struct {
+	unconfirmed bool     // leave alice's address unconfirmed
+	env         []string // more settings, after the usual ones
+}
+
+// aliceUnconfirmed leaves alice's address unconfirmed: she never opens
+// the link emailed at sign-up.
+func aliceUnconfirmed() startOption { return func(o *startOptions) { o.unconfirmed = true } }
+
+// withEnv adds settings (NAME=value) to passkeyd's environment.
+func withEnv(kv ...string) startOption { return func(o *startOptions) { o.env = append(o.env, kv...) } }
 
 // testClients are the clients most tests use.
 const testClients = `{"clients": [
@@ -86,14 +103,12 @@ const testClients = `{"clients": [
 // startInstances starts n instances of passkeyd on one database, as behind
 // a load balancer: all with the first one's address as origin and issuer.
 // The first one's browser is signed up and in.
-func startInstances(t *testing.T, databaseURL, clients string, n int) []*server {
+func startInstances(t *testing.T, databaseURL, clients string, n int, opts ...startOption) []*server {
 	t.Helper()
-	return startInstancesWithEnv(t, databaseURL, clients, n)
-}
-
-// startInstancesWithEnv is startInstances with more settings (NAME=value).
-func startInstancesWithEnv(t *testing.T, databaseURL, clients string, n int, env ...string) []*server {
-	t.Helper()
+	var o startOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	port, dir := testserver.FreePort(t), t.TempDir()
 	issuer := "http://localhost:" + port
 	file := filepath.Join(dir, "clients.json")
@@ -114,10 +129,10 @@ func startInstancesWithEnv(t *testing.T, databaseURL, clients string, n int, env
 		"RATE_LIMIT=off",
 		"LOG_FORMAT=text",
 	}}
-	s.env = append(s.env, env...)
+	s.env = append(s.env, o.env...) // the last setting wins
 	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
-	s.base, s.out = issuer, p.Out
+	s.base, s.out, s.dbURL = issuer, p.Out, databaseURL
 	all := []*server{s}
 	for i := 1; i < n; i++ {
 		other := *s
@@ -139,11 +154,37 @@ func startInstancesWithEnv(t *testing.T, databaseURL, clients string, n int, env
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
 	}
-	s.userID = res.User.ID
+	s.userID, s.alice = res.User.ID, a
+	if !o.unconfirmed {
+		// Apps take only confirmed addresses unless told otherwise.
+		s.confirmEmail(t, "alice@example.com")
+	}
 	for _, o := range all[1:] {
 		o.http, o.browser, o.userID = s.http, s.browser, s.userID
 	}
 	return all
+}
+
+// confirmEmail opens the last confirmation link passkeyd emailed to
+// address (without SMTP_URL, passkeyd writes email to its log) in the
+// browser, which is signed in as its account.
+func (s *server) confirmEmail(t *testing.T, address string) {
+	t.Helper()
+	link := regexp.MustCompile(`to=` + regexp.QuoteMeta(address) + `[^\n]*?verify-email\?token=([A-Za-z0-9_-]+)`)
+	var token string
+	for range 200 {
+		if m := link.FindAllStringSubmatch(s.out.String(), -1); m != nil {
+			token = m[len(m)-1][1]
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // the email is written after the answer
+	}
+	if token == "" {
+		t.Fatalf("no confirmation link for %s in passkeyd's log", address)
+	}
+	if res, err := s.browser.PostJSON(t.Context(), "/api/email/verify", map[string]string{"token": token}); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("confirm %s: %v %v", address, res, err)
+	}
 }
 
 // rpContext makes go-oidc and x/oauth2 use the loopback client.

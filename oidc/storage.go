@@ -20,9 +20,8 @@ import (
 type storage struct{ p *Provider }
 
 var (
-	_ op.Storage                        = storage{}
-	_ op.CanSetUserinfoFromRequest      = storage{}
-	_ op.CanTerminateSessionFromRequest = storage{}
+	_ op.Storage                   = storage{}
+	_ op.CanSetUserinfoFromRequest = storage{}
 )
 
 // authRequest is a stored authorization request as op sees it.
@@ -74,7 +73,11 @@ func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
 // CreateAuthRequest stores a request the op package has validated
 // (client, redirect_uri, response_type), after the checks passkeyd adds.
 // Its errors are redirected to the (registered) redirect_uri.
-func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, _ string) (op.AuthRequest, error) {
+//
+// hintSubject is the subject of the request's id_token_hint, which op has
+// verified (an expired hint still names its subject); the sign-in step
+// compares it with the signed-in user.
+func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	c, err := s.p.store.FindOIDCClient(ctx, req.ClientID)
 	if err != nil {
 		return nil, err
@@ -127,6 +130,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, 
 		MaxAge:              maxAge,
 		LoginHint:           req.LoginHint,
 		BrowserHash:         browser,
+		HintSubject:         hintSubject,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.p.cfg.RequestTTL),
 	}
@@ -324,7 +328,8 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 		return nil, errors.New("refresh token reused")
 	}
 	// The account may have been disabled, deleted or taken off the client's
-	// allow-list since: no new tokens then.
+	// allow-list since, or the client may no longer take unconfirmed
+	// addresses: no new tokens then.
 	u, err := s.p.users.FindUserByID(ctx, t.UserID)
 	if err != nil {
 		return nil, err
@@ -333,29 +338,15 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled || !allowsUser(c, u) {
+	if u.Disabled || !allowsUser(c, u) || mustConfirmEmail(c, u) {
 		return nil, errors.New("user may no longer use this client")
 	}
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
 }
 
-// TerminateSession is not called: TerminateSessionFromRequest is.
+// TerminateSession is not called: the end_session endpoint is passkeyd's
+// own (handleEndSession).
 func (s storage) TerminateSession(context.Context, string, string) error { return nil }
-
-// TerminateSessionFromRequest ends the browser's passkeyd session (the
-// end_session request carries its cookie, and web's middleware loaded it)
-// when it belongs to the user the ID token hint names, or when no hint was
-// given. The op package has checked post_logout_redirect_uri against the
-// client's registered ones; without a client it is the default page.
-func (s storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
-	if sess := passkeyd.SessionFromContext(ctx); sess != nil && (req.UserID == "" || req.UserID == sess.UserID) {
-		if err := s.p.users.DeleteSession(ctx, sess.ID); err != nil {
-			return "", err
-		}
-		s.p.log.InfoContext(ctx, "signed out by an app", "event", passkeyd.EventLogout, "user_id", sess.UserID, "client_id", req.ClientID)
-	}
-	return req.RedirectURI, nil
-}
 
 // RevokeToken revokes an access token (by ID) or a refresh token (by ID,
 // from GetRefreshTokenInfo); a refresh token takes its whole grant with it.

@@ -87,6 +87,7 @@ func testOIDCClient(t *testing.T, s oidcStore) {
 	// SaveOIDCClient replaces the settings and keeps CreatedAt.
 	changed := *c
 	changed.Name, changed.Public, changed.SecretHash, changed.Trusted = "Grafana 2", true, "", true
+	changed.AllowUnverifiedEmail = true
 	changed.RedirectURIs = []string{"https://other.example.com/cb"}
 	changed.CreatedAt, changed.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour)
 	if err := s.SaveOIDCClient(ctx, &changed); err != nil {
@@ -133,6 +134,7 @@ func newOIDCAuthRequest(clientID string) *passkeyd.OIDCAuthRequest {
 		MaxAge:              -1,
 		LoginHint:           "alice@example.com",
 		BrowserHash:         "browser-hash",
+		HintSubject:         "user-named-by-the-hint",
 		CreatedAt:           t0,
 		ExpiresAt:           t0.Add(10 * time.Minute),
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/go-chi/httprate"
 
@@ -21,6 +23,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) api(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
+			if s.oidc != nil && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/oidc/") {
+				// A browser an app sent (a limit reached): a page, not JSON.
+				s.renderOIDCError(w, r, err)
+				return
+			}
 			writeError(w, r, s.log, err)
 		}
 	})
@@ -171,4 +178,72 @@ func (s *Server) limit(rules ...limitRule) func(http.Handler) http.Handler {
 func isSessionless(h http.Handler) bool {
 	_, ok := h.(sessionlessHandler)
 	return ok
+}
+
+// limitBody bounds the request body at n bytes: reading more fails (the
+// handler answers it as it answers a body it cannot read).
+func limitBody(n int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// failureRule is a limit on failures: a request whose key has failed
+// limiter's count of times within its window is refused with 429, and
+// next's answer with status failed counts one more failure.
+type failureRule struct {
+	limiter *httprate.RateLimiter
+	max     int
+	name    string
+	failed  int
+	key     func(s *Server, r *http.Request) (key string, ok bool)
+}
+
+// clientAuthFailures counts the token requests of one client ID from one
+// address that fail client authentication (401, invalid_client), so that
+// nobody can guess a client's secret, while a failing client elsewhere
+// does not lock the real one out.
+func (s *Server) clientAuthFailures() failureRule {
+	return failureRule{limiter: s.limits.clientAuthFailures, max: s.limits.maxClientAuthFailures,
+		name: "client-auth", failed: http.StatusUnauthorized,
+		key: func(s *Server, r *http.Request) (string, bool) {
+			id, _, ok := r.BasicAuth()
+			if ok {
+				id, _ = url.QueryUnescape(id)
+			} else if err := r.ParseForm(); err == nil {
+				id = r.PostForm.Get("client_id")
+			}
+			if id == "" || len(id) > 200 {
+				return "", false
+			}
+			return id + " " + s.clientRateKey(r), true
+		}}
+}
+
+// limitFailures returns middleware that refuses a request whose key has
+// reached rule's failures, and counts next's failed answers.
+func (s *Server) limitFailures(rule failureRule) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return s.api(func(w http.ResponseWriter, r *http.Request) error {
+			if s.limits.off {
+				next.ServeHTTP(w, r)
+				return nil
+			}
+			key, ok := rule.key(s, r)
+			if !ok {
+				next.ServeHTTP(w, r)
+				return nil
+			}
+			if err := s.limits.failuresReached(rule.limiter, rule.max, rule.name, w, key); err != nil {
+				return err
+			}
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(rec, r)
+			if rec.status == rule.failed {
+				s.limits.countFailure(rule.limiter, r, key)
+			}
+			return nil
+		})
+	}
 }

@@ -67,7 +67,7 @@ func loadPages(base string) (*pages, error) {
 		}
 		return u, nil
 	}}
-	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error"} {
+	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error", "oidc-confirm-email", "oidc-signout"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -171,6 +171,17 @@ func (s *Server) renderOIDCPage(w http.ResponseWriter, r *http.Request, status i
 	if err := s.renderStatus(w, name, status, page{OIDC: data}); err != nil {
 		writeError(w, r, s.log, err)
 	}
+}
+
+// renderOIDCError answers a browser on one of the provider's pages with
+// passkeyd's error page, with the status writeError would give err.
+func (s *Server) renderOIDCError(w http.ResponseWriter, r *http.Request, err error) {
+	status, ok := statusOf[passkeyd.ErrorCode(err)]
+	if !ok || status >= http.StatusInternalServerError {
+		writeError(w, r, s.log, err) // logged there; no page for faults
+		return
+	}
+	s.renderOIDCPage(w, r, status, "oidc-error", &oidc.Page{Message: passkeyd.ErrorMessage(err)})
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {

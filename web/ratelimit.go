@@ -37,6 +37,17 @@ type RateLimits struct {
 	// RecoveryPerEmail: recovery links, recovery code attempts and
 	// confirmation emails for one address or account.
 	RecoveryPerEmail Limit
+	// AuthorizePerIP: OpenID Connect authorization requests from one
+	// address (each stores a request until it expires).
+	AuthorizePerIP Limit
+	// PendingAuthorizePerIP: authorization requests from one address within
+	// the lifetime of a request (oidc.Config.RequestTTL, 10 minutes by
+	// default), which bounds how many it can have pending.
+	PendingAuthorizePerIP Limit
+	// ClientAuthFailuresPerIP: failed client authentications at the token
+	// endpoint for one client ID from one address, before that pair is
+	// refused for the rest of the window.
+	ClientAuthFailuresPerIP Limit
 }
 
 // DefaultRateLimits stop floods and guessing without bothering people: a
@@ -48,6 +59,11 @@ func DefaultRateLimits() RateLimits {
 		VerifyPerIP:           Limit{60, time.Minute},
 		FailuresPerCredential: Limit{10, 15 * time.Minute},
 		RecoveryPerEmail:      Limit{5, 15 * time.Minute},
+		// An app starts one request per sign-in; a browser stuck in a
+		// redirect loop, or a script, starts many more.
+		AuthorizePerIP:          Limit{30, time.Minute},
+		PendingAuthorizePerIP:   Limit{100, 10 * time.Minute},
+		ClientAuthFailuresPerIP: Limit{10, 15 * time.Minute},
 	}
 }
 
@@ -63,17 +79,20 @@ func ParseRateLimits(s string) (RateLimits, error) {
 		return RateLimits{Off: true}, nil
 	}
 	fields := map[string]*Limit{
-		"options-ip":          &rl.OptionsPerIP,
-		"options-email":       &rl.OptionsPerEmail,
-		"verify-ip":           &rl.VerifyPerIP,
-		"credential-failures": &rl.FailuresPerCredential,
-		"recovery-email":      &rl.RecoveryPerEmail,
+		"options-ip":           &rl.OptionsPerIP,
+		"options-email":        &rl.OptionsPerEmail,
+		"verify-ip":            &rl.VerifyPerIP,
+		"credential-failures":  &rl.FailuresPerCredential,
+		"recovery-email":       &rl.RecoveryPerEmail,
+		"authorize-ip":         &rl.AuthorizePerIP,
+		"authorize-pending-ip": &rl.PendingAuthorizePerIP,
+		"client-auth-failures": &rl.ClientAuthFailuresPerIP,
 	}
 	for _, part := range strings.Split(s, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
 		l, known := fields[name]
 		if !ok || !known {
-			return rl, fmt.Errorf("RATE_LIMIT: %q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures, recovery-email", part)
+			return rl, fmt.Errorf("RATE_LIMIT: %q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures, recovery-email, authorize-ip, authorize-pending-ip, client-auth-failures", part)
 		}
 		count, window, ok := strings.Cut(value, "/")
 		n, err1 := strconv.Atoi(count)
@@ -96,12 +115,27 @@ type limiters struct {
 	failuresPerCredential *httprate.RateLimiter
 	recoveryPerEmail      *httprate.RateLimiter
 	maxFailures           int
+	authorizePerIP        *httprate.RateLimiter
+	pendingAuthorizePerIP *httprate.RateLimiter
+	clientAuthFailures    *httprate.RateLimiter
+	maxClientAuthFailures int
 }
 
 func newLimiters(rl RateLimits, m *Metrics) *limiters {
 	mk := func(l Limit) *httprate.RateLimiter { return httprate.NewRateLimiter(l.Count, l.Window) }
 	if rl.Off {
 		return &limiters{off: true, metrics: m}
+	}
+	// Limits added since RateLimits was first published take their
+	// defaults when a host's RateLimits leaves them out.
+	d := DefaultRateLimits()
+	for _, l := range []struct{ set, def *Limit }{
+		{&rl.AuthorizePerIP, &d.AuthorizePerIP}, {&rl.PendingAuthorizePerIP, &d.PendingAuthorizePerIP},
+		{&rl.ClientAuthFailuresPerIP, &d.ClientAuthFailuresPerIP},
+	} {
+		if *l.set == (Limit{}) {
+			*l.set = *l.def
+		}
 	}
 	return &limiters{
 		optionsPerIP:          mk(rl.OptionsPerIP),
@@ -110,6 +144,10 @@ func newLimiters(rl RateLimits, m *Metrics) *limiters {
 		failuresPerCredential: mk(rl.FailuresPerCredential),
 		recoveryPerEmail:      mk(rl.RecoveryPerEmail),
 		maxFailures:           rl.FailuresPerCredential.Count,
+		authorizePerIP:        mk(rl.AuthorizePerIP),
+		pendingAuthorizePerIP: mk(rl.PendingAuthorizePerIP),
+		clientAuthFailures:    mk(rl.ClientAuthFailuresPerIP),
+		maxClientAuthFailures: rl.ClientAuthFailuresPerIP.Count,
 		metrics:               m,
 	}
 }
@@ -142,6 +180,27 @@ func (ls *limiters) credentialBlocked(w http.ResponseWriter, credentialID string
 		return passkeyd.Errorf(passkeyd.ERATELIMIT, "Too many failed attempts with this passkey. Please wait a few minutes and try again.")
 	}
 	return nil
+}
+
+// failuresReached reports ERATELIMIT (with Retry-After set) when key has
+// failed max times within l's window. It counts nothing; countFailure does.
+func (ls *limiters) failuresReached(l *httprate.RateLimiter, max int, name string, w http.ResponseWriter, key string) error {
+	if ls.off {
+		return nil
+	}
+	if _, failures, err := l.Status(key); err == nil && failures >= float64(max) {
+		w.Header().Set("Retry-After", "60")
+		ls.metrics.limited(name)
+		return errTooMany
+	}
+	return nil
+}
+
+func (ls *limiters) countFailure(l *httprate.RateLimiter, r *http.Request, key string) {
+	if ls.off {
+		return
+	}
+	l.OnLimit(discardHeaders{}, r, key)
 }
 
 func (ls *limiters) recordFailure(r *http.Request, credentialID string) {

@@ -19,6 +19,10 @@ import "net/http"
 //     answers 429. perIP counts the client address; perEmail the email
 //     address the JSON body names (when it names a valid one); perAccount
 //     the signed-in account.
+//   - s.limitFailures(...): failures, counted from the answers; once a key
+//     has failed too often, it gets 429 until the window passes.
+//   - limitBody(n, ...): a body of more than n bytes is not read (the JSON
+//     API's handlers bound theirs with decode).
 //
 // Handlers return their errors: s.api answers them, s.ceremony also counts
 // the ceremony's success or failure by reason.
@@ -75,7 +79,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// dashboard's Connected apps.
 	if s.oidc != nil {
 		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
-		mux.Handle("/oidc/", s.oidc.Handler())
+		mux.Handle("/oidc/authorize", limitBody(maxBodyBytes, s.limit(perIP(l.authorizePerIP), perIP(l.pendingAuthorizePerIP))(s.oidc.Handler())))
+		mux.Handle("POST /oidc/token", limitBody(maxBodyBytes, s.limitFailures(s.clientAuthFailures())(s.oidc.Handler())))
+		mux.Handle("/oidc/", limitBody(maxBodyBytes, s.oidc.Handler()))
 		mux.Handle("GET /api/apps", s.signedIn(s.api(s.handleAppsList)))
 		mux.Handle("DELETE /api/apps/{id}", s.signedIn(s.api(s.handleAppRevoke)))
 	}

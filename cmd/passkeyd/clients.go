@@ -35,7 +35,10 @@ Options:
   -id-token-alg ALG       RS256 (default), ES256 or EdDSA
   -access-token-ttl D, -id-token-ttl D, -refresh-token-ttl D   e.g. 10m, 1h, 720h; 0: the defaults
   -trusted                skip the consent page (-trusted=false to ask again)
-  -allow LIST             only these emails or @domains may sign in, comma-separated ("" for everyone)
+  -allow LIST             only these emails or @domains may sign in, comma-separated ("" for everyone);
+                          always only once the address is confirmed
+  -allow-unverified-email let accounts whose address is not confirmed sign in (default: they are asked
+                          to confirm it first); only for apps that never find their accounts by email
 
 The settings flags and environment variables are those of "passkeyd -h".
 `
@@ -61,7 +64,7 @@ type clientFlags struct {
 	fs                           *flag.FlagSet
 	id, name, scopes, alg, allow string
 	redirects, postLogout        listFlag
-	public, trusted              bool
+	public, trusted, unverified  bool
 	accessTTL, idTTL, refreshTTL time.Duration
 }
 
@@ -80,6 +83,7 @@ func newClientFlags(stderr io.Writer) *clientFlags {
 	f.fs.DurationVar(&f.refreshTTL, "refresh-token-ttl", 0, "refresh token lifetime")
 	f.fs.BoolVar(&f.trusted, "trusted", false, "skip consent")
 	f.fs.StringVar(&f.allow, "allow", "", "allowed emails or @domains")
+	f.fs.BoolVar(&f.unverified, "allow-unverified-email", false, "let unconfirmed addresses sign in")
 	return f
 }
 
@@ -128,6 +132,8 @@ func (f *clientFlags) apply(c *passkeyd.OIDCClient) {
 			c.Trusted = f.trusted
 		case "allow":
 			c.AllowedUsers = splitList(f.allow)
+		case "allow-unverified-email":
+			c.AllowUnverifiedEmail = f.unverified
 		}
 	})
 }
@@ -269,8 +275,8 @@ func showClient(c *passkeyd.OIDCClient, s *settings, w io.Writer) error {
 	fmt.Fprintf(w, "client_id:     %s\nname:          %s\ntype:          %s\ntrusted:       %s\n", c.ID, c.Name, clientType(c), yesNo(c.Trusted))
 	fmt.Fprintf(w, "redirect URIs: %s\npost-logout:   %s\nscopes:        %s\nID token alg:  %s\n",
 		strings.Join(c.RedirectURIs, " "), strings.Join(c.PostLogoutRedirectURIs, " "), strings.Join(c.Scopes, " "), c.IDTokenAlg)
-	fmt.Fprintf(w, "lifetimes:     access %s, ID %s, refresh %s (0: default)\nallowed users: %s\n",
-		c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL, orEveryone(c.AllowedUsers))
+	fmt.Fprintf(w, "lifetimes:     access %s, ID %s, refresh %s (0: default)\nallowed users: %s\nunconfirmed:   %s\n",
+		c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL, orEveryone(c.AllowedUsers), unconfirmedRule(c))
 	fmt.Fprintf(w, "created:       %s\nlast used:     %s\ndiscovery:     %s/.well-known/openid-configuration\n",
 		c.CreatedAt.Format(time.DateTime), when(c.LastUsedAt), strings.TrimSuffix(issuer, "/"))
 	return nil
@@ -288,6 +294,15 @@ func when(t time.Time) string {
 		return "never"
 	}
 	return t.Format(time.DateTime)
+}
+
+// unconfirmedRule says what an account whose address is not confirmed
+// meets at the client.
+func unconfirmedRule(c *passkeyd.OIDCClient) string {
+	if c.AllowUnverifiedEmail && len(c.AllowedUsers) == 0 {
+		return "may sign in (email_verified=false)"
+	}
+	return "asked to confirm the address first"
 }
 
 func orEveryone(l []string) string {

@@ -84,6 +84,21 @@ func TestClientsCommands(t *testing.T) {
 		t.Errorf("after update %+v: want ES256, not trusted, the allow-list, and the rest unchanged", c)
 	}
 
+	// Unconfirmed addresses: asked to confirm unless the operator says
+	// otherwise for the app.
+	if c.AllowUnverifiedEmail {
+		t.Errorf("a new client lets unconfirmed addresses in by default")
+	}
+	if out, err = runClients("clients", "update", "grafana", "-allow-unverified-email", "-allow", ""); err != nil {
+		t.Fatalf("clients update -allow-unverified-email: %v\n%s", err, out)
+	}
+	if !find("grafana").AllowUnverifiedEmail {
+		t.Error("clients update -allow-unverified-email did not store it")
+	}
+	if out, err = runClients("clients", "show", "grafana"); err != nil || !strings.Contains(out, "unconfirmed:   may sign in") {
+		t.Errorf("clients show after -allow-unverified-email: %v\n%s", err, out)
+	}
+
 	out, err = runClients("clients", "list")
 	if err != nil || !strings.Contains(out, "grafana") || !strings.Contains(out, "confidential") {
 		t.Fatalf("clients list: %v\n%s", err, out)

@@ -115,7 +115,7 @@ var copyTables = []copyTable{
 		{"redirect_uris", colText}, {"post_logout_redirect_uris", colText}, {"scopes", colText},
 		{"id_token_alg", colText}, {"access_token_ttl", colInt}, {"id_token_ttl", colInt},
 		{"refresh_token_ttl", colInt}, {"trusted", colBool}, {"allowed_users", colText},
-		{"created_at", colInt}, {"updated_at", colInt}, {"last_used_at", colInt},
+		{"created_at", colInt}, {"updated_at", colInt}, {"last_used_at", colInt}, {"allow_unverified_email", colBool},
 	}},
 	{"oidc_consents", "user_id, client_id", []copyColumn{
 		{"user_id", colText}, {"client_id", colText}, {"scopes", colText}, {"created_at", colInt}, {"last_used_at", colInt},

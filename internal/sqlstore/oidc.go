@@ -39,7 +39,7 @@ func fromSpaceList(s string) []string { return strings.Fields(s) }
 
 const oidcClientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 	scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
-	created_at, updated_at, last_used_at`
+	allow_unverified_email, created_at, updated_at, last_used_at`
 
 type oidcClientRow struct {
 	c                              passkeyd.OIDCClient
@@ -52,7 +52,7 @@ type oidcClientRow struct {
 func (r *oidcClientRow) dest() []any {
 	return []any{&r.c.ID, &r.c.Name, &r.c.SecretHash, &r.c.Public, &r.redirects, &r.postLogout,
 		&r.scopes, &r.c.IDTokenAlg, &r.accessTTL, &r.idTTL, &r.refreshTTL, &r.c.Trusted, &r.allowed,
-		&r.created, &r.updated, &r.lastUsed}
+		&r.c.AllowUnverifiedEmail, &r.created, &r.updated, &r.lastUsed}
 }
 
 func (r *oidcClientRow) client() (*passkeyd.OIDCClient, error) {
@@ -84,7 +84,8 @@ func (s *Store) oidcClientArgs(c *passkeyd.OIDCClient) []any {
 	}
 	return []any{c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 		spaceList(c.Scopes), c.IDTokenAlg, c.AccessTokenTTL.Milliseconds(), c.IDTokenTTL.Milliseconds(),
-		c.RefreshTokenTTL.Milliseconds(), c.Trusted, jsonList(c.AllowedUsers), millis(c.CreatedAt), millis(c.UpdatedAt)}
+		c.RefreshTokenTTL.Milliseconds(), c.Trusted, jsonList(c.AllowedUsers), millis(c.CreatedAt), millis(c.UpdatedAt),
+		c.AllowUnverifiedEmail}
 }
 
 // CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
@@ -96,8 +97,8 @@ func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) er
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
-				created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+				created_at, updated_at, allow_unverified_email)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			s.oidcClientArgs(c)...)
 		return err
 	})
@@ -124,8 +125,8 @@ func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) erro
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
-				created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+				created_at, updated_at, allow_unverified_email)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (id) DO UPDATE SET
 				name = excluded.name, secret_hash = excluded.secret_hash, public = excluded.public,
 				redirect_uris = excluded.redirect_uris,
@@ -133,7 +134,8 @@ func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) erro
 				scopes = excluded.scopes, id_token_alg = excluded.id_token_alg,
 				access_token_ttl = excluded.access_token_ttl, id_token_ttl = excluded.id_token_ttl,
 				refresh_token_ttl = excluded.refresh_token_ttl, trusted = excluded.trusted,
-				allowed_users = excluded.allowed_users, updated_at = excluded.updated_at`,
+				allowed_users = excluded.allowed_users, updated_at = excluded.updated_at,
+				allow_unverified_email = excluded.allow_unverified_email`,
 			s.oidcClientArgs(c)...)
 		return err
 	})
@@ -198,7 +200,7 @@ func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
 
 const oidcAuthRequestColumns = `id, client_id, redirect_uri, scopes, state, nonce, response_type, response_mode,
 	code_challenge, code_challenge_method, prompt, max_age, login_hint, browser_hash, user_id, credential_id, auth_time,
-	amr, done, created_at, expires_at, code_hash, code_expires_at, code_redeemed_at`
+	amr, done, created_at, expires_at, code_hash, code_expires_at, code_redeemed_at, hint_subject`
 
 type oidcAuthRequestRow struct {
 	r                                             passkeyd.OIDCAuthRequest
@@ -211,7 +213,7 @@ func (r *oidcAuthRequestRow) dest() []any {
 	return []any{&r.r.ID, &r.r.ClientID, &r.r.RedirectURI, &r.scopes, &r.r.State, &r.r.Nonce,
 		&r.r.ResponseType, &r.r.ResponseMode, &r.r.CodeChallenge, &r.r.CodeChallengeMethod, &r.prompt,
 		&r.r.MaxAge, &r.r.LoginHint, &r.r.BrowserHash, &r.r.UserID, &r.r.CredentialID, &r.authTime, &r.amr, &r.r.Done,
-		&r.created, &r.expires, &r.codeHash, &r.codeExp, &r.redeemed}
+		&r.created, &r.expires, &r.codeHash, &r.codeExp, &r.redeemed, &r.r.HintSubject}
 }
 
 func (r *oidcAuthRequestRow) request() *passkeyd.OIDCAuthRequest {
@@ -235,11 +237,11 @@ func (s *Store) SaveOIDCAuthRequest(ctx context.Context, q *passkeyd.OIDCAuthReq
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_auth_requests (id, client_id, redirect_uri, scopes, state, nonce, response_type,
 				response_mode, code_challenge, code_challenge_method, prompt, max_age, login_hint,
-				browser_hash, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+				browser_hash, created_at, expires_at, hint_subject)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			q.ID, q.ClientID, q.RedirectURI, spaceList(q.Scopes), q.State, q.Nonce, q.ResponseType,
 			q.ResponseMode, q.CodeChallenge, q.CodeChallengeMethod, spaceList(q.Prompt), q.MaxAge, q.LoginHint,
-			q.BrowserHash, millis(q.CreatedAt), millis(q.ExpiresAt))
+			q.BrowserHash, millis(q.CreatedAt), millis(q.ExpiresAt), q.HintSubject)
 		return err
 	})
 }
