@@ -29,7 +29,11 @@ import (
 func TestAccountEventsEndAppGrants(t *testing.T) {
 	smtp := mailtest.NewServer(t)
 	dir := t.TempDir()
-	s := startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), testClients, 1, withEnv("SMTP_URL="+smtp.URL()))[0]
+	// The squatter of the takeover case signs in to the app with an address
+	// nobody confirmed, as an app that allows unconfirmed addresses lets
+	// them (by default passkeyd stops them before the app).
+	clients := strings.Replace(testClients, `"name": "Test App",`, `"name": "Test App", "allow_unverified_email": true,`, 1)
+	s := startInstances(t, "file:"+filepath.Join(dir, "passkeyd.db"), clients, 1, withMail(smtp))[0]
 	p := s.provider(t)
 	ctx := s.rpContext(t)
 	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/passkeyd/passkeyd/internal/softauthn"
 	"github.com/passkeyd/passkeyd/internal/testserver"
+	"github.com/passkeyd/passkeyd/mail/mailtest"
 )
 
 func TestMain(m *testing.M) { testserver.Main(m) }
@@ -49,6 +50,7 @@ type server struct {
 	dbURL   string // DATABASE_URL
 	alice   *softauthn.Authenticator
 	out     *testserver.Buffer
+	mail    *mailtest.Server // where passkeyd's email goes; nil: its log
 }
 
 // loopback dials localhost as 127.0.0.1, where passkeyd listens.
@@ -82,11 +84,17 @@ type startOption func(*startOptions)
 type startOptions struct {
 	unconfirmed bool     // leave alice's address unconfirmed
 	env         []string // more settings, after the usual ones
+	mail        *mailtest.Server
 }
 
 // aliceUnconfirmed leaves alice's address unconfirmed: she never opens
 // the link emailed at sign-up.
 func aliceUnconfirmed() startOption { return func(o *startOptions) { o.unconfirmed = true } }
+
+// withMail sends passkeyd's email to m (SMTP_URL) instead of its log.
+func withMail(m *mailtest.Server) startOption {
+	return func(o *startOptions) { o.mail, o.env = m, append(o.env, "SMTP_URL="+m.URL()) }
+}
 
 // withEnv adds settings (NAME=value) to passkeyd's environment.
 func withEnv(kv ...string) startOption { return func(o *startOptions) { o.env = append(o.env, kv...) } }
@@ -130,6 +138,7 @@ func startInstances(t *testing.T, databaseURL, clients string, n int, opts ...st
 		"LOG_FORMAT=text",
 	}}
 	s.env = append(s.env, o.env...) // the last setting wins
+	s.mail = o.mail
 	p := testserver.Run(t, testserver.Config{Dir: dir, Env: s.env}, 10*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/healthz", 60*time.Second)
 	s.base, s.out, s.dbURL = issuer, p.Out, databaseURL
@@ -170,6 +179,20 @@ func startInstances(t *testing.T, databaseURL, clients string, n int, opts ...st
 // browser, which is signed in as its account.
 func (s *server) confirmEmail(t *testing.T, address string) {
 	t.Helper()
+	if s.mail != nil {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		for {
+			msg, err := s.mail.Wait(ctx, address)
+			if err != nil {
+				t.Fatalf("no confirmation link for %s: %v", address, err)
+			}
+			if m := verifyLink.FindStringSubmatch(msg.Text); m != nil {
+				s.openConfirmation(t, address, m[1])
+				return
+			}
+		}
+	}
 	link := regexp.MustCompile(`to=` + regexp.QuoteMeta(address) + `[^\n]*?verify-email\?token=([A-Za-z0-9_-]+)`)
 	var token string
 	for range 200 {
@@ -182,6 +205,12 @@ func (s *server) confirmEmail(t *testing.T, address string) {
 	if token == "" {
 		t.Fatalf("no confirmation link for %s in passkeyd's log", address)
 	}
+	s.openConfirmation(t, address, token)
+}
+
+// openConfirmation spends a confirmation link's token in s's browser.
+func (s *server) openConfirmation(t *testing.T, address, token string) {
+	t.Helper()
 	if res, err := s.browser.PostJSON(t.Context(), "/api/email/verify", map[string]string{"token": token}); err != nil || res.Status != http.StatusOK {
 		t.Fatalf("confirm %s: %v %v", address, res, err)
 	}
