@@ -15,7 +15,7 @@ func TestNewAppAsksForThePasskey(t *testing.T) {
 	chromium(t)
 	appPort := testserver.FreePort(t)
 	appURL := "http://localhost:" + appPort
-	srv := startServer(t, withOIDCClient(t, appURL), withEnv("STEP_UP_WINDOW=1s"))
+	srv := startServer(t, withOIDCClient(t, appURL), withEnv("STEP_UP_WINDOW=1s"), withMail(t))
 	startExampleApp(t, appPort, srv.URL)
 	b := newBrowser(t, srv)
 	auth := b.addAuthenticator(internal, true)
@@ -23,6 +23,7 @@ func TestNewAppAsksForThePasskey(t *testing.T) {
 
 	step(t, b, "SignedInAWhileAgo", func(t *testing.T) {
 		signUp(t, b, srv, auth, email)
+		srv.confirmAddress(t, email)
 		signIn(t, b, auth, email, email)
 		// Waiting is the condition, not an assertion: a second after the
 		// sign-in, the session's passkey check is older than the window.

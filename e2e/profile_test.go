@@ -17,13 +17,14 @@ import (
 func TestNameShownToApps(t *testing.T) {
 	chromium(t)
 	const appURL = "http://localhost:9/app" // registered only: the browser never goes there
-	srv := startServer(t, withOIDCClient(t, appURL))
+	srv := startServer(t, withOIDCClient(t, appURL), withMail(t))
 	b := newBrowser(t, srv)
 	auth := b.addAuthenticator(internal, true)
 	const email = "ada@example.com"
 
 	step(t, b, "SignUpAndIn", func(t *testing.T) {
 		signUp(t, b, srv, auth, email)
+		srv.confirmAddress(t, email)
 		signIn(t, b, auth, "", email)
 		var name, username string
 		b.eval(`document.getElementById("display-name").value`, &name)

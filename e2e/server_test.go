@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -200,6 +203,27 @@ func (s *server) mailLink(t testing.TB, to, path string) (link string, msg mailt
 			return link, m
 		}
 		seen = append(seen, m.Subject)
+	}
+}
+
+// confirmAddress opens the confirmation link emailed to `to` at sign-up
+// as if on another device (the link page's button, through its JSON
+// route): apps take only confirmed addresses by default.
+func (s *server) confirmAddress(t testing.TB, to string) {
+	t.Helper()
+	link, _ := s.mailLink(t, to, "/verify-email")
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"token": u.Query().Get("token")})
+	res, err := http.Post(s.URL+"/api/email/verify", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("confirm %s: status %d", to, res.StatusCode)
 	}
 }
 
