@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -166,6 +167,14 @@ func TestImageRuns(t *testing.T) {
 	if out, err := s.run(append(c.Entrypoint, "version")...); err != nil ||
 		!strings.HasPrefix(out, "passkeyd "+c.Labels["org.opencontainers.image.version"]) {
 		t.Errorf("passkeyd version = %q, %v; want the version label %q", out, err, c.Labels["org.opencontainers.image.version"])
+	}
+
+	// Outside /data nothing is writable: a data directory elsewhere cannot
+	// be made.
+	elsewhere := *s
+	elsewhere.env = append(slices.Clone(s.env), "DATA_DIR=/elsewhere")
+	if out, err := elsewhere.run(append(c.Entrypoint, c.Cmd...)...); err == nil || !strings.Contains(out, "read-only file system") {
+		t.Errorf("passkeyd with DATA_DIR=/elsewhere: %v\n%s\nwant a read-only file system refusal", err, out)
 	}
 
 	name, args := s.command(append(c.Entrypoint, c.Cmd...)...)
