@@ -1,6 +1,6 @@
 // Package imagetest holds tests of the passkeyd container image that
-// scripts/image builds, and of the compose files in deploy/. It has no
-// code besides its tests.
+// scripts/image builds, of the compose files in deploy/ and of the release
+// archives scripts/release builds. It has no code besides its tests.
 //
 // The image tests read the image archives (docker-archive, as
 // `podman load` and `docker load` take them) in the directory named by
@@ -19,6 +19,10 @@
 // on a free port. Then it signs up and signs in with softauthn, and runs
 // the image's HEALTHCHECK command from the same root. It needs root (to
 // mount and chroot).
+//
+// TestRelease runs scripts/release for linux/amd64 and linux/arm64 (only a
+// link each, after scripts/image's builds) and checks the archives, their
+// SHA256SUMS, and that each release binary is byte for byte the image's.
 //
 // Without PASSKEYD_TEST_IMAGE_DIR, or without root for TestImageRuns, the
 // tests skip, except under CI=true, where they fail. TestComposeFiles
