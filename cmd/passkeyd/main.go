@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return clients(ctx, args, getenv, stdout, stderr)
 	case "oidc":
 		return oidcCommand(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -61,6 +63,7 @@ Commands:
   passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete
   passkeyd clients ...       apps that sign in with passkeyd (OpenID Connect): add, list, show, update, rotate-secret, delete
   passkeyd oidc rotate-keys  add new token-signing keys (-now: at once)
+  passkeyd healthcheck       ask the running server's /readyz (HOST, PORT): exit 0 if ready, 1 if not
   passkeyd version           print the version
 
 Run "passkeyd -h" for the settings; each flag also reads the environment
