@@ -398,6 +398,8 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 		if app, err = firstAppSignIns(ctx, cfg, target, registered, sum, progress); err != nil {
 			return sum, err
 		}
+		app.idTokens.Store(0) // phase two's alone
+
 	}
 
 	limit := "until " + cfg.Duration.String()
@@ -450,6 +452,9 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 		attempted = int64(cfg.Count)
 	}
 	sum.SignIn.Failed = int(attempted) - sum.SignIn.Ceremonies
+	if app != nil && sum.SignIn.Ceremonies > 0 {
+		sum.App.IDTokensPerSignIn = float64(app.idTokens.Load()) / float64(sum.SignIn.Ceremonies)
+	}
 	for _, pid := range pids {
 		rss, _ := procStatusKB(pid, "VmRSS")
 		peak, _ := procStatusKB(pid, "VmHWM")

@@ -67,6 +67,10 @@ type AppSummary struct {
 	// IDTokenAlg is the alg of the first ID token's header (RS256, ES256,
 	// EdDSA): the client's id_token_signed_response_alg.
 	IDTokenAlg string `json:"id_token_alg"`
+	// IDTokensPerSignIn is the ID tokens (signatures) the server made per
+	// completed app sign-in of phase two: one for the code, and one more
+	// when the refresh answers with an ID token too.
+	IDTokensPerSignIn float64 `json:"id_tokens_per_signin"`
 }
 
 // AppSignIn is one completed app sign-in, for Config.OnAppSignIn.
@@ -104,8 +108,9 @@ type appClient struct {
 	redirectParam string // &redirect_uri=…
 	onSignIn      func(AppSignIn)
 
-	algOnce sync.Once
-	alg     string
+	algOnce  sync.Once
+	alg      string
+	idTokens atomic.Int64 // ID tokens received in completed app sign-ins
 }
 
 func newAppClient(cfg Config) *appClient {
@@ -271,6 +276,11 @@ func (r *recorder) appSignIn(rt *route, u *user, app *appClient, withEmail bool)
 		return r.fail(stepRefresh, "not-rotated")
 	}
 	done.NewRefresh, done.IDTokenAfter = refreshed.RefreshToken, refreshed.IDToken
+	if refreshed.IDToken != "" {
+		app.idTokens.Add(2)
+	} else {
+		app.idTokens.Add(1)
+	}
 	if app.onSignIn != nil {
 		app.onSignIn(done)
 	}

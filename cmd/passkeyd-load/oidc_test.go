@@ -169,7 +169,7 @@ func testOIDCMode(t *testing.T, s *oidcServer) {
 				}
 			}
 			if sum.App == nil || sum.App.ClientID != id || sum.App.IDTokenAlg != alg {
-				t.Errorf("summary's app %+v, want client %s with ID tokens signed %s", sum.App, id, alg)
+				t.Fatalf("summary's app %+v, want client %s with ID tokens signed %s", sum.App, id, alg)
 			}
 			if want := s.pids; len(want) > 1 && !slices.Equal(sum.ServerPIDs, want) {
 				t.Errorf("server PIDs %v, want %v", sum.ServerPIDs, want)
@@ -199,6 +199,22 @@ func testOIDCMode(t *testing.T, s *oidcServer) {
 					t.Errorf("refresh token %q refreshed to %q: want a new one each time", a.RefreshToken, a.NewRefresh)
 				}
 				refreshTokens[a.RefreshToken], refreshTokens[a.NewRefresh] = true, true
+				if a.IDTokenAfter != "" {
+					if _, err := verifier.Verify(ctx, a.IDTokenAfter); err != nil {
+						t.Errorf("%s: the refresh's ID token: %v", a.Email, err)
+					}
+				}
+			}
+			// The summary counts the signatures of phase two's sign-ins: one
+			// for the code, one for each refresh that answered with an ID token.
+			afterInPhaseTwo := 0
+			for _, a := range done {
+				if !a.Passkey && a.IDTokenAfter != "" {
+					afterInPhaseTwo++
+				}
+			}
+			if want := float64(count+afterInPhaseTwo) / count; sum.App.IDTokensPerSignIn != want {
+				t.Errorf("%.2f ID tokens per app sign-in, want %.2f", sum.App.IDTokensPerSignIn, want)
 			}
 		})
 	}

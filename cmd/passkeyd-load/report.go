@@ -54,6 +54,9 @@ func writeReport(w io.Writer, s *Summary) {
 		warnToolBusy(w, *s.AppFirst, s.ToolProcs)
 		fmt.Fprintf(w, "\nphase 2, app sign-in with a session and consent remembered: concurrency %d over %d users\n", s.Concurrency, s.Register.Ceremonies)
 		writePhase(w, s.SignIn, "app sign-ins", appSteps)
+		if s.App != nil {
+			fmt.Fprintf(w, "  ID tokens signed per app sign-in: %.2f\n", s.App.IDTokensPerSignIn)
+		}
 	} else {
 		fmt.Fprintf(w, "\nphase 2, sign-in (%s): concurrency %d over %d users\n", s.Mode, s.Concurrency, s.Register.Ceremonies)
 		writePhase(w, s.SignIn, "sign-ins", []string{epSignInOptions, epSignInVerify})
