@@ -129,10 +129,12 @@ Usage: passkeyd-load [flags]
 	fs.Func("server-pid", "PID of the server process, when it runs on this machine: report its CPU seconds per phase and its RSS (Linux /proc).\nseveral, comma-separated: the instances' CPU and RSS together", func(v string) error {
 		for _, f := range strings.Split(v, ",") {
 			pid, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || pid <= 0 {
+			if err != nil || pid < 0 {
 				return fmt.Errorf("%q is not a PID", f)
 			}
-			c.ServerPIDs = append(c.ServerPIDs, pid)
+			if pid > 0 { // 0: none
+				c.ServerPIDs = append(c.ServerPIDs, pid)
+			}
 		}
 		return nil
 	})
