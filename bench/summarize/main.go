@@ -124,7 +124,7 @@ type AppPoint struct {
 	Errors map[string]int `json:"errors"`
 }
 
-// Target is one target of issue 6 or 12.
+// Target is one target of issue 6, 12 or 22.
 type Target struct {
 	Name    string  `json:"name"`
 	Goal    string  `json:"goal"`
