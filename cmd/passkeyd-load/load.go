@@ -399,7 +399,6 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 			return sum, err
 		}
 		app.idTokens.Store(0) // phase two's alone
-
 	}
 
 	limit := "until " + cfg.Duration.String()
