@@ -6,8 +6,9 @@
 //
 // DIR holds what scripts/bench wrote: verify.txt (go test -bench output of
 // BenchmarkVerifyP256), sweep-DB-cC-rR.json (one load tool summary per
-// run), big-sqlite.json, repeat-sqlite-K.json, startup-sqlite.json and
-// seed-sqlite.json.
+// run), oidc-DB-ALG-rR.json (the app sign-in, -mode oidc) with sign.txt
+// (BenchmarkIDTokenSignature of bench/sign), big-sqlite.json,
+// repeat-sqlite-K.json, startup-sqlite.json and seed-sqlite.json.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,6 +36,14 @@ type loadSummary struct {
 	ServerMaxRSSKB int64 `json:"server_max_rss_kb"`
 	Register       phase `json:"register"`
 	SignIn         phase `json:"signin"`
+	// The oidc mode's: its first app sign-ins, and its client.
+	AppFirst *phase `json:"app_first"`
+	App      *struct {
+		ClientID          string  `json:"client_id"`
+		IDTokenAlg        string  `json:"id_token_alg"`
+		IDTokensPerSignIn float64 `json:"id_tokens_per_signin"`
+	} `json:"app"`
+	ServerPIDs []int `json:"server_pids"`
 }
 
 type phase struct {
@@ -51,9 +61,11 @@ type phase struct {
 }
 
 type latency struct {
-	P50 float64 `json:"p50_ms"`
-	P95 float64 `json:"p95_ms"`
-	P99 float64 `json:"p99_ms"`
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P95   float64 `json:"p95_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
 }
 
 // Point is one concurrency level of a sweep: medians over its runs.
@@ -81,7 +93,38 @@ type Point struct {
 	ServerRSSMB   float64 `json:"server_rss_mb"`
 }
 
-// Target is one target of issue 6 or 12.
+// AppPoint is the app sign-in of one database and algorithm: medians over
+// its runs. CPU figures are per completed app sign-in of phase two (a
+// session, consent remembered), all instances together.
+type AppPoint struct {
+	Runs        int     `json:"runs"`
+	Instances   int     `json:"instances"`
+	Concurrency int     `json:"concurrency"`
+	AppSignInsS float64 `json:"app_signins_per_second"`
+	ServerCPUUS float64 `json:"server_cpu_us"`
+	ServerCPUV  float64 `json:"server_cpu_verifications"`
+	// SignatureUS is one ID-token signature of this algorithm (bench/sign,
+	// CPU time), IDTokensPerSignIn how many the server signed per app
+	// sign-in, SignatureShare their part of ServerCPUUS.
+	SignatureUS       float64 `json:"signature_us"`
+	IDTokensPerSignIn float64 `json:"id_tokens_per_signin"`
+	SignatureShare    float64 `json:"signature_share"`
+	// WithoutSignatures is ServerCPUUS less the signatures.
+	WithoutSignaturesUS float64 `json:"server_cpu_without_signatures_us"`
+	WithoutSignaturesV  float64 `json:"server_cpu_without_signatures_verifications"`
+	// The first app sign-in of each user: passkey sign-in and consent too.
+	FirstServerCPUUS   float64 `json:"first_server_cpu_us"`
+	FirstServerCPUV    float64 `json:"first_server_cpu_verifications"`
+	ToolCPUPerSignInUS float64 `json:"tool_cpu_per_signin_us"`
+	OtherCPUShare      float64 `json:"other_cpu_share"`
+	// Steps: each step's latency, the medians of the runs' percentiles.
+	Steps  map[string]latency `json:"steps"`
+	Failed int                `json:"failed"`
+	// Errors are all runs' failed requests by "step status".
+	Errors map[string]int `json:"errors"`
+}
+
+// Target is one target of issue 6, 12 or 22.
 type Target struct {
 	Name    string  `json:"name"`
 	Goal    string  `json:"goal"`
@@ -111,6 +154,11 @@ type Summary struct {
 	Startup map[string]any     `json:"startup,omitempty"`
 	Seed    map[string]any     `json:"seed,omitempty"`
 	Targets []Target           `json:"targets"`
+	// Signatures is one ID-token signature per algorithm (RS256, ES256,
+	// EdDSA; bench/sign), and AppSignIn the app sign-in (-mode oidc) by
+	// database ("sqlite", "postgres2": two instances) and algorithm.
+	Signatures map[string]verifyCost          `json:"id_token_signature,omitempty"`
+	AppSignIn  map[string]map[string]AppPoint `json:"app_signin,omitempty"`
 }
 
 func main() {
@@ -143,9 +191,25 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-var benchLine = regexp.MustCompile(`^BenchmarkVerifyP256/(\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) cpu-ns/op)?`)
+var (
+	benchLine = regexp.MustCompile(`^BenchmarkVerifyP256/(\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) cpu-ns/op)?`)
+	signLine  = regexp.MustCompile(`^BenchmarkIDTokenSignature/(\w+)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) cpu-ns/op)?`)
+)
 
 func parseVerify(path string) (map[string]verifyCost, error) {
+	res, err := parseBench(path, benchLine)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := res["VerifyASN1"]; !ok {
+		return nil, fmt.Errorf("%s: no BenchmarkVerifyP256/VerifyASN1 result", path)
+	}
+	return res, nil
+}
+
+// parseBench reads the medians of go test -bench lines that line matches
+// (name, ns/op, cpu-ns/op).
+func parseBench(path string, line *regexp.Regexp) (map[string]verifyCost, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -154,7 +218,7 @@ func parseVerify(path string) (map[string]verifyCost, error) {
 	ns, cpu := map[string][]float64{}, map[string][]float64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		m := benchLine.FindStringSubmatch(sc.Text())
+		m := line.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
 		}
@@ -169,13 +233,13 @@ func parseVerify(path string) (map[string]verifyCost, error) {
 	for k, v := range ns {
 		res[k] = verifyCost{NsPerOp: median(v), CPUNsPerOp: median(cpu[k]), Runs: len(v)}
 	}
-	if _, ok := res["VerifyASN1"]; !ok {
-		return nil, fmt.Errorf("%s: no BenchmarkVerifyP256/VerifyASN1 result", path)
-	}
 	return res, nil
 }
 
-var sweepName = regexp.MustCompile(`^sweep-(\w+)-c(\d+)-r(\d+)\.json$`)
+var (
+	sweepName = regexp.MustCompile(`^sweep-(\w+)-c(\d+)-r(\d+)\.json$`)
+	oidcName  = regexp.MustCompile(`^oidc-(\w+)-(\w+)-r(\d+)\.json$`)
+)
 
 func summarize(runDir, out string) error {
 	s := &Summary{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Sweeps: map[string][]Point{}}
@@ -219,6 +283,10 @@ func summarize(runDir, out string) error {
 		for _, c := range cs {
 			s.Sweeps[db] = append(s.Sweeps[db], point(c, byC[c], s.UnitUS))
 		}
+	}
+
+	if err := appSignIns(s, runDir, entries); err != nil {
+		return err
 	}
 
 	var big loadSummary
@@ -269,6 +337,16 @@ func summarize(runDir, out string) error {
 		}
 		fmt.Printf("%s  %-44s %10.2f %-16s (goal %s)\n", mark, t.Name, t.Value, t.Unit, t.Goal)
 	}
+	for _, db := range slices.Sorted(maps.Keys(s.AppSignIn)) {
+		for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+			p, ok := s.AppSignIn[db][alg]
+			if !ok {
+				continue
+			}
+			fmt.Printf("app sign-in %-9s %-5s %7.1f/s  server CPU %6.0f µs = %5.1f verifications (signatures %4.1f %%, %5.1f without; first %5.1f)  token p99 %6.1f ms  %d failed\n",
+				db, alg, p.AppSignInsS, p.ServerCPUUS, p.ServerCPUV, 100*p.SignatureShare, p.WithoutSignaturesV, p.FirstServerCPUV, p.Steps["token"].P99, p.Failed)
+		}
+	}
 	return nil
 }
 
@@ -305,6 +383,110 @@ func point(c int, rs []loadSummary, unitUS float64) Point {
 	if unitUS > 0 {
 		p.SignInCPUVerifies = p.SignInCPUUS / unitUS
 		p.RegisterCPUVerifs = p.RegisterCPUUS / unitUS
+	}
+	return p
+}
+
+// appSignIns reads the oidc runs and the signatures measured with them.
+func appSignIns(s *Summary, runDir string, entries []os.DirEntry) error {
+	runs := map[string]map[string][]loadSummary{}
+	for _, e := range entries {
+		m := oidcName.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		var ls loadSummary
+		if err := readJSON(filepath.Join(runDir, e.Name()), &ls); err != nil {
+			return fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		if ls.App == nil || ls.AppFirst == nil {
+			return fmt.Errorf("%s: not a -mode oidc summary", e.Name())
+		}
+		if ls.App.IDTokenAlg != m[2] {
+			return fmt.Errorf("%s: ID tokens signed %q, not %s: is the client registered with -id-token-alg %s?", e.Name(), ls.App.IDTokenAlg, m[2], m[2])
+		}
+		if runs[m[1]] == nil {
+			runs[m[1]] = map[string][]loadSummary{}
+		}
+		runs[m[1]][m[2]] = append(runs[m[1]][m[2]], ls)
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	var err error
+	if s.Signatures, err = parseBench(filepath.Join(runDir, "sign.txt"), signLine); err != nil {
+		return err
+	}
+	s.AppSignIn = map[string]map[string]AppPoint{}
+	for db, byAlg := range runs {
+		s.AppSignIn[db] = map[string]AppPoint{}
+		for alg, rs := range byAlg {
+			sig := s.Signatures[alg].CPUNsPerOp / 1000
+			if sig == 0 {
+				sig = s.Signatures[alg].NsPerOp / 1000
+			}
+			s.AppSignIn[db][alg] = appPoint(rs, s.UnitUS, sig)
+		}
+	}
+	return nil
+}
+
+func appPoint(rs []loadSummary, unitUS, signatureUS float64) AppPoint {
+	col := func(f func(loadSummary) float64) float64 {
+		var xs []float64
+		for _, r := range rs {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	p := AppPoint{Runs: len(rs), Instances: max(1, len(rs[0].ServerPIDs)), Concurrency: rs[0].Concurrency,
+		SignatureUS: signatureUS, Steps: map[string]latency{}, Errors: map[string]int{}}
+	p.AppSignInsS = col(func(r loadSummary) float64 { return r.SignIn.PerSecond })
+	p.ServerCPUUS = col(func(r loadSummary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
+	p.IDTokensPerSignIn = col(func(r loadSummary) float64 { return r.App.IDTokensPerSignIn })
+	p.FirstServerCPUUS = col(func(r loadSummary) float64 { return r.AppFirst.ServerCPUPerCeremonyUS })
+	p.ToolCPUPerSignInUS = col(func(r loadSummary) float64 {
+		return r.SignIn.ToolCPUSeconds * 1e6 / max(float64(r.SignIn.Ceremonies), 1)
+	})
+	p.OtherCPUShare = col(func(r loadSummary) float64 {
+		if r.SignIn.MachineCPUCapacity == 0 {
+			return 0
+		}
+		return max(0, r.SignIn.MachineCPUSeconds-r.SignIn.ServerCPUSeconds-r.SignIn.ToolCPUSeconds) / r.SignIn.MachineCPUCapacity
+	})
+	steps := map[string]bool{}
+	for _, r := range rs {
+		p.Failed += r.Register.Failed + r.AppFirst.Failed + r.SignIn.Failed
+		for _, ph := range []phase{r.Register, *r.AppFirst, r.SignIn} {
+			for k, n := range ph.Errors {
+				p.Errors[k] += n
+			}
+		}
+		for step := range r.SignIn.Endpoints {
+			steps[step] = true
+		}
+	}
+	for step := range steps {
+		at := func(f func(latency) float64) float64 {
+			return col(func(r loadSummary) float64 { return f(r.SignIn.Endpoints[step]) })
+		}
+		p.Steps[step] = latency{
+			Count: int(at(func(l latency) float64 { return float64(l.Count) })),
+			P50:   at(func(l latency) float64 { return l.P50 }),
+			P95:   at(func(l latency) float64 { return l.P95 }),
+			P99:   at(func(l latency) float64 { return l.P99 }),
+			Max:   at(func(l latency) float64 { return l.Max }),
+		}
+	}
+	signatures := p.IDTokensPerSignIn * signatureUS
+	if p.ServerCPUUS > 0 {
+		p.SignatureShare = signatures / p.ServerCPUUS
+	}
+	p.WithoutSignaturesUS = max(0, p.ServerCPUUS-signatures)
+	if unitUS > 0 {
+		p.ServerCPUV = p.ServerCPUUS / unitUS
+		p.WithoutSignaturesV = p.WithoutSignaturesUS / unitUS
+		p.FirstServerCPUV = p.FirstServerCPUUS / unitUS
 	}
 	return p
 }
@@ -365,6 +547,19 @@ func targets(s *Summary) []Target {
 		ratio := a.SignInsPerS / max(b.SignInsPerS, 1e-9)
 		ts = append(ts, Target{Name: "SQLite / PostgreSQL peak sign-ins per second", Goal: "<= 2", Value: ratio, Unit: "x", Reached: ratio <= 2,
 			Note: fmt.Sprintf("SQLite %.0f/s at c=%d, PostgreSQL %.0f/s at c=%d", a.SignInsPerS, a.Concurrency, b.SignInsPerS, b.Concurrency)})
+	}
+	if p, ok := s.AppSignIn["sqlite"]["ES256"]; ok {
+		ts = append(ts, Target{Name: "app sign-in server CPU less the ID-token signatures (ES256, SQLite)", Goal: "<= 10 verifications",
+			Value: p.WithoutSignaturesV, Unit: "verifications", Reached: p.WithoutSignaturesV <= 10,
+			Note: fmt.Sprintf("a session and consent remembered, c=%d: %.0f µs per app sign-in, %.2f signatures of %.1f µs", p.Concurrency, p.ServerCPUUS, p.IDTokensPerSignIn, p.SignatureUS)})
+	}
+	for _, db := range []string{"sqlite", "postgres2"} {
+		if p, ok := s.AppSignIn[db]["RS256"]; ok {
+			ts = append(ts, Target{Name: fmt.Sprintf("app sign-in server CPU (RS256, %s)", db), Goal: "reported, with the signature's share",
+				Value: p.ServerCPUV, Unit: "verifications", Reached: p.ServerCPUUS > 0,
+				Note: fmt.Sprintf("%.0f µs per app sign-in, of which the %.2f RS256 signatures %.0f %% (one: %.0f µs); %.1f verifications without them",
+					p.ServerCPUUS, p.IDTokensPerSignIn, 100*p.SignatureShare, p.SignatureUS, p.WithoutSignaturesV)})
+		}
 	}
 	if s.Startup != nil {
 		v := num(s.Startup, "median_ms")

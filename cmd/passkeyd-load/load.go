@@ -23,6 +23,10 @@ import (
 
 // Config is what one run does. Zero values get the defaults of the flags.
 type Config struct {
+	// Target is the server's base URL, or several, comma-separated:
+	// instances of one service on one database, which every worker's
+	// requests go round in turn (as a load balancer without sticky
+	// sessions sends them). The first one names the default origin.
 	Target              string
 	Origin              string
 	RPID                string
@@ -31,18 +35,29 @@ type Config struct {
 	RegisterConcurrency int
 	Duration            time.Duration
 	Count               int
-	Mode                string // email, noemail or mixed
+	Mode                string // email, noemail, mixed, or oidc (oidc.go)
 	Timeout             time.Duration
 	MaxTime             time.Duration
 	ServerPID           int
-	AllowRemote         bool
-	FailOnError         bool
-	Quiet               bool
-	CPUProfile          string // file for the tool's own CPU profile; "" for none
+	// ServerPIDs are more server processes (the other instances): their
+	// CPU and RSS are added to ServerPID's.
+	ServerPIDs  []int
+	AllowRemote bool
+	FailOnError bool
+	Quiet       bool
+	CPUProfile  string // file for the tool's own CPU profile; "" for none
 	// Procs is the GOMAXPROCS run sets for the tool (0: Go's default).
 	// With one, a process that mostly waits for the server wakes no other
 	// thread when an answer arrives, which costs less CPU per request.
 	Procs int
+
+	// App is the client the oidc mode signs in to.
+	App AppConfig
+	// OnAppSignIn, if set, is called with every completed app sign-in of
+	// the oidc mode, from the workers at once: for tests that check the
+	// tokens (the ID token is never verified in the hot loop).
+	OnAppSignIn func(AppSignIn)
+	targets     []string // Target split, set by withDefaults
 }
 
 // The API routes, as the tutorial names them.
@@ -63,10 +78,19 @@ type Summary struct {
 	// RegisterConcurrency is phase one's concurrency.
 	RegisterConcurrency int         `json:"register_concurrency"`
 	Register            PhaseResult `json:"register"`
-	SignIn              PhaseResult `json:"signin"`
+	// AppFirst is the oidc mode's first app sign-in of every user, with a
+	// passkey sign-in and consent; SignIn then holds the app sign-ins
+	// that follow (a session, consent remembered).
+	AppFirst *PhaseResult `json:"app_first,omitempty"`
+	SignIn   PhaseResult  `json:"signin"`
+	// App describes the oidc mode's client: its ID and the ID token's
+	// algorithm, read from the first ID token's header.
+	App *AppSummary `json:"app,omitempty"`
 	// ServerPID, ServerRSSKB and ServerMaxRSSKB are set with -server-pid:
-	// the server's resident memory at the end and its peak (VmHWM).
+	// the server's resident memory at the end and its peak (VmHWM),
+	// summed over ServerPIDs, the instances, when there are several.
 	ServerPID      int   `json:"server_pid,omitempty"`
+	ServerPIDs     []int `json:"server_pids,omitempty"`
 	ServerRSSKB    int64 `json:"server_rss_kb,omitempty"`
 	ServerMaxRSSKB int64 `json:"server_max_rss_kb,omitempty"`
 	NumCPU         int   `json:"num_cpu"`
@@ -130,8 +154,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch c.Mode {
 	case "email", "noemail", "mixed":
+	case "oidc":
+		if err := c.App.check(); err != nil {
+			return c, err
+		}
 	default:
-		return c, fmt.Errorf("-mode %q: want email, noemail or mixed", c.Mode)
+		return c, fmt.Errorf("-mode %q: want email, noemail, mixed or oidc", c.Mode)
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
@@ -139,14 +167,20 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxTime <= 0 {
 		c.MaxTime = 15 * time.Minute
 	}
-	u, err := url.Parse(c.Target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, fmt.Errorf("-target %q is not an http(s) URL like http://127.0.0.1:8080", c.Target)
+	c.targets = nil
+	for _, t := range strings.Split(c.Target, ",") {
+		t = strings.TrimSpace(t)
+		u, err := url.Parse(t)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("-target %q is not an http(s) URL like http://127.0.0.1:8080", t)
+		}
+		if err := checkLoopback(u.Hostname(), c.AllowRemote); err != nil {
+			return c, err
+		}
+		c.targets = append(c.targets, strings.TrimSuffix(u.String(), "/"))
 	}
-	if err := checkLoopback(u.Hostname(), c.AllowRemote); err != nil {
-		return c, err
-	}
-	c.Target = strings.TrimSuffix(u.String(), "/")
+	c.Target = strings.Join(c.targets, ",")
+	u, _ := url.Parse(c.targets[0])
 	if c.Origin == "" {
 		host := u.Hostname()
 		if isLoopbackHost(host) {
@@ -220,9 +254,9 @@ func (r *recorder) merge(l *recorder) {
 // post sends one API request as u's browser and records its latency and,
 // unless it is a 200, its status. It returns the body of a 200 answer,
 // valid until the wire's next request.
-func (r *recorder) post(w *wire, u *user, endpoint string, body []byte) ([]byte, bool) {
+func (r *recorder) post(rt *route, u *user, endpoint string, body []byte) ([]byte, bool) {
 	start := time.Now()
-	res, err := w.post(apiPrefix+endpoint, body, &u.cookies)
+	res, err := rt.next().post(apiPrefix+endpoint, body, &u.cookies)
 	r.latencies[endpoint] = append(r.latencies[endpoint], time.Since(start))
 	switch {
 	case err != nil:
@@ -238,7 +272,7 @@ func (r *recorder) post(w *wire, u *user, endpoint string, body []byte) ([]byte,
 const apiPrefix = "/api/passkeys/"
 
 // register runs one sign-up ceremony.
-func (r *recorder) register(w *wire, u *user) bool {
+func (r *recorder) register(w *route, u *user) bool {
 	opts, ok := r.post(w, u, epRegisterOptions, u.emailBody)
 	if !ok {
 		return false
@@ -258,7 +292,7 @@ func (r *recorder) register(w *wire, u *user) bool {
 var verifiedTrue = []byte(`"verified":true`)
 
 // signIn runs one sign-in ceremony, with the user's email or without.
-func (r *recorder) signIn(w *wire, u *user, withEmail bool) bool {
+func (r *recorder) signIn(w *route, u *user, withEmail bool) bool {
 	body := []byte(`{}`)
 	if withEmail {
 		body = u.emailBody
@@ -293,13 +327,27 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	ctx, cancel := context.WithTimeout(ctx, cfg.MaxTime)
 	defer cancel()
 
-	target, err := newWire(ctx, cfg, newDialer(cfg))
-	if err != nil {
-		return nil, err
+	dialer := newDialer(cfg)
+	target := &route{}
+	for _, t := range cfg.targets {
+		tc := cfg
+		tc.Target = t
+		w, err := newWire(ctx, tc, dialer)
+		if err != nil {
+			return nil, err
+		}
+		target.wires = append(target.wires, w)
 	}
+	pids := cfg.serverPIDs()
 	sum := &Summary{Target: cfg.Target, Origin: cfg.Origin, Mode: cfg.Mode, Users: cfg.Users,
 		Concurrency: cfg.Concurrency, RegisterConcurrency: cfg.RegisterConcurrency,
-		ServerPID: cfg.ServerPID, NumCPU: runtime.NumCPU(), ToolProcs: runtime.GOMAXPROCS(0)}
+		NumCPU: runtime.NumCPU(), ToolProcs: runtime.GOMAXPROCS(0)}
+	if len(pids) > 0 {
+		sum.ServerPID = pids[0]
+	}
+	if len(pids) > 1 {
+		sum.ServerPIDs = pids
+	}
 
 	// A run ID keeps the emails of this run apart from earlier runs'
 	// against the same database.
@@ -317,7 +365,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	}
 	var next atomic.Int64
 	ok := make([]bool, len(users))
-	sum.Register = phase(cfg, target, cfg.RegisterConcurrency, func(rec *recorder, w *wire, worker int) int {
+	sum.Register = phase(cfg, target, cfg.RegisterConcurrency, func(rec *recorder, w *route, worker int) int {
 		done := 0
 		for ctx.Err() == nil {
 			i := int(next.Add(1)) - 1
@@ -345,6 +393,13 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("phase 1 stopped: %w", err)
 	}
+	var app *appClient
+	if cfg.Mode == "oidc" {
+		if app, err = firstAppSignIns(ctx, cfg, target, registered, sum, progress); err != nil {
+			return sum, err
+		}
+		app.idTokens.Store(0) // phase two's alone
+	}
 
 	limit := "until " + cfg.Duration.String()
 	if cfg.Count > 0 {
@@ -353,10 +408,14 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 			limit += " or " + cfg.Duration.String()
 		}
 	}
-	fmt.Fprintf(progress, "phase 2: sign-ins (%s) at concurrency %d, %s\n", cfg.Mode, cfg.Concurrency, limit)
+	what := "sign-ins"
+	if app != nil {
+		what = "app sign-ins"
+	}
+	fmt.Fprintf(progress, "phase 2: %s (%s) at concurrency %d, %s\n", what, cfg.Mode, cfg.Concurrency, limit)
 	var started atomic.Int64
 	deadline := time.Now().Add(cfg.Duration)
-	sum.SignIn = phase(cfg, target, cfg.Concurrency, func(rec *recorder, w *wire, worker int) int {
+	sum.SignIn = phase(cfg, target, cfg.Concurrency, func(rec *recorder, w *route, worker int) int {
 		// Each worker signs in as its own users, so that no two ceremonies
 		// of one browser overlap (as they would not in a person's), and
 		// each browser's new session replaces its last one.
@@ -376,8 +435,12 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 			if cfg.Count > 0 && n > int64(cfg.Count) {
 				break
 			}
-			withEmail := cfg.Mode == "email" || cfg.Mode == "mixed" && n%2 == 0
-			if rec.signIn(w, mine[k%len(mine)], withEmail) {
+			withEmail := cfg.Mode == "email" || cfg.Mode != "noemail" && n%2 == 0
+			if app != nil {
+				if rec.appSignIn(w, mine[k%len(mine)], app, withEmail) {
+					done++
+				}
+			} else if rec.signIn(w, mine[k%len(mine)], withEmail) {
 				done++
 			}
 		}
@@ -388,9 +451,14 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 		attempted = int64(cfg.Count)
 	}
 	sum.SignIn.Failed = int(attempted) - sum.SignIn.Ceremonies
-	if cfg.ServerPID > 0 {
-		sum.ServerRSSKB, _ = procStatusKB(cfg.ServerPID, "VmRSS")
-		sum.ServerMaxRSSKB, _ = procStatusKB(cfg.ServerPID, "VmHWM")
+	if app != nil && sum.SignIn.Ceremonies > 0 {
+		sum.App.IDTokensPerSignIn = float64(app.idTokens.Load()) / float64(sum.SignIn.Ceremonies)
+	}
+	for _, pid := range pids {
+		rss, _ := procStatusKB(pid, "VmRSS")
+		peak, _ := procStatusKB(pid, "VmHWM")
+		sum.ServerRSSKB += rss
+		sum.ServerMaxRSSKB += peak
 	}
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return sum, err
@@ -401,9 +469,10 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 // phase runs work on n workers, each with its own connection to target, and
 // measures it: wall time, this process's CPU, and the server's CPU when
 // its PID is known.
-func phase(cfg Config, target *wire, n int, work func(rec *recorder, w *wire, worker int) int) PhaseResult {
+func phase(cfg Config, target *route, n int, work func(rec *recorder, w *route, worker int) int) PhaseResult {
 	all := newRecorder()
-	serverBefore, serverErr := procCPU(cfg.ServerPID)
+	pids := cfg.serverPIDs()
+	serverBefore, serverErr := procsCPU(pids)
 	selfBefore := selfCPU()
 	machineBefore, machineErr := machineBusy()
 	start := time.Now()
@@ -412,15 +481,15 @@ func phase(cfg Config, target *wire, n int, work func(rec *recorder, w *wire, wo
 	for w := range n {
 		wg.Go(func() {
 			rec := newRecorder()
-			wire := target.clone()
-			done.Add(int64(work(rec, wire, w)))
-			wire.close()
+			rt := target.clone()
+			done.Add(int64(work(rec, rt, w)))
+			rt.close()
 			all.merge(rec)
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	serverAfter, serverErr2 := procCPU(cfg.ServerPID)
+	serverAfter, serverErr2 := procsCPU(pids)
 	selfAfter := selfCPU()
 	machineAfter, machineErr2 := machineBusy()
 	res := PhaseResult{
@@ -447,4 +516,65 @@ func phase(cfg Config, target *wire, n int, work func(rec *recorder, w *wire, wo
 		res.Endpoints[ep] = summarize(ds)
 	}
 	return res
+}
+
+// route is one worker's connections to the targets. Each request goes to
+// the next target in turn, as a load balancer without sticky sessions
+// would send it; with one target, always to it.
+type route struct {
+	wires []*wire
+	turn  int
+}
+
+// next returns the wire of the next request.
+func (r *route) next() *wire {
+	w := r.wires[r.turn]
+	r.turn = (r.turn + 1) % len(r.wires)
+	return w
+}
+
+// clone returns a route to the same targets with connections of its own.
+func (r *route) clone() *route {
+	c := &route{wires: make([]*wire, len(r.wires))}
+	for i, w := range r.wires {
+		c.wires[i] = w.clone()
+	}
+	return c
+}
+
+func (r *route) close() {
+	for _, w := range r.wires {
+		w.close()
+	}
+}
+
+// serverPIDs are the server processes to measure: ServerPID, then
+// ServerPIDs.
+func (c Config) serverPIDs() []int {
+	var pids []int
+	if c.ServerPID > 0 {
+		pids = append(pids, c.ServerPID)
+	}
+	for _, p := range c.ServerPIDs {
+		if p > 0 {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// procsCPU is the CPU time of all the processes together (procCPU).
+func procsCPU(pids []int) (time.Duration, error) {
+	if len(pids) == 0 {
+		return 0, fmt.Errorf("no pid")
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		d, err := procCPU(pid)
+		if err != nil {
+			return 0, err
+		}
+		total += d
+	}
+	return total, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -172,6 +173,20 @@ func TestDefaults(t *testing.T) {
 	}
 	if _, err := (Config{Target: "http://127.0.0.1:1", Mode: "both"}).withDefaults(); err == nil {
 		t.Error("mode both accepted")
+	}
+	if _, err := (Config{Target: "http://127.0.0.1:1", Mode: "oidc"}).withDefaults(); err == nil || !strings.Contains(err.Error(), "-client-id") {
+		t.Errorf("mode oidc without a client: %v, want an error naming -client-id", err)
+	}
+	app := AppConfig{ClientID: "a", ClientSecret: "s", RedirectURI: "http://127.0.0.1:9/cb"}
+	c, err = Config{Target: "http://127.0.0.1:9999/, http://127.0.0.1:9998", Mode: "oidc", App: app}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.targets, []string{"http://127.0.0.1:9999", "http://127.0.0.1:9998"}) || c.Origin != "http://localhost:9999" || c.App.Scope != "openid email profile offline_access" {
+		t.Errorf("targets %q, origin %q, scope %q: want both targets, the first one's origin, the default scope", c.targets, c.Origin, c.App.Scope)
+	}
+	if _, err := (Config{Target: "http://127.0.0.1:1,http://example.com:1"}).withDefaults(); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Errorf("a remote second target: %v, want a refusal", err)
 	}
 }
 

@@ -30,6 +30,8 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -78,6 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", line)
+	if cfg.FailOnError && sum.AppFirst != nil && sum.AppFirst.Failed > 0 {
+		return fmt.Errorf("%d first app sign-ins failed", sum.AppFirst.Failed)
+	}
 	if cfg.FailOnError && (sum.Register.Failed > 0 || sum.SignIn.Failed > 0) {
 		return fmt.Errorf("%d registrations and %d sign-ins failed", sum.Register.Failed, sum.SignIn.Failed)
 	}
@@ -96,12 +101,17 @@ Phase one registers -users new accounts (each its own cookie jar) at
 -concurrency for -duration, or until -count ceremonies. The server must run
 with RATE_LIMIT=off and WEBAUTHN_ORIGIN equal to -origin.
 
+-mode oidc signs in to an app instead: after registration every user signs
+in to the client (-client-id, -client-secret, -redirect-uri) once with a
+passkey and consent, then phase two runs app sign-ins (authorize, login,
+token, userinfo, refresh) with the session and the consent remembered.
+
 Usage: passkeyd-load [flags]
 
 `)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.Target, "target", "http://127.0.0.1:8080", "base URL of the server; must be loopback unless -allow-remote")
+	fs.StringVar(&c.Target, "target", "http://127.0.0.1:8080", "base URL of the server; must be loopback unless -allow-remote.\nseveral, comma-separated: instances on one database, which each browser's requests go round in turn")
 	fs.StringVar(&c.Origin, "origin", "", "origin the browsers claim (Origin header, clientDataJSON); must be in the server's WEBAUTHN_ORIGIN.\ndefault: http://localhost:PORT with the target's port, passkeyd's default origin")
 	fs.StringVar(&c.RPID, "rp-id", "", "relying party ID the authenticators sign for (the server's WEBAUTHN_RP_ID); default the origin's host")
 	fs.IntVar(&c.Users, "users", 100, "accounts to register in phase one (the sign-in phase uses them)")
@@ -109,10 +119,25 @@ Usage: passkeyd-load [flags]
 	fs.IntVar(&c.RegisterConcurrency, "register-concurrency", 0, "concurrency of phase one; default -concurrency")
 	fs.DurationVar(&c.Duration, "duration", 0, "length of the sign-in phase (default 10s when -count is 0 too)")
 	fs.IntVar(&c.Count, "count", 0, "sign-in ceremonies to run; with -duration, whichever comes first")
-	fs.StringVar(&c.Mode, "mode", "mixed", "sign-in with the account's email (email), without one (noemail), or alternating (mixed)")
+	fs.StringVar(&c.Mode, "mode", "mixed", "sign-in with the account's email (email), without one (noemail), alternating (mixed),\nor app sign-ins through the OpenID Connect provider (oidc)")
+	fs.StringVar(&c.App.ClientID, "client-id", "", "oidc: the client's ID (passkeyd clients add)")
+	fs.StringVar(&c.App.ClientSecret, "client-secret", "", "oidc: the client's secret (client_secret_basic)")
+	fs.StringVar(&c.App.RedirectURI, "redirect-uri", "", "oidc: a redirect URI registered for the client (never visited)")
+	fs.StringVar(&c.App.Scope, "scope", "openid email profile offline_access", "oidc: the scopes asked for")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.DurationVar(&c.MaxTime, "max-time", 15*time.Minute, "hard limit for the whole run, both phases")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "PID of the server process, when it runs on this machine: report its CPU seconds per phase and its RSS (Linux /proc)")
+	fs.Func("server-pid", "PID of the server process, when it runs on this machine: report its CPU seconds per phase and its RSS (Linux /proc).\nseveral, comma-separated: the instances' CPU and RSS together", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || pid < 0 {
+				return fmt.Errorf("%q is not a PID", f)
+			}
+			if pid > 0 { // 0: none
+				c.ServerPIDs = append(c.ServerPIDs, pid)
+			}
+		}
+		return nil
+	})
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a server you own)")
 	fs.BoolVar(&c.FailOnError, "fail-on-error", false, "exit with status 1 if any ceremony failed")
 	fs.BoolVar(&c.Quiet, "q", false, "no progress messages on stderr")

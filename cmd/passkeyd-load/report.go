@@ -44,10 +44,27 @@ func writeReport(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "\nphase 1, registration: %d users at concurrency %d\n", s.Users, s.RegisterConcurrency)
 	writePhase(w, s.Register, "registrations", []string{epRegisterOptions, epRegisterVerify})
 	warnToolBusy(w, s.Register, s.ToolProcs)
-	fmt.Fprintf(w, "\nphase 2, sign-in (%s): concurrency %d over %d users\n", s.Mode, s.Concurrency, s.Register.Ceremonies)
-	writePhase(w, s.SignIn, "sign-ins", []string{epSignInOptions, epSignInVerify})
+	if s.AppFirst != nil {
+		alg := ""
+		if s.App != nil {
+			alg = fmt.Sprintf(" (client %s, ID token %s)", s.App.ClientID, s.App.IDTokenAlg)
+		}
+		fmt.Fprintf(w, "\nphase 1b, first app sign-in%s: passkey and consent, concurrency %d\n", alg, s.RegisterConcurrency)
+		writePhase(w, *s.AppFirst, "app sign-ins", appSteps)
+		warnToolBusy(w, *s.AppFirst, s.ToolProcs)
+		fmt.Fprintf(w, "\nphase 2, app sign-in with a session and consent remembered: concurrency %d over %d users\n", s.Concurrency, s.Register.Ceremonies)
+		writePhase(w, s.SignIn, "app sign-ins", appSteps)
+		if s.App != nil {
+			fmt.Fprintf(w, "  ID tokens signed per app sign-in: %.2f\n", s.App.IDTokensPerSignIn)
+		}
+	} else {
+		fmt.Fprintf(w, "\nphase 2, sign-in (%s): concurrency %d over %d users\n", s.Mode, s.Concurrency, s.Register.Ceremonies)
+		writePhase(w, s.SignIn, "sign-ins", []string{epSignInOptions, epSignInVerify})
+	}
 	warnToolBusy(w, s.SignIn, s.ToolProcs)
-	if s.ServerPID > 0 {
+	if len(s.ServerPIDs) > 1 {
+		fmt.Fprintf(w, "\nserver pids %v together: RSS %.1f MB at the end, peaks %.1f MB\n", s.ServerPIDs, float64(s.ServerRSSKB)/1024, float64(s.ServerMaxRSSKB)/1024)
+	} else if s.ServerPID > 0 {
 		fmt.Fprintf(w, "\nserver pid %d: RSS %.1f MB at the end, peak %.1f MB\n", s.ServerPID, float64(s.ServerRSSKB)/1024, float64(s.ServerMaxRSSKB)/1024)
 	}
 	fmt.Fprintln(w)
@@ -77,7 +94,10 @@ func writePhase(w io.Writer, p PhaseResult, what string, endpoints []string) {
 	}
 	fmt.Fprintf(w, "  %-32s %8s %9s %9s %9s %9s\n", "endpoint", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms")
 	for _, ep := range endpoints {
-		l := p.Endpoints[ep]
+		l, ok := p.Endpoints[ep]
+		if !ok {
+			continue // a step this phase never took (consent once remembered)
+		}
 		fmt.Fprintf(w, "  %-32s %8d %9.2f %9.2f %9.2f %9.2f\n", ep, l.Count, l.P50, l.P95, l.P99, l.Max)
 	}
 	if len(p.Errors) == 0 {

@@ -54,13 +54,16 @@ type wire struct {
 	tls     *tls.Config // nil for http
 	timeout time.Duration
 
-	head []byte // the headers every request has, after the request line's path
+	head   []byte // the headers every API request has, after the request line's path
+	bare   []byte // the headers every request has: the request line's end, Host, User-Agent
+	origin string // the Origin header line
 
 	conn      net.Conn
 	br        *bufio.Reader
 	stopAfter func() bool // cancels the context.AfterFunc that breaks a blocked read
 	req       []byte      // the request being written, reused
 	body      []byte      // the last response's body, reused
+	location  []byte      // the last response's Location header, reused
 }
 
 func newWire(ctx context.Context, c Config, dialer *net.Dialer) (*wire, error) {
@@ -77,24 +80,58 @@ func newWire(ctx context.Context, c Config, dialer *net.Dialer) (*wire, error) {
 	}
 	w.head = fmt.Appendf(nil, " HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nUser-Agent: passkeyd-load\r\nAccept: application/json\r\nContent-Type: application/json\r\n",
 		u.Host, c.Origin)
+	w.bare = fmt.Appendf(nil, " HTTP/1.1\r\nHost: %s\r\nUser-Agent: passkeyd-load\r\n", u.Host)
+	w.origin = "Origin: " + c.Origin + "\r\n"
 	return w, nil
 }
 
 // clone returns a wire to the same target with a connection of its own.
 func (w *wire) clone() *wire {
-	return &wire{ctx: w.ctx, dialer: w.dialer, addr: w.addr, tls: w.tls, timeout: w.timeout, head: w.head}
+	return &wire{ctx: w.ctx, dialer: w.dialer, addr: w.addr, tls: w.tls, timeout: w.timeout, head: w.head, bare: w.bare, origin: w.origin}
 }
 
-// response is an answer to one request. Body is valid until the next
-// request on the same wire.
+// response is an answer to one request. Body and Location are valid until
+// the next request on the same wire.
 type response struct {
-	Status int
-	Body   []byte
+	Status   int
+	Body     []byte
+	Location []byte // the Location header, empty without one
 }
 
-// post sends body to path with the cookies of jar, reads the answer, and
-// stores the cookies it sets in jar.
+// post sends body to the JSON API's path with the cookies of jar, reads
+// the answer, and stores the cookies it sets in jar.
 func (w *wire) post(path string, body []byte, jar *cookieJar) (response, error) {
+	return w.send("POST ", path, w.head, "", body, jar)
+}
+
+// request is one request of the app sign-in (oidc.go): a page the browser
+// visits, a form it posts, or an app's own call to the provider.
+type request struct {
+	method string // GET or POST
+	path   string // with the query
+	header string // header lines besides Host, User-Agent, Origin, Cookie and Content-Length, each ending in \r\n
+	origin bool   // send the Origin header, as a browser does with a form's POST
+	body   []byte // sent with Content-Length when the method is POST
+	jar    *cookieJar
+}
+
+// do sends r and reads the answer; with a jar, as post does with cookies.
+// An app's back-channel request (token, userinfo) has no jar: no cookies.
+func (w *wire) do(r request) (response, error) {
+	extra := r.header
+	if r.origin {
+		extra = w.origin + extra
+	}
+	if r.method == "GET" {
+		return w.send("GET ", r.path, w.bare, extra, nil, r.jar)
+	}
+	return w.send(r.method+" ", r.path, w.bare, extra, r.body, r.jar)
+}
+
+// send writes one request: the method (with its space), path, head and
+// extra header lines, Content-Length unless it is a GET, the cookies of
+// jar (if any) that match the path, and the body.
+func (w *wire) send(method, path string, head []byte, extra string, body []byte, jar *cookieJar) (response, error) {
 	if err := w.ctx.Err(); err != nil {
 		return response{}, err
 	}
@@ -104,12 +141,18 @@ func (w *wire) post(path string, body []byte, jar *cookieJar) (response, error) 
 		}
 	}
 	now := time.Now()
-	req := append(w.req[:0], "POST "...)
+	req := append(w.req[:0], method...)
 	req = append(req, path...)
-	req = append(req, w.head...)
-	req = append(req, "Content-Length: "...)
-	req = strconv.AppendInt(req, int64(len(body)), 10)
-	req = jar.appendHeader(append(req, "\r\n"...), path, now)
+	req = append(req, head...)
+	req = append(req, extra...)
+	if method != "GET " {
+		req = append(req, "Content-Length: "...)
+		req = strconv.AppendInt(req, int64(len(body)), 10)
+		req = append(req, "\r\n"...)
+	}
+	if jar != nil {
+		req = jar.appendHeader(req, path, now)
+	}
 	req = append(req, "\r\n"...)
 	req = append(req, body...)
 	w.req = req
@@ -143,7 +186,7 @@ func (w *wire) roundTrip(req []byte, path string, jar *cookieJar, now time.Time)
 	if err != nil {
 		return res, false, err
 	}
-	res.Body = w.body
+	res.Body, res.Location = w.body, w.location
 	return res, keep, nil
 }
 
@@ -164,6 +207,7 @@ func (w *wire) readResponse(path string, jar *cookieJar, now time.Time) (status 
 	}
 	keep = string(proto) == "HTTP/1.1"
 	length, chunked := int64(-1), false
+	w.location = w.location[:0]
 	for {
 		line, err := w.readLine()
 		if err != nil {
@@ -194,7 +238,11 @@ func (w *wire) readResponse(path string, jar *cookieJar, now time.Time) (status 
 				keep = false
 			}
 		case asciiEqualFold(name, "Set-Cookie"):
-			jar.set(value, path, now)
+			if jar != nil {
+				jar.set(value, path, now)
+			}
+		case asciiEqualFold(name, "Location"):
+			w.location = append(w.location[:0], value...)
 		}
 	}
 	if status < 200 {

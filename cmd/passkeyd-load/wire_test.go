@@ -235,3 +235,52 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// TestWireDo: the oidc mode's requests are what a browser's navigation
+// and form, and an app's back-channel call, send: a GET without a body or
+// Content-Length, Origin only on the browser's form, the browser's
+// cookies only with its jar; and the answer's Location is read.
+func TestWireDo(t *testing.T) {
+	type seen struct {
+		method, query, origin, cookie, auth, body, length string
+	}
+	var got seen
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 64)
+		n, _ := r.Body.Read(b)
+		got = seen{r.Method, r.URL.RawQuery, r.Header.Get("Origin"), r.Header.Get("Cookie"), r.Header.Get("Authorization"), string(b[:n]), r.Header.Get("Content-Length")}
+		if r.URL.Path == "/oidc/authorize" {
+			http.SetCookie(w, &http.Cookie{Name: "passkeyd_oidc", Value: "v", Path: "/"})
+			http.Redirect(w, r, "http://localhost:1/oidc/login?id=abc", http.StatusFound)
+		}
+	}))
+	defer ts.Close()
+	w := newTestWire(t, t.Context(), ts.URL, 5*time.Second)
+	var jar cookieJar
+
+	res, err := w.do(request{method: "GET", path: "/oidc/authorize?state=s", header: acceptHTML, jar: &jar})
+	if err != nil || res.Status != http.StatusFound || string(res.Location) != "http://localhost:1/oidc/login?id=abc" {
+		t.Fatalf("GET authorize: %v, status %d, Location %q", err, res.Status, res.Location)
+	}
+	if want := (seen{method: "GET", query: "state=s"}); got != want {
+		t.Errorf("the server saw %+v, want %+v (no Origin, cookie, body or Content-Length)", got, want)
+	}
+	if p := pathOf(res.Location); p != "/oidc/login?id=abc" {
+		t.Errorf("pathOf(%s) = %q", res.Location, p)
+	}
+
+	res, err = w.do(request{method: "POST", path: "/oidc/consent", header: formBody, origin: true, body: []byte("id=abc&decision=allow"), jar: &jar})
+	if err != nil || res.Status != http.StatusOK || len(res.Location) != 0 {
+		t.Fatalf("POST consent: %v, status %d, Location %q (want none)", err, res.Status, res.Location)
+	}
+	if want := (seen{method: "POST", origin: w.origin[len("Origin: ") : len(w.origin)-2], cookie: "passkeyd_oidc=v", body: "id=abc&decision=allow", length: "21"}); got != want {
+		t.Errorf("the server saw %+v, want %+v", got, want)
+	}
+
+	if _, err := w.do(request{method: "POST", path: "/oidc/token", header: formBody + "Authorization: Basic eDp5\r\n", body: []byte("grant_type=x")}); err != nil {
+		t.Fatal(err)
+	}
+	if want := (seen{method: "POST", auth: "Basic eDp5", body: "grant_type=x", length: "12"}); got != want {
+		t.Errorf("the app's request: the server saw %+v, want %+v (no cookies, no Origin)", got, want)
+	}
+}
