@@ -50,6 +50,13 @@ func startOIDCServer(t *testing.T, databaseURL string, n int) *oidcServer {
 		"SESSION_SECRET=a-load-test-secret-of-at-least-32-characters", "RATE_LIMIT=off", "LOG_FORMAT=text",
 	}
 	extra := unconfirmedAddressFlag(t, bin, env)
+	// The clients commands administer an existing database and never
+	// create one: migrate makes it, as the server's first start would.
+	migrate := exec.Command(bin, "migrate")
+	migrate.Dir, migrate.Env = dir, env
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("passkeyd migrate: %v\n%s", err, out)
+	}
 	secretLine := regexp.MustCompile(`(?m)^client_secret:\s+(\S+)$`)
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		id := "load-" + alg
