@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// Config turns the provider on and tunes it. Zero values get the defaults
-// documented on each field. A host mounting passkeyd sets web.Config.OIDC to
-// a Config; web fills in Issuer, Secret and Now from its own settings when
-// they are empty.
+// Config tunes the provider. Zero values get the defaults documented on
+// each field; Issuer and Secret are required. cmd/passkeyd sets Issuer,
+// Secret, Now and StepUpWindow to those of its web.Config, so the
+// provider and passkeyd's pages agree.
 type Config struct {
 	// Issuer is the provider's identifier and the base of its endpoints:
 	// the public URL of passkeyd's pages, mount prefix included, without a
@@ -40,21 +40,15 @@ type Config struct {
 	KeyPublishDelay time.Duration
 	// StepUpWindow: letting an app in for the first time (or with more
 	// scopes) needs a passkey verification this recent, as other
-	// sensitive changes do; the consent page asks for one inline. web
-	// sets its own StepUpWindow. Default 5 minutes.
+	// sensitive changes do; the consent page asks for one inline (set it
+	// to web.Config.StepUpWindow). Default 5 minutes.
 	StepUpWindow time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// SignUpPage, if set, is where the sign-in page sends a newcomer to
-	// create an account (web sets passkeyd's start page when sign-up goes
-	// by email first); empty, newcomers create one on the sign-in page.
+	// create an account (passkeyd's start page when sign-up goes by email
+	// first); empty, newcomers create one on the sign-in page.
 	SignUpPage string
-	// RenderPage renders the sign-in, consent and error pages in the
-	// host's layout. web.New sets it to passkeyd's own page renderer.
-	RenderPage RenderPage
-	// Metrics, if set, counts sign-ins, tokens and refusals per client.
-	// web.New sets it when Deps.Metrics is set.
-	Metrics *Metrics
 }
 
 // The bounds of Config.KeyPublishDelay: at least twice the max-age of
@@ -112,9 +106,6 @@ func (c Config) validate() error {
 	if c.KeyPublishDelay < MinKeyPublishDelay || c.KeyPublishDelay > MaxKeyPublishDelay {
 		return fmt.Errorf("OIDC_KEY_PUBLISH_DELAY %s is out of bounds: set it between %s and %s (longer than relying parties cache JWKS; shorter than you wait for a rotation)",
 			c.KeyPublishDelay, MinKeyPublishDelay, MaxKeyPublishDelay)
-	}
-	if c.RenderPage == nil {
-		return fmt.Errorf("OIDC provider: Config.RenderPage is not set (web.New sets it)")
 	}
 	if len(c.Secret) < 32 {
 		return fmt.Errorf("OIDC provider: the session secret must be at least 32 bytes")

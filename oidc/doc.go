@@ -7,6 +7,21 @@
 // provider library; this package supplies its storage, the sign-in and
 // consent steps, and the few rules passkeyd is stricter about.
 //
+// # Composition
+//
+// The provider does not import passkeyd's web handler, nor web it: New
+// takes what the provider needs through small interfaces it declares
+// (Deps): Pages renders its pages in the host's layout, Users tells who is
+// signed in to a request, with the Store, the log and Metrics. cmd/passkeyd
+// builds both, passes the web handler as Pages and Users, and mounts
+// Handler inside it (web.Server.Mount), declaring each route's rules where
+// it mounts it: the sign-in steps read the session; discovery, authorize,
+// token, revocation and userinfo do not, and token, revocation and
+// userinfo may be called from other sites. The provider's pages answer
+// errors through one adapter (page) and one status table (statusOf), as
+// web's handlers do; ErrorPage also answers the limits web applies to
+// authorization requests.
+//
 // # The flow
 //
 //  1. The app sends the browser to {issuer}/oidc/authorize. The library
@@ -18,15 +33,14 @@
 //     bound to the browser (a cookie whose keyed hash the request keeps;
 //     browser.go), and the browser goes to {issuer}/oidc/login?id=...
 //  2. The login step runs inside passkeyd's web handler, so the browser's
-//     passkeyd session is known; it and the consent step act only for the
-//     browser that started the request. Without a session, or when
-//     prompt=login or max_age ask for a fresher passkey verification than
-//     the session's, it shows the sign-in page, which reloads once the
+//     passkeyd session is known (Deps.Users); it and the consent step act
+//     only for the browser that started the request. Without a session, or
+//     when prompt=login or max_age ask for a fresher passkey verification
+//     than the session's, it shows the sign-in page, which reloads once the
 //     passkey is verified (login_hint fills in the email). The pages are
-//     rendered by web in passkeyd's layout (Config.RenderPage).
-//     prompt=none answers login_required instead of showing any page. Any
-//     error sent to the app (a cancelled consent: access_denied) deletes
-//     the request first.
+//     rendered in passkeyd's layout (Deps.Pages). prompt=none answers
+//     login_required instead of showing any page. Any error sent to the app
+//     (a cancelled consent: access_denied) deletes the request first.
 //  3. Consent: unless the client is trusted or the user agreed before to
 //     every scope asked for, a page names the app and what it will receive
 //     (prompt=none: consent_required). The answer is stored per user and

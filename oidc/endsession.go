@@ -16,15 +16,14 @@ import (
 // should ask the user whether to log out) it asks, on a page whose button
 // posts the same request back: web's middleware refuses that POST from
 // any other origin, so only the user's press signs out.
-func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) error {
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
-	refuse := func(msg string) {
-		p.cfg.RenderPage(w, r, http.StatusBadRequest, "oidc-error", &Page{Heading: "Cannot sign out", Message: msg})
+	refuse := func(msg string) error {
+		return p.render(w, r, http.StatusBadRequest, "oidc-error", &Page{Heading: "Cannot sign out", Message: msg})
 	}
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
-		refuse("This sign-out link could not be read, so you were not signed out of passkeyd. Please go back to the app.")
-		return
+		return refuse("This sign-out link could not be read, so you were not signed out of passkeyd. Please go back to the app.")
 	}
 	end, err := op.ValidateEndSessionRequest(ctx, req, p.op)
 	if err != nil {
@@ -37,18 +36,16 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if req.PostLogoutRedirectURI != "" {
 			msg = "The app asked to be sent back, after signing out, to an address that is not registered for it, so passkeyd did nothing. Tell the app's operator: the address must be registered as a post-logout redirect URI."
 		}
-		refuse(msg)
-		return
+		return refuse(msg)
 	}
-	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
+	u, sess := p.users.SignedIn(r)
 	confirmed := r.Method == http.MethodPost && r.PostFormValue("decision") == "sign-out"
 	switch {
 	case sess == nil:
 		// Nobody is signed in here: nothing to end.
 	case end.UserID == sess.UserID || confirmed:
-		if err := p.users.DeleteSession(ctx, sess.ID); err != nil {
-			p.errorPage(w, r, http.StatusInternalServerError, err)
-			return
+		if err := p.accounts.DeleteSession(ctx, sess.ID); err != nil {
+			return err
 		}
 		p.log.InfoContext(ctx, "signed out by an app", "event", passkeyd.EventLogout, "user_id", sess.UserID, "client_id", end.ClientID)
 	default:
@@ -60,10 +57,10 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 			page.Email = u.Email
 		}
 		allowFormActionTo(w, end.RedirectURI) // the button's answer goes back to the app
-		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signout", page)
-		return
+		return p.render(w, r, http.StatusOK, "oidc-signout", page)
 	}
 	http.Redirect(w, r, end.RedirectURI, http.StatusFound)
+	return nil
 }
 
 // signOutFields are the end_session parameters the confirmation page

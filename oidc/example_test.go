@@ -14,9 +14,12 @@ import (
 	"github.com/passkeyd/passkeyd/web"
 )
 
-// A host application that mounts passkeyd under /auth turns the OpenID
-// Connect provider on with web.Config.OIDC. The issuer is the public URL,
-// mount prefix included, byte for byte in discovery and tokens.
+// A host application that mounts passkeyd under /auth adds the OpenID
+// Connect provider beside it: the provider renders its pages and learns who
+// is signed in through passkeyd's web handler, and is mounted in it, with
+// what each route declares (cmd/passkeyd mounts every route of it so). The
+// issuer is the public URL, mount prefix included, byte for byte in
+// discovery and tokens.
 func Example() {
 	dir, _ := os.MkdirTemp("", "passkeyd-example")
 	defer os.RemoveAll(dir)
@@ -27,15 +30,29 @@ func Example() {
 	defer store.Close()
 
 	auth, err := web.New(web.Config{
-		RPID:     "example.com",
-		Origins:  []string{"https://example.com"},
-		Secret:   []byte("a-random-secret-of-at-least-32-bytes!"),
-		BasePath: "/auth",
-		OIDC:     &oidc.Config{},
+		RPID:          "example.com",
+		Origins:       []string{"https://example.com"},
+		Secret:        []byte("a-random-secret-of-at-least-32-bytes!"),
+		BasePath:      "/auth",
+		ConnectedApps: true,
 	}, web.Deps{Store: store})
 	if err != nil {
 		panic(err)
 	}
+	provider, err := oidc.New(oidc.Config{
+		Issuer: "https://example.com/auth",
+		Secret: []byte("a-random-secret-of-at-least-32-bytes!"),
+	}, oidc.Deps{Store: store, Pages: auth, Users: auth})
+	if err != nil {
+		panic(err)
+	}
+	h := provider.Handler()
+	auth.Mount("GET /.well-known/openid-configuration", h, web.Sessionless)
+	auth.Mount("/oidc/authorize", h, web.Sessionless, web.BoundedBody, web.AppSignInLimits, web.ErrorPage(provider.ErrorPage))
+	auth.Mount("POST /oidc/token", h, web.Sessionless, web.CrossOrigin, web.BoundedBody, web.ClientAuthFailureLimit)
+	auth.Mount("/oidc/revoke", h, web.Sessionless, web.CrossOrigin, web.BoundedBody)
+	auth.Mount("/oidc/userinfo", h, web.Sessionless, web.CrossOrigin, web.BoundedBody)
+	auth.Mount("/oidc/", h, web.BoundedBody) // the sign-in steps read the session
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", http.StripPrefix("/auth", auth))
 

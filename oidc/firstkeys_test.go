@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/testserver"
 	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/postgres"
@@ -49,10 +50,7 @@ func firstKeysOnce(t *testing.T, open func(t *testing.T) oidc.Store) {
 	for _, s := range stores {
 		p, err := oidc.New(oidc.Config{
 			Issuer: "http://localhost:9", Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
-			RenderPage: func(w http.ResponseWriter, _ *http.Request, status int, _ string, _ *oidc.Page) {
-				w.WriteHeader(status)
-			},
-		}, s, nil)
+		}, oidc.Deps{Store: s, Pages: noPages{}, Users: nobody{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,3 +103,16 @@ func firstKeysOnce(t *testing.T, open func(t *testing.T) oidc.Store) {
 		}
 	}
 }
+
+// noPages answers a page with its status only; nobody is signed in.
+type (
+	noPages struct{}
+	nobody  struct{}
+)
+
+func (noPages) Render(w http.ResponseWriter, _ *http.Request, status int, _ string, _ any) error {
+	w.WriteHeader(status)
+	return nil
+}
+
+func (nobody) SignedIn(*http.Request) (*passkeyd.User, *passkeyd.Session) { return nil, nil }

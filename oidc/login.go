@@ -16,60 +16,52 @@ import (
 // handleLogin is where the op package sends the browser with a new
 // authorization request (Client.LoginURL), and where passkeyd's sign-in
 // page comes back to once a passkey is verified.
-func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	req, c, ok := p.pendingRequest(w, r, r.URL.Query().Get("id"))
-	if !ok {
-		return
+	req, c, err := p.pendingRequest(r, r.URL.Query().Get("id"))
+	if err != nil {
+		return err
 	}
-	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
+	u, sess := p.users.SignedIn(r)
 	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) {
 		if slices.Contains(req.Prompt, "none") {
-			p.redirectError(w, r, req, "login_required", "The user is not signed in to passkeyd.")
-			return
+			return p.redirectError(w, r, req, "login_required", "The user is not signed in to passkeyd.")
 		}
-		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signin", &Page{
+		return p.render(w, r, http.StatusOK, "oidc-signin", &Page{
 			App: c.Name, Email: req.LoginHint, Fresh: u != nil, SignUpPage: p.cfg.SignUpPage,
 		})
-		return
 	}
 	if req.HintSubject != "" && req.HintSubject != u.ID {
 		// The app's id_token_hint names another account: never answer
 		// for whoever happens to be signed in (OIDC Core §3.1.2.1).
 		p.log.InfoContext(ctx, "oidc request for another account", "event", "oidc_hint_other_user", "client_id", c.ID, "user_id", u.ID)
 		if slices.Contains(req.Prompt, "none") {
-			p.redirectError(w, r, req, "login_required", "The account the app asked for is not signed in to passkeyd.")
-			return
+			return p.redirectError(w, r, req, "login_required", "The account the app asked for is not signed in to passkeyd.")
 		}
 		allowFormActionTo(w, req.RedirectURI) // Cancel goes back to the app
-		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signin", &Page{
+		return p.render(w, r, http.StatusOK, "oidc-signin", &Page{
 			App: c.Name, Email: req.LoginHint, Fresh: true, OtherAccount: true, SignedInAs: u.Email, RequestID: req.ID,
 		})
-		return
 	}
 	if !allowsUser(c, u) {
 		p.log.InfoContext(ctx, "oidc sign-in refused by the client's allow-list", "event", "oidc_user_not_allowed", "client_id", c.ID, "user_id", u.ID)
-		p.cfg.Metrics.refuse(c.ID, "user_not_allowed")
-		p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
-		return
+		p.metrics.refuse(c.ID, "user_not_allowed")
+		return p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
 	}
 	if mustConfirmEmail(c, u) {
-		p.cfg.Metrics.refuse(c.ID, "email_unconfirmed")
+		p.metrics.refuse(c.ID, "email_unconfirmed")
 		if slices.Contains(req.Prompt, "none") {
-			p.redirectError(w, r, req, "interaction_required", "The user has to confirm their email address first.")
-			return
+			return p.redirectError(w, r, req, "interaction_required", "The user has to confirm their email address first.")
 		}
 		p.log.InfoContext(ctx, "oidc sign-in waits for the address to be confirmed", "event", "oidc_email_unconfirmed", "client_id", c.ID, "user_id", u.ID)
 		allowFormActionTo(w, req.RedirectURI) // Cancel goes back to the app
-		p.cfg.RenderPage(w, r, http.StatusOK, "oidc-confirm-email", &Page{
+		return p.render(w, r, http.StatusOK, "oidc-confirm-email", &Page{
 			App: c.Name, Email: u.Email, AllowList: len(c.AllowedUsers) > 0, RequestID: req.ID,
 		})
-		return
 	}
 	more, err := p.grantsMore(ctx, req, u)
 	if err != nil {
-		p.errorPage(w, r, http.StatusInternalServerError, err)
-		return
+		return err
 	}
 	switch {
 	case c.Trusted && more:
@@ -79,57 +71,48 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		// the account's other grants.
 		if !p.grantFresh(sess) {
 			if slices.Contains(req.Prompt, "none") {
-				p.redirectError(w, r, req, "login_required", "The user must confirm it is them before this app is first allowed.")
-				return
+				return p.redirectError(w, r, req, "login_required", "The user must confirm it is them before this app is first allowed.")
 			}
-			p.cfg.RenderPage(w, r, http.StatusOK, "oidc-signin", &Page{App: c.Name, Email: u.Email, Fresh: true})
-			return
+			return p.render(w, r, http.StatusOK, "oidc-signin", &Page{App: c.Name, Email: u.Email, Fresh: true})
 		}
 		if err := p.saveConsent(ctx, req, c, u, sess); err != nil {
-			p.errorPage(w, r, http.StatusInternalServerError, err)
-			return
+			return err
 		}
 	case !c.Trusted && (more || slices.Contains(req.Prompt, "consent")):
 		if slices.Contains(req.Prompt, "none") {
-			p.redirectError(w, r, req, "consent_required", "The user has not allowed this app yet.")
-			return
+			return p.redirectError(w, r, req, "consent_required", "The user has not allowed this app yet.")
 		}
-		p.renderConsent(w, r, http.StatusOK, req, c, u, more && !p.grantFresh(sess))
-		return
+		return p.renderConsent(w, r, http.StatusOK, req, c, u, more && !p.grantFresh(sess))
 	}
-	p.complete(w, r, req, c, u, sess)
+	return p.complete(w, r, req, c, u, sess)
 }
 
-// pendingRequest loads the request named by id and its client; it answers
-// with an error page when either is gone, the request is finished, or it
-// was started in another browser (browser.go).
-func (p *Provider) pendingRequest(w http.ResponseWriter, r *http.Request, id string) (*passkeyd.OIDCAuthRequest, *passkeyd.OIDCClient, bool) {
+// pendingRequest loads the request named by id and its client; it fails
+// when either is gone, the request is finished, or it was started in
+// another browser (browser.go).
+func (p *Provider) pendingRequest(r *http.Request, id string) (*passkeyd.OIDCAuthRequest, *passkeyd.OIDCClient, error) {
 	ctx := r.Context()
 	if id == "" || len(id) > 100 {
-		p.errorPage(w, r, http.StatusBadRequest, passkeyd.Errorf(passkeyd.EINVALID, "This sign-in link is incomplete. Please go back to the app and try again."))
-		return nil, nil, false
+		return nil, nil, passkeyd.Errorf(passkeyd.EINVALID, "This sign-in link is incomplete. Please go back to the app and try again.")
 	}
 	req, err := p.store.FindOIDCAuthRequest(ctx, id, p.now())
 	if err == nil && !p.startedHere(r, req) {
 		p.log.WarnContext(ctx, "oidc request from another browser refused", "event", "oidc_request_other_browser", "client_id", req.ClientID)
-		p.cfg.Metrics.refuse(req.ClientID, "other_browser")
-		p.errorPage(w, r, http.StatusForbidden, passkeyd.Errorf(passkeyd.EFORBIDDEN,
-			"This sign-in was started in another browser, so it cannot be finished here. If you did not start it, close this page. Otherwise go back to the app in this browser and sign in again."))
-		return nil, nil, false
+		p.metrics.refuse(req.ClientID, "other_browser")
+		return nil, nil, passkeyd.Errorf(passkeyd.EFORBIDDEN,
+			"This sign-in was started in another browser, so it cannot be finished here. If you did not start it, close this page. Otherwise go back to the app in this browser and sign in again.")
 	}
 	if err == nil && req.Done {
 		err = passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request was completed already. Please go back to the app.")
 	}
 	if err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
 	c, err := p.store.FindOIDCClient(ctx, req.ClientID)
 	if err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
-	return req, c, true
+	return req, c, nil
 }
 
 // fresh reports whether the session's passkey verification is recent
@@ -185,7 +168,7 @@ func (p *Provider) saveConsent(ctx context.Context, req *passkeyd.OIDCAuthReques
 // renderConsent shows the consent page. With stepUp, Allow first verifies
 // a passkey of u's on the page itself (oidc-consent.js), since the
 // session's last verification is older than StepUpWindow.
-func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, status int, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, stepUp bool) {
+func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, status int, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, stepUp bool) error {
 	items := consentItems(u, req.Scopes)
 	host := ""
 	if ru, err := url.Parse(req.RedirectURI); err == nil {
@@ -197,7 +180,7 @@ func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, status 
 		w.Header().Set("Content-Security-Policy", strings.Replace(w.Header().Get("Content-Security-Policy"),
 			"form-action 'self'", "form-action 'self' "+origin, 1))
 	}
-	p.cfg.RenderPage(w, r, status, "oidc-consent", &Page{
+	return p.render(w, r, status, "oidc-consent", &Page{
 		App: c.Name, Host: host, Email: u.Email, Items: items, RequestID: req.ID, StepUp: stepUp,
 	})
 }
@@ -222,42 +205,38 @@ func originOf(raw string) string {
 
 // handleConsent takes the answer of the consent page. web's middleware
 // refuses it unless it comes from passkeyd's own origin.
-func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	req, c, ok := p.pendingRequest(w, r, r.PostFormValue("id"))
-	if !ok {
-		return
+	req, c, err := p.pendingRequest(r, r.PostFormValue("id"))
+	if err != nil {
+		return err
 	}
-	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
+	u, sess := p.users.SignedIn(r)
 	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) || !allowsUser(c, u) ||
 		mustConfirmEmail(c, u) || (req.HintSubject != "" && req.HintSubject != u.ID) {
 		// Signed out (or in as someone else) meanwhile: start again.
 		http.Redirect(w, r, p.cfg.Issuer+"/oidc/login?id="+url.QueryEscape(req.ID), http.StatusSeeOther)
-		return
+		return nil
 	}
 	if r.PostFormValue("decision") != "allow" {
 		p.log.InfoContext(ctx, "oidc consent denied", "event", "oidc_consent_denied", "client_id", c.ID, "user_id", u.ID)
-		p.cfg.Metrics.refuse(c.ID, "consent_denied")
-		p.redirectError(w, r, req, "access_denied", "The user did not allow this app.")
-		return
+		p.metrics.refuse(c.ID, "consent_denied")
+		return p.redirectError(w, r, req, "access_denied", "The user did not allow this app.")
 	}
 	more, err := p.grantsMore(ctx, req, u)
 	if err != nil {
-		p.errorPage(w, r, http.StatusInternalServerError, err)
-		return
+		return err
 	}
 	if more && !p.grantFresh(sess) {
 		// The page verifies a passkey before it posts Allow; a post
 		// without one (no script, or a copied cookie) is asked again.
 		p.log.InfoContext(ctx, "oidc consent needs a recent passkey verification", "event", "oidc_consent_step_up", "client_id", c.ID, "user_id", u.ID)
-		p.renderConsent(w, r, http.StatusForbidden, req, c, u, true)
-		return
+		return p.renderConsent(w, r, http.StatusForbidden, req, c, u, true)
 	}
 	if err := p.saveConsent(ctx, req, c, u, sess); err != nil {
-		p.errorPage(w, r, http.StatusInternalServerError, err)
-		return
+		return err
 	}
-	p.complete(w, r, req, c, u, sess)
+	return p.complete(w, r, req, c, u, sess)
 }
 
 // handleCancel ends a request the user gave up on (the pages that ask to
@@ -265,14 +244,14 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) {
 // access_denied. web's middleware refuses it unless it comes from
 // passkeyd's own origin; the request must have been started in this
 // browser, as for every step.
-func (p *Provider) handleCancel(w http.ResponseWriter, r *http.Request) {
-	req, c, ok := p.pendingRequest(w, r, r.PostFormValue("id"))
-	if !ok {
-		return
+func (p *Provider) handleCancel(w http.ResponseWriter, r *http.Request) error {
+	req, c, err := p.pendingRequest(r, r.PostFormValue("id"))
+	if err != nil {
+		return err
 	}
 	p.log.InfoContext(r.Context(), "oidc sign-in cancelled", "event", "oidc_cancelled", "client_id", c.ID)
-	p.cfg.Metrics.refuse(c.ID, "cancelled")
-	p.redirectError(w, r, req, "access_denied", "The user cancelled the sign-in.")
+	p.metrics.refuse(c.ID, "cancelled")
+	return p.redirectError(w, r, req, "access_denied", "The user cancelled the sign-in.")
 }
 
 // amr says how the user signed in (RFC 8176): proof of possession of a
@@ -280,7 +259,7 @@ func (p *Provider) handleCancel(w http.ResponseWriter, r *http.Request) {
 // authenticator (biometrics or PIN), making it "mfa"; "user" when only
 // presence was tested.
 func (p *Provider) amr(ctx context.Context, u *passkeyd.User, sess *passkeyd.Session) []string {
-	creds, err := p.users.ListCredentials(ctx, u.ID)
+	creds, err := p.accounts.ListCredentials(ctx, u.ID)
 	if err == nil {
 		for _, c := range creds {
 			if c.ID == sess.CredentialID && !c.UserVerified {
@@ -293,24 +272,22 @@ func (p *Provider) amr(ctx context.Context, u *passkeyd.User, sess *passkeyd.Ses
 
 // complete finishes the request for u and sends the browser back to the
 // app with a code.
-func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, sess *passkeyd.Session) {
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, sess *passkeyd.Session) error {
 	ctx := r.Context()
 	amr := p.amr(ctx, u, sess)
 	if err := p.store.CompleteOIDCAuthRequest(ctx, req.ID, u.ID, sess.CredentialID, sess.AuthenticatedAt, amr, p.now()); err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, err)
-		return
+		return err
 	}
 	req.UserID, req.CredentialID, req.AuthTime, req.AMR, req.Done = u.ID, sess.CredentialID, sess.AuthenticatedAt, amr, true
 	code, err := op.CreateAuthRequestCode(ctx, authRequest{req}, storage{p}, p.op.Crypto())
 	if err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, err)
-		return
+		return err
 	}
 	p.log.InfoContext(ctx, "signed in to "+c.Name, "event", passkeyd.EventOIDCSignIn, "client_id", c.ID, "user_id", u.ID)
-	p.cfg.Metrics.signIn(c.ID)
+	p.metrics.signIn(c.ID)
 	p.record(ctx, &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventOIDCSignIn, Detail: c.Name,
 		CredentialID: sess.CredentialID, IP: sess.IP, UserAgent: r.UserAgent()})
-	p.respond(w, r, req, url.Values{"code": {code}})
+	return p.respond(w, r, req, url.Values{"code": {code}})
 }
 
 // redirectError answers the app with an error (RFC 6749 §4.1.2.1); the
@@ -318,26 +295,23 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkey
 // made. The request is over, and deleted first, so that its link cannot
 // go on to a code once the app has been told no (a cancelled consent
 // reloaded, a prompt=none request signed in to later).
-func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, code, description string) {
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, code, description string) error {
 	if err := p.store.DeleteOIDCAuthRequest(r.Context(), req.ID); err != nil {
-		// Completed meanwhile in another tab: that answer stands.
-		p.errorPage(w, r, http.StatusBadRequest, err)
-		return
+		return err // completed meanwhile in another tab: that answer stands
 	}
-	p.respond(w, r, req, url.Values{"error": {code}, "error_description": {description}})
+	return p.respond(w, r, req, url.Values{"error": {code}, "error_description": {description}})
 }
 
 // respond sends an authorization response: params, state and iss (RFC
 // 9207), in the query or, for response_mode=fragment, the fragment.
-func (p *Provider) respond(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, params url.Values) {
+func (p *Provider) respond(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, params url.Values) error {
 	if req.State != "" {
 		params.Set("state", req.State)
 	}
 	params.Set("iss", p.cfg.Issuer)
 	u, err := url.Parse(req.RedirectURI)
 	if err != nil {
-		p.errorPage(w, r, http.StatusBadRequest, passkeyd.WrapError(passkeyd.EINVALID, "The app's redirect URI is invalid.", err))
-		return
+		return passkeyd.WrapError(passkeyd.EINVALID, "The app's redirect URI is invalid.", err)
 	}
 	var loc string
 	if req.ResponseMode == "fragment" {
@@ -352,4 +326,5 @@ func (p *Provider) respond(w http.ResponseWriter, r *http.Request, req *passkeyd
 		loc = u.String()
 	}
 	http.Redirect(w, r, loc, http.StatusSeeOther)
+	return nil
 }

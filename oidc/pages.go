@@ -1,11 +1,15 @@
 package oidc
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/passkeyd/passkeyd"
+)
 
 // Page is what the provider's pages show. They are rendered by the host
-// in its own layout (Config.RenderPage; web.New renders them with
-// passkeyd's pages, from web/templates/oidc-*.html), so that signing in to
-// an app looks like signing in to passkeyd.
+// in its own layout (Deps.Pages: passkeyd's web handler renders them from
+// web/templates/oidc-*.html), so that signing in to an app looks like
+// signing in to passkeyd.
 type Page struct {
 	App   string // the client's name
 	Email string // consent: the signed-in user's; sign-in: login_hint
@@ -44,7 +48,55 @@ type Page struct {
 // HiddenField is a form field a page carries unchanged.
 type HiddenField struct{ Name, Value string }
 
-// RenderPage writes page name ("oidc-signin", "oidc-consent",
-// "oidc-confirm-email", "oidc-signout" or "oidc-error") with status,
-// answering the request itself if rendering fails.
-type RenderPage func(w http.ResponseWriter, r *http.Request, status int, name string, data *Page)
+// pageFunc is the one shape of the provider's page handlers, as of web's:
+// it answers, or returns an error for page to answer, so no handler can
+// forget the return after an error or answer twice.
+type pageFunc func(w http.ResponseWriter, r *http.Request) error
+
+// page adapts a pageFunc: its error is answered by ErrorPage.
+func (p *Provider) page(fn pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			p.ErrorPage(w, r, err)
+		}
+	})
+}
+
+// statusOf maps error codes to the statuses of the error page, in one
+// place. A sign-in request or client that is gone is a stale link (400),
+// not a missing page.
+var statusOf = map[string]int{
+	passkeyd.EINVALID:      http.StatusBadRequest,
+	passkeyd.ENOTFOUND:     http.StatusBadRequest,
+	passkeyd.ECONFLICT:     http.StatusBadRequest,
+	passkeyd.EUNAUTHORIZED: http.StatusUnauthorized,
+	passkeyd.EFORBIDDEN:    http.StatusForbidden,
+	passkeyd.ERATELIMIT:    http.StatusTooManyRequests,
+	passkeyd.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	passkeyd.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorPage answers a browser on one of the provider's pages with
+// passkeyd's error page, with the status of err's code. Internal errors
+// and outages are logged here, once, and shown as a generic message. It
+// also answers the errors of the rules the provider is mounted with
+// (web.ErrorPage): a rate limit reached.
+func (p *Provider) ErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+	code := passkeyd.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == passkeyd.EINTERNAL || code == passkeyd.EUNAVAILABLE {
+		p.log.ErrorContext(r.Context(), "oidc", "error", err)
+	}
+	if err := p.render(w, r, status, "oidc-error", &Page{Message: passkeyd.ErrorMessage(err)}); err != nil {
+		p.log.ErrorContext(r.Context(), "oidc error page", "error", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+	}
+}
+
+// render writes one of the provider's pages (Deps.Pages).
+func (p *Provider) render(w http.ResponseWriter, r *http.Request, status int, name string, data *Page) error {
+	return p.pages.Render(w, r, status, name, data)
+}

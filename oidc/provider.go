@@ -27,28 +27,65 @@ type Store interface {
 	passkeyd.OIDCStore
 }
 
+// Users tells who is signed in: passkeyd's web handler, which the
+// provider's Handler is mounted in (web.Server.SignedIn).
+type Users interface {
+	// SignedIn returns the signed-in user of r and their session, or nils.
+	SignedIn(r *http.Request) (*passkeyd.User, *passkeyd.Session)
+}
+
+// Pages renders the provider's pages in the host's layout, so that signing
+// in to an app looks like signing in to passkeyd (web.Server.Render, with
+// web/templates/oidc-*.html).
+type Pages interface {
+	// Render writes page name ("oidc-signin", "oidc-consent",
+	// "oidc-confirm-email", "oidc-signout" or "oidc-error") with status
+	// and data (a *Page), or returns why it could not, having written
+	// nothing.
+	Render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error
+}
+
+// Deps are the collaborators of a Provider. cmd/passkeyd passes its web
+// handler as Pages and Users, and mounts Handler in it.
+type Deps struct {
+	Store Store        // required
+	Pages Pages        // required
+	Users Users        // required
+	Log   *slog.Logger // nil discards logs
+	// Metrics, if set, counts sign-ins, tokens and refusals per client
+	// (NewMetrics).
+	Metrics *Metrics
+}
+
 // Provider is the OpenID Connect provider. Its Handler expects to run
-// inside passkeyd's web handler, which loads the browser's session into
-// the request context (passkeyd.UserFromContext) and strips the mount
-// prefix; web.New does this when web.Config.OIDC is set.
+// inside passkeyd's web handler, which loads the browser's session
+// (Deps.Users) and strips the mount prefix: cmd/passkeyd mounts it there
+// with web.Server.Mount.
 type Provider struct {
-	cfg     Config
-	users   passkeyd.Store
-	store   passkeyd.OIDCStore
-	log     *slog.Logger
-	secrets *secrets
-	ring    keyring
-	op      *op.Provider
-	handler http.Handler
+	cfg      Config
+	accounts passkeyd.Store
+	store    passkeyd.OIDCStore
+	pages    Pages
+	users    Users
+	log      *slog.Logger
+	metrics  *Metrics
+	secrets  *secrets
+	ring     keyring
+	op       *op.Provider
+	handler  http.Handler
 }
 
 // New returns a provider. It does not touch the database: the signing keys
 // are made when first needed (or by EnsureKeys).
-func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
+func New(cfg Config, deps Deps) (*Provider, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if deps.Store == nil || deps.Pages == nil || deps.Users == nil {
+		return nil, fmt.Errorf("oidc.New: Deps.Store, Deps.Pages and Deps.Users are required")
+	}
+	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -56,7 +93,8 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, users: store, store: store, log: log, secrets: sec}
+	p := &Provider{cfg: cfg, accounts: deps.Store, store: deps.Store, pages: deps.Pages, users: deps.Users,
+		log: log, metrics: deps.Metrics, secrets: sec}
 	opts := []op.Option{
 		op.WithCustomEndpoints(
 			op.NewEndpoint("oidc/authorize"),
@@ -86,10 +124,10 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	mux := http.NewServeMux()
 	// Discovery is ours, not the op package's router: it gets the same CORS.
 	mux.Handle("GET /.well-known/openid-configuration", cors.New(corsOptions).Handler(http.HandlerFunc(p.handleDiscovery)))
-	mux.Handle("GET /oidc/login", http.HandlerFunc(p.handleLogin))
-	mux.Handle("POST /oidc/consent", http.HandlerFunc(p.handleConsent))
-	mux.Handle("POST /oidc/cancel", http.HandlerFunc(p.handleCancel))
-	mux.Handle("/oidc/end_session", http.HandlerFunc(p.handleEndSession))
+	mux.Handle("GET /oidc/login", p.page(p.handleLogin))
+	mux.Handle("POST /oidc/consent", p.page(p.handleConsent))
+	mux.Handle("POST /oidc/cancel", p.page(p.handleCancel))
+	mux.Handle("/oidc/end_session", p.page(p.handleEndSession))
 	// The op package's endpoints. Introspection, device authorization and
 	// its /healthz, /ready are not offered. An authorization request op
 	// would refuse with its own plain text is refused first, with a page
@@ -103,7 +141,12 @@ func New(cfg Config, store Store, log *slog.Logger) (*Provider, error) {
 	return p, nil
 }
 
-// Handler serves /.well-known/openid-configuration and /oidc/...
+// Handler serves /.well-known/openid-configuration and /oidc/... . The
+// token, revocation and userinfo endpoints are called by other sites'
+// scripts (single-page apps redeem codes and refresh tokens from the
+// browser), authenticated by client credentials or bearer tokens, never by
+// passkeyd's cookies: they may be called cross-origin. The sign-in steps
+// (/oidc/login, consent, cancel, end_session) read the browser's session.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 // KeyPublishDelay is how long RotateKeys publishes a key before it signs.
@@ -111,18 +154,6 @@ func (p *Provider) KeyPublishDelay() time.Duration { return p.cfg.KeyPublishDela
 
 // Issuer is the provider's issuer identifier.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
-
-// CrossOrigin reports whether path is an endpoint other sites' scripts
-// may POST to (single-page apps redeem codes and refresh tokens from the
-// browser). They authenticate by client credentials or bearer token,
-// never by passkeyd's cookies, so cross-site requests are no CSRF risk.
-func CrossOrigin(path string) bool {
-	switch path {
-	case "/oidc/token", "/oidc/revoke", "/oidc/userinfo":
-		return true
-	}
-	return false
-}
 
 func (p *Provider) now() time.Time { return p.cfg.Now() }
 
@@ -132,7 +163,7 @@ func (p *Provider) record(ctx context.Context, ev *passkeyd.Event) {
 	if ev.UserID == "" {
 		return
 	}
-	if err := p.users.RecordEvent(ctx, ev); err != nil {
+	if err := p.accounts.RecordEvent(ctx, ev); err != nil {
 		p.log.ErrorContext(ctx, "record event", "event_type", ev.Type, "error", err)
 	}
 }
@@ -314,19 +345,17 @@ const otherParameterLimit = 1024
 // app is a trailing slash or a different scheme, and the registered URIs
 // are the operator's business, not any visitor's.
 func (p *Provider) checkAuthorizeRequest(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return p.page(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		refuse := func(status int, msg string) {
-			p.cfg.RenderPage(w, r, status, "oidc-error", &Page{Message: msg})
-		}
+		refuse := func(msg string) error { return passkeyd.Errorf(passkeyd.EINVALID, "%s", msg) }
 		if err := r.ParseForm(); err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				refuse(http.StatusRequestEntityTooLarge, "The app's sign-in request is larger than passkeyd accepts. Please go back to the app and try again; if it happens again, tell the app's operator.")
-				return
+				return p.render(w, r, http.StatusRequestEntityTooLarge, "oidc-error", &Page{
+					Message: "The app's sign-in request is larger than passkeyd accepts. Please go back to the app and try again; if it happens again, tell the app's operator.",
+				})
 			}
-			refuse(http.StatusBadRequest, "The app's sign-in request could not be read. Please go back to the app and try again.")
-			return
+			return refuse("The app's sign-in request could not be read. Please go back to the app and try again.")
 		}
 		for name, values := range r.Form {
 			limit, ok := AuthorizeParameterLimits[name]
@@ -336,44 +365,38 @@ func (p *Provider) checkAuthorizeRequest(next http.Handler) http.Handler {
 			if len(values) > 1 || len(values[0]) > limit {
 				p.log.InfoContext(ctx, "oidc authorization request parameter refused", "event", "oidc_request_too_large",
 					"parameter", truncate(name, 64), "bytes", len(values[0]), "limit", limit, "times", len(values))
-				refuse(http.StatusBadRequest, fmt.Sprintf("The app's sign-in request has a %s parameter that is too long (at most %d characters) or appears more than once, so passkeyd refused it. Tell the app's operator.", truncate(name, 64), limit))
-				return
+				return refuse(fmt.Sprintf("The app's sign-in request has a %s parameter that is too long (at most %d characters) or appears more than once, so passkeyd refused it. Tell the app's operator.", truncate(name, 64), limit))
 			}
 		}
 		clientID, sent := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
 		if clientID == "" {
-			refuse(http.StatusBadRequest, "The app did not say which app it is (its sign-in request has no client_id). Tell the app's operator.")
-			return
+			return refuse("The app did not say which app it is (its sign-in request has no client_id). Tell the app's operator.")
 		}
 		c, err := p.store.FindOIDCClient(ctx, clientID)
 		if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 			p.log.InfoContext(ctx, "oidc request for an unknown client", "event", "oidc_unknown_client", "client_id", clientID)
-			refuse(http.StatusBadRequest, fmt.Sprintf("The app that sent you here is not registered with passkeyd (client ID %q). Tell the app's operator: the client ID in its settings must be one registered with passkeyd clients add.", clientID))
-			return
+			return refuse(fmt.Sprintf("The app that sent you here is not registered with passkeyd (client ID %q). Tell the app's operator: the client ID in its settings must be one registered with passkeyd clients add.", clientID))
 		}
 		if err != nil {
-			p.errorPage(w, r, http.StatusInternalServerError, err)
-			return
+			return err
 		}
 		if sent == "" {
-			refuse(http.StatusBadRequest, c.Name+"'s sign-in request does not say where to come back to (no redirect_uri). Tell the app's operator.")
-			return
+			return refuse(c.Name + "'s sign-in request does not say where to come back to (no redirect_uri). Tell the app's operator.")
 		}
 		if !redirectRegistered(c, sent) {
 			p.log.WarnContext(ctx, "oidc redirect_uri not registered", "event", "oidc_redirect_uri_mismatch",
 				"client_id", c.ID, "sent", sent, "registered", c.RedirectURIs)
-			p.cfg.RenderPage(w, r, http.StatusBadRequest, "oidc-error", &Page{
+			return p.render(w, r, http.StatusBadRequest, "oidc-error", &Page{
 				Message: c.Name + " asked to come back to an address that is not registered for it, so passkeyd will not send you there.",
 				Sent:    sent,
 			})
-			return
 		}
 		if rt := r.Form.Get("response_type"); rt != string(zoidc.ResponseTypeCode) {
 			p.log.InfoContext(ctx, "oidc response_type not supported", "event", "oidc_response_type_unsupported", "client_id", c.ID, "response_type", rt)
-			refuse(http.StatusBadRequest, fmt.Sprintf("%s asked for response_type=%q, but passkeyd offers only the authorization code flow (response_type=code, with PKCE). Tell the app's operator to set the app up for it.", c.Name, rt))
-			return
+			return refuse(fmt.Sprintf("%s asked for response_type=%q, but passkeyd offers only the authorization code flow (response_type=code, with PKCE). Tell the app's operator to set the app up for it.", c.Name, rt))
 		}
 		next.ServeHTTP(w, r)
+		return nil
 	})
 }
 
@@ -416,16 +439,17 @@ func redirectRegistered(c *passkeyd.OIDCClient, uri string) bool {
 // plain text or JSON error) into passkeyd's error page: a person sees
 // these. What it said goes to the log.
 func (p *Provider) errorPages(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return p.page(func(w http.ResponseWriter, r *http.Request) error {
 		ew := &errorPageWriter{ResponseWriter: w}
 		next.ServeHTTP(ew, r)
-		if ew.status != 0 {
-			p.log.InfoContext(r.Context(), "oidc request refused", "event", "oidc_request_refused",
-				"client_id", truncate(r.Form.Get("client_id"), 200), "status", ew.status, "detail", truncate(strings.TrimSpace(ew.body.String()), 500))
-			p.cfg.RenderPage(w, r, ew.status, "oidc-error", &Page{
-				Message: "The app's sign-in request is not valid, so passkeyd cannot go on with it. Please go back to the app and try again; if it happens again, tell the app's operator.",
-			})
+		if ew.status == 0 {
+			return nil
 		}
+		p.log.InfoContext(r.Context(), "oidc request refused", "event", "oidc_request_refused",
+			"client_id", truncate(r.Form.Get("client_id"), 200), "status", ew.status, "detail", truncate(strings.TrimSpace(ew.body.String()), 500))
+		return p.render(w, r, ew.status, "oidc-error", &Page{
+			Message: "The app's sign-in request is not valid, so passkeyd cannot go on with it. Please go back to the app and try again; if it happens again, tell the app's operator.",
+		})
 	})
 }
 
@@ -453,20 +477,6 @@ func (w *errorPageWriter) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
-}
-
-// errorPage answers a browser with an error it must not be redirected
-// with (an unknown or expired request).
-func (p *Provider) errorPage(w http.ResponseWriter, r *http.Request, status int, err error) {
-	msg := passkeyd.ErrorMessage(err)
-	if passkeyd.ErrorCode(err) == passkeyd.EINTERNAL || passkeyd.ErrorCode(err) == passkeyd.EUNAVAILABLE {
-		p.log.ErrorContext(r.Context(), "oidc", "error", err)
-		status = http.StatusInternalServerError
-		if passkeyd.ErrorCode(err) == passkeyd.EUNAVAILABLE {
-			status = http.StatusServiceUnavailable
-		}
-	}
-	p.cfg.RenderPage(w, r, status, "oidc-error", &Page{Message: msg})
 }
 
 // corsOptions let a single-page app on any origin call the provider's

@@ -55,7 +55,7 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 	reg := prometheus.NewRegistry()
 	cfg := web.Config{
 		RPID: "localhost", Origins: []string{issuer}, Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
-		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, OIDC: &oidc.Config{},
+		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, ConnectedApps: true,
 	}
 	for _, f := range configure {
 		f(&cfg)
@@ -65,6 +65,7 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
+	provider := mountProvider(t, h, cfg, store, oidc.NewMetrics(reg))
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener.Close()
 	srv.Listener = l
@@ -82,7 +83,7 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 		}
 	}
 	s := &inProcess{server: &server{issuer: issuer, http: &http.Client{Transport: loopback()}}, store: store, clock: clk,
-		authn: softauthn.New("localhost", issuer), metrics: reg, oidc: h.OIDC(), mails: mails}
+		authn: softauthn.New("localhost", issuer), metrics: reg, oidc: provider, mails: mails}
 	s.browser = softauthn.NewClient(issuer, issuer, loopback())
 	if cfg.SignUpMode == web.SignUpEmailFirst {
 		return s // nobody signs up directly
@@ -93,6 +94,30 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 	s.signInAgain(t)
 	s.confirmEmail(t, "alice@example.com") // apps take only confirmed addresses by default
 	return s
+}
+
+// mountProvider makes the provider for auth and mounts it there, as
+// cmd/passkeyd does (provider.go); the relying-party tests run that one,
+// in the real binary.
+func mountProvider(t *testing.T, auth *web.Server, cfg web.Config, store oidc.Store, metrics *oidc.Metrics) *oidc.Provider {
+	t.Helper()
+	cfg = cfg.WithDefaults()
+	oc := oidc.Config{Issuer: cfg.PublicURL, Secret: cfg.Secret, Now: cfg.Now, StepUpWindow: cfg.StepUpWindow}
+	if cfg.SignUpMode == web.SignUpEmailFirst {
+		oc.SignUpPage = cfg.PublicURL + "/"
+	}
+	p, err := oidc.New(oc, oidc.Deps{Store: store, Pages: auth, Users: auth, Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.Handler()
+	auth.Mount("GET /.well-known/openid-configuration", h, web.Sessionless)
+	auth.Mount("/oidc/authorize", h, web.Sessionless, web.BoundedBody, web.AppSignInLimits, web.ErrorPage(p.ErrorPage))
+	auth.Mount("POST /oidc/token", h, web.Sessionless, web.CrossOrigin, web.BoundedBody, web.ClientAuthFailureLimit)
+	auth.Mount("/oidc/revoke", h, web.Sessionless, web.CrossOrigin, web.BoundedBody)
+	auth.Mount("/oidc/userinfo", h, web.Sessionless, web.CrossOrigin, web.BoundedBody)
+	auth.Mount("/oidc/", h, web.BoundedBody)
+	return p
 }
 
 // inbox keeps the email passkeyd sends.

@@ -181,7 +181,7 @@ func (s storage) saveTokens(ctx context.Context, req op.TokenRequest, tokens ...
 		s.p.log.WarnContext(ctx, "oidc code used twice; its tokens are revoked", "event", passkeyd.EventOIDCCodeReused,
 			"client_id", r.ClientID, "user_id", r.UserID, "tokens_revoked", n, "error", rerr)
 		s.p.record(ctx, &passkeyd.Event{UserID: r.UserID, Type: passkeyd.EventOIDCCodeReused, Detail: s.p.clientName(ctx, r.ClientID)})
-		s.p.cfg.Metrics.refuse(r.ClientID, "code_reused")
+		s.p.metrics.refuse(r.ClientID, "code_reused")
 		return zoidc.ErrInvalidGrant().WithDescription("This code was used already.")
 	}
 	return err
@@ -252,7 +252,7 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 	if err := s.saveTokens(ctx, req, t); err != nil {
 		return "", time.Time{}, grantError(err)
 	}
-	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
+	s.p.metrics.issued(g.clientID, grantName(req))
 	return t.ID, t.ExpiresAt, nil
 }
 
@@ -295,7 +295,7 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 	if err != nil {
 		return "", "", time.Time{}, grantError(err)
 	}
-	s.p.cfg.Metrics.issued(g.clientID, grantName(req))
+	s.p.metrics.issued(g.clientID, grantName(req))
 	return access.ID, raw, access.ExpiresAt, nil
 }
 
@@ -315,7 +315,7 @@ func (s storage) refreshReused(ctx context.Context, t *passkeyd.OIDCToken) {
 	s.p.log.WarnContext(ctx, "oidc refresh token reused; its family is revoked", "event", passkeyd.EventOIDCRefreshReuse,
 		"client_id", t.ClientID, "user_id", t.UserID, "tokens_revoked", n, "error", err)
 	s.p.record(ctx, &passkeyd.Event{UserID: t.UserID, Type: passkeyd.EventOIDCRefreshReuse, Detail: s.p.clientName(ctx, t.ClientID)})
-	s.p.cfg.Metrics.refuse(t.ClientID, "refresh_reused")
+	s.p.metrics.refuse(t.ClientID, "refresh_reused")
 }
 
 func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
@@ -330,7 +330,7 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 	// The account may have been disabled, deleted or taken off the client's
 	// allow-list since, or the client may no longer take unconfirmed
 	// addresses: no new tokens then.
-	u, err := s.p.users.FindUserByID(ctx, t.UserID)
+	u, err := s.p.accounts.FindUserByID(ctx, t.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -460,7 +460,7 @@ func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string)
 	}
 	if c.Public || !secretMatches(c.SecretHash, secret) {
 		s.p.log.InfoContext(ctx, "oidc client authentication failed", "event", "oidc_client_auth_failed", "client_id", id)
-		s.p.cfg.Metrics.refuse(id, "client_auth_failed")
+		s.p.metrics.refuse(id, "client_auth_failed")
 		return errors.New("wrong client secret")
 	}
 	return nil
@@ -490,7 +490,7 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo,
 }
 
 func (s storage) setUserinfo(ctx context.Context, info *zoidc.UserInfo, userID string, scopes []string) error {
-	u, err := s.p.users.FindUserByID(ctx, userID)
+	u, err := s.p.accounts.FindUserByID(ctx, userID)
 	if err != nil {
 		return grantError(err)
 	}
@@ -518,4 +518,4 @@ func (s storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]
 	return nil, errors.New("the JWT profile grant is not supported")
 }
 
-func (s storage) Health(ctx context.Context) error { return s.p.users.Ping(ctx) }
+func (s storage) Health(ctx context.Context) error { return s.p.accounts.Ping(ctx) }

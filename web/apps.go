@@ -8,7 +8,9 @@ import (
 )
 
 // Connected apps: the OpenID Connect clients that hold a grant of the user,
-// trusted or not (routes only when Config.OIDC is set).
+// trusted or not (routes only when Config.ConnectedApps is set). The grants
+// are the store's: the provider that makes them is mounted beside, by
+// cmd/passkeyd, and web does not know it.
 
 func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 	type app struct {
@@ -23,7 +25,7 @@ func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 		Apps []app `json:"apps"`
 	}
 	u, _ := account(r)
-	list, err := s.oidc.ConnectedApps(r.Context(), u.ID)
+	list, err := s.apps.ListOIDCConnectedApps(r.Context(), u.ID, s.now())
 	if err != nil {
 		return err
 	}
@@ -35,20 +37,24 @@ func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// handleAppRevoke ends the user's consent to an app and every token the
+// app holds for them: its next refresh fails, and the next sign-in asks
+// again. 404 if the app is not connected.
 func (s *Server) handleAppRevoke(w http.ResponseWriter, r *http.Request) error {
 	u, _ := account(r)
 	id := r.PathValue("id")
 	name := id
-	if list, err := s.oidc.ConnectedApps(r.Context(), u.ID); err == nil {
+	if list, err := s.apps.ListOIDCConnectedApps(r.Context(), u.ID, s.now()); err == nil {
 		for _, c := range list {
 			if c.ClientID == id {
 				name = c.ClientName
 			}
 		}
 	}
-	if err := s.oidc.Disconnect(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventOIDCAppRevoked, "", name)); err != nil {
+	if err := s.apps.RevokeOIDCConsent(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventOIDCAppRevoked, "", name)); err != nil {
 		return err
 	}
+	s.log.InfoContext(r.Context(), "app disconnected", "event", passkeyd.EventOIDCAppRevoked, "user_id", u.ID, "client_id", id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

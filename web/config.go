@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/net/publicsuffix"
-
-	"github.com/passkeyd/passkeyd/oidc"
 )
 
 // Config is what New needs. Zero values get the defaults documented on
@@ -79,11 +77,11 @@ type Config struct {
 	RateLimits RateLimits
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
-	// OIDC, when set, makes passkeyd an OpenID Connect provider (package
-	// oidc) under /oidc/ and /.well-known/openid-configuration. Its Issuer,
-	// Secret and Now default to PublicURL, Secret and Now. The Store must
-	// implement oidc.Store (the sqlite and postgres stores do).
-	OIDC *oidc.Config
+	// ConnectedApps: an OpenID Connect provider is mounted beside these
+	// pages (package oidc, by cmd/passkeyd), so the dashboard lists the
+	// apps that hold a grant of the user and disconnects them. The Store
+	// must implement passkeyd.OIDCStore (the sqlite and postgres stores do).
+	ConnectedApps bool
 }
 
 // SignUpMode is how new accounts are made.

@@ -46,11 +46,27 @@
 // counters, so any number of instances can share one database (and the
 // same Secret).
 //
+// # Mount handlers in it
+//
+// Mount serves another handler inside the Server, behind its middleware
+// and with rules declared on the line, as the Server's own routes are:
+// the login session is loaded unless Sessionless, cross-site requests that
+// change state are refused unless CrossOrigin, and BoundedBody,
+// AppSignInLimits, ClientAuthFailureLimit and ErrorPage add limits and
+// pages. Such a handler reads the signed-in user with SignedIn and renders
+// pages in passkeyd's layout with Render. This is how cmd/passkeyd mounts
+// the OpenID Connect provider (package oidc), which web does not import:
+// an app that mounts web alone links none of the provider's libraries.
+// With the provider mounted, set Config.ConnectedApps: the dashboard then
+// lists and revokes the apps' grants, from the store.
+//
 // # How the package is built
 //
 // routes.go lists every route on one line, with the rules that cut across
-// routes as middleware around it: who may call it (signedIn, stepUp) and
-// how often (limit with perIP, perEmail, perAccount). Every handler returns
+// routes as middleware around it: who may call it (signedIn, stepUp), how
+// often (limit with perIP, perEmail, perAccount), and whether it reads
+// the session (Sessionless) or may be called from other sites
+// (CrossOrigin). The middleware around every request knows no routes. Every handler returns
 // an error, which one adapter (api) answers as JSON {"error": "..."};
 // the verify step of a ceremony goes through ceremony, which also counts
 // success and failure by reason. Rules that are not HTTP live in small

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/go-chi/httprate"
 
@@ -23,9 +22,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) api(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
-			if s.oidc != nil && r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/oidc/") {
-				// A browser an app sent (a limit reached): a page, not JSON.
-				s.renderOIDCError(w, r, err)
+			if page := errorPageOf(r); page != nil {
+				page(w, r, err) // a route declared with ErrorPage
 				return
 			}
 			writeError(w, r, s.log, err)
@@ -60,15 +58,6 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 		return nil
 	})
-}
-
-// sessionlessHandler marks a route that never reads the login session;
-// loadSession skips the look-up for it.
-type sessionlessHandler struct{ http.Handler }
-
-// sessionless declares that next never reads the login session.
-func (s *Server) sessionless(next http.Handler) http.Handler {
-	return sessionlessHandler{next}
 }
 
 // stepUp lets through only a full session whose passkey was verified
@@ -173,11 +162,6 @@ func (s *Server) limit(rules ...limitRule) func(http.Handler) http.Handler {
 			return nil
 		})
 	}
-}
-
-func isSessionless(h http.Handler) bool {
-	_, ok := h.(sessionlessHandler)
-	return ok
 }
 
 // limitBody bounds the request body at n bytes: reading more fails (the

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/clientaddr"
-	"github.com/passkeyd/passkeyd/oidc"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -35,14 +33,12 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // always sends Origin on such requests: it must be one of ours. A request
 // without Origin must not be marked cross-site by Sec-Fetch-Site either.
 // Requests from non-browser clients (no Origin, no Sec-Fetch-Site) pass:
-// CSRF needs a victim's browser.
+// CSRF needs a victim's browser. Every route has it but those declared
+// CrossOrigin (routes.go, Mount).
 func (s *Server) sameOrigin(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		switch {
 		case r.Method == http.MethodGet, r.Method == http.MethodHead, r.Method == http.MethodOptions:
-		case s.oidc != nil && oidc.CrossOrigin(r.URL.Path):
-			// Token, revocation and userinfo: called by other sites' scripts,
-			// authenticated by client credentials or tokens, never cookies.
 		default:
 			if origin := r.Header.Get("Origin"); origin != "" {
 				if !s.origins[origin] { // exactly as the browser serialized it
@@ -86,22 +82,13 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // loadSession puts the signed-in user, if any, into the request context.
 // When the session cannot be looked up (the database is down), the request
-// fails with 503 rather than going on as signed out, except for the health
-// checks and static files, which need no session. Routes declared
-// s.sessionless (routes.go) skip the look-up.
+// fails with 503 rather than going on as signed out. Every route has it but
+// those declared Sessionless (routes.go, Mount).
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		if h, _ := s.mux.Handler(r); isSessionless(h) {
-			next.ServeHTTP(w, r)
-			return nil
-		}
 		sess, u, err := s.currentSession(w, r)
 		if err != nil {
-			switch p := r.URL.Path; {
-			case p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/"):
-			default:
-				return err
-			}
+			return err
 		}
 		if u != nil {
 			r = r.WithContext(passkeyd.NewContextWithUser(r.Context(), u, sess))

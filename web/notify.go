@@ -34,7 +34,7 @@ func (s *Server) link(path, token string) string {
 func (s *Server) send(kind string, d emailtext.Data) {
 	d.Site = s.cfg.RPName
 	d.Dashboard = s.cfg.PublicURL + "/dashboard"
-	d.Apps = s.oidc != nil
+	d.Apps = s.apps != nil
 	subject, text, err := s.texts.Render(kind, d)
 	if err != nil {
 		s.log.Error("email not rendered", "kind", kind, "err", err)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/aaguid"
-	"github.com/passkeyd/passkeyd/oidc"
 )
 
 //go:embed templates/*.html static/*
@@ -117,11 +116,12 @@ type page struct {
 	// Notice: a message for a visitor sent here by another page (from
 	// notices, by the ?notice= key).
 	Notice string
-	// ConnectedApps: the OpenID Connect provider is on; the dashboard
-	// lists the apps the user allowed.
+	// ConnectedApps: an OpenID Connect provider is mounted beside; the
+	// dashboard lists the apps the user allowed.
 	ConnectedApps bool
-	// OIDC: what the OpenID Connect provider's pages (oidc-*) show.
-	OIDC *oidc.Page
+	// Data: what the page of a handler mounted in the Server shows (the
+	// OpenID Connect provider's oidc-* pages: oidc.Page), given to Render.
+	Data any
 }
 
 // notices are the messages a page may show by the ?notice= of its address;
@@ -165,25 +165,6 @@ func (s *Server) renderStatus(w http.ResponseWriter, name string, status int, da
 	return nil
 }
 
-// renderOIDCPage renders the OpenID Connect provider's pages in the same
-// layout as passkeyd's own (oidc.Config.RenderPage).
-func (s *Server) renderOIDCPage(w http.ResponseWriter, r *http.Request, status int, name string, data *oidc.Page) {
-	if err := s.renderStatus(w, name, status, page{OIDC: data}); err != nil {
-		writeError(w, r, s.log, err)
-	}
-}
-
-// renderOIDCError answers a browser on one of the provider's pages with
-// passkeyd's error page, with the status writeError would give err.
-func (s *Server) renderOIDCError(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := statusOf[passkeyd.ErrorCode(err)]
-	if !ok || status >= http.StatusInternalServerError {
-		writeError(w, r, s.log, err) // logged there; no page for faults
-		return
-	}
-	s.renderOIDCPage(w, r, status, "oidc-error", &oidc.Page{Message: passkeyd.ErrorMessage(err)})
-}
-
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := signedIn(r); err == nil {
 		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
@@ -205,7 +186,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Username: u.Username, CreatedAt: u.CreatedAt},
-		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes, ConnectedApps: s.oidc != nil}
+		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes, ConnectedApps: s.apps != nil}
 	for _, c := range creds {
 		data.Passkeys = append(data.Passkeys, passkeyView{
 			ID: c.ID, Name: c.Name, Provider: providerName(c),

@@ -1,7 +1,5 @@
 package web
 
-import "net/http"
-
 // routes lists every route, one line each, with the rules that cut across
 // routes declared right here:
 //
@@ -11,10 +9,16 @@ import "net/http"
 //     passkey again and retries).
 //   - s.freshIfSignedIn: anyone, but a signed-in caller must be fresh as for
 //     s.stepUp (registration: a sign-up, or a passkey for one's own account).
-//   - s.sessionless: the route never reads the login session, so the
+//   - Sessionless: the route never reads the login session, so the
 //     session cookie is not looked up in the database for it (the sign-in
 //     ceremony: its options write and read nothing, its verification
-//     replaces whatever session the browser had).
+//     replaces whatever session the browser had; health checks and static
+//     files, which must answer while the database is down). Every other
+//     route has the session loaded (mount.go, Rule).
+//   - CrossOrigin: other sites may call the route (none of web's own;
+//     the provider's token endpoint, mounted by cmd/passkeyd). Every
+//     other route refuses a cross-site request that changes state
+//     (sameOrigin).
 //   - s.limit(...): rate limits, counted in order; the first one reached
 //     answers 429. perIP counts the client address; perEmail the email
 //     address the JSON body names (when it names a valid one); perAccount
@@ -26,7 +30,7 @@ import "net/http"
 //
 // Handlers return their errors: s.api answers them, s.ceremony also counts
 // the ceremony's success or failure by reason.
-func (s *Server) routes(mux *http.ServeMux) {
+func (s *Server) routes(mux routeMux) {
 	l := s.limits
 	mux.Handle("GET /{$}", s.api(s.handleHome))
 	mux.Handle("GET /dashboard", s.RequireUser(s.api(s.handleDashboard)))
@@ -37,12 +41,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /verify-email", s.api(s.handlePage("link", "Confirm your email address", "verify-email")))
 	mux.Handle("GET /confirm-email", s.api(s.handlePage("link", "Confirm your new email address", "confirm-email")))
 	mux.Handle("GET /signup", s.api(s.handlePage("link", "Create your account", "sign-up")))
-	mux.Handle("GET /static/{name}", s.api(s.handleStatic))
+	mux.Handle("GET /static/{name}", s.api(s.handleStatic), Sessionless)
 
 	mux.Handle("POST /api/passkeys/generate-registration-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.freshIfSignedIn(s.api(s.handleRegisterBegin))))
 	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.ceremony("registration", s.handleRegisterFinish)))
-	mux.Handle("POST /api/passkeys/generate-authentication-options", s.sessionless(s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin))))
-	mux.Handle("POST /api/passkeys/verify-authentication", s.sessionless(s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish))))
+	mux.Handle("POST /api/passkeys/generate-authentication-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin)), Sessionless)
+	mux.Handle("POST /api/passkeys/verify-authentication", s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish)), Sessionless)
 	mux.Handle("POST /api/auth/logout", s.api(s.handleLogout))
 	mux.Handle("GET /api/auth/me", s.api(s.handleMe))
 
@@ -71,17 +75,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/client-errors", s.api(s.handleClientError))
 	mux.Handle("GET /.well-known/webauthn", s.api(s.handleRelatedOrigins))
 
-	mux.Handle("GET /healthz", s.api(s.handleHealthz))
-	mux.Handle("GET /readyz", s.api(s.handleReadyz))
+	mux.Handle("GET /healthz", s.api(s.handleHealthz), Sessionless)
+	mux.Handle("GET /readyz", s.api(s.handleReadyz), Sessionless)
 	mux.Handle("/api/", s.api(s.handleAPINotFound))
 
-	// The OpenID Connect provider (its own routes: see oidc.New) and the
-	// dashboard's Connected apps.
-	if s.oidc != nil {
-		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
-		mux.Handle("/oidc/authorize", limitBody(maxBodyBytes, s.limit(perIP(l.authorizePerIP), perIP(l.pendingAuthorizePerIP))(s.oidc.Handler())))
-		mux.Handle("POST /oidc/token", limitBody(maxBodyBytes, s.limitFailures(s.clientAuthFailures())(s.oidc.Handler())))
-		mux.Handle("/oidc/", limitBody(maxBodyBytes, s.oidc.Handler()))
+	// Connected apps: the grants of an OpenID Connect provider mounted
+	// beside (by cmd/passkeyd, with Mount).
+	if s.apps != nil {
 		mux.Handle("GET /api/apps", s.signedIn(s.api(s.handleAppsList)))
 		mux.Handle("DELETE /api/apps/{id}", s.signedIn(s.api(s.handleAppRevoke)))
 	}

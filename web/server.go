@@ -17,7 +17,6 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
-	"github.com/passkeyd/passkeyd/oidc"
 )
 
 // Deps are the collaborators of a Server.
@@ -48,9 +47,9 @@ type Server struct {
 	ceremonyAEAD cipher.AEAD
 	secure       bool
 	handler      http.Handler
-	mux          *http.ServeMux // the routes; loadSession asks it which a request takes
+	mux          *http.ServeMux // the routes (routes.go) and those mounted (Mount)
 	userVerf     protocol.UserVerificationRequirement
-	oidc         *oidc.Provider // nil unless Config.OIDC is set
+	apps         passkeyd.OIDCStore // nil unless Config.ConnectedApps is set
 }
 
 // New checks cfg and returns a ready Server.
@@ -66,7 +65,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = slog.New(requestIDHandler{log.Handler()})
+	log = LoggerWithRequestIDs(log)
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:                  cfg.RPID,
 		RPDisplayName:         cfg.RPName,
@@ -124,54 +123,23 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.origins[normalizeOrigin(o)] = true
 	}
 	s.cookies = newCookieNames(s.secure)
-	if cfg.OIDC != nil {
-		if s.oidc, err = newOIDCProvider(cfg, deps, log, s.renderOIDCPage); err != nil {
-			return nil, err
+	if cfg.ConnectedApps {
+		apps, ok := deps.Store.(passkeyd.OIDCStore)
+		if !ok {
+			return nil, fmt.Errorf("web.New: Config.ConnectedApps needs a store that keeps OpenID Connect grants (passkeyd.OIDCStore); %T does not", deps.Store)
 		}
+		s.apps = apps
 	}
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
-	s.routes(s.mux)
-	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(s.mux)))))))
+	s.routes(routeMux{s, s.mux})
+	// Wrappers that know no routes; what differs by route is declared
+	// with it (routes.go, Mount).
+	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.withTimeout(s.observe(s.mux)))))
 	return s, nil
 }
-
-// newOIDCProvider makes the OpenID Connect provider cfg.OIDC asks for.
-func newOIDCProvider(cfg Config, deps Deps, log *slog.Logger, render oidc.RenderPage) (*oidc.Provider, error) {
-	st, ok := deps.Store.(oidc.Store)
-	if !ok {
-		return nil, fmt.Errorf("web.New: Config.OIDC needs a store that implements oidc.Store; %T does not", deps.Store)
-	}
-	oc := *cfg.OIDC
-	if oc.Issuer == "" {
-		oc.Issuer = cfg.PublicURL
-	}
-	if oc.Secret == nil {
-		oc.Secret = cfg.Secret
-	}
-	if oc.Now == nil {
-		oc.Now = cfg.Now
-	}
-	if oc.StepUpWindow == 0 {
-		oc.StepUpWindow = cfg.StepUpWindow
-	}
-	if oc.SignUpPage == "" && cfg.SignUpMode == SignUpEmailFirst {
-		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email
-	}
-	if oc.RenderPage == nil {
-		oc.RenderPage = render
-	}
-	if oc.Metrics == nil && deps.Metrics != nil && deps.Metrics.reg != nil {
-		oc.Metrics = oidc.NewMetrics(deps.Metrics.reg)
-	}
-	return oidc.New(oc, st, log)
-}
-
-// OIDC returns the OpenID Connect provider, or nil when Config.OIDC is
-// not set.
-func (s *Server) OIDC() *oidc.Provider { return s.oidc }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

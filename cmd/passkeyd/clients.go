@@ -335,9 +335,6 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	if cfg.OIDC == nil {
-		cfg.OIDC = &oidc.Config{}
-	}
 	store, _, err := s.openStore(ctx)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -347,20 +344,24 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	if err := srv.OIDC().CheckSecret(ctx); err != nil {
+	provider, err := newProvider(s, cfg, srv, store, log, nil)
+	if err != nil {
+		return err
+	}
+	if err := provider.CheckSecret(ctx); err != nil {
 		return secretError(err)
 	}
 	if now {
-		if err := srv.OIDC().RotateKeysNow(ctx); err != nil {
+		if err := provider.RotateKeysNow(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "New signing keys added; they sign from now on. The old keys are withdrawn from JWKS: ID tokens they signed no longer verify.")
 		return nil
 	}
-	if err := srv.OIDC().RotateKeys(ctx); err != nil {
+	if err := provider.RotateKeys(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "New signing keys added and published; they sign in %s (OIDC_KEY_PUBLISH_DELAY). The old keys sign until then and stay published until the ID tokens they signed have expired.\n", srv.OIDC().KeyPublishDelay())
+	fmt.Fprintf(stdout, "New signing keys added and published; they sign in %s (OIDC_KEY_PUBLISH_DELAY). The old keys sign until then and stay published until the ID tokens they signed have expired.\n", provider.KeyPublishDelay())
 	return nil
 }
 

@@ -22,7 +22,6 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/sqlstore"
-	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/sqlite"
 	"github.com/passkeyd/passkeyd/web"
@@ -279,7 +278,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 	}
 	switch s.oidc {
 	case "on":
-		cfg.OIDC = &oidc.Config{}
+		cfg.ConnectedApps = true // the provider is mounted beside (provider.go)
 	case "off":
 		if s.oidcClientsFile != "" {
 			return web.Config{}, fmt.Errorf("OIDC_CLIENTS_FILE is set but OIDC=off")

@@ -48,8 +48,5 @@ func (l *lifetimes) apply(cfg *web.Config) {
 	cfg.SessionMaxAge = l.sessionMaxAge
 	cfg.RecoveryLinkTTL = l.recoveryLink
 	cfg.VerifyLinkTTL = l.emailLink
-	cfg.StepUpWindow = l.stepUp
-	if cfg.OIDC != nil {
-		cfg.OIDC.KeyPublishDelay = l.oidcKeyPublish
-	}
+	cfg.StepUpWindow = l.stepUp // oidcKeyPublish: newProvider
 }

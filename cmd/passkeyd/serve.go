@@ -93,7 +93,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			log.Warn("shutdown", "err", err)
 		}
 	}()
-	if err := startOIDC(ctx, s, srv.OIDC(), store); err != nil {
+	var provider *oidc.Provider
+	if cfg.ConnectedApps {
+		if provider, err = newProvider(s, cfg, srv, store, log, oidc.NewMetrics(reg)); err != nil {
+			return err
+		}
+		mountProvider(srv, provider)
+	}
+	if err := startOIDC(ctx, s, provider, store); err != nil {
 		return err
 	}
 

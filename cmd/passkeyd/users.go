@@ -88,7 +88,11 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		// A link stored under another secret than the server's would not
 		// open; the signing keys tell whether this one is the server's.
-		if p := srv.OIDC(); p != nil {
+		if cfg.ConnectedApps {
+			p, err := newProvider(s, cfg, srv, store, log, nil)
+			if err != nil {
+				return err
+			}
 			if err := p.CheckSecret(ctx); err != nil {
 				return secretError(err)
 			}

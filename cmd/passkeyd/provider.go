@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/oidc"
+	"github.com/passkeyd/passkeyd/web"
+)
+
+// The OpenID Connect provider and passkeyd's pages meet here: neither
+// package imports the other. The provider renders its pages and learns who
+// is signed in through the web handler (oidc.Deps), and is mounted in it,
+// so that its routes get web's middleware and rules.
+
+// newProvider makes the provider for passkeyd's web handler auth, built
+// from cfg: the same public URL (the issuer), secret, clock and step-up
+// window.
+func newProvider(s *settings, cfg web.Config, auth *web.Server, store passkeyd.Store, log *slog.Logger, metrics *oidc.Metrics) (*oidc.Provider, error) {
+	st, ok := store.(oidc.Store)
+	if !ok {
+		return nil, fmt.Errorf("the %T store cannot keep OpenID Connect clients", store)
+	}
+	cfg = cfg.WithDefaults()
+	oc := oidc.Config{
+		Issuer:          cfg.PublicURL,
+		Secret:          cfg.Secret,
+		Now:             cfg.Now,
+		StepUpWindow:    cfg.StepUpWindow,
+		KeyPublishDelay: s.lifetimes.oidcKeyPublish,
+	}
+	if cfg.SignUpMode == web.SignUpEmailFirst {
+		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email
+	}
+	return oidc.New(oc, oidc.Deps{Store: st, Pages: auth, Users: auth, Log: web.LoggerWithRequestIDs(log), Metrics: metrics})
+}
+
+// mountProvider serves the provider's routes in auth, each with what it
+// declares, as web/routes.go declares web's own: the session is loaded
+// only where the provider asks who is signed in (the sign-in steps, under
+// /oidc/); the endpoints apps call from their own pages are CrossOrigin,
+// authenticated by client credentials or tokens, never by cookies.
+func mountProvider(auth *web.Server, p *oidc.Provider) {
+	h := p.Handler()
+	auth.Mount("GET /.well-known/openid-configuration", h, web.Sessionless)
+	auth.Mount("/oidc/authorize", h, web.Sessionless, web.BoundedBody, web.AppSignInLimits, web.ErrorPage(p.ErrorPage))
+	auth.Mount("POST /oidc/token", h, web.Sessionless, web.CrossOrigin, web.BoundedBody, web.ClientAuthFailureLimit)
+	auth.Mount("/oidc/revoke", h, web.Sessionless, web.CrossOrigin, web.BoundedBody)
+	auth.Mount("/oidc/userinfo", h, web.Sessionless, web.CrossOrigin, web.BoundedBody)
+	auth.Mount("/oidc/", h, web.BoundedBody) // login, consent, cancel, end_session, keys
+}
