@@ -26,7 +26,7 @@ import (
 // addresses listened on once the server accepts connections.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func([]string)) error {
 	start := time.Now()
-	s, err := parseSettings("passkeyd", args, getenv, stderr)
+	s, err := parseSettings("passkeyd", serveGroups, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -55,7 +55,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	from := s.mailFrom
 	if from == "" {
-		from = cfg.RPName + " <no-reply@" + cfg.RPID + ">"
+		from = cfg.WithDefaults().RPName + " <no-reply@" + cfg.RPID + ">"
 	}
 	sender, err := mail.Open(s.smtpURL, from, log)
 	if err != nil {
