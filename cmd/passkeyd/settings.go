@@ -234,6 +234,16 @@ func envOf(field string) string {
 	return field
 }
 
+// defaultOf is the default of the setting of an environment variable.
+func defaultOf(variable string) string {
+	for _, e := range settingTable() {
+		if e.env == variable {
+			return e.def
+		}
+	}
+	panic("no setting " + variable)
+}
+
 // shortDuration writes 30m rather than 30m0s, 720h rather than 720h0m0s.
 func shortDuration(d time.Duration) string {
 	s := d.String()
