@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"errors"
+	"github.com/passkeyd/passkeyd"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -24,8 +25,8 @@ var _ Sender = LogSender{}
 
 // Send validates m as an SMTP sender would, so a bad message fails in
 // development too, and logs it.
-func (s LogSender) Send(ctx context.Context, m Message) error {
-	if err := m.Validate(); err != nil {
+func (s LogSender) Send(ctx context.Context, m passkeyd.Email) error {
+	if err := validate(m); err != nil {
 		return err
 	}
 	if s.Log == nil {

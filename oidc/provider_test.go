@@ -98,10 +98,10 @@ func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 // inbox keeps the email passkeyd sends.
 type inbox struct {
 	mu    sync.Mutex
-	mails []web.Email
+	mails []passkeyd.Email
 }
 
-func (b *inbox) Enqueue(e web.Email) bool {
+func (b *inbox) Enqueue(e passkeyd.Email) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.mails = append(b.mails, e)
