@@ -3,10 +3,11 @@ package mail
 import (
 	"context"
 	"errors"
-	"github.com/passkeyd/passkeyd"
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 // LogSender "sends" a message by writing all of it (recipient, subject and

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/passkeyd/passkeyd"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/mail/mailtest"
 )
 

@@ -34,8 +34,9 @@ type oidcServer struct {
 	procs   []*testserver.Process
 }
 
-// startOIDCServer registers the clients load-RS256, load-ES256 and
-// load-EdDSA with "passkeyd clients add", as BENCHMARKS.md says to, then
+// startOIDCServer makes the database ("passkeyd migrate"), registers the
+// clients load-RS256, load-ES256 and load-EdDSA with "passkeyd clients
+// add", as BENCHMARKS.md says to, then
 // starts n instances with the first one's address as origin and issuer.
 func startOIDCServer(t *testing.T, databaseURL string, n int) *oidcServer {
 	t.Helper()
@@ -48,6 +49,13 @@ func startOIDCServer(t *testing.T, databaseURL string, n int) *oidcServer {
 		"WEBAUTHN_RP_ID=localhost", "WEBAUTHN_ORIGIN=" + s.issuer,
 		"DATABASE_URL=" + databaseURL, "DATA_DIR=" + filepath.Join(dir, "data"),
 		"SESSION_SECRET=a-load-test-secret-of-at-least-32-characters", "RATE_LIMIT=off", "LOG_FORMAT=text",
+	}
+	// The clients commands administer an installation and create no
+	// database: make it first, as a deployment's migration step would.
+	migrate := exec.Command(bin, "migrate")
+	migrate.Dir, migrate.Env = dir, env
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("passkeyd migrate: %v\n%s", err, out)
 	}
 	extra := unconfirmedAddressFlag(t, bin, env)
 	secretLine := regexp.MustCompile(`(?m)^client_secret:\s+(\S+)$`)
