@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 // LogSender "sends" a message by writing all of it (recipient, subject and
@@ -24,8 +26,8 @@ var _ Sender = LogSender{}
 
 // Send validates m as an SMTP sender would, so a bad message fails in
 // development too, and logs it.
-func (s LogSender) Send(ctx context.Context, m Message) error {
-	if err := m.Validate(); err != nil {
+func (s LogSender) Send(ctx context.Context, m passkeyd.Email) error {
+	if err := validate(m); err != nil {
 		return err
 	}
 	if s.Log == nil {

@@ -21,7 +21,7 @@ func TestLogSender(t *testing.T) {
 			t.Fatalf("Open(\"\") = %T, want LogSender", s)
 		}
 		link := "https://example.com/verify?token=abc-DEF_123"
-		m := Message{To: "alice@example.org", Subject: "Confirm your email", Text: "Hello,\n\n" + link + "\n\nSecond: https://example.com/dashboard.\n", Kind: "verify_email"}
+		m := passkeyd.Email{To: "alice@example.org", Subject: "Confirm your email", Text: "Hello,\n\n" + link + "\n\nSecond: https://example.com/dashboard.\n", Kind: "verify_email"}
 		if err := s.Send(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func TestLogSender(t *testing.T) {
 	t.Run("ErrInvalid", func(t *testing.T) {
 		var buf bytes.Buffer
 		s := LogSender{Log: slog.New(slog.NewTextHandler(&buf, nil))}
-		err := s.Send(context.Background(), Message{To: "alice@example.org", Subject: "x\nBcc: eve@example.net", Text: "x"})
+		err := s.Send(context.Background(), passkeyd.Email{To: "alice@example.org", Subject: "x\nBcc: eve@example.net", Text: "x"})
 		if got, want := passkeyd.ErrorCode(err), passkeyd.EINVALID; got != want {
 			t.Errorf("code = %q, want %q", got, want)
 		}
@@ -55,7 +55,7 @@ func TestLogSender(t *testing.T) {
 	})
 
 	t.Run("ErrNoLog", func(t *testing.T) {
-		if err := (LogSender{}).Send(context.Background(), Message{To: "alice@example.org"}); err == nil {
+		if err := (LogSender{}).Send(context.Background(), passkeyd.Email{To: "alice@example.org"}); err == nil {
 			t.Error("Send with no Log = nil, want an error")
 		}
 	})

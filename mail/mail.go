@@ -22,30 +22,22 @@ import (
 	"github.com/passkeyd/passkeyd"
 )
 
-// Message is one plain-text email.
-type Message struct {
-	To      string // one address
-	Subject string
-	Text    string // body, plain text (UTF-8); links on their own lines
-	Kind    string // for metrics/logs: "verify_email", "recovery", "change_email", "email_changed_notice", "passkey_added", "passkey_deleted", "recovery_used", "clone_warning"
-}
-
 // Sender sends messages. Send returns once the message is handed over (to
 // the mail server, or to the log); an error with code passkeyd.EINVALID
 // means the message itself is wrong and sending it again will not help.
 type Sender interface {
-	Send(ctx context.Context, m Message) error
+	Send(ctx context.Context, m passkeyd.Email) error
 }
 
 // maxSubjectLength bounds a subject so its header stays far below the
 // 998-byte line limit of RFC 5322 even before folding.
 const maxSubjectLength = 500
 
-// Validate reports, with code passkeyd.EINVALID, whether m cannot be sent:
+// validate reports, with code passkeyd.EINVALID, whether m cannot be sent:
 // a recipient that is not exactly one address, a line break in To or
 // Subject (header injection), or text that is not UTF-8. The messages name
 // the field, never its value, because values may hold addresses or tokens.
-func (m Message) Validate() error {
+func validate(m passkeyd.Email) error {
 	if _, err := parseAddress("recipient", m.To); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ type Queue struct {
 
 	sender Sender
 	log    *slog.Logger
-	ch     chan Message
+	ch     chan passkeyd.Email
 	done   chan struct{} // closed when the worker has returned
 
 	mu     sync.RWMutex // held for writing only to close ch
@@ -61,7 +61,7 @@ func NewQueue(s Sender, log *slog.Logger, buffer int) *Queue {
 	q := &Queue{
 		sender:      s,
 		log:         log,
-		ch:          make(chan Message, buffer),
+		ch:          make(chan passkeyd.Email, buffer),
 		done:        make(chan struct{}),
 		ctx:         ctx,
 		cancel:      cancel,
@@ -73,12 +73,15 @@ func NewQueue(s Sender, log *slog.Logger, buffer int) *Queue {
 	return q
 }
 
+// A Queue is the Mailer web hands its email to.
+var _ passkeyd.Mailer = (*Queue)(nil)
+
 // Enqueue hands m to the worker and reports whether it was taken. It never
 // blocks: when the queue is full or closed it drops m, logs a warning and
-// returns false. An invalid message (see Message.Validate) is refused here,
+// returns false. An invalid message (see validate) is refused here,
 // so the caller learns at once.
-func (q *Queue) Enqueue(m Message) bool {
-	if err := m.Validate(); err != nil {
+func (q *Queue) Enqueue(m passkeyd.Email) bool {
+	if err := validate(m); err != nil {
 		q.log.Error("email refused", "event", "mail_invalid", "kind", m.Kind, "to_domain", domainOf(m.To), "error", err)
 		q.failed(m.Kind)
 		return false
@@ -137,7 +140,7 @@ func (q *Queue) run() {
 
 // deliver sends m, trying again after a growing pause unless the error
 // says another try cannot succeed.
-func (q *Queue) deliver(m Message) {
+func (q *Queue) deliver(m passkeyd.Email) {
 	wait := q.backoff
 	for try := 1; ; try++ {
 		ctx, cancel := context.WithTimeout(q.ctx, q.sendTimeout)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/mail/mailtest"
 )
 
@@ -80,7 +81,7 @@ func newGate() *gate {
 	return &gate{started: make(chan struct{}, 100), release: make(chan struct{})}
 }
 
-func (g *gate) Send(ctx context.Context, m Message) error {
+func (g *gate) Send(ctx context.Context, m passkeyd.Email) error {
 	g.started <- struct{}{}
 	select {
 	case <-g.release:
@@ -92,8 +93,8 @@ func (g *gate) Send(ctx context.Context, m Message) error {
 
 func TestQueue(t *testing.T) {
 	const token = "tok3n-SECRET-value"
-	recovery := func(to string) Message {
-		return Message{To: to, Subject: "Sign in", Text: "Your link:\nhttps://example.com/recover?token=" + token + "\n", Kind: "recovery"}
+	recovery := func(to string) passkeyd.Email {
+		return passkeyd.Email{To: to, Subject: "Sign in", Text: "Your link:\nhttps://example.com/recover?token=" + token + "\n", Kind: "recovery"}
 	}
 
 	t.Run("Delivers", func(t *testing.T) {
@@ -156,7 +157,7 @@ func TestQueue(t *testing.T) {
 		srv := mailtest.NewServer(t, mailtest.WithDataFailures(1, 550))
 		q, log, _, failed := newTestQueue(t, mustOpen(t, srv.URL()), 10)
 		q.Enqueue(recovery("alice@example.org"))
-		q.Enqueue(Message{To: "bob@example.org", Subject: "Hi", Text: "second", Kind: "verify_email"})
+		q.Enqueue(passkeyd.Email{To: "bob@example.org", Subject: "Hi", Text: "second", Kind: "verify_email"})
 		// The second message arrives, and the first was not tried again
 		// (the server would have accepted it).
 		waitFor(t, srv, "bob@example.org")
@@ -267,7 +268,7 @@ func TestQueue(t *testing.T) {
 	t.Run("RefusesInvalid", func(t *testing.T) {
 		g := newGate()
 		q, _, _, failed := newTestQueue(t, g, 5)
-		if q.Enqueue(Message{To: "alice@example.org\r\nBcc: eve@example.net", Subject: "x", Text: "x", Kind: "recovery"}) {
+		if q.Enqueue(passkeyd.Email{To: "alice@example.org\r\nBcc: eve@example.net", Subject: "x", Text: "x", Kind: "recovery"}) {
 			t.Error("Enqueue(header injection) = true, want false")
 		}
 		if got := failed.get("recovery"); got != 1 {

@@ -184,7 +184,7 @@ func isLoopback(host string) bool {
 
 // Send delivers m in one SMTP conversation, bounded by ctx (or by a minute
 // when ctx has no deadline).
-func (s *smtpSender) Send(ctx context.Context, m Message) error {
+func (s *smtpSender) Send(ctx context.Context, m passkeyd.Email) error {
 	raw, to, err := s.build(m, time.Now())
 	if err != nil {
 		return err
@@ -287,8 +287,8 @@ func (s *smtpSender) fail(ctx context.Context, step string, err error) error {
 
 // build returns m as an RFC 5322 message with CRLF line ends, and its
 // recipient.
-func (s *smtpSender) build(m Message, now time.Time) ([]byte, *mail.Address, error) {
-	if err := m.Validate(); err != nil {
+func (s *smtpSender) build(m passkeyd.Email, now time.Time) ([]byte, *mail.Address, error) {
+	if err := validate(m); err != nil {
 		return nil, nil, err
 	}
 	to, err := parseAddress("recipient", m.To)

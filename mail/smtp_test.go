@@ -57,7 +57,7 @@ func TestSMTPSender(t *testing.T) {
 		text := "Hello,\n\nSomeone asked to sign in to your account.\n" + link + "\n\n" + long + "\n.\n..leading dots\ntrailing space \nend"
 		subject := "Réinitialisez votre clé d'accès — passkeyd " + strings.Repeat("ü", 40)
 		start := time.Now()
-		if err := s.Send(context.Background(), Message{To: "alice@example.org", Subject: subject, Text: text, Kind: "recovery"}); err != nil {
+		if err := s.Send(context.Background(), passkeyd.Email{To: "alice@example.org", Subject: subject, Text: text, Kind: "recovery"}); err != nil {
 			t.Fatal(err)
 		}
 		got := waitFor(t, srv, "alice@example.org")
@@ -126,7 +126,7 @@ func TestSMTPSender(t *testing.T) {
 	t.Run("UTF8Recipient", func(t *testing.T) {
 		srv := mailtest.NewServer(t)
 		s := mustOpen(t, srv.URL())
-		if err := s.Send(context.Background(), Message{To: "jörg@example.org", Subject: "Hi", Text: "hi", Kind: "verify_email"}); err != nil {
+		if err := s.Send(context.Background(), passkeyd.Email{To: "jörg@example.org", Subject: "Hi", Text: "hi", Kind: "verify_email"}); err != nil {
 			t.Fatal(err)
 		}
 		if got := waitFor(t, srv, "jörg@example.org"); got.Subject != "Hi" {
@@ -138,7 +138,7 @@ func TestSMTPSender(t *testing.T) {
 		// Characters that must be escaped in a URL's user info.
 		srv := mailtest.NewServer(t, mailtest.WithSTARTTLS(), mailtest.WithAuth("us@er", "p@ss:w/rd%"))
 		s := mustOpen(t, srv.URL())
-		if err := s.Send(context.Background(), Message{To: "bob@example.org", Subject: "Welcome", Text: "hi", Kind: "verify_email"}); err != nil {
+		if err := s.Send(context.Background(), passkeyd.Email{To: "bob@example.org", Subject: "Welcome", Text: "hi", Kind: "verify_email"}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, srv, "bob@example.org")
@@ -153,7 +153,7 @@ func TestSMTPSender(t *testing.T) {
 			t.Fatalf("URL = %q, want smtps://", srv.URL())
 		}
 		s := mustOpen(t, srv.URL())
-		if err := s.Send(context.Background(), Message{To: "bob@example.org", Subject: "Welcome", Text: "hi", Kind: "verify_email"}); err != nil {
+		if err := s.Send(context.Background(), passkeyd.Email{To: "bob@example.org", Subject: "Welcome", Text: "hi", Kind: "verify_email"}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, srv, "bob@example.org")
@@ -162,7 +162,7 @@ func TestSMTPSender(t *testing.T) {
 	t.Run("ErrWrongPassword", func(t *testing.T) {
 		srv := mailtest.NewServer(t, mailtest.WithSTARTTLS(), mailtest.WithAuth("user", "right"))
 		rawURL := strings.Replace(srv.URL(), "user:right@", "user:wrong@", 1)
-		err := mustOpen(t, rawURL).Send(context.Background(), Message{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
+		err := mustOpen(t, rawURL).Send(context.Background(), passkeyd.Email{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
 		var se *smtp.SMTPError
 		if !errors.As(err, &se) || se.Code != 535 {
 			t.Fatalf("err = %v, want SMTP 535", err)
@@ -181,7 +181,7 @@ func TestSMTPSender(t *testing.T) {
 	t.Run("ErrAuthRequired", func(t *testing.T) {
 		srv := mailtest.NewServer(t, mailtest.WithAuth("user", "secret"))
 		rawURL := strings.Replace(srv.URL(), "user:secret@", "", 1)
-		err := mustOpen(t, rawURL).Send(context.Background(), Message{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
+		err := mustOpen(t, rawURL).Send(context.Background(), passkeyd.Email{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
 		var se *smtp.SMTPError
 		if !errors.As(err, &se) || se.Code/100 != 5 {
 			t.Fatalf("err = %v, want an SMTP 5xx", err)
@@ -195,7 +195,7 @@ func TestSMTPSender(t *testing.T) {
 			t.Fatalf("URL %q still skips verification", rawURL)
 		}
 		s := mustOpen(t, rawURL)
-		msg := Message{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"}
+		msg := passkeyd.Email{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"}
 		err := s.Send(context.Background(), msg)
 		var ce *tls.CertificateVerificationError
 		if !errors.As(err, &ce) {
@@ -222,7 +222,7 @@ func TestSMTPSender(t *testing.T) {
 			var d net.Dialer
 			return d.DialContext(ctx, network, srv.Addr())
 		}
-		err := s.Send(context.Background(), Message{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
+		err := s.Send(context.Background(), passkeyd.Email{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
 		if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 			t.Fatalf("err = %v, want STARTTLS required", err)
 		}
@@ -254,7 +254,7 @@ func TestSMTPSender(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		err = s.Send(ctx, Message{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
+		err = s.Send(ctx, passkeyd.Email{To: "bob@example.org", Subject: "x", Text: "x", Kind: "recovery"})
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want context.DeadlineExceeded", err)
 		}
@@ -266,7 +266,7 @@ func TestSMTPSender(t *testing.T) {
 	t.Run("ErrHeaderInjection", func(t *testing.T) {
 		srv := mailtest.NewServer(t)
 		s := mustOpen(t, srv.URL())
-		for name, m := range map[string]Message{
+		for name, m := range map[string]passkeyd.Email{
 			"ToCRLF":       {To: "alice@example.org\r\nBcc: eve@example.net", Subject: "x", Text: "x"},
 			"ToLF":         {To: "alice@example.org\nBcc: eve@example.net", Subject: "x", Text: "x"},
 			"SubjectCRLF":  {To: "alice@example.org", Subject: "Hi\r\nBcc: eve@example.net", Text: "x"},

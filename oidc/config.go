@@ -51,11 +51,13 @@ type Config struct {
 	SignUpPage string
 }
 
-// The bounds of Config.KeyPublishDelay: at least twice the max-age of
-// JWKS (jwksMaxAge), so clients that honour it have the new key in time.
+// The default and bounds of Config.KeyPublishDelay: at least twice the
+// max-age of JWKS (jwksMaxAge), so clients that honour it have the new key
+// in time.
 const (
-	MinKeyPublishDelay = 10 * time.Minute
-	MaxKeyPublishDelay = 30 * 24 * time.Hour
+	DefaultKeyPublishDelay = 24 * time.Hour
+	MinKeyPublishDelay     = 10 * time.Minute
+	MaxKeyPublishDelay     = 30 * 24 * time.Hour
 )
 
 // jwksMaxAge is the Cache-Control max-age of JWKS, in seconds: short, so
@@ -80,7 +82,7 @@ func (c Config) withDefaults() Config {
 		c.RequestTTL = 10 * time.Minute
 	}
 	if c.KeyPublishDelay == 0 {
-		c.KeyPublishDelay = 24 * time.Hour
+		c.KeyPublishDelay = DefaultKeyPublishDelay
 	}
 	if c.StepUpWindow == 0 {
 		c.StepUpWindow = 5 * time.Minute

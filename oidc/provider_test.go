@@ -123,10 +123,10 @@ func mountProvider(t *testing.T, auth *web.Server, cfg web.Config, store oidc.St
 // inbox keeps the email passkeyd sends.
 type inbox struct {
 	mu    sync.Mutex
-	mails []web.Email
+	mails []passkeyd.Email
 }
 
-func (b *inbox) Enqueue(e web.Email) bool {
+func (b *inbox) Enqueue(e passkeyd.Email) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.mails = append(b.mails, e)

@@ -43,17 +43,19 @@ var _ passkeyd.Store = (*Store)(nil)
 type PoolConfig struct {
 	MaxOpenConns    int           // default DefaultMaxOpenConns
 	MaxIdleConns    int           // default DefaultMaxIdleConns
-	ConnMaxLifetime time.Duration // default 30 minutes
-	ConnMaxIdleTime time.Duration // default 5 minutes
+	ConnMaxLifetime time.Duration // default DefaultConnMaxLifetime
+	ConnMaxIdleTime time.Duration // default DefaultConnMaxIdleTime
 }
 
-// The pool defaults, for each instance. The CLI's -database-max-conns and
-// -database-max-idle-conns default to them too. Ten per instance leave a
+// The pool defaults, for each instance; cmd/passkeyd's -database-* flags
+// show them. Ten per instance leave a
 // PostgreSQL server's default max_connections (100) room for several
 // instances and the operator's tools.
 const (
-	DefaultMaxOpenConns = 10
-	DefaultMaxIdleConns = 10
+	DefaultMaxOpenConns    = 10
+	DefaultMaxIdleConns    = 10
+	DefaultConnMaxLifetime = 30 * time.Minute // a failover is picked up within it
+	DefaultConnMaxIdleTime = 5 * time.Minute
 )
 
 // DefaultConnectTimeout bounds each connection attempt when the URL sets no
@@ -95,8 +97,8 @@ func Connect(ctx context.Context, url string, pool PoolConfig) (*Store, error) {
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(orDefault(pool.MaxOpenConns, DefaultMaxOpenConns))
 	db.SetMaxIdleConns(orDefault(pool.MaxIdleConns, DefaultMaxIdleConns))
-	db.SetConnMaxLifetime(orDefault(pool.ConnMaxLifetime, 30*time.Minute))
-	db.SetConnMaxIdleTime(orDefault(pool.ConnMaxIdleTime, 5*time.Minute))
+	db.SetConnMaxLifetime(orDefault(pool.ConnMaxLifetime, DefaultConnMaxLifetime))
+	db.SetConnMaxIdleTime(orDefault(pool.ConnMaxIdleTime, DefaultConnMaxIdleTime))
 	return &Store{sqlstore.New(db, db, sqlstore.Dialect{Name: "postgres", Classify: classify})}, nil
 }
 

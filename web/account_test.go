@@ -28,10 +28,6 @@ type mailEnv struct {
 	queue *mail.Queue // Close it to wait until every queued message reached smtp
 }
 
-type queueMailer struct{ q *mail.Queue }
-
-func (m queueMailer) Enqueue(e web.Email) bool { return m.q.Enqueue(mail.Message(e)) }
-
 func newMailEnv(t *testing.T, configure ...func(*web.Config)) *mailEnv {
 	t.Helper()
 	smtp := mailtest.NewServer(t)
@@ -41,7 +37,7 @@ func newMailEnv(t *testing.T, configure ...func(*web.Config)) *mailEnv {
 	}
 	q := mail.NewQueue(sender, slog.New(slog.DiscardHandler), 64)
 	t.Cleanup(func() { q.Close(context.Background()) })
-	e := newEnvWithDeps(t, web.Deps{Mailer: queueMailer{q}}, configure...)
+	e := newEnvWithDeps(t, web.Deps{Mailer: q}, configure...)
 	return &mailEnv{env: e, smtp: smtp, queue: q}
 }
 

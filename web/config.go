@@ -104,29 +104,48 @@ const (
 // MinSecretLength is the shortest Secret accepted.
 const MinSecretLength = 32
 
+// DefaultConfig returns the defaults New gives the zero fields of a
+// Config: the one place they are written. cmd/passkeyd shows them in -h.
+func DefaultConfig() Config {
+	return Config{
+		RPName:             "passkeyd",
+		UserVerification:   "required",
+		ChallengeTimeout:   5 * time.Minute,
+		SessionIdleTimeout: 7 * 24 * time.Hour,
+		SessionMaxAge:      30 * 24 * time.Hour,
+		StepUpWindow:       5 * time.Minute,
+		RecoveryLinkTTL:    15 * time.Minute,
+		VerifyLinkTTL:      24 * time.Hour,
+		SignUpMode:         SignUpOpen,
+		RequestTimeout:     10 * time.Second,
+		RateLimits:         DefaultRateLimits(),
+	}
+}
+
 // WithDefaults returns c with its zero values replaced by the defaults New
 // uses, e.g. to tell an operator how long a link lasts.
 func (c Config) WithDefaults() Config { return c.withDefaults() }
 
 // withDefaults returns c with zero values replaced by the defaults.
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.RPName == "" {
-		c.RPName = "passkeyd"
+		c.RPName = d.RPName
 	}
 	if c.UserVerification == "" {
-		c.UserVerification = "required"
+		c.UserVerification = d.UserVerification
 	}
 	if c.ChallengeTimeout == 0 {
-		c.ChallengeTimeout = 5 * time.Minute
+		c.ChallengeTimeout = d.ChallengeTimeout
 	}
 	if c.SessionMaxAge == 0 {
-		c.SessionMaxAge = 30 * 24 * time.Hour
+		c.SessionMaxAge = d.SessionMaxAge
 	}
 	if c.SessionIdleTimeout == 0 {
-		c.SessionIdleTimeout = min(7*24*time.Hour, c.SessionMaxAge)
+		c.SessionIdleTimeout = min(d.SessionIdleTimeout, c.SessionMaxAge)
 	}
 	if c.RateLimits == (RateLimits{}) {
-		c.RateLimits = DefaultRateLimits()
+		c.RateLimits = d.RateLimits
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -137,118 +156,149 @@ func (c Config) withDefaults() Config {
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 10 * time.Second
+		c.RequestTimeout = d.RequestTimeout
 	}
 	if c.StepUpWindow == 0 {
-		c.StepUpWindow = 5 * time.Minute
+		c.StepUpWindow = d.StepUpWindow
 	}
 	if c.RecoveryLinkTTL == 0 {
-		c.RecoveryLinkTTL = 15 * time.Minute
+		c.RecoveryLinkTTL = d.RecoveryLinkTTL
 	}
 	if c.VerifyLinkTTL == 0 {
-		c.VerifyLinkTTL = 24 * time.Hour
+		c.VerifyLinkTTL = d.VerifyLinkTTL
 	}
 	if c.SignUpMode == "" {
-		c.SignUpMode = SignUpOpen
+		c.SignUpMode = d.SignUpMode
 	}
 	return c
 }
 
+// ConfigError is a problem Validate found. Its message names Config
+// fields; a program with its own names for them (cmd/passkeyd's
+// environment variables) writes it with Format.
+type ConfigError struct {
+	// Fields are the fields the message names, the one at fault first.
+	Fields []string
+	// text is the message, each field written as {Field}.
+	text string
+}
+
+func configError(fields []string, format string, args ...any) *ConfigError {
+	return &ConfigError{Fields: fields, text: fmt.Sprintf(format, args...)}
+}
+
+// Error names the fields as Config spells them.
+func (e *ConfigError) Error() string { return e.Format(func(f string) string { return f }) }
+
+// Format writes the message with each field called name(field).
+func (e *ConfigError) Format(name func(field string) string) string {
+	s := e.text
+	for _, f := range e.Fields {
+		s = strings.ReplaceAll(s, "{"+f+"}", name(f))
+	}
+	return s
+}
+
 // Validate reports the first problem with c, in words an operator can act
-// on. The names are those of the environment variables of cmd/passkeyd.
+// on, as a *ConfigError.
 func (c Config) Validate() error {
+	rpID := []string{"RPID"}
 	if c.RPID == "" {
-		return fmt.Errorf("WEBAUTHN_RP_ID is empty: set it to your site's domain, e.g. example.com")
+		return configError(rpID, "{RPID} is empty: set it to your site's domain, e.g. example.com")
 	}
 	if net.ParseIP(strings.Trim(c.RPID, "[]")) != nil {
-		return fmt.Errorf("WEBAUTHN_RP_ID %q is an IP address; WebAuthn needs a domain name (use localhost for local development)", c.RPID)
+		return configError(rpID, "{RPID} %q is an IP address; WebAuthn needs a domain name (use localhost for local development)", c.RPID)
 	}
 	if strings.Contains(c.RPID, "/") || strings.Contains(c.RPID, ":") {
-		return fmt.Errorf("WEBAUTHN_RP_ID %q must be a bare domain, without scheme or port", c.RPID)
+		return configError(rpID, "{RPID} %q must be a bare domain, without scheme or port", c.RPID)
 	}
 	if c.RPID != "localhost" {
 		if suffix, _ := publicsuffix.PublicSuffix(c.RPID); suffix == c.RPID {
-			return fmt.Errorf("WEBAUTHN_RP_ID %q is a public suffix; use a domain you own beneath it", c.RPID)
+			return configError(rpID, "{RPID} %q is a public suffix; use a domain you own beneath it", c.RPID)
 		}
 	}
 	if len(c.Origins) == 0 {
-		return fmt.Errorf("WEBAUTHN_ORIGIN is empty: set it to the origin your users open, e.g. https://app.example.com")
+		return configError([]string{"Origins"}, "{Origins} is empty: set it to the origin your users open, e.g. https://app.example.com")
 	}
 	for _, o := range c.Origins {
-		host, err := checkOrigin("WEBAUTHN_ORIGIN", o)
+		host, err := checkOrigin("Origins", o)
 		if err != nil {
 			return err
 		}
 		if !rpIDCovers(c.RPID, host) {
-			return fmt.Errorf("WEBAUTHN_RP_ID %q is neither the host of WEBAUTHN_ORIGIN %q nor a registrable suffix of it", c.RPID, o)
+			return configError([]string{"RPID", "Origins"}, "{RPID} %q is neither the host of {Origins} %q nor a registrable suffix of it", c.RPID, o)
 		}
 	}
 	for _, o := range c.RelatedOrigins {
-		if _, err := checkOrigin("WEBAUTHN_RELATED_ORIGINS", o); err != nil {
+		if _, err := checkOrigin("RelatedOrigins", o); err != nil {
 			return err
 		}
 	}
 	if len(c.Secret) < MinSecretLength {
-		return fmt.Errorf("SESSION_SECRET must be at least %d characters; generate one with: openssl rand -base64 32", MinSecretLength)
+		return configError([]string{"Secret"}, "{Secret} must be at least %d characters; generate one with: openssl rand -base64 32", MinSecretLength)
 	}
 	switch c.UserVerification {
 	case "", "required", "preferred", "discouraged":
 	default:
-		return fmt.Errorf("user verification %q must be required, preferred or discouraged", c.UserVerification)
+		return configError([]string{"UserVerification"}, "{UserVerification} %q must be required, preferred or discouraged", c.UserVerification)
 	}
 	switch c.SignUpMode {
 	case "", SignUpOpen, SignUpEmailFirst:
 	default:
-		return fmt.Errorf("SIGNUP_MODE %q must be open or email-first", c.SignUpMode)
+		return configError([]string{"SignUpMode"}, "{SignUpMode} %q must be open or email-first", c.SignUpMode)
 	}
 	for _, b := range lifetimeBounds {
 		d := b.get(c)
 		if d != 0 && (d < b.Min || d > b.Max) {
-			return fmt.Errorf("%s %s is out of bounds: set it between %s and %s (%s)", b.Setting, d, b.Min, b.Max, b.Why)
+			return configError([]string{b.Field}, "{%s} %s is out of bounds: set it between %s and %s (%s)", b.Field, d, b.Min, b.Max, b.Why)
 		}
 	}
 	if c.SessionIdleTimeout > 0 && c.SessionMaxAge > 0 && c.SessionIdleTimeout > c.SessionMaxAge {
-		return fmt.Errorf("SESSION_IDLE_TIMEOUT %s is longer than SESSION_MAX_AGE %s; a session never outlives its maximum age", c.SessionIdleTimeout, c.SessionMaxAge)
+		return configError([]string{"SessionIdleTimeout", "SessionMaxAge"}, "{SessionIdleTimeout} %s is longer than {SessionMaxAge} %s; a session never outlives its maximum age", c.SessionIdleTimeout, c.SessionMaxAge)
 	}
 	return nil
 }
 
-// LifetimeBound is the range Validate accepts for one lifetime setting.
+// LifetimeBound is the range Validate accepts for one lifetime field.
 type LifetimeBound struct {
-	Setting  string // the environment variable of cmd/passkeyd
+	Field    string // the Config field, e.g. "ChallengeTimeout"
 	Min, Max time.Duration
 	Why      string
 	get      func(Config) time.Duration
 }
+
+// LifetimeBounds are the ranges Validate accepts for the lifetime fields,
+// e.g. for a program to show them with its settings.
+func LifetimeBounds() []LifetimeBound { return append([]LifetimeBound(nil), lifetimeBounds...) }
 
 // lifetimeBounds keep every lifetime within what is safe: a challenge,
 // link or session that lives longer is worth more to whoever steals it.
 // The minimums only stop settings that would lock everyone out (a few
 // seconds are allowed for session timeouts so tests can watch them pass).
 var lifetimeBounds = []LifetimeBound{
-	{"CHALLENGE_TIMEOUT", 30 * time.Second, 30 * time.Minute, "time to finish one passkey prompt",
+	{"ChallengeTimeout", 30 * time.Second, 30 * time.Minute, "time to finish one passkey prompt",
 		func(c Config) time.Duration { return c.ChallengeTimeout }},
-	{"SESSION_IDLE_TIMEOUT", time.Second, 30 * 24 * time.Hour, "an unused session ends after this",
+	{"SessionIdleTimeout", time.Second, 30 * 24 * time.Hour, "an unused session ends after this",
 		func(c Config) time.Duration { return c.SessionIdleTimeout }},
-	{"SESSION_MAX_AGE", time.Second, 400 * 24 * time.Hour, "browsers keep no cookie longer than 400 days",
+	{"SessionMaxAge", time.Second, 400 * 24 * time.Hour, "browsers keep no cookie longer than 400 days",
 		func(c Config) time.Duration { return c.SessionMaxAge }},
-	{"RECOVERY_LINK_TTL", time.Minute, 24 * time.Hour, "a recovery link lets its holder into the account",
+	{"RecoveryLinkTTL", time.Minute, 24 * time.Hour, "a recovery link lets its holder into the account",
 		func(c Config) time.Duration { return c.RecoveryLinkTTL }},
-	{"EMAIL_LINK_TTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
+	{"VerifyLinkTTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
 		func(c Config) time.Duration { return c.VerifyLinkTTL }},
-	{"STEP_UP_WINDOW", time.Second, time.Hour, "a copied session cookie is worth this long after a passkey check",
+	{"StepUpWindow", time.Second, time.Hour, "a copied session cookie is worth this long after a passkey check",
 		func(c Config) time.Duration { return c.StepUpWindow }},
 }
 
-// checkOrigin returns the host of an origin, or an error naming setting.
-func checkOrigin(setting, o string) (string, error) {
+// checkOrigin returns the host of an origin, or an error naming field.
+func checkOrigin(field, o string) (string, error) {
 	u, err := url.Parse(o)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return "", fmt.Errorf("%s %q is not an origin like https://app.example.com (scheme, host and optional port only)", setting, o)
+		return "", configError([]string{field}, "{%s} %q is not an origin like https://app.example.com (scheme, host and optional port only)", field, o)
 	}
 	host := u.Hostname()
 	if u.Scheme == "http" && host != "localhost" && !strings.HasSuffix(host, ".localhost") {
-		return "", fmt.Errorf("%s %q uses http; browsers allow passkeys only on https origins or http://localhost", setting, o)
+		return "", configError([]string{field}, "{%s} %q uses http; browsers allow passkeys only on https origins or http://localhost", field, o)
 	}
 	return host, nil
 }

@@ -9,21 +9,6 @@ import (
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
-// Email is one message for the user. cmd/passkeyd hands these to the mail
-// package's queue (SMTP, or the log in development).
-type Email struct {
-	To      string
-	Subject string
-	Text    string
-	Kind    string // "verify_email", "recovery", ...: for metrics and logs
-}
-
-// Mailer queues email. Enqueue must not block: handlers answer in the same
-// time whether or not a message is sent.
-type Mailer interface {
-	Enqueue(Email) bool
-}
-
 // link returns an absolute URL to a page of ours with a token, for email.
 func (s *Server) link(path, token string) string {
 	return s.cfg.PublicURL + path + "?token=" + url.QueryEscape(token)
@@ -44,7 +29,7 @@ func (s *Server) send(kind string, d emailtext.Data) {
 		s.log.Warn("no mailer configured; message dropped", "kind", kind)
 		return
 	}
-	if !s.mailer.Enqueue(Email{To: d.To, Subject: subject, Text: text, Kind: kind}) {
+	if !s.mailer.Enqueue(passkeyd.Email{To: d.To, Subject: subject, Text: text, Kind: kind}) {
 		s.log.Warn("mail queue full; message dropped", "kind", kind)
 		return
 	}

@@ -27,7 +27,7 @@ func TestPageScripts(t *testing.T) {
 		want     []string
 	}{
 		{"/", false, []string{"app", "home"}},
-		{"/dashboard", true, []string{"app", "dashboard"}},
+		{"/dashboard", true, []string{"app", "dashboard", "dashboard-passkeys", "dashboard-email", "dashboard-profile", "dashboard-codes", "dashboard-sessions", "dashboard-log"}},
 		{"/recover", false, []string{"app", "new-passkey", "recover"}},
 		{"/recover/email", false, []string{"app", "new-passkey", "link"}},
 		{"/verify-email", false, []string{"app", "link"}},

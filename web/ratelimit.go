@@ -67,7 +67,8 @@ func DefaultRateLimits() RateLimits {
 	}
 }
 
-// ParseRateLimits reads the RATE_LIMIT setting: "" for the defaults, "off",
+// ParseRateLimits reads rate limits written as text (cmd/passkeyd's
+// RATE_LIMIT): "" for the defaults, "off",
 // or comma-separated overrides such as "options-ip=100/1m,credential-failures=5/10m".
 func ParseRateLimits(s string) (RateLimits, error) {
 	rl := DefaultRateLimits()
@@ -92,13 +93,13 @@ func ParseRateLimits(s string) (RateLimits, error) {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
 		l, known := fields[name]
 		if !ok || !known {
-			return rl, fmt.Errorf("RATE_LIMIT: %q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures, recovery-email, authorize-ip, authorize-pending-ip, client-auth-failures", part)
+			return rl, fmt.Errorf("%q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures, recovery-email, authorize-ip, authorize-pending-ip, client-auth-failures", part)
 		}
 		count, window, ok := strings.Cut(value, "/")
 		n, err1 := strconv.Atoi(count)
 		d, err2 := time.ParseDuration(window)
 		if !ok || err1 != nil || err2 != nil || n < 1 || d < time.Second {
-			return rl, fmt.Errorf("RATE_LIMIT: %q: want COUNT/WINDOW like 60/1m", part)
+			return rl, fmt.Errorf("%q: want COUNT/WINDOW like 60/1m", part)
 		}
 		*l = Limit{n, d}
 	}

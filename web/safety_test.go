@@ -469,13 +469,13 @@ func TestConfigValidation(t *testing.T) {
 		{"OK", func(*web.Config) {}, ""},
 		{"SameHost", func(c *web.Config) { c.RPID = "app.example.com" }, ""},
 		{"Localhost", func(c *web.Config) { c.RPID, c.Origins = "localhost", []string{"http://localhost:8080"} }, ""},
-		{"RPIDNotSuffix", func(c *web.Config) { c.RPID = "other.com" }, `"other.com" is neither the host of WEBAUTHN_ORIGIN "https://app.example.com"`},
+		{"RPIDNotSuffix", func(c *web.Config) { c.RPID = "other.com" }, `RPID "other.com" is neither the host of Origins "https://app.example.com"`},
 		{"RPIDPartialLabel", func(c *web.Config) { c.RPID = "ample.com" }, "neither"},
 		{"PublicSuffix", func(c *web.Config) { c.RPID, c.Origins = "co.uk", []string{"https://a.co.uk"} }, "public suffix"},
 		{"IPAddress", func(c *web.Config) { c.RPID = "127.0.0.1" }, "IP address"},
 		{"PlainHTTP", func(c *web.Config) { c.Origins = []string{"http://app.example.com"} }, "https"},
-		{"ShortSecret", func(c *web.Config) { c.Secret = []byte("short") }, "SESSION_SECRET"},
-		{"NoOrigin", func(c *web.Config) { c.Origins = nil }, "WEBAUTHN_ORIGIN"},
+		{"ShortSecret", func(c *web.Config) { c.Secret = []byte("short") }, "Secret must be at least 32"},
+		{"NoOrigin", func(c *web.Config) { c.Origins = nil }, "Origins is empty"},
 		{"OriginWithPath", func(c *web.Config) { c.Origins = []string{"https://app.example.com/login"} }, "not an origin"},
 	}
 	for _, tc := range cases {

@@ -22,9 +22,9 @@ import (
 // Deps are the collaborators of a Server.
 type Deps struct {
 	Store   passkeyd.Store
-	Logger  *slog.Logger // nil discards logs
-	Metrics *Metrics     // nil records none; see NewMetrics
-	Mailer  Mailer       // nil drops email (with a warning in the log)
+	Logger  *slog.Logger    // nil discards logs
+	Metrics *Metrics        // nil records none; see NewMetrics
+	Mailer  passkeyd.Mailer // nil drops email (with a warning in the log)
 }
 
 // Server is passkeyd's HTTP handler: the pages and the JSON API. It
@@ -34,7 +34,7 @@ type Server struct {
 	store      passkeyd.Store
 	log        *slog.Logger
 	metrics    *Metrics
-	mailer     Mailer
+	mailer     passkeyd.Mailer
 	texts      *emailtext.Texts
 	background *background // work after answering; see afterAnswer
 	hashers    hashSlots   // concurrent Argon2id runs; see withHashSlot

@@ -1,23 +1,23 @@
-// Command chart draws bench/throughput.png from bench/results/summary.json:
+// Command chart draws bench/throughput.svg from bench/results/summary.json:
 // sign-in ceremonies per second against concurrency, one line per
-// database, with the standard library's image packages only.
+// database. It writes SVG, so the text is set in the reader's own fonts
+// and the lines stay sharp at any size; the standard library is enough.
 //
-//	go run ./bench/chart -in bench/results/summary.json -out bench/throughput.png
+//	go run ./bench/chart -in bench/results/summary.json -out bench/throughput.svg
 //
 // Run by scripts/bench after bench/summarize.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"flag"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
 	"math"
 	"os"
 	"sort"
+	"strings"
 )
 
 type point struct {
@@ -33,20 +33,14 @@ type summary struct {
 }
 
 var (
-	white = color.RGBA{255, 255, 255, 255}
-	black = color.RGBA{30, 30, 30, 255}
-	grid  = color.RGBA{225, 225, 225, 255}
-	// Line colours, by database.
-	colours = map[string]color.RGBA{
-		"sqlite":   {0, 114, 178, 255},
-		"postgres": {213, 94, 0, 255},
-	}
-	names = map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}
+	// Line colours, by database (Okabe–Ito, readable with colour blindness).
+	colours = map[string]string{"sqlite": "#0072b2", "postgres": "#d55e00"}
+	names   = map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}
 )
 
 func main() {
 	in := flag.String("in", "bench/results/summary.json", "summary written by bench/summarize")
-	out := flag.String("out", "bench/throughput.png", "PNG to write")
+	out := flag.String("out", "bench/throughput.svg", "SVG to write")
 	flag.Parse()
 	if err := run(*in, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "chart:", err)
@@ -66,10 +60,13 @@ func run(in, out string) error {
 	if len(s.Sweeps) == 0 {
 		return fmt.Errorf("%s has no sweeps", in)
 	}
+	return os.WriteFile(out, chart(s), 0o644)
+}
+
+// chart returns the SVG document.
+func chart(s summary) []byte {
 	const W, H = 960, 600
-	const left, right, top, bottom = 110, 40, 70, 90
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
-	draw.Draw(img, img.Bounds(), image.NewUniform(white), image.Point{}, draw.Src)
+	const left, right, top, bottom = 100, 40, 70, 90
 
 	// Axes: x is log2(concurrency), y is linear from 0.
 	var cs []int
@@ -91,74 +88,96 @@ func run(in, out string) error {
 	}
 	step := niceStep(maxY / 5)
 	yMax := math.Ceil(maxY*1.1/step) * step
-	px := func(c int) int {
-		return left + int((math.Log2(float64(c))-x0)/(x1-x0)*float64(W-left-right))
+	px := func(c int) float64 {
+		return left + (math.Log2(float64(c))-x0)/(x1-x0)*(W-left-right)
 	}
-	py := func(v float64) int { return H - bottom - int(v/yMax*float64(H-top-bottom)) }
+	py := func(v float64) float64 { return H - bottom - v/yMax*(H-top-bottom) }
 
+	var w bytes.Buffer
+	fmt.Fprintf(&w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" font-size="15" fill="#1e1e1e">`+"\n", W, H, W, H)
+	title := "Sign-in ceremonies per second vs concurrency"
+	fmt.Fprintf(&w, "<title>%s</title>\n", esc(title))
+	fmt.Fprintf(&w, `<rect width="%d" height="%d" fill="#fff"/>`+"\n", W, H)
+
+	w.WriteString(`<g stroke="#e1e1e1" stroke-width="1">` + "\n")
 	for v := 0.0; v <= yMax+step/2; v += step {
-		y := py(v)
-		hline(img, left, W-right, y, grid)
-		label := fmt.Sprintf("%.0f", v)
-		drawText(img, left-12-textWidth(label, 2), y-7, label, 2, black)
+		fmt.Fprintf(&w, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`+"\n", left, W-right, py(v), py(v))
 	}
 	for _, c := range cs {
-		x := px(c)
-		vline(img, x, top, H-bottom, grid)
-		label := fmt.Sprint(c)
-		drawText(img, x-textWidth(label, 2)/2, H-bottom+12, label, 2, black)
+		fmt.Fprintf(&w, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d"/>`+"\n", px(c), px(c), top, H-bottom)
 	}
-	hline(img, left, W-right, H-bottom, black)
-	vline(img, left, top, H-bottom, black)
-	title := "Sign-in ceremonies per second vs concurrency"
-	drawText(img, (W-textWidth(title, 3))/2, 18, title, 3, black)
-	xl := "Concurrent browsers (load tool on the same machine)"
-	drawText(img, (W-textWidth(xl, 2))/2, H-bottom+44, xl, 2, black)
-	drawText(img, 10, top-22, "Sign-ins/s", 2, black)
+	w.WriteString("</g>\n")
+	fmt.Fprintf(&w, `<path d="M%d %d V%d H%d" fill="none" stroke="#1e1e1e" stroke-width="1.5"/>`+"\n", left, top, H-bottom, W-right)
+
+	w.WriteString(`<g text-anchor="end" dominant-baseline="middle">` + "\n")
+	for v := 0.0; v <= yMax+step/2; v += step {
+		fmt.Fprintf(&w, `<text x="%d" y="%.1f">%s</text>`+"\n", left-10, py(v), thousands(v))
+	}
+	w.WriteString("</g>\n")
+	w.WriteString(`<g text-anchor="middle">` + "\n")
+	for _, c := range cs {
+		fmt.Fprintf(&w, `<text x="%.1f" y="%d">%d</text>`+"\n", px(c), H-bottom+24, c)
+	}
+	w.WriteString("</g>\n")
+	fmt.Fprintf(&w, `<text x="%d" y="36" text-anchor="middle" font-size="22" font-weight="600">%s</text>`+"\n", W/2, esc(title))
+	fmt.Fprintf(&w, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", (left+W-right)/2, H-bottom+54, esc("Concurrent browsers (load tool on the same machine)"))
+	fmt.Fprintf(&w, `<text x="%d" y="%d">%s</text>`+"\n", left-70, top-16, "Sign-ins/s")
 
 	dbs := make([]string, 0, len(s.Sweeps))
 	for db := range s.Sweeps {
 		dbs = append(dbs, db)
 	}
 	sort.Strings(dbs)
-	ly := top + 10
+	ly := top + 20
 	for _, db := range dbs {
 		c, ok := colours[db]
 		if !ok {
-			c = color.RGBA{0, 158, 115, 255}
+			c = "#009e73"
 		}
 		ps := s.Sweeps[db]
 		sort.Slice(ps, func(i, j int) bool { return ps[i].Concurrency < ps[j].Concurrency })
-		for i, p := range ps {
-			x, y := px(p.Concurrency), py(p.SignInsPerS)
-			dot(img, x, y, 5, c)
-			if i > 0 {
-				line(img, px(ps[i-1].Concurrency), py(ps[i-1].SignInsPerS), x, y, c)
-			}
+		var pts []string
+		for _, p := range ps {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(p.Concurrency), py(p.SignInsPerS)))
 		}
 		name := names[db]
 		if name == "" {
 			name = db
 		}
-		lx := W - right - 260
-		thick(img, lx, ly+7, lx+40, ly+7, c)
-		drawText(img, lx+52, ly, name, 2, black)
+		fmt.Fprintf(&w, `<g data-database="%s" stroke="%s" fill="%s">`+"\n", esc(db), c, c)
+		fmt.Fprintf(&w, `<polyline points="%s" fill="none" stroke-width="3" stroke-linejoin="round"/>`+"\n", strings.Join(pts, " "))
+		for _, p := range ps {
+			fmt.Fprintf(&w, `<circle cx="%.1f" cy="%.1f" r="5"><title>%s, concurrency %d: %.0f sign-ins/s</title></circle>`+"\n",
+				px(p.Concurrency), py(p.SignInsPerS), esc(name), p.Concurrency, p.SignInsPerS)
+		}
+		w.WriteString("</g>\n")
+		lx := W - right - 220
+		fmt.Fprintf(&w, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="3"/>`+"\n", lx, lx+40, ly, ly, c)
+		fmt.Fprintf(&w, `<text x="%d" y="%d" dominant-baseline="middle">%s</text>`+"\n", lx+52, ly, esc(name))
 		ly += 28
 	}
-	if cpu, ok := s.Machine["cpu_model"].(string); ok {
+	if cpu, ok := s.Machine["cpu_model"].(string); ok && len(s.Date) >= 10 {
 		foot := fmt.Sprintf("%v CPUs, %s, %s", s.Machine["nproc"], cpu, s.Date[:10])
-		drawText(img, left, H-22, foot, 2, color.RGBA{110, 110, 110, 255})
+		fmt.Fprintf(&w, `<text x="%d" y="%d" fill="#6e6e6e" font-size="13">%s</text>`+"\n", left, H-16, esc(foot))
 	}
+	w.WriteString("</svg>\n")
+	return w.Bytes()
+}
 
-	f, err := os.Create(out)
-	if err != nil {
-		return err
+// esc escapes text for XML.
+func esc(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// thousands writes 1500 as 1,500.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
 	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return s
 }
 
 // niceStep rounds a raw tick step to 1, 2 or 5 times a power of ten.
@@ -173,51 +192,4 @@ func niceStep(raw float64) float64 {
 		}
 	}
 	return 10 * p
-}
-
-func hline(img *image.RGBA, x0, x1, y int, c color.Color) {
-	for x := x0; x <= x1; x++ {
-		img.Set(x, y, c)
-	}
-}
-
-func vline(img *image.RGBA, x, y0, y1 int, c color.Color) {
-	for y := y0; y <= y1; y++ {
-		img.Set(x, y, c)
-	}
-}
-
-// line draws a 3-pixel-wide segment.
-func line(img *image.RGBA, x0, y0, x1, y1 int, c color.Color) {
-	thick(img, x0, y0, x1, y1, c)
-}
-
-func thick(img *image.RGBA, x0, y0, x1, y1 int, c color.Color) {
-	n := max(abs(x1-x0), abs(y1-y0), 1)
-	for i := 0; i <= n; i++ {
-		x := x0 + (x1-x0)*i/n
-		y := y0 + (y1-y0)*i/n
-		for dy := -1; dy <= 1; dy++ {
-			for dx := -1; dx <= 1; dx++ {
-				img.Set(x+dx, y+dy, c)
-			}
-		}
-	}
-}
-
-func dot(img *image.RGBA, cx, cy, r int, c color.Color) {
-	for y := -r; y <= r; y++ {
-		for x := -r; x <= r; x++ {
-			if x*x+y*y <= r*r {
-				img.Set(cx+x, cy+y, c)
-			}
-		}
-	}
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }

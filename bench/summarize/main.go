@@ -26,54 +26,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/passkeyd/passkeyd/internal/loadresult"
 )
-
-// loadSummary is the part of cmd/passkeyd-load's JSON summary used here.
-type loadSummary struct {
-	Concurrency    int   `json:"concurrency"`
-	Users          int   `json:"users"`
-	ServerRSSKB    int64 `json:"server_rss_kb"`
-	ServerMaxRSSKB int64 `json:"server_max_rss_kb"`
-	Register       phase `json:"register"`
-	SignIn         phase `json:"signin"`
-	// The oidc mode's: its first app sign-ins, and its client.
-	AppFirst *phase `json:"app_first"`
-	App      *struct {
-		ClientID          string  `json:"client_id"`
-		IDTokenAlg        string  `json:"id_token_alg"`
-		IDTokensPerSignIn float64 `json:"id_tokens_per_signin"`
-	} `json:"app"`
-	ServerPIDs []int `json:"server_pids"`
-}
-
-type phase struct {
-	Ceremonies             int                `json:"ceremonies"`
-	Failed                 int                `json:"failed"`
-	Seconds                float64            `json:"seconds"`
-	PerSecond              float64            `json:"per_second"`
-	Endpoints              map[string]latency `json:"endpoints"`
-	Errors                 map[string]int     `json:"errors"`
-	ServerCPUSeconds       float64            `json:"server_cpu_seconds"`
-	ServerCPUPerCeremonyUS float64            `json:"server_cpu_per_ceremony_us"`
-	ToolCPUSeconds         float64            `json:"tool_cpu_seconds"`
-	MachineCPUSeconds      float64            `json:"machine_cpu_seconds"`
-	MachineCPUCapacity     float64            `json:"machine_cpu_capacity"`
-}
-
-type latency struct {
-	Count int     `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P95   float64 `json:"p95_ms"`
-	P99   float64 `json:"p99_ms"`
-	Max   float64 `json:"max_ms"`
-}
 
 // Point is one concurrency level of a sweep: medians over its runs.
 type Point struct {
 	Concurrency int     `json:"concurrency"`
 	Runs        int     `json:"runs"`
 	SignInsPerS float64 `json:"signins_per_second"`
-	// Sign-in latency per endpoint, milliseconds.
+	// Sign-in loadresult.Latency per endpoint, milliseconds.
 	OptionsP50 float64 `json:"options_p50_ms"`
 	OptionsP99 float64 `json:"options_p99_ms"`
 	VerifyP50  float64 `json:"verify_p50_ms"`
@@ -117,9 +79,9 @@ type AppPoint struct {
 	FirstServerCPUV    float64 `json:"first_server_cpu_verifications"`
 	ToolCPUPerSignInUS float64 `json:"tool_cpu_per_signin_us"`
 	OtherCPUShare      float64 `json:"other_cpu_share"`
-	// Steps: each step's latency, the medians of the runs' percentiles.
-	Steps  map[string]latency `json:"steps"`
-	Failed int                `json:"failed"`
+	// Steps: each step's loadresult.Latency, the medians of the runs' percentiles.
+	Steps  map[string]loadresult.Latency `json:"steps"`
+	Failed int                           `json:"failed"`
 	// Errors are all runs' failed requests by "step status".
 	Errors map[string]int `json:"errors"`
 }
@@ -254,7 +216,7 @@ func summarize(runDir, out string) error {
 	}
 
 	// Sweeps: group the runs by database and concurrency.
-	runs := map[string]map[int][]loadSummary{}
+	runs := map[string]map[int][]loadresult.Summary{}
 	entries, err := os.ReadDir(runDir)
 	if err != nil {
 		return err
@@ -264,13 +226,13 @@ func summarize(runDir, out string) error {
 		if m == nil {
 			continue
 		}
-		var ls loadSummary
+		var ls loadresult.Summary
 		if err := readJSON(filepath.Join(runDir, e.Name()), &ls); err != nil {
 			return fmt.Errorf("%s: %w", e.Name(), err)
 		}
 		c, _ := strconv.Atoi(m[2])
 		if runs[m[1]] == nil {
-			runs[m[1]] = map[int][]loadSummary{}
+			runs[m[1]] = map[int][]loadresult.Summary{}
 		}
 		runs[m[1]][c] = append(runs[m[1]][c], ls)
 	}
@@ -289,7 +251,7 @@ func summarize(runDir, out string) error {
 		return err
 	}
 
-	var big loadSummary
+	var big loadresult.Summary
 	if readJSON(filepath.Join(runDir, "big-sqlite.json"), &big) == nil {
 		s.Big = map[string]any{
 			"database_users":             100_000,
@@ -307,7 +269,7 @@ func summarize(runDir, out string) error {
 	}
 	var rss []float64
 	for k := 1; ; k++ {
-		var r loadSummary
+		var r loadresult.Summary
 		if readJSON(filepath.Join(runDir, fmt.Sprintf("repeat-sqlite-%d.json", k)), &r) != nil {
 			break
 		}
@@ -350,8 +312,8 @@ func summarize(runDir, out string) error {
 	return nil
 }
 
-func point(c int, rs []loadSummary, unitUS float64) Point {
-	col := func(f func(loadSummary) float64) float64 {
+func point(c int, rs []loadresult.Summary, unitUS float64) Point {
+	col := func(f func(loadresult.Summary) float64) float64 {
 		var xs []float64
 		for _, r := range rs {
 			xs = append(xs, f(r))
@@ -359,24 +321,24 @@ func point(c int, rs []loadSummary, unitUS float64) Point {
 		return median(xs)
 	}
 	p := Point{Concurrency: c, Runs: len(rs)}
-	p.SignInsPerS = col(func(r loadSummary) float64 { return r.SignIn.PerSecond })
-	p.OptionsP50 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["generate-authentication-options"].P50 })
-	p.OptionsP99 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["generate-authentication-options"].P99 })
-	p.VerifyP50 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["verify-authentication"].P50 })
-	p.VerifyP95 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["verify-authentication"].P95 })
-	p.VerifyP99 = col(func(r loadSummary) float64 { return r.SignIn.Endpoints["verify-authentication"].P99 })
-	p.SignInCPUUS = col(func(r loadSummary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
-	p.RegisterCPUUS = col(func(r loadSummary) float64 { return r.Register.ServerCPUPerCeremonyUS })
-	p.ToolCPUPerSignInUS = col(func(r loadSummary) float64 {
+	p.SignInsPerS = col(func(r loadresult.Summary) float64 { return r.SignIn.PerSecond })
+	p.OptionsP50 = col(func(r loadresult.Summary) float64 { return r.SignIn.Endpoints["generate-authentication-options"].P50 })
+	p.OptionsP99 = col(func(r loadresult.Summary) float64 { return r.SignIn.Endpoints["generate-authentication-options"].P99 })
+	p.VerifyP50 = col(func(r loadresult.Summary) float64 { return r.SignIn.Endpoints["verify-authentication"].P50 })
+	p.VerifyP95 = col(func(r loadresult.Summary) float64 { return r.SignIn.Endpoints["verify-authentication"].P95 })
+	p.VerifyP99 = col(func(r loadresult.Summary) float64 { return r.SignIn.Endpoints["verify-authentication"].P99 })
+	p.SignInCPUUS = col(func(r loadresult.Summary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
+	p.RegisterCPUUS = col(func(r loadresult.Summary) float64 { return r.Register.ServerCPUPerCeremonyUS })
+	p.ToolCPUPerSignInUS = col(func(r loadresult.Summary) float64 {
 		return r.SignIn.ToolCPUSeconds * 1e6 / max(float64(r.SignIn.Ceremonies), 1)
 	})
-	p.OtherCPUShare = col(func(r loadSummary) float64 {
+	p.OtherCPUShare = col(func(r loadresult.Summary) float64 {
 		if r.SignIn.MachineCPUCapacity == 0 {
 			return 0
 		}
 		return max(0, r.SignIn.MachineCPUSeconds-r.SignIn.ServerCPUSeconds-r.SignIn.ToolCPUSeconds) / r.SignIn.MachineCPUCapacity
 	})
-	p.ServerRSSMB = col(func(r loadSummary) float64 { return float64(r.ServerRSSKB) / 1024 })
+	p.ServerRSSMB = col(func(r loadresult.Summary) float64 { return float64(r.ServerRSSKB) / 1024 })
 	for _, r := range rs {
 		p.Failed += r.SignIn.Failed + r.Register.Failed
 	}
@@ -389,13 +351,13 @@ func point(c int, rs []loadSummary, unitUS float64) Point {
 
 // appSignIns reads the oidc runs and the signatures measured with them.
 func appSignIns(s *Summary, runDir string, entries []os.DirEntry) error {
-	runs := map[string]map[string][]loadSummary{}
+	runs := map[string]map[string][]loadresult.Summary{}
 	for _, e := range entries {
 		m := oidcName.FindStringSubmatch(e.Name())
 		if m == nil {
 			continue
 		}
-		var ls loadSummary
+		var ls loadresult.Summary
 		if err := readJSON(filepath.Join(runDir, e.Name()), &ls); err != nil {
 			return fmt.Errorf("%s: %w", e.Name(), err)
 		}
@@ -406,7 +368,7 @@ func appSignIns(s *Summary, runDir string, entries []os.DirEntry) error {
 			return fmt.Errorf("%s: ID tokens signed %q, not %s: is the client registered with -id-token-alg %s?", e.Name(), ls.App.IDTokenAlg, m[2], m[2])
 		}
 		if runs[m[1]] == nil {
-			runs[m[1]] = map[string][]loadSummary{}
+			runs[m[1]] = map[string][]loadresult.Summary{}
 		}
 		runs[m[1]][m[2]] = append(runs[m[1]][m[2]], ls)
 	}
@@ -431,8 +393,8 @@ func appSignIns(s *Summary, runDir string, entries []os.DirEntry) error {
 	return nil
 }
 
-func appPoint(rs []loadSummary, unitUS, signatureUS float64) AppPoint {
-	col := func(f func(loadSummary) float64) float64 {
+func appPoint(rs []loadresult.Summary, unitUS, signatureUS float64) AppPoint {
+	col := func(f func(loadresult.Summary) float64) float64 {
 		var xs []float64
 		for _, r := range rs {
 			xs = append(xs, f(r))
@@ -440,15 +402,15 @@ func appPoint(rs []loadSummary, unitUS, signatureUS float64) AppPoint {
 		return median(xs)
 	}
 	p := AppPoint{Runs: len(rs), Instances: max(1, len(rs[0].ServerPIDs)), Concurrency: rs[0].Concurrency,
-		SignatureUS: signatureUS, Steps: map[string]latency{}, Errors: map[string]int{}}
-	p.AppSignInsS = col(func(r loadSummary) float64 { return r.SignIn.PerSecond })
-	p.ServerCPUUS = col(func(r loadSummary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
-	p.IDTokensPerSignIn = col(func(r loadSummary) float64 { return r.App.IDTokensPerSignIn })
-	p.FirstServerCPUUS = col(func(r loadSummary) float64 { return r.AppFirst.ServerCPUPerCeremonyUS })
-	p.ToolCPUPerSignInUS = col(func(r loadSummary) float64 {
+		SignatureUS: signatureUS, Steps: map[string]loadresult.Latency{}, Errors: map[string]int{}}
+	p.AppSignInsS = col(func(r loadresult.Summary) float64 { return r.SignIn.PerSecond })
+	p.ServerCPUUS = col(func(r loadresult.Summary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
+	p.IDTokensPerSignIn = col(func(r loadresult.Summary) float64 { return r.App.IDTokensPerSignIn })
+	p.FirstServerCPUUS = col(func(r loadresult.Summary) float64 { return r.AppFirst.ServerCPUPerCeremonyUS })
+	p.ToolCPUPerSignInUS = col(func(r loadresult.Summary) float64 {
 		return r.SignIn.ToolCPUSeconds * 1e6 / max(float64(r.SignIn.Ceremonies), 1)
 	})
-	p.OtherCPUShare = col(func(r loadSummary) float64 {
+	p.OtherCPUShare = col(func(r loadresult.Summary) float64 {
 		if r.SignIn.MachineCPUCapacity == 0 {
 			return 0
 		}
@@ -457,7 +419,7 @@ func appPoint(rs []loadSummary, unitUS, signatureUS float64) AppPoint {
 	steps := map[string]bool{}
 	for _, r := range rs {
 		p.Failed += r.Register.Failed + r.AppFirst.Failed + r.SignIn.Failed
-		for _, ph := range []phase{r.Register, *r.AppFirst, r.SignIn} {
+		for _, ph := range []loadresult.Phase{r.Register, *r.AppFirst, r.SignIn} {
 			for k, n := range ph.Errors {
 				p.Errors[k] += n
 			}
@@ -467,15 +429,16 @@ func appPoint(rs []loadSummary, unitUS, signatureUS float64) AppPoint {
 		}
 	}
 	for step := range steps {
-		at := func(f func(latency) float64) float64 {
-			return col(func(r loadSummary) float64 { return f(r.SignIn.Endpoints[step]) })
+		at := func(f func(loadresult.Latency) float64) float64 {
+			return col(func(r loadresult.Summary) float64 { return f(r.SignIn.Endpoints[step]) })
 		}
-		p.Steps[step] = latency{
-			Count: int(at(func(l latency) float64 { return float64(l.Count) })),
-			P50:   at(func(l latency) float64 { return l.P50 }),
-			P95:   at(func(l latency) float64 { return l.P95 }),
-			P99:   at(func(l latency) float64 { return l.P99 }),
-			Max:   at(func(l latency) float64 { return l.Max }),
+		p.Steps[step] = loadresult.Latency{
+			Count: int(at(func(l loadresult.Latency) float64 { return float64(l.Count) })),
+			P50:   at(func(l loadresult.Latency) float64 { return l.P50 }),
+			P95:   at(func(l loadresult.Latency) float64 { return l.P95 }),
+			P99:   at(func(l loadresult.Latency) float64 { return l.P99 }),
+			Max:   at(func(l loadresult.Latency) float64 { return l.Max }),
+			Mean:  at(func(l loadresult.Latency) float64 { return l.Mean }),
 		}
 	}
 	signatures := p.IDTokensPerSignIn * signatureUS

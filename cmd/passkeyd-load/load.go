@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/passkeyd/passkeyd/internal/loadresult"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
 )
 
@@ -67,74 +68,6 @@ const (
 	epSignInOptions   = "generate-authentication-options"
 	epSignInVerify    = "verify-authentication"
 )
-
-// Summary is the result of a run, printed as the final JSON line.
-type Summary struct {
-	Target      string `json:"target"`
-	Origin      string `json:"origin"`
-	Mode        string `json:"mode"`
-	Users       int    `json:"users"`
-	Concurrency int    `json:"concurrency"`
-	// RegisterConcurrency is phase one's concurrency.
-	RegisterConcurrency int         `json:"register_concurrency"`
-	Register            PhaseResult `json:"register"`
-	// AppFirst is the oidc mode's first app sign-in of every user, with a
-	// passkey sign-in and consent; SignIn then holds the app sign-ins
-	// that follow (a session, consent remembered).
-	AppFirst *PhaseResult `json:"app_first,omitempty"`
-	SignIn   PhaseResult  `json:"signin"`
-	// App describes the oidc mode's client: its ID and the ID token's
-	// algorithm, read from the first ID token's header.
-	App *AppSummary `json:"app,omitempty"`
-	// ServerPID, ServerRSSKB and ServerMaxRSSKB are set with -server-pid:
-	// the server's resident memory at the end and its peak (VmHWM),
-	// summed over ServerPIDs, the instances, when there are several.
-	ServerPID      int   `json:"server_pid,omitempty"`
-	ServerPIDs     []int `json:"server_pids,omitempty"`
-	ServerRSSKB    int64 `json:"server_rss_kb,omitempty"`
-	ServerMaxRSSKB int64 `json:"server_max_rss_kb,omitempty"`
-	NumCPU         int   `json:"num_cpu"`
-	// ToolProcs is the tool's GOMAXPROCS: its CPU seconds per second of a
-	// phase near it mean the tool, not the server, set the pace.
-	ToolProcs int `json:"tool_procs"`
-}
-
-// PhaseResult describes one phase.
-type PhaseResult struct {
-	Ceremonies int     `json:"ceremonies"` // completed successfully
-	Failed     int     `json:"failed"`
-	Seconds    float64 `json:"seconds"`
-	PerSecond  float64 `json:"per_second"`
-	// Endpoints holds the latency of every request, successful or not.
-	Endpoints map[string]Latency `json:"endpoints"`
-	// Errors counts failed requests by "endpoint status" ("net" for a
-	// transport error, "client" for the authenticator refusing options).
-	Errors map[string]int `json:"errors"`
-	// ServerCPUSeconds is the server process's user+system CPU during the
-	// phase (with -server-pid), ServerCPUPerCeremonyUS that divided by
-	// the completed ceremonies.
-	ServerCPUSeconds       float64 `json:"server_cpu_seconds,omitempty"`
-	ServerCPUPerCeremonyUS float64 `json:"server_cpu_per_ceremony_us,omitempty"`
-	// ToolCPUSeconds is this process's own CPU in the phase: on a shared
-	// machine, what the load itself took from the server.
-	ToolCPUSeconds float64 `json:"tool_cpu_seconds"`
-	// MachineCPUSeconds is the CPU busy time of the whole machine in the
-	// phase (/proc/stat), and MachineCPUCapacity the CPU seconds it had
-	// (wall time × CPUs). What the server and this tool do not account
-	// for was taken by other processes: a benchmark on a busy machine.
-	MachineCPUSeconds  float64 `json:"machine_cpu_seconds,omitempty"`
-	MachineCPUCapacity float64 `json:"machine_cpu_capacity,omitempty"`
-}
-
-// Latency is a latency distribution in milliseconds.
-type Latency struct {
-	Count int     `json:"count"`
-	P50   float64 `json:"p50_ms"`
-	P95   float64 `json:"p95_ms"`
-	P99   float64 `json:"p99_ms"`
-	Max   float64 `json:"max_ms"`
-	Mean  float64 `json:"mean_ms"`
-}
 
 func (c Config) withDefaults() (Config, error) {
 	if c.Users <= 0 {
@@ -316,7 +249,7 @@ func (r *recorder) signIn(w *route, u *user, withEmail bool) bool {
 
 // Load runs both phases against cfg.Target and returns what it measured.
 // Progress goes to progress.
-func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error) {
+func Load(ctx context.Context, cfg Config, progress io.Writer) (*loadresult.Summary, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -339,7 +272,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 		target.wires = append(target.wires, w)
 	}
 	pids := cfg.serverPIDs()
-	sum := &Summary{Target: cfg.Target, Origin: cfg.Origin, Mode: cfg.Mode, Users: cfg.Users,
+	sum := &loadresult.Summary{Target: cfg.Target, Origin: cfg.Origin, Mode: cfg.Mode, Users: cfg.Users,
 		Concurrency: cfg.Concurrency, RegisterConcurrency: cfg.RegisterConcurrency,
 		NumCPU: runtime.NumCPU(), ToolProcs: runtime.GOMAXPROCS(0)}
 	if len(pids) > 0 {
@@ -469,7 +402,7 @@ func Load(ctx context.Context, cfg Config, progress io.Writer) (*Summary, error)
 // phase runs work on n workers, each with its own connection to target, and
 // measures it: wall time, this process's CPU, and the server's CPU when
 // its PID is known.
-func phase(cfg Config, target *route, n int, work func(rec *recorder, w *route, worker int) int) PhaseResult {
+func phase(cfg Config, target *route, n int, work func(rec *recorder, w *route, worker int) int) loadresult.Phase {
 	all := newRecorder()
 	pids := cfg.serverPIDs()
 	serverBefore, serverErr := procsCPU(pids)
@@ -492,10 +425,10 @@ func phase(cfg Config, target *route, n int, work func(rec *recorder, w *route, 
 	serverAfter, serverErr2 := procsCPU(pids)
 	selfAfter := selfCPU()
 	machineAfter, machineErr2 := machineBusy()
-	res := PhaseResult{
+	res := loadresult.Phase{
 		Ceremonies:     int(done.Load()),
 		Seconds:        elapsed.Seconds(),
-		Endpoints:      map[string]Latency{},
+		Endpoints:      map[string]loadresult.Latency{},
 		Errors:         all.errors,
 		ToolCPUSeconds: (selfAfter - selfBefore).Seconds(),
 	}

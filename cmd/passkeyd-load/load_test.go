@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passkeyd/passkeyd/internal/loadresult"
 	"github.com/passkeyd/passkeyd/sqlite"
 	"github.com/passkeyd/passkeyd/web"
 )
@@ -118,7 +119,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("a 300 ms run took %v", d)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var sum Summary
+	var sum loadresult.Summary
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
 		t.Fatalf("last line is not the JSON summary: %v\n%s", err, out.String())
 	}
@@ -209,7 +210,7 @@ func TestWarnToolBusy(t *testing.T) {
 		warn  bool
 	}{{0.9, 1, true}, {0.9, 2, false}, {0.5, 1, false}} {
 		var b bytes.Buffer
-		warnToolBusy(&b, PhaseResult{Seconds: 1, ToolCPUSeconds: tc.cpu}, tc.procs)
+		warnToolBusy(&b, loadresult.Phase{Seconds: 1, ToolCPUSeconds: tc.cpu}, tc.procs)
 		if got := strings.Contains(b.String(), "bottleneck"); got != tc.warn {
 			t.Errorf("%.1f CPU seconds in 1 s on %d: warned %v, want %v (%q)", tc.cpu, tc.procs, got, tc.warn, b.String())
 		}

@@ -38,6 +38,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/passkeyd/passkeyd/internal/loadresult"
 )
 
 // AppConfig names the client the oidc mode signs in to.
@@ -59,18 +61,6 @@ func (a *AppConfig) check() error {
 		return fmt.Errorf("-scope %q: the oidc mode needs openid, email (userinfo's email is checked) and offline_access (it refreshes)", a.Scope)
 	}
 	return nil
-}
-
-// AppSummary describes the app of an oidc run.
-type AppSummary struct {
-	ClientID string `json:"client_id"`
-	// IDTokenAlg is the alg of the first ID token's header (RS256, ES256,
-	// EdDSA): the client's id_token_signed_response_alg.
-	IDTokenAlg string `json:"id_token_alg"`
-	// IDTokensPerSignIn is the ID tokens (signatures) the server made per
-	// completed app sign-in of phase two: one for the code, and one more
-	// when the refresh answers with an ID token too.
-	IDTokensPerSignIn float64 `json:"id_tokens_per_signin"`
 }
 
 // AppSignIn is one completed app sign-in, for Config.OnAppSignIn.
@@ -371,7 +361,7 @@ func jwtAlg(token string) string {
 // every user's first app sign-in, with a passkey sign-in (registration
 // leaves no session) and consent, at the registration's concurrency. The
 // app sign-ins of phase two then find a session and consent remembered.
-func firstAppSignIns(ctx context.Context, cfg Config, target *route, users []*user, sum *Summary, progress io.Writer) (*appClient, error) {
+func firstAppSignIns(ctx context.Context, cfg Config, target *route, users []*user, sum *loadresult.Summary, progress io.Writer) (*appClient, error) {
 	app := newAppClient(cfg)
 	fmt.Fprintf(progress, "phase 1b: first app sign-in of %d users to %s (passkey, consent) at concurrency %d\n",
 		len(users), cfg.App.ClientID, cfg.RegisterConcurrency)
@@ -391,7 +381,7 @@ func firstAppSignIns(ctx context.Context, cfg Config, target *route, users []*us
 	})
 	first.Failed = len(users) - first.Ceremonies
 	sum.AppFirst = &first
-	sum.App = &AppSummary{ClientID: cfg.App.ClientID, IDTokenAlg: app.alg}
+	sum.App = &loadresult.App{ClientID: cfg.App.ClientID, IDTokenAlg: app.alg}
 	fmt.Fprintf(progress, "phase 1b: %d signed in to the app, %d failed in %.2fs\n", first.Ceremonies, first.Failed, first.Seconds)
 	if first.Ceremonies == 0 {
 		return nil, fmt.Errorf("no user could sign in to the app %s; errors: %v (is the client registered with this redirect URI and secret, and with -allow-unverified-email where passkeyd has it?)",

@@ -34,8 +34,9 @@ type oidcServer struct {
 	procs   []*testserver.Process
 }
 
-// startOIDCServer registers the clients load-RS256, load-ES256 and
-// load-EdDSA with "passkeyd clients add", as BENCHMARKS.md says to, then
+// startOIDCServer makes the database ("passkeyd migrate"), registers the
+// clients load-RS256, load-ES256 and load-EdDSA with "passkeyd clients
+// add", as BENCHMARKS.md says to, then
 // starts n instances with the first one's address as origin and issuer.
 func startOIDCServer(t *testing.T, databaseURL string, n int) *oidcServer {
 	t.Helper()
@@ -49,14 +50,14 @@ func startOIDCServer(t *testing.T, databaseURL string, n int) *oidcServer {
 		"DATABASE_URL=" + databaseURL, "DATA_DIR=" + filepath.Join(dir, "data"),
 		"SESSION_SECRET=a-load-test-secret-of-at-least-32-characters", "RATE_LIMIT=off", "LOG_FORMAT=text",
 	}
-	extra := unconfirmedAddressFlag(t, bin, env)
-	// The clients commands administer an existing database and never
-	// create one: migrate makes it, as the server's first start would.
+	// The clients commands administer an installation and create no
+	// database: make it first, as a deployment's migration step would.
 	migrate := exec.Command(bin, "migrate")
 	migrate.Dir, migrate.Env = dir, env
 	if out, err := migrate.CombinedOutput(); err != nil {
 		t.Fatalf("passkeyd migrate: %v\n%s", err, out)
 	}
+	extra := unconfirmedAddressFlag(t, bin, env)
 	secretLine := regexp.MustCompile(`(?m)^client_secret:\s+(\S+)$`)
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		id := "load-" + alg

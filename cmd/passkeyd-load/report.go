@@ -11,12 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/passkeyd/passkeyd/internal/loadresult"
 )
 
 // summarize returns the percentiles of ds (nearest rank), in milliseconds.
-func summarize(ds []time.Duration) Latency {
+func summarize(ds []time.Duration) loadresult.Latency {
 	if len(ds) == 0 {
-		return Latency{}
+		return loadresult.Latency{}
 	}
 	slices.Sort(ds)
 	var total time.Duration
@@ -28,7 +30,7 @@ func summarize(ds []time.Duration) Latency {
 		i := int(p*float64(len(ds))+0.999999) - 1 // ceil(p·n) - 1
 		return ds[min(max(i, 0), len(ds)-1)]
 	}
-	return Latency{
+	return loadresult.Latency{
 		Count: len(ds),
 		P50:   ms(rank(0.50)),
 		P95:   ms(rank(0.95)),
@@ -39,7 +41,7 @@ func summarize(ds []time.Duration) Latency {
 }
 
 // writeReport prints the human-readable report.
-func writeReport(w io.Writer, s *Summary) {
+func writeReport(w io.Writer, s *loadresult.Summary) {
 	fmt.Fprintf(w, "target %s, origin %s, %d CPUs here\n", s.Target, s.Origin, s.NumCPU)
 	fmt.Fprintf(w, "\nphase 1, registration: %d users at concurrency %d\n", s.Users, s.RegisterConcurrency)
 	writePhase(w, s.Register, "registrations", []string{epRegisterOptions, epRegisterVerify})
@@ -72,7 +74,7 @@ func writeReport(w io.Writer, s *Summary) {
 
 // warnToolBusy says so when the tool used most of the CPUs it may run on
 // (-procs) in a phase: then it, not the server, may have set the pace.
-func warnToolBusy(w io.Writer, p PhaseResult, procs int) {
+func warnToolBusy(w io.Writer, p loadresult.Phase, procs int) {
 	if procs <= 0 || p.Seconds <= 0 {
 		return
 	}
@@ -81,7 +83,7 @@ func warnToolBusy(w io.Writer, p PhaseResult, procs int) {
 	}
 }
 
-func writePhase(w io.Writer, p PhaseResult, what string, endpoints []string) {
+func writePhase(w io.Writer, p loadresult.Phase, what string, endpoints []string) {
 	fmt.Fprintf(w, "  %d %s in %.2fs = %.1f/s, %d failed\n", p.Ceremonies, what, p.Seconds, p.PerSecond, p.Failed)
 	if p.ServerCPUSeconds > 0 {
 		fmt.Fprintf(w, "  server CPU %.2fs = %.0f µs per ceremony; this tool's CPU %.2fs\n", p.ServerCPUSeconds, p.ServerCPUPerCeremonyUS, p.ToolCPUSeconds)

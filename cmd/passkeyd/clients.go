@@ -158,7 +158,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	yes, settingsArgs := takeSwitch(rest, "yes")
-	s, err := parseSettings("passkeyd clients", settingsArgs, getenv, stderr)
+	s, err := parseSettings("passkeyd clients", adminGroups, settingsArgs, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -322,7 +322,7 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("unknown oidc command %q; run passkeyd oidc help", args[0])
 	}
 	now, rest := takeSwitch(args[1:], "now")
-	s, err := parseSettings("passkeyd oidc", rest, getenv, stderr)
+	s, err := parseSettings("passkeyd oidc", adminGroups, rest, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -51,7 +51,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 		}
 		port := getenv("PORT")
 		if port == "" {
-			port = "8080"
+			port = defaultOf("PORT")
 		}
 		url = scheme + "://" + net.JoinHostPort(healthcheckHost(getenv("HOST")), port) + "/readyz"
 	}

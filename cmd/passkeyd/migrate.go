@@ -10,7 +10,7 @@ import (
 
 // migrate opens the database, which applies pending migrations, and exits.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	s, err := parseSettings("passkeyd migrate", args, getenv, stderr)
+	s, err := parseSettings("passkeyd migrate", migrateGroups, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

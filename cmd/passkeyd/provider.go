@@ -28,7 +28,7 @@ func newProvider(s *settings, cfg web.Config, auth *web.Server, store passkeyd.S
 		Secret:          cfg.Secret,
 		Now:             cfg.Now,
 		StepUpWindow:    cfg.StepUpWindow,
-		KeyPublishDelay: s.lifetimes.oidcKeyPublish,
+		KeyPublishDelay: s.oidcKeyPublishDelay,
 	}
 	if cfg.SignUpMode == web.SignUpEmailFirst {
 		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email

@@ -83,7 +83,7 @@ func TestSMTPURLFromFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("smtp://mailer:hunter2@127.0.0.1:2525?tls=none\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := parseSettings("passkeyd", nil, env(map[string]string{"SMTP_URL_FILE": path}), io.Discard)
+	s, err := parseSettings("passkeyd", serveGroups, nil, env(map[string]string{"SMTP_URL_FILE": path}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSMTPURLFromFile(t *testing.T) {
 	if w := s.secretFlagWarnings(); len(w) != 0 {
 		t.Fatalf("warnings for a secret from a file: %q", w)
 	}
-	if _, err := parseSettings("passkeyd", nil, env(map[string]string{"SMTP_URL_FILE": path, "SMTP_URL": "smtp://x@y"}), io.Discard); err == nil {
+	if _, err := parseSettings("passkeyd", serveGroups, nil, env(map[string]string{"SMTP_URL_FILE": path, "SMTP_URL": "smtp://x@y"}), io.Discard); err == nil {
 		t.Fatal("SMTP_URL and SMTP_URL_FILE together accepted")
 	}
 }

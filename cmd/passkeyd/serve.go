@@ -26,7 +26,7 @@ import (
 // addresses listened on once the server accepts connections.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready func([]string)) error {
 	start := time.Now()
-	s, err := parseSettings("passkeyd", args, getenv, stderr)
+	s, err := parseSettings("passkeyd", serveGroups, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -55,7 +55,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	from := s.mailFrom
 	if from == "" {
-		from = cfg.RPName + " <no-reply@" + cfg.RPID + ">"
+		from = cfg.WithDefaults().RPName + " <no-reply@" + cfg.RPID + ">"
 	}
 	sender, err := mail.Open(s.smtpURL, from, log)
 	if err != nil {
@@ -80,7 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log, Metrics: web.NewMetrics(reg), Mailer: mailQueue{mails}})
+	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log, Metrics: web.NewMetrics(reg), Mailer: mails})
 	if err != nil {
 		return err
 	}
@@ -166,15 +166,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 // unsentMail is the mail sender of an https deployment without SMTP_URL.
 type unsentMail struct{ log *slog.Logger }
 
-func (u unsentMail) Send(ctx context.Context, m mail.Message) error {
+func (u unsentMail) Send(ctx context.Context, m passkeyd.Email) error {
 	u.log.WarnContext(ctx, "email not sent: SMTP_URL is not set", "kind", m.Kind)
 	return nil
 }
-
-// mailQueue lets the web package queue email without importing mail.
-type mailQueue struct{ q *mail.Queue }
-
-func (m mailQueue) Enqueue(e web.Email) bool { return m.q.Enqueue(mail.Message(e)) }
 
 // newHTTPServer sets every timeout, so slow or idle clients cannot hold
 // connections open for ever.

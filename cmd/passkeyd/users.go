@@ -45,7 +45,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		email, args = args[0], args[1:]
 	}
 	yes, rest := takeSwitch(args, "yes")
-	s, err := parseSettings("passkeyd users", rest, getenv, stderr)
+	s, err := parseSettings("passkeyd users", adminGroups, rest, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
