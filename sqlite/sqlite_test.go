@@ -253,17 +253,16 @@ func testUser(email string) (*passkeyd.User, *passkeyd.Credential) {
 	return u, c
 }
 
-// TestSessionsMigration upgrades a database with sessions across migration
-// 00008, which rebuilds the sessions table: every session survives, with
-// every column, and the expiry queries use the new index. Down and up again
-// keep them too.
-func TestSessionsMigration(t *testing.T) {
-	ctx := t.Context()
-	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
+// migratedTo opens a new database in t.TempDir() migrated up to version
+// alone, as an older passkeyd left it, and returns it with the migration
+// provider, so a test can write rows of that schema and migrate on.
+func migratedTo(t *testing.T, version int64) (*Store, *goose.Provider) {
+	t.Helper()
+	s, err := Connect(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		t.Fatal(err)
@@ -272,9 +271,19 @@ func TestSessionsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 7); err != nil {
-		t.Fatalf("migrate up to 00007: %v", err)
+	if _, err := p.UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrate up to %05d: %v", version, err)
 	}
+	return s, p
+}
+
+// TestSessionsMigration upgrades a database with sessions across migration
+// 00008, which rebuilds the sessions table: every session survives, with
+// every column, and the expiry queries use the new index. Down and up again
+// keep them too.
+func TestSessionsMigration(t *testing.T) {
+	ctx := t.Context()
+	s, p := migratedTo(t, 7)
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	// The account as the schema of 00007 holds it (CreateUser writes the
 	// columns of the latest schema).
@@ -360,22 +369,7 @@ func TestSessionsMigration(t *testing.T) {
 // made, and the next generation is the only one that may be added.
 func TestKeyGenerationMigration(t *testing.T) {
 	ctx := t.Context()
-	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	defer s.Close()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlstore.DB(s), fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 9); err != nil {
-		t.Fatalf("migrate up to 00009: %v", err)
-	}
+	s, _ := migratedTo(t, 9)
 	for _, k := range []struct {
 		id, alg string
 		created int64
@@ -415,22 +409,7 @@ func TestKeyGenerationMigration(t *testing.T) {
 // and keeps the others.
 func TestProfileMigration(t *testing.T) {
 	ctx := t.Context()
-	s, err := Connect(ctx, filepath.Join(t.TempDir(), "passkeyd.db"))
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	defer s.Close()
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, sqlstore.DB(s), fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 11); err != nil {
-		t.Fatalf("migrate up to 00011: %v", err)
-	}
+	s, _ := migratedTo(t, 11)
 	for _, u := range []struct{ id, email, name string }{
 		{"a", "Alice@Example.com", "Alice@Example.com"}, // as sign-up set it
 		{"b", "bob@example.com", "old-bob@example.net"}, // an address changed since

@@ -329,15 +329,8 @@ func point(c int, rs []loadresult.Summary, unitUS float64) Point {
 	p.VerifyP99 = col(func(r loadresult.Summary) float64 { return r.SignIn.Endpoints["verify-authentication"].P99 })
 	p.SignInCPUUS = col(func(r loadresult.Summary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
 	p.RegisterCPUUS = col(func(r loadresult.Summary) float64 { return r.Register.ServerCPUPerCeremonyUS })
-	p.ToolCPUPerSignInUS = col(func(r loadresult.Summary) float64 {
-		return r.SignIn.ToolCPUSeconds * 1e6 / max(float64(r.SignIn.Ceremonies), 1)
-	})
-	p.OtherCPUShare = col(func(r loadresult.Summary) float64 {
-		if r.SignIn.MachineCPUCapacity == 0 {
-			return 0
-		}
-		return max(0, r.SignIn.MachineCPUSeconds-r.SignIn.ServerCPUSeconds-r.SignIn.ToolCPUSeconds) / r.SignIn.MachineCPUCapacity
-	})
+	p.ToolCPUPerSignInUS = col(func(r loadresult.Summary) float64 { return toolCPUPerCeremonyUS(r.SignIn) })
+	p.OtherCPUShare = col(func(r loadresult.Summary) float64 { return otherCPUShare(r.SignIn) })
 	p.ServerRSSMB = col(func(r loadresult.Summary) float64 { return float64(r.ServerRSSKB) / 1024 })
 	for _, r := range rs {
 		p.Failed += r.SignIn.Failed + r.Register.Failed
@@ -407,15 +400,8 @@ func appPoint(rs []loadresult.Summary, unitUS, signatureUS float64) AppPoint {
 	p.ServerCPUUS = col(func(r loadresult.Summary) float64 { return r.SignIn.ServerCPUPerCeremonyUS })
 	p.IDTokensPerSignIn = col(func(r loadresult.Summary) float64 { return r.App.IDTokensPerSignIn })
 	p.FirstServerCPUUS = col(func(r loadresult.Summary) float64 { return r.AppFirst.ServerCPUPerCeremonyUS })
-	p.ToolCPUPerSignInUS = col(func(r loadresult.Summary) float64 {
-		return r.SignIn.ToolCPUSeconds * 1e6 / max(float64(r.SignIn.Ceremonies), 1)
-	})
-	p.OtherCPUShare = col(func(r loadresult.Summary) float64 {
-		if r.SignIn.MachineCPUCapacity == 0 {
-			return 0
-		}
-		return max(0, r.SignIn.MachineCPUSeconds-r.SignIn.ServerCPUSeconds-r.SignIn.ToolCPUSeconds) / r.SignIn.MachineCPUCapacity
-	})
+	p.ToolCPUPerSignInUS = col(func(r loadresult.Summary) float64 { return toolCPUPerCeremonyUS(r.SignIn) })
+	p.OtherCPUShare = col(func(r loadresult.Summary) float64 { return otherCPUShare(r.SignIn) })
 	steps := map[string]bool{}
 	for _, r := range rs {
 		p.Failed += r.Register.Failed + r.AppFirst.Failed + r.SignIn.Failed
@@ -551,4 +537,18 @@ func machine() map[string]any {
 		}
 	}
 	return m
+}
+
+// toolCPUPerCeremonyUS is the load tool's own CPU per ceremony of ph, µs.
+func toolCPUPerCeremonyUS(ph loadresult.Phase) float64 {
+	return ph.ToolCPUSeconds * 1e6 / max(float64(ph.Ceremonies), 1)
+}
+
+// otherCPUShare is the share of the machine's CPU during ph that neither
+// the server nor the load tool used (other processes; PostgreSQL's own).
+func otherCPUShare(ph loadresult.Phase) float64 {
+	if ph.MachineCPUCapacity == 0 {
+		return 0
+	}
+	return max(0, ph.MachineCPUSeconds-ph.ServerCPUSeconds-ph.ToolCPUSeconds) / ph.MachineCPUCapacity
 }
