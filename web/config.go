@@ -65,9 +65,9 @@ type Config struct {
 	// RecoveryLinkTTL bounds recovery links and recovery sessions. Default
 	// 15 minutes; 1 minute to 24 hours.
 	RecoveryLinkTTL time.Duration
-	// VerifyLinkTTL bounds the links that confirm an email address (at
+	// EmailLinkTTL bounds the links that confirm an email address (at
 	// sign-up and when it changes). Default 24 hours; 5 minutes to 7 days.
-	VerifyLinkTTL time.Duration
+	EmailLinkTTL time.Duration
 	// SignUpMode is how new accounts are made: SignUpOpen (the default)
 	// or SignUpEmailFirst.
 	SignUpMode SignUpMode
@@ -147,8 +147,8 @@ func (c Config) withDefaults() Config {
 	if c.RecoveryLinkTTL == 0 {
 		c.RecoveryLinkTTL = 15 * time.Minute
 	}
-	if c.VerifyLinkTTL == 0 {
-		c.VerifyLinkTTL = 24 * time.Hour
+	if c.EmailLinkTTL == 0 {
+		c.EmailLinkTTL = 24 * time.Hour
 	}
 	if c.SignUpMode == "" {
 		c.SignUpMode = SignUpOpen
@@ -237,7 +237,7 @@ var lifetimeBounds = []LifetimeBound{
 	{"RECOVERY_LINK_TTL", time.Minute, 24 * time.Hour, "a recovery link lets its holder into the account",
 		func(c Config) time.Duration { return c.RecoveryLinkTTL }},
 	{"EMAIL_LINK_TTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
-		func(c Config) time.Duration { return c.VerifyLinkTTL }},
+		func(c Config) time.Duration { return c.EmailLinkTTL }},
 	{"STEP_UP_WINDOW", time.Second, time.Hour, "a copied session cookie is worth this long after a passkey check",
 		func(c Config) time.Duration { return c.StepUpWindow }},
 }

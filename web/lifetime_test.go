@@ -31,8 +31,8 @@ func TestLifetimeBounds(t *testing.T) {
 		{"idle longer than max age", func(c *web.Config) { c.SessionIdleTimeout, c.SessionMaxAge = 2*time.Hour, time.Hour }, "SESSION_IDLE_TIMEOUT"},
 		{"recovery link 1h", func(c *web.Config) { c.RecoveryLinkTTL = time.Hour }, ""},
 		{"recovery link 30 days", func(c *web.Config) { c.RecoveryLinkTTL = 30 * 24 * time.Hour }, "RECOVERY_LINK_TTL"},
-		{"email link 1s", func(c *web.Config) { c.VerifyLinkTTL = time.Second }, "EMAIL_LINK_TTL"},
-		{"email link 30 days", func(c *web.Config) { c.VerifyLinkTTL = 30 * 24 * time.Hour }, "EMAIL_LINK_TTL"},
+		{"email link 1s", func(c *web.Config) { c.EmailLinkTTL = time.Second }, "EMAIL_LINK_TTL"},
+		{"email link 30 days", func(c *web.Config) { c.EmailLinkTTL = 30 * 24 * time.Hour }, "EMAIL_LINK_TTL"},
 		{"step-up 2s", func(c *web.Config) { c.StepUpWindow = 2 * time.Second }, ""},
 		{"step-up 1 day", func(c *web.Config) { c.StepUpWindow = 24 * time.Hour }, "STEP_UP_WINDOW"},
 	}

@@ -58,7 +58,7 @@ func (s *Server) send(kind string, d emailtext.Data) {
 // owner of the address should confirm only an account they created then.
 func (s *Server) sendVerification(u *passkeyd.User, token string) {
 	link := s.link("/verify-email", token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
-	s.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(s.cfg.VerifyLinkTTL), Created: humanDate(u.CreatedAt)})
+	s.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(s.cfg.EmailLinkTTL), Created: humanDate(u.CreatedAt)})
 }
 
 func (s *Server) sendRecoveryLink(to, token string) {
@@ -74,13 +74,13 @@ func (s *Server) sendTakeoverLink(u *passkeyd.User, token string) {
 // once, the link that cancels the change to the address in use.
 func (s *Server) sendEmailChange(newAddress, oldAddress, token, cancelToken string) {
 	s.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
-		Link: s.link("/confirm-email", token), Valid: human(s.cfg.VerifyLinkTTL)})
+		Link: s.link("/confirm-email", token), Valid: human(s.cfg.EmailLinkTTL)})
 	s.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
-		Link: s.link("/cancel-email-change", cancelToken), Valid: human(s.cfg.VerifyLinkTTL)})
+		Link: s.link("/cancel-email-change", cancelToken), Valid: human(s.cfg.EmailLinkTTL)})
 }
 
 func (s *Server) sendSignUpLink(to, token string) {
-	s.send(emailtext.SignUp, emailtext.Data{To: to, Link: s.link("/signup", token), Valid: human(s.cfg.VerifyLinkTTL)})
+	s.send(emailtext.SignUp, emailtext.Data{To: to, Link: s.link("/signup", token), Valid: human(s.cfg.EmailLinkTTL)})
 }
 
 // sendSignUpNotice tells the owner of an address that has an account that

@@ -269,7 +269,7 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 	if !u.EmailVerifiedAt.IsZero() {
 		return passkeyd.Errorf(passkeyd.EINVALID, "Your address is already confirmed.")
 	}
-	token, err := s.saveToken(r.Context(), u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL)
+	token, err := s.saveToken(r.Context(), u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.EmailLinkTTL)
 	if err != nil {
 		return err
 	}
@@ -296,11 +296,11 @@ func (s *Server) handleEmailChange(w http.ResponseWriter, r *http.Request) error
 	// The address in use hears of the request at once, with a way to
 	// cancel it: whoever asked may be someone who held this session for
 	// a moment, and the confirmation link goes to their own address.
-	cancelToken, err := s.saveToken(r.Context(), u, passkeyd.TokenCancelEmailChange, u.Email, s.cfg.VerifyLinkTTL)
+	cancelToken, err := s.saveToken(r.Context(), u, passkeyd.TokenCancelEmailChange, u.Email, s.cfg.EmailLinkTTL)
 	if err != nil {
 		return err
 	}
-	token, err := s.saveToken(r.Context(), u, passkeyd.TokenChangeEmail, email, s.cfg.VerifyLinkTTL)
+	token, err := s.saveToken(r.Context(), u, passkeyd.TokenChangeEmail, email, s.cfg.EmailLinkTTL)
 	if err != nil {
 		return err
 	}

@@ -230,7 +230,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 		return aaguid.Name(c.AAGUID), true, nil
 	}
-	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL); err != nil {
+	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.EmailLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
 	} else {
 		s.sendVerification(u, token)

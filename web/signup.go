@@ -64,7 +64,7 @@ func (s *Server) issueSignUpMail(ctx context.Context, email, ip string) {
 	secret := newToken()
 	now := s.now()
 	t := &passkeyd.Token{ID: s.keyedHash("token:"+string(passkeyd.TokenSignUp), secret), Purpose: passkeyd.TokenSignUp,
-		Email: email, CreatedAt: now, ExpiresAt: now.Add(s.cfg.VerifyLinkTTL)}
+		Email: email, CreatedAt: now, ExpiresAt: now.Add(s.cfg.EmailLinkTTL)}
 	if err := s.store.SaveToken(ctx, t); err != nil {
 		s.log.WarnContext(ctx, "sign-up token not saved", "err", err)
 		return

@@ -47,7 +47,7 @@ func (l *lifetimes) apply(cfg *web.Config) {
 	cfg.SessionIdleTimeout = l.sessionIdle
 	cfg.SessionMaxAge = l.sessionMaxAge
 	cfg.RecoveryLinkTTL = l.recoveryLink
-	cfg.VerifyLinkTTL = l.emailLink
+	cfg.EmailLinkTTL = l.emailLink
 	cfg.StepUpWindow = l.stepUp
 	if cfg.OIDC != nil {
 		cfg.OIDC.KeyPublishDelay = l.oidcKeyPublish
