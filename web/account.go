@@ -194,13 +194,13 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request) err
 		return notFoundAs(err, errPasskeyNotFound)
 	}
 	s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
-	s.notify(u.Email, emailtext.PasskeyDeleted, name)
+	s.mail.notice(u.Email, emailtext.PasskeyDeleted, name)
 	if sess.CredentialID == id {
 		// The store ended the sessions signed in with this passkey,
 		// this one included: the next request asks to sign in again.
 		// The answer says so, for the page to go to the sign-in page
 		// rather than carry on signed out.
-		s.setCookie(w, s.cookies.session, "", -1)
+		s.cookies.set(w, s.cookies.session, "", -1)
 		encode(w, http.StatusOK, map[string]bool{"signedOut": true})
 		return nil
 	}

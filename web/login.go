@@ -31,7 +31,7 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	st := &ceremonyState{Kind: passkeyd.CeremonyAuthentication}
+	st := &sealedState{Kind: passkeyd.CeremonyAuthentication}
 	if req.Email != "" {
 		email, err := passkeyd.ValidateEmail(req.Email)
 		if err != nil {
@@ -43,7 +43,7 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.beginCeremony(w, r, st, sd); err != nil {
+	if err := s.states.begin(w, r, st, sd); err != nil {
 		return err
 	}
 	s.metrics.started("authentication")
@@ -75,11 +75,11 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	if err := s.limits.credentialBlocked(w, credKey); err != nil {
 		return "", err
 	}
-	st, sd, used, err := s.finishCeremony(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
+	st, sd, used, err := s.states.finish(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return "", err
 	}
-	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
+	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
 		return "", err
 	}
 	stored, owner, err := s.store.FindCredential(ctx, parsed.RawID)
@@ -126,7 +126,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	// does not exist is no error.
 	var replaces string
 	if c, err := r.Cookie(s.cookies.session); err == nil && c.Value != "" && len(c.Value) <= 100 {
-		replaces = s.keyedHash("session", c.Value)
+		replaces = s.key.Sum("session", c.Value)
 	}
 	if err := s.store.CompleteSignIn(ctx, verified.Commit(used, stored, sess, replaces, now, newEvent)); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
@@ -149,8 +149,8 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 			"passkey_id", stored.ID, "backup_eligible", verified.BackupEligible)
 	}
 	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", s.clientIP(r))
-	s.endCeremony(w, st)
-	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+	s.states.end(w, st)
+	s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
 	return aaguid.Name(stored.AAGUID), nil
 }
@@ -174,7 +174,7 @@ func (s *Server) flagCloned(r *http.Request, used passkeyd.UsedChallenge, owner 
 		return err
 	}
 	s.metrics.cloneWarning()
-	s.notify(owner.Email, emailtext.CloneWarning, stored.Name)
+	s.mail.notice(owner.Email, emailtext.CloneWarning, stored.Name)
 	s.log.WarnContext(r.Context(), "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
 		"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", received, "client_ip", s.clientIP(r))
 	return nil
@@ -200,7 +200,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.recordEvent(r.Context(), s.event(r, sess.UserID, passkeyd.EventLogout, "", ""))
 	}
-	s.setCookie(w, s.cookies.session, "", -1)
+	s.cookies.set(w, s.cookies.session, "", -1)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

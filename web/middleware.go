@@ -45,10 +45,10 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 			// authenticated by client credentials or tokens, never cookies.
 		default:
 			if origin := r.Header.Get("Origin"); origin != "" {
-				if !s.origins[origin] { // exactly as the browser serialized it
+				if !s.origins.has(origin) { // exactly as the browser serialized it
 					return passkeyd.Errorf(passkeyd.EFORBIDDEN,
 						"Request from origin %s refused: passkeyd is configured for %s (set WEBAUTHN_ORIGIN to add an origin).",
-						origin, s.originList())
+						origin, s.origins.list())
 				}
 			} else if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 				return passkeyd.Errorf(passkeyd.EFORBIDDEN, "Cross-site request refused.")
@@ -57,13 +57,6 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 		return nil
 	})
-}
-
-func (s *Server) originList() string {
-	if len(s.cfg.Origins) == 1 {
-		return s.cfg.Origins[0]
-	}
-	return fmt.Sprint(s.cfg.Origins)
 }
 
 // recoverPanics turns a panic into a logged 500 so one bad request never

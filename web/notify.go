@@ -2,11 +2,12 @@ package web
 
 import (
 	"fmt"
-	"net/url"
+	"log/slog"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
 )
 
 // Email is one message for the user. cmd/passkeyd hands these to the mail
@@ -24,75 +25,89 @@ type Mailer interface {
 	Enqueue(Email) bool
 }
 
-// link returns an absolute URL to a page of ours with a token, for email.
-func (s *Server) link(path, token string) string {
-	return s.cfg.PublicURL + path + "?token=" + url.QueryEscape(token)
+// notifier writes every email passkeyd sends (internal/emailtext holds
+// the wording) and queues it with the Mailer.
+type notifier struct {
+	texts   *emailtext.Texts
+	mailer  Mailer // nil drops email, with a warning
+	tokens  *emailtoken.Tokens
+	log     *slog.Logger
+	metrics *Metrics
+	site    string // Config.RPName
+	// publicURL starts the links; apps: the dashboard lists connected apps.
+	publicURL                     string
+	apps                          bool
+	emailLinkTTL, recoveryLinkTTL time.Duration
 }
 
-// send renders one kind of email (internal/emailtext holds the wording)
-// and queues it.
-func (s *Server) send(kind string, d emailtext.Data) {
-	d.Site = s.cfg.RPName
-	d.Dashboard = s.cfg.PublicURL + "/dashboard"
-	d.Apps = s.oidc != nil
-	subject, text, err := s.texts.Render(kind, d)
+func newNotifier(cfg Config, texts *emailtext.Texts, mailer Mailer, tokens *emailtoken.Tokens, log *slog.Logger, m *Metrics, apps bool) *notifier {
+	return &notifier{texts: texts, mailer: mailer, tokens: tokens, log: log, metrics: m, site: cfg.RPName,
+		publicURL: cfg.PublicURL, apps: apps, emailLinkTTL: cfg.EmailLinkTTL, recoveryLinkTTL: cfg.RecoveryLinkTTL}
+}
+
+// send renders one kind of email and queues it.
+func (n *notifier) send(kind string, d emailtext.Data) {
+	d.Site = n.site
+	d.Dashboard = n.publicURL + "/dashboard"
+	d.Apps = n.apps
+	subject, text, err := n.texts.Render(kind, d)
 	if err != nil {
-		s.log.Error("email not rendered", "kind", kind, "err", err)
+		n.log.Error("email not rendered", "kind", kind, "err", err)
 		return
 	}
-	if s.mailer == nil {
-		s.log.Warn("no mailer configured; message dropped", "kind", kind)
+	if n.mailer == nil {
+		n.log.Warn("no mailer configured; message dropped", "kind", kind)
 		return
 	}
-	if !s.mailer.Enqueue(Email{To: d.To, Subject: subject, Text: text, Kind: kind}) {
-		s.log.Warn("mail queue full; message dropped", "kind", kind)
+	if !n.mailer.Enqueue(Email{To: d.To, Subject: subject, Text: text, Kind: kind}) {
+		n.log.Warn("mail queue full; message dropped", "kind", kind)
 		return
 	}
 	if kind == emailtext.Recovery || kind == emailtext.Takeover {
-		s.metrics.recoveryEmailSent()
+		n.metrics.recoveryEmailSent()
 	}
 }
 
-// sendVerification sends the link that confirms u's address. The link
-// also carries the account's creation date, which the page shows: the
-// owner of the address should confirm only an account they created then.
-func (s *Server) sendVerification(u *passkeyd.User, token string) {
-	link := s.link("/verify-email", token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
-	s.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(s.cfg.EmailLinkTTL), Created: humanDate(u.CreatedAt)})
+// verification sends the link that confirms u's address. The link also
+// carries the account's creation date, which the page shows: the owner of
+// the address should confirm only an account they created then.
+func (n *notifier) verification(u *passkeyd.User, token string) {
+	link := n.tokens.Link(passkeyd.TokenVerifyEmail, token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
+	n.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(n.emailLinkTTL), Created: humanDate(u.CreatedAt)})
 }
 
-func (s *Server) sendRecoveryLink(to, token string) {
-	s.send(emailtext.Recovery, emailtext.Data{To: to, Link: s.link("/recover/email", token), Valid: human(s.cfg.RecoveryLinkTTL)})
+func (n *notifier) recoveryLink(to, token string) {
+	n.send(emailtext.Recovery, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenRecovery, token), Valid: human(n.recoveryLinkTTL)})
 }
 
-func (s *Server) sendTakeoverLink(u *passkeyd.User, token string) {
-	s.send(emailtext.Takeover, emailtext.Data{To: u.Email, Link: s.link("/recover/takeover", token),
-		Valid: human(s.cfg.RecoveryLinkTTL), Created: humanDate(u.CreatedAt)})
+func (n *notifier) takeoverLink(u *passkeyd.User, token string) {
+	n.send(emailtext.Takeover, emailtext.Data{To: u.Email, Link: n.tokens.Link(passkeyd.TokenTakeover, token),
+		Valid: human(n.recoveryLinkTTL), Created: humanDate(u.CreatedAt)})
 }
 
-// sendEmailChange sends the confirmation link to the new address and, at
+// emailChange sends the confirmation link to the new address and, at
 // once, the link that cancels the change to the address in use.
-func (s *Server) sendEmailChange(newAddress, oldAddress, token, cancelToken string) {
-	s.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
-		Link: s.link("/confirm-email", token), Valid: human(s.cfg.EmailLinkTTL)})
-	s.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
-		Link: s.link("/cancel-email-change", cancelToken), Valid: human(s.cfg.EmailLinkTTL)})
+func (n *notifier) emailChange(newAddress, oldAddress, token, cancelToken string) {
+	n.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
+		Link: n.tokens.Link(passkeyd.TokenChangeEmail, token), Valid: human(n.emailLinkTTL)})
+	n.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
+		Link: n.tokens.Link(passkeyd.TokenCancelEmailChange, cancelToken), Valid: human(n.emailLinkTTL)})
 }
 
-func (s *Server) sendSignUpLink(to, token string) {
-	s.send(emailtext.SignUp, emailtext.Data{To: to, Link: s.link("/signup", token), Valid: human(s.cfg.EmailLinkTTL)})
+func (n *notifier) signUpLink(to, token string) {
+	n.send(emailtext.SignUp, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenSignUp, token), Valid: human(n.emailLinkTTL)})
 }
 
-// sendSignUpNotice tells the owner of an address that has an account that
+// signUpNotice tells the owner of an address that has an account that
 // someone tried to sign up with it, and how to sign in or get back in.
-func (s *Server) sendSignUpNotice(to string) {
-	s.send(emailtext.SignUpExisting, emailtext.Data{To: to, Link: s.cfg.PublicURL + "/", Recover: s.cfg.PublicURL + "/recover"})
+func (n *notifier) signUpNotice(to string) {
+	n.send(emailtext.SignUpExisting, emailtext.Data{To: to, Link: n.publicURL + "/", Recover: n.publicURL + "/recover"})
 }
 
-// notify sends a security notice (emailtext.PasskeyAdded, ...) about the
+// notice sends a security notice (emailtext.PasskeyAdded, ...) about the
 // account to its address.
-func (s *Server) notify(to, kind, detail string) {
-	s.send(kind, emailtext.Data{To: to, Detail: detail})
+func (n *notifier) notice(to, kind, detail string) {
+	n.send(kind, emailtext.Data{To: to, Detail: detail})
 }
 
 // dateParam is the form of a date in a link's query.

@@ -14,6 +14,7 @@ import (
 	"github.com/passkeyd/passkeyd/aaguid"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
 // errSignUpByEmail refuses a direct sign-up when SignUpEmailFirst is on:
@@ -60,7 +61,7 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 
 // beginRegistration answers with the creation options of a registration
 // for wu, described in st, and seals the ceremony into the cookie.
-func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *ceremonyState, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
+func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *sealedState, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
 	creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
 		webauthn.WithExclusions(webauthn.Credentials(wu.Credentials).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
@@ -70,7 +71,7 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *c
 	if err != nil {
 		return err
 	}
-	if err := s.beginCeremony(w, r, st, sd); err != nil {
+	if err := s.states.begin(w, r, st, sd); err != nil {
 		return err
 	}
 	s.metrics.started("registration")
@@ -81,7 +82,7 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *c
 // registrationAccount decides whose passkey this will be.
 // A signed-in caller was checked for a recent passkey verification by
 // s.freshIfSignedIn (routes.go).
-func (s *Server) registrationAccount(r *http.Request, email string) (*ceremonyState, *ceremony.User, error) {
+func (s *Server) registrationAccount(r *http.Request, email string) (*sealedState, *ceremony.User, error) {
 	ctx := r.Context()
 	if u := passkeyd.UserFromContext(ctx); u != nil {
 		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
@@ -96,7 +97,7 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*ceremonySt
 		for _, c := range creds {
 			wu.Credentials = append(wu.Credentials, ceremony.WebAuthnCredential(c))
 		}
-		st := &ceremonyState{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
+		st := &sealedState{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
 		return st, wu, nil
 	}
 
@@ -114,8 +115,8 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*ceremonySt
 	default:
 		return nil, nil, err
 	}
-	handle := randomBytes(32)
-	st := &ceremonyState{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
+	handle := keyedhash.RandomBytes(32)
+	st := &sealedState{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
 	return st, &ceremony.User{Handle: handle, Name: email}, nil
 }
 
@@ -151,11 +152,11 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if s.cfg.SignUpMode == SignUpEmailFirst && passkeyd.UserFromContext(ctx) == nil {
 		kind = passkeyd.CeremonyEmailSignUp // signed out, only a sign-up link starts a registration
 	}
-	ch, sd, used, err := s.finishCeremony(r, kind, parsed.Response.CollectedClientData.Challenge)
+	ch, sd, used, err := s.states.finish(r, kind, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return "", false, err
 	}
-	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
+	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
 		return "", false, err
 	}
 	wu := &ceremony.User{Handle: ch.Handle, Name: ch.Email}
@@ -225,22 +226,22 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		return "", false, err
 	}
 	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
-	s.endCeremony(w, ch)
+	s.states.end(w, ch)
 	if byLink {
-		s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 		return aaguid.Name(c.AAGUID), true, nil
 	}
-	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.EmailLinkTTL); err != nil {
+	if token, err := s.tokens.Issue(ctx, passkeyd.TokenVerifyEmail, u.ID, u.Email, s.cfg.EmailLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
 	} else {
-		s.sendVerification(u, token)
+		s.mail.verification(u, token)
 	}
 	return aaguid.Name(c.AAGUID), false, nil
 }
 
 // addPasskey adds a verified passkey to the signed-in account. A recovery
 // session that did so becomes a full session, with a fresh ID.
-func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *ceremonyState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
+func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
 	ctx := r.Context()
 	// The browser must still be signed in to the account the ceremony was
 	// for: signing out (or in as someone else) in between voids it.
@@ -273,12 +274,12 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *ceremony
 		return "", false, err
 	}
 	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
-	s.endCeremony(w, ch)
-	s.notify(u.Email, emailtext.PasskeyAdded, c.Name)
+	s.states.end(w, ch)
+	s.mail.notice(u.Email, emailtext.PasskeyAdded, c.Name)
 	if reg.Session == nil {
 		return aaguid.Name(c.AAGUID), false, nil
 	}
-	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+	s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	return aaguid.Name(c.AAGUID), true, nil
 }
 

@@ -1,11 +1,6 @@
 package web
 
 import (
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +12,8 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
+	"github.com/passkeyd/passkeyd/internal/keyedhash"
 	"github.com/passkeyd/passkeyd/oidc"
 )
 
@@ -35,22 +32,22 @@ type Server struct {
 	store      passkeyd.Store
 	log        *slog.Logger
 	metrics    *Metrics
-	mailer     Mailer
-	texts      *emailtext.Texts
 	background *background // work after answering; see afterAnswer
 	hashers    hashSlots   // concurrent Argon2id runs; see withHashSlot
 	wa         *webauthn.WebAuthn
 	limits     *limiters
 	pages      *pages
-	origins    map[string]bool
-	cookies    cookieNames
-	// ceremonyAEAD seals ceremonies in progress into the ceremony cookie.
-	ceremonyAEAD cipher.AEAD
-	secure       bool
-	handler      http.Handler
-	mux          *http.ServeMux // the routes; loadSession asks it which a request takes
-	userVerf     protocol.UserVerificationRequirement
-	oidc         *oidc.Provider // nil unless Config.OIDC is set
+	origins    originSet
+	cookies    cookieJar
+	key        keyedhash.Key      // the server secret, for the keyed hashes of sessions
+	states     *stateCookies      // ceremonies in progress, sealed into cookies
+	tokens     *emailtoken.Tokens // the tokens of emailed links
+	mail       *notifier          // every email
+	secure     bool
+	handler    http.Handler
+	mux        *http.ServeMux // the routes; loadSession asks it which a request takes
+	userVerf   protocol.UserVerificationRequirement
+	oidc       *oidc.Provider // nil unless Config.OIDC is set
 }
 
 // New checks cfg and returns a ready Server.
@@ -91,7 +88,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webauthn config: %w", err)
 	}
-	aead, err := ceremonySealKey(cfg.Secret)
+	cookies := newCookieJar(cfg.Secure())
+	states, err := newStateCookies(cfg.Secret, cookies, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -104,31 +102,29 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:          cfg,
-		store:        deps.Store,
-		log:          log,
-		metrics:      deps.Metrics,
-		mailer:       deps.Mailer,
-		texts:        texts,
-		background:   newBackground(),
-		hashers:      hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
-		wa:           wa,
-		limits:       newLimiters(cfg.RateLimits, deps.Metrics),
-		pages:        p,
-		origins:      map[string]bool{},
-		ceremonyAEAD: aead,
-		secure:       cfg.Secure(),
-		userVerf:     protocol.UserVerificationRequirement(cfg.UserVerification),
+		cfg:        cfg,
+		store:      deps.Store,
+		log:        log,
+		metrics:    deps.Metrics,
+		background: newBackground(),
+		hashers:    hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
+		wa:         wa,
+		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
+		pages:      p,
+		origins:    newOriginSet(cfg),
+		cookies:    cookies,
+		key:        cfg.Secret,
+		states:     states,
+		tokens:     emailtoken.New(deps.Store, cfg.Secret, cfg.PublicURL, cfg.Now),
+		secure:     cfg.Secure(),
+		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
-	for _, o := range append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...) {
-		s.origins[normalizeOrigin(o)] = true
-	}
-	s.cookies = newCookieNames(s.secure)
 	if cfg.OIDC != nil {
 		if s.oidc, err = newOIDCProvider(cfg, deps, log, s.renderOIDCPage); err != nil {
 			return nil, err
 		}
 	}
+	s.mail = newNotifier(cfg, texts, deps.Mailer, s.tokens, log, deps.Metrics, s.oidc != nil)
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
 		return nil, err
 	}
@@ -179,24 +175,3 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
-
-// keyedHash is how tokens are stored: HMAC-SHA-256 under the configured
-// secret, with a purpose label so a hash of one kind never matches another.
-func (s *Server) keyedHash(purpose, token string) string {
-	m := hmac.New(sha256.New, s.cfg.Secret)
-	m.Write([]byte(purpose))
-	m.Write([]byte{0})
-	m.Write([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// newToken returns 32 random bytes, base64url-encoded.
-func newToken() string {
-	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return b
-}

@@ -5,29 +5,37 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
-// cookieNames differ under https, where the __Host- prefix makes the
-// browser refuse cookies set by a subdomain or without Secure.
-type cookieNames struct {
-	session  string // the login session token
-	ceremony string // the browser's ceremonies in progress, sealed (ceremony.go)
+// cookieJar sets passkeyd's cookies. Their names differ under https, where
+// the __Host- prefix makes the browser refuse cookies set by a subdomain
+// or without Secure.
+type cookieJar struct {
+	session string // the login session token
+	// state prefixes the cookies of the browser's ceremonies in progress,
+	// sealed (sealedstate.go). The name predates the Go name and stays, so
+	// ceremonies begun before an upgrade still finish.
+	state  string
+	secure bool
 }
 
-func newCookieNames(secure bool) cookieNames {
+func newCookieJar(secure bool) cookieJar {
 	if secure {
-		return cookieNames{session: "__Host-passkeyd_session", ceremony: "__Host-passkeyd_ceremony"}
+		return cookieJar{session: "__Host-passkeyd_session", state: "__Host-passkeyd_ceremony", secure: true}
 	}
-	return cookieNames{session: "passkeyd_session", ceremony: "passkeyd_ceremony"}
+	return cookieJar{session: "passkeyd_session", state: "passkeyd_ceremony"}
 }
 
-func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+// set sets a cookie for this site only; maxAge < 0 deletes it, 0 makes it
+// last the browser session.
+func (j cookieJar) set(w http.ResponseWriter, name, value string, maxAge time.Duration) {
 	c := &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     "/",
 		HttpOnly: true,
-		Secure:   s.secure,
+		Secure:   j.secure,
 		SameSite: http.SameSiteLaxMode,
 	}
 	switch {
@@ -53,7 +61,7 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 		return nil, nil, nil
 	}
 	now := s.now()
-	sess, u, err := s.store.FindSession(r.Context(), s.keyedHash("session", c.Value), now)
+	sess, u, err := s.store.FindSession(r.Context(), s.key.Sum("session", c.Value), now)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 		return nil, nil, nil
 	}
@@ -78,9 +86,9 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 // returns it with the token to put in the cookie.
 func (s *Server) startSession(r *http.Request, u *passkeyd.User, scope passkeyd.SessionScope, credentialID string) (*passkeyd.Session, string) {
 	now := s.now()
-	token := newToken()
+	token := keyedhash.NewToken()
 	sess := &passkeyd.Session{
-		ID:              s.keyedHash("session", token),
+		ID:              s.key.Sum("session", token),
 		UserID:          u.ID,
 		Scope:           scope,
 		CredentialID:    credentialID,
