@@ -54,12 +54,6 @@ func account(r *http.Request) (*passkeyd.User, *passkeyd.Session) {
 	return passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context())
 }
 
-// event returns a security-log entry about the request's user.
-func (s *Server) event(r *http.Request, userID, typ, credentialID, detail string) *passkeyd.Event {
-	return &passkeyd.Event{UserID: userID, Type: typ, CredentialID: credentialID, IP: s.clientIP(r),
-		UserAgent: truncate(r.UserAgent(), 256), Detail: detail, CreatedAt: s.now()}
-}
-
 type passkeyJSON struct {
 	ID             string     `json:"id"`
 	CredentialID   string     `json:"credentialId"`
@@ -131,7 +125,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	detail := "name: " + orNone(name) + ", username: " + orNone(username)
-	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.event(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
+	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.events.new(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
 		return err
 	}
 	encode(w, http.StatusOK, profile{DisplayName: name, Username: username})
@@ -161,7 +155,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	id := r.PathValue("id")
-	if err := s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name)); err != nil {
+	if err := s.store.RenameCredential(r.Context(), u.ID, id, name, s.events.new(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name)); err != nil {
 		return notFoundAs(err, errPasskeyNotFound)
 	}
 	creds, err := s.store.ListCredentials(r.Context(), u.ID)
@@ -190,7 +184,7 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request) err
 			name = c.Name
 		}
 	}
-	if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
+	if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.events.new(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
 		return notFoundAs(err, errPasskeyNotFound)
 	}
 	s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
@@ -248,7 +242,7 @@ func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request) error {
 	u, _ := account(r)
 	if err := s.store.DeleteUserSession(r.Context(), u.ID, r.PathValue("id"),
-		s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
+		s.events.new(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
 		return notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account."))
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -261,7 +255,7 @@ func (s *Server) handleSessionsRevokeOthers(w http.ResponseWriter, r *http.Reque
 	}
 	u, current := account(r)
 	n, err := s.store.DeleteOtherSessions(r.Context(), u.ID, current.ID,
-		s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
+		s.events.new(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func (s *Server) handleAppRevoke(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	if err := s.oidc.Disconnect(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventOIDCAppRevoked, "", name)); err != nil {
+	if err := s.oidc.Disconnect(r.Context(), u.ID, id, s.events.new(r, u.ID, passkeyd.EventOIDCAppRevoked, "", name)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

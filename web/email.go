@@ -21,7 +21,7 @@ func (s *Server) handleEmailVerify(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.now(), s.event(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
+	if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.now(), s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
 		return notFoundAs(err, passkeyd.Errorf(passkeyd.EINVALID, "The account's email address changed since this link was sent."))
 	}
 	encode(w, http.StatusOK, response{Verified: true, Email: t.Email})
@@ -69,10 +69,10 @@ func (s *Server) handleEmailChange(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.RecordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventEmailChangeRequested, "", "to "+email)); err != nil {
+	if err := s.store.RecordEvent(r.Context(), s.events.new(r, u.ID, passkeyd.EventEmailChangeRequested, "", "to "+email)); err != nil {
 		return err
 	}
-	s.log.InfoContext(r.Context(), "email change requested", "event", passkeyd.EventEmailChangeRequested, "user_id", u.ID, "client_ip", s.clientIP(r))
+	s.log.InfoContext(r.Context(), "email change requested", "event", passkeyd.EventEmailChangeRequested, "user_id", u.ID, "client_ip", clientIP(r))
 	s.mail.emailChange(email, u.Email, token, cancelToken)
 	encode(w, http.StatusAccepted, map[string]string{"message": "Open the link we sent to " + email + " to confirm it. Until then your address stays " + u.Email + "."})
 	return nil
@@ -84,7 +84,7 @@ func (s *Server) handleEmailChangeConfirm(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	err = s.store.ChangeEmail(r.Context(), u.ID, t.Email, s.now(), s.event(r, u.ID, passkeyd.EventEmailChanged, "", u.Email+" → "+t.Email))
+	err = s.store.ChangeEmail(r.Context(), u.ID, t.Email, s.now(), s.events.new(r, u.ID, passkeyd.EventEmailChanged, "", u.Email+" → "+t.Email))
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		err = passkeyd.Errorf(passkeyd.ECONFLICT, "%s now belongs to another account, so it cannot be yours here.", t.Email)
 	}
@@ -103,11 +103,11 @@ func (s *Server) handleEmailChangeCancel(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	u, err := s.store.CancelEmailChange(r.Context(), s.tokens.ID(passkeyd.TokenCancelEmailChange, secret), s.now(), s.event(r, "", passkeyd.EventEmailChangeCancelled, "", "from the link sent to the address in use"))
+	u, err := s.store.CancelEmailChange(r.Context(), s.tokens.ID(passkeyd.TokenCancelEmailChange, secret), s.now(), s.events.new(r, "", passkeyd.EventEmailChangeCancelled, "", "from the link sent to the address in use"))
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}
-	s.log.InfoContext(r.Context(), "email change cancelled", "event", passkeyd.EventEmailChangeCancelled, "user_id", u.ID, "client_ip", s.clientIP(r))
+	s.log.InfoContext(r.Context(), "email change cancelled", "event", passkeyd.EventEmailChangeCancelled, "user_id", u.ID, "client_ip", clientIP(r))
 	encode(w, http.StatusOK, map[string]any{"cancelled": true, "email": u.Email})
 	return nil
 }

@@ -105,7 +105,7 @@ type limitRule struct {
 // perIP counts requests from one client address (for IPv6, its /64).
 func perIP(l *httprate.RateLimiter) limitRule {
 	return limitRule{limiter: l, name: "ip", key: func(s *Server, r *http.Request, _ []byte) (string, bool) {
-		return s.clientRateKey(r), true
+		return clientRateKey(r), true
 	}}
 }
 
@@ -217,7 +217,7 @@ func (s *Server) clientAuthFailures() failureRule {
 			if id == "" || len(id) > 200 {
 				return "", false
 			}
-			return id + " " + s.clientRateKey(r), true
+			return id + " " + clientRateKey(r), true
 		}}
 }
 

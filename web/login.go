@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -84,7 +83,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	}
 	stored, owner, err := s.store.FindCredential(ctx, parsed.RawID)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
-		s.log.InfoContext(ctx, "sign-in with unknown passkey", "event", passkeyd.EventLoginFailed, "reason", "unknown_credential", "client_ip", s.clientIP(r))
+		s.log.InfoContext(ctx, "sign-in with unknown passkey", "event", passkeyd.EventLoginFailed, "reason", "unknown_credential", "client_ip", clientIP(r))
 		return "", &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
 			"This passkey is not registered here (it may have been deleted). Choose another passkey, or register a new one."), "unknown_credential"}
 	}
@@ -94,15 +93,14 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 
 	now := s.now()
 	newEvent := func(typ, detail string) *passkeyd.Event {
-		return &passkeyd.Event{UserID: owner.ID, Type: typ, CredentialID: stored.ID, IP: s.clientIP(r),
-			UserAgent: truncate(r.UserAgent(), 256), Detail: detail, CreatedAt: now}
+		return passkeyd.NewEvent(now, actor(r), owner.ID, typ, stored.ID, detail)
 	}
 	verified, err := ceremony.VerifySignIn(s.wa, *sd, parsed, owner, stored)
 	if err != nil {
 		s.limits.recordFailure(r, credKey)
-		s.recordEvent(ctx, newEvent(passkeyd.EventLoginFailed, "verification failed"))
+		s.events.record(ctx, newEvent(passkeyd.EventLoginFailed, "verification failed"))
 		s.log.InfoContext(ctx, "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-			"client_ip", s.clientIP(r), "reason", protocolDetail(err))
+			"client_ip", clientIP(r), "reason", protocolDetail(err))
 		return "", errLoginFailed
 	}
 	if err := verified.Refusal(owner, st.Email); err != nil {
@@ -137,9 +135,9 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 			// the same counter value (a replayed or cloned assertion, or
 			// the same one sent twice) won. Refused like any failed
 			// verification.
-			s.recordEvent(ctx, newEvent(passkeyd.EventLoginFailed, "sign-in counter already used"))
+			s.events.record(ctx, newEvent(passkeyd.EventLoginFailed, "sign-in counter already used"))
 			s.log.InfoContext(ctx, "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-				"client_ip", s.clientIP(r), "reason", "counter_race")
+				"client_ip", clientIP(r), "reason", "counter_race")
 			return "", errLoginFailed
 		}
 		return "", err
@@ -148,7 +146,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		s.log.InfoContext(ctx, "passkey backup eligibility changed", "event", passkeyd.EventBackupEligibleChanged, "user_id", owner.ID,
 			"passkey_id", stored.ID, "backup_eligible", verified.BackupEligible)
 	}
-	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", s.clientIP(r))
+	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", clientIP(r))
 	s.states.end(w, st)
 	s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
@@ -159,7 +157,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 // or on another instance: a replay, or the same response sent twice.
 func (s *Server) challengeUsed(r *http.Request, owner *passkeyd.User, stored *passkeyd.Credential) error {
 	s.log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-		"client_ip", s.clientIP(r), "reason", "challenge_used")
+		"client_ip", clientIP(r), "reason", "challenge_used")
 	return &reasonError{errNoCeremony, "challenge_used"}
 }
 
@@ -176,16 +174,8 @@ func (s *Server) flagCloned(r *http.Request, used passkeyd.UsedChallenge, owner 
 	s.metrics.cloneWarning()
 	s.mail.notice(owner.Email, emailtext.CloneWarning, stored.Name)
 	s.log.WarnContext(r.Context(), "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
-		"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", received, "client_ip", s.clientIP(r))
+		"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", received, "client_ip", clientIP(r))
 	return nil
-}
-
-// recordEvent writes to the security log; a failure there must not turn a
-// refused sign-in into a 500, so it is only logged.
-func (s *Server) recordEvent(ctx context.Context, ev *passkeyd.Event) {
-	if err := s.store.RecordEvent(ctx, ev); err != nil {
-		s.log.WarnContext(ctx, "security log write failed", "event_type", ev.Type, "err", err)
-	}
 }
 
 // handleLogout destroys the session server-side; the old cookie is useless
@@ -198,7 +188,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 		if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
 			return err
 		}
-		s.recordEvent(r.Context(), s.event(r, sess.UserID, passkeyd.EventLogout, "", ""))
+		s.events.record(r.Context(), s.events.new(r, sess.UserID, passkeyd.EventLogout, "", ""))
 	}
 	s.cookies.set(w, s.cookies.session, "", -1)
 	w.WriteHeader(http.StatusNoContent)

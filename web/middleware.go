@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/passkeyd/passkeyd"
-	"github.com/passkeyd/passkeyd/internal/clientaddr"
 	"github.com/passkeyd/passkeyd/oidc"
 )
 
@@ -146,25 +145,4 @@ var errNotSignedIn = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Not signed in.")
 
 func wantsJSON(r *http.Request) bool {
 	return isJSON(r) || r.Header.Get("Accept") == "application/json" || r.Method != http.MethodGet
-}
-
-// clientIP is the address rate limits and the logs use: the connection's
-// peer, or, when that peer is a trusted proxy, the nearest address in
-// X-Forwarded-For that is not a trusted proxy itself (see clientaddr).
-func (s *Server) clientIP(r *http.Request) string {
-	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
-	if !ok {
-		return r.RemoteAddr
-	}
-	return addr.String()
-}
-
-// clientRateKey is the key every per-address rate limit counts the client
-// under: its address, or for IPv6 its /64.
-func (s *Server) clientRateKey(r *http.Request) string {
-	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
-	if !ok {
-		return r.RemoteAddr
-	}
-	return clientaddr.RateKey(addr)
 }

@@ -48,7 +48,7 @@ func (s *Server) observe(mux http.Handler) http.Handler {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.String("client_ip", s.clientIP(r))) // request_id: added by requestIDHandler
+				slog.String("client_ip", clientIP(r))) // request_id: added by requestIDHandler
 		}
 	})
 }

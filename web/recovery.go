@@ -25,7 +25,7 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ip := s.clientIP(r) // read now: the request is gone when the look-up runs
+	ip := clientIP(r) // read now: the request is gone when the look-up runs
 	s.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
@@ -113,13 +113,13 @@ func (s *Server) startRecovery(w http.ResponseWriter, r *http.Request, rec *pass
 	if rec.Takeover {
 		eventType = passkeyd.EventAccountTakenOver
 	}
-	rec.Event = s.event(r, rec.UserID, eventType, "", how)
+	rec.Event = s.events.new(r, rec.UserID, eventType, "", how)
 	u, err := s.store.StartRecovery(r.Context(), rec)
 	if err != nil {
 		return nil, err
 	}
 	s.cookies.set(w, s.cookies.session, token, s.cfg.RecoveryLinkTTL)
-	s.log.InfoContext(r.Context(), "account recovery started", "event", eventType, "user_id", u.ID, "how", how, "client_ip", s.clientIP(r))
+	s.log.InfoContext(r.Context(), "account recovery started", "event", eventType, "user_id", u.ID, "how", how, "client_ip", clientIP(r))
 	s.mail.notice(u.Email, emailtext.RecoveryUsed, how)
 	return u, nil
 }
@@ -141,7 +141,7 @@ func (s *Server) handleRecoveryCodesGenerate(w http.ResponseWriter, r *http.Requ
 		return err
 	}
 	if err := s.store.ReplaceRecoveryCodes(r.Context(), u.ID, rows,
-		s.event(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
+		s.events.new(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
 		return err
 	}
 	s.mail.notice(u.Email, emailtext.RecoveryCodesGenerated, "")
@@ -187,7 +187,7 @@ func (s *Server) handleRecoveryCodeVerify(w http.ResponseWriter, r *http.Request
 	}
 	if !match || rc == nil || u.Disabled {
 		if u != nil {
-			s.recordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventLoginFailed, "", "wrong recovery code"))
+			s.events.record(r.Context(), s.events.new(r, u.ID, passkeyd.EventLoginFailed, "", "wrong recovery code"))
 		}
 		return errBadCode
 	}

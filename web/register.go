@@ -162,11 +162,11 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	wu := &ceremony.User{Handle: ch.Handle, Name: ch.Email}
 	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
 	if err != nil {
-		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", protocolDetail(err))
+		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
 		return "", false, passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
 	}
 	if err := checkCredentialKey(cred.PublicKey, sd.CredParams); err != nil {
-		s.log.InfoContext(r.Context(), "passkey registration refused", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", err.Error())
+		s.log.InfoContext(r.Context(), "passkey registration refused", "event", "registration_failed", "client_ip", clientIP(r), "reason", err.Error())
 		return "", false, err
 	}
 
@@ -191,7 +191,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
-	ev := s.event(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
+	ev := s.events.new(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
 
 	if ch.SignedInUserID != "" {
 		return s.addPasskey(w, r, ch, used, c, ev)
@@ -209,7 +209,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if byLink {
 		// The account is made with its address confirmed and the browser
 		// signed in with the passkey just verified, in one transaction.
-		reg.Events = append(reg.Events, s.event(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
+		reg.Events = append(reg.Events, s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
 		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
 	}
 	err = s.store.CompleteRegistration(ctx, reg)
@@ -225,7 +225,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if err != nil {
 		return "", false, err
 	}
-	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", clientIP(r))
 	s.states.end(w, ch)
 	if byLink {
 		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
@@ -273,7 +273,7 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedSt
 		}
 		return "", false, err
 	}
-	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
+	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", clientIP(r))
 	s.states.end(w, ch)
 	s.mail.notice(u.Email, emailtext.PasskeyAdded, c.Name)
 	if reg.Session == nil {

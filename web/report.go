@@ -58,7 +58,7 @@ func (s *Server) handleClientError(w http.ResponseWriter, r *http.Request) error
 	}
 	s.metrics.clientError(req.Ceremony, name)
 	s.log.InfoContext(r.Context(), "browser reported a passkey error", "event", "client_error",
-		"ceremony", req.Ceremony, "name", name, "client_ip", s.clientIP(r))
+		"ceremony", req.Ceremony, "name", name, "client_ip", clientIP(r))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -43,6 +43,7 @@ type Server struct {
 	states     *stateCookies      // ceremonies in progress, sealed into cookies
 	tokens     *emailtoken.Tokens // the tokens of emailed links
 	mail       *notifier          // every email
+	events     securityLog        // the accounts' security logs
 	secure     bool
 	handler    http.Handler
 	mux        *http.ServeMux // the routes; loadSession asks it which a request takes
@@ -116,6 +117,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		key:        cfg.Secret,
 		states:     states,
 		tokens:     emailtoken.New(deps.Store, cfg.Secret, cfg.PublicURL, cfg.Now),
+		events:     securityLog{store: deps.Store, log: log, now: cfg.Now},
 		secure:     cfg.Secure(),
 		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
@@ -130,7 +132,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.routes(s.mux)
-	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(s.mux)))))))
+	s.handler = withClient(cfg.TrustedProxies, s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(s.mux))))))))
 	return s, nil
 }
 

@@ -93,7 +93,7 @@ func (s *Server) startSession(r *http.Request, u *passkeyd.User, scope passkeyd.
 		Scope:           scope,
 		CredentialID:    credentialID,
 		UserAgent:       truncate(r.UserAgent(), 256),
-		IP:              s.clientIP(r),
+		IP:              clientIP(r),
 		CreatedAt:       now,
 		LastSeenAt:      now,
 		AuthenticatedAt: now,

@@ -72,7 +72,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	operator := func(typ, detail string) *passkeyd.Event {
-		return &passkeyd.Event{UserID: u.ID, Type: typ, Detail: detail + " (by an operator)", CreatedAt: time.Now()}
+		return passkeyd.NewEvent(time.Now(), passkeyd.Actor{}, u.ID, typ, "", detail+" (by an operator)")
 	}
 	switch action {
 	case "list":
