@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -65,7 +64,7 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *s
 	creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
 		webauthn.WithExclusions(webauthn.Credentials(wu.Credentials).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
-		webauthn.WithCredentialParameters(credentialParameters),
+		webauthn.WithCredentialParameters(ceremony.CredentialParameters),
 		webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
 	)
 	if err != nil {
@@ -159,37 +158,11 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
 		return "", false, err
 	}
-	wu := &ceremony.User{Handle: ch.Handle, Name: ch.Email}
-	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
+	now := s.now()
+	c, err := ceremony.VerifyRegistration(s.wa, *sd, parsed, &ceremony.User{Handle: ch.Handle, Name: ch.Email}, ch.UserID, r.UserAgent(), now)
 	if err != nil {
 		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
-		return "", false, passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
-	}
-	if err := checkCredentialKey(cred.PublicKey, sd.CredParams); err != nil {
-		s.log.InfoContext(r.Context(), "passkey registration refused", "event", "registration_failed", "client_ip", clientIP(r), "reason", err.Error())
 		return "", false, err
-	}
-
-	now := s.now()
-	c := &passkeyd.Credential{
-		ID:                uuid.NewString(),
-		UserID:            ch.UserID,
-		CredentialID:      cred.ID,
-		PublicKey:         cred.PublicKey,
-		SignCount:         cred.Authenticator.SignCount,
-		Transports:        transportStrings(parsed.Raw.AttestationResponse.Transports),
-		AAGUID:            cred.Authenticator.AAGUID,
-		AttestationFormat: cred.AttestationFormat,
-		AttestationType:   cred.AttestationType,
-		BackupEligible:    cred.Flags.BackupEligible,
-		BackupState:       cred.Flags.BackupState,
-		UserVerified:      cred.Flags.UserVerified,
-		Attachment:        string(cred.Authenticator.Attachment),
-		Name: defaultPasskeyName(cred.Authenticator.AAGUID, aaguid.Hint{
-			Transports: transportStrings(parsed.Raw.AttestationResponse.Transports), Attachment: string(cred.Authenticator.Attachment),
-			BackupEligible: cred.Flags.BackupEligible, UserAgent: r.UserAgent()}, now),
-		CreatedAt: now,
-		UpdatedAt: now,
 	}
 	ev := s.events.new(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
 
@@ -295,23 +268,4 @@ func uniqueName(name string, existing []*passkeyd.Credential) string {
 		candidate = fmt.Sprintf("%s %d", name, n)
 	}
 	return candidate
-}
-
-// defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5
-// Series") when the AAGUID or the hint tells it, else "Passkey" and the date.
-func defaultPasskeyName(id []byte, h aaguid.Hint, now time.Time) string {
-	if name, err := passkeyd.ValidateCredentialName(aaguid.Guess(id, h)); err == nil {
-		return name
-	}
-	return "Passkey " + now.UTC().Format("2 Jan 2006")
-}
-
-func transportStrings(ts []string) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		if t != "" && len(t) <= 32 && len(out) < 8 {
-			out = append(out, t)
-		}
-	}
-	return out
 }
