@@ -11,24 +11,6 @@ import (
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
-// errStepUp asks the page to verify a passkey again before a sensitive
-// change, as banks do: the page runs a sign-in ceremony and retries.
-var errStepUp = &reasonError{passkeyd.Errorf(passkeyd.EFORBIDDEN,
-	"Please confirm it's you with your passkey, then try again."), "step_up_required"}
-
-// requireStepUp refuses a sensitive change when the session's last passkey
-// verification is older than StepUpWindow. A recovery session has just
-// proved control of the account's email or a recovery code.
-func (s *Server) requireStepUp(sess *passkeyd.Session) error {
-	if sess.Scope == passkeyd.ScopeRecovery {
-		return nil
-	}
-	if s.now().Sub(sess.AuthenticatedAt) > s.cfg.StepUpWindow {
-		return errStepUp
-	}
-	return nil
-}
-
 // errRecoveryInProgress answers a browser that holds a recovery session:
 // it is signed out for everything but adding a passkey.
 var errRecoveryInProgress = &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
@@ -226,7 +208,7 @@ func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request) erro
 		Sessions []sessionJSON `json:"sessions"`
 	}
 	u, current := account(r)
-	list, err := s.store.ListSessions(r.Context(), u.ID, s.now())
+	list, err := s.store.ListSessions(r.Context(), u.ID, s.cfg.Now())
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func (s *Server) handleEmailVerify(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.now(), s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
+	if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.cfg.Now(), s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
 		return notFoundAs(err, passkeyd.Errorf(passkeyd.EINVALID, "The account's email address changed since this link was sent."))
 	}
 	encode(w, http.StatusOK, response{Verified: true, Email: t.Email})
@@ -84,7 +84,7 @@ func (s *Server) handleEmailChangeConfirm(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	err = s.store.ChangeEmail(r.Context(), u.ID, t.Email, s.now(), s.events.new(r, u.ID, passkeyd.EventEmailChanged, "", u.Email+" → "+t.Email))
+	err = s.store.ChangeEmail(r.Context(), u.ID, t.Email, s.cfg.Now(), s.events.new(r, u.ID, passkeyd.EventEmailChanged, "", u.Email+" → "+t.Email))
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		err = passkeyd.Errorf(passkeyd.ECONFLICT, "%s now belongs to another account, so it cannot be yours here.", t.Email)
 	}
@@ -103,7 +103,7 @@ func (s *Server) handleEmailChangeCancel(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	u, err := s.store.CancelEmailChange(r.Context(), s.tokens.ID(passkeyd.TokenCancelEmailChange, secret), s.now(), s.events.new(r, "", passkeyd.EventEmailChangeCancelled, "", "from the link sent to the address in use"))
+	u, err := s.store.CancelEmailChange(r.Context(), s.tokens.ID(passkeyd.TokenCancelEmailChange, secret), s.cfg.Now(), s.events.new(r, "", passkeyd.EventEmailChangeCancelled, "", "from the link sent to the address in use"))
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}

@@ -72,7 +72,7 @@ func (s *Server) sessionless(next http.Handler) http.Handler {
 }
 
 // stepUp lets through only a full session whose passkey was verified
-// within StepUpWindow (see requireStepUp).
+// within StepUpWindow (see sessions.requireStepUp).
 func (s *Server) stepUp(next http.Handler) http.Handler {
 	return s.signedIn(s.freshIfSignedIn(next))
 }
@@ -82,7 +82,7 @@ func (s *Server) stepUp(next http.Handler) http.Handler {
 func (s *Server) freshIfSignedIn(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		if sess := passkeyd.SessionFromContext(r.Context()); sess != nil {
-			if err := s.requireStepUp(sess); err != nil {
+			if err := s.sessions.requireStepUp(sess); err != nil {
 				return err
 			}
 		}

@@ -91,7 +91,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		return "", err
 	}
 
-	now := s.now()
+	now := s.cfg.Now()
 	newEvent := func(typ, detail string) *passkeyd.Event {
 		return passkeyd.NewEvent(now, actor(r), owner.ID, typ, stored.ID, detail)
 	}
@@ -118,13 +118,13 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		return "", err
 	}
 
-	sess, token := s.startSession(r, owner, passkeyd.ScopeFull, stored.ID)
+	sess, token := s.sessions.start(r, owner, passkeyd.ScopeFull, stored.ID)
 	// The browser's previous session, if it has one, ends: the route is
 	// sessionless, so it was not looked up, and deleting a session that
 	// does not exist is no error.
 	var replaces string
 	if c, err := r.Cookie(s.cookies.session); err == nil && c.Value != "" && len(c.Value) <= 100 {
-		replaces = s.key.Sum("session", c.Value)
+		replaces = s.sessions.id(c.Value)
 	}
 	if err := s.store.CompleteSignIn(ctx, verified.Commit(used, stored, sess, replaces, now, newEvent)); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
@@ -197,7 +197,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 
 // handleMe answers with the signed-in user, or 401 (with the code
 // "recovery_in_progress" for a recovery session).
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+func handleMe(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		User userJSON `json:"user"`
 	}

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/oidc"
@@ -15,7 +17,9 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
-func (s *Server) securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every answer carries; secure: served
+// over https (Strict-Transport-Security).
+func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -23,7 +27,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if s.secure {
+		if secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)
@@ -61,14 +65,14 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 // recoverPanics turns a panic into a logged 500 so one bad request never
 // takes the server down. Neither the client nor the log gets a stack
 // trace: it may hold request data, and the panic value says where to look.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
 				encode(w, http.StatusInternalServerError, apiError{Error: "Internal error."})
 			}
 		}()
@@ -87,7 +91,7 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return nil
 		}
-		sess, u, err := s.currentSession(w, r)
+		sess, u, err := s.sessions.current(r)
 		if err != nil {
 			switch p := r.URL.Path; {
 			case p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/"):
@@ -106,9 +110,9 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 // withTimeout bounds each request's work: a database that accepts
 // connections but stops answering (a network partition) gets 503 after
 // RequestTimeout instead of holding requests until clients give up.
-func (s *Server) withTimeout(next http.Handler) http.Handler {
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -21,7 +21,7 @@ func RequestID(ctx context.Context) string {
 // withRequestID gives every request an ID: a fresh random one. A client's
 // own X-Request-Id is not trusted, so IDs stay unique and unforgeable in
 // the logs.
-func (s *Server) withRequestID(next http.Handler) http.Handler {
+func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)

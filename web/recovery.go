@@ -26,7 +26,7 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
-	s.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
+	s.background.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
 }
@@ -105,10 +105,10 @@ func (s *Server) handleTakeoverLink(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) startRecovery(w http.ResponseWriter, r *http.Request, rec *passkeyd.Recovery, how string) (*passkeyd.User, error) {
 	// For a link the store learns the account from the link and sets it
 	// on the session and the event.
-	sess, token := s.startSession(r, &passkeyd.User{ID: rec.UserID}, passkeyd.ScopeRecovery, "")
-	sess.ExpiresAt = s.now().Add(s.cfg.RecoveryLinkTTL)
+	sess, token := s.sessions.start(r, &passkeyd.User{ID: rec.UserID}, passkeyd.ScopeRecovery, "")
+	sess.ExpiresAt = s.cfg.Now().Add(s.cfg.RecoveryLinkTTL)
 	sess.IdleExpiresAt = sess.ExpiresAt
-	rec.Session, rec.At = sess, s.now()
+	rec.Session, rec.At = sess, s.cfg.Now()
 	eventType := passkeyd.EventRecoveryUsed
 	if rec.Takeover {
 		eventType = passkeyd.EventAccountTakenOver
@@ -132,10 +132,10 @@ func (s *Server) handleRecoveryCodesGenerate(w http.ResponseWriter, r *http.Requ
 	u, _ := account(r)
 	var res response
 	var rows []*passkeyd.RecoveryCode
-	if err := s.withHashSlot(func() {
+	if err := s.hashers.run(func() {
 		for _, c := range recoverycode.Generate(recoverycode.Count) {
 			res.Codes = append(res.Codes, c.String())
-			rows = append(rows, &passkeyd.RecoveryCode{ID: c.ID, UserID: u.ID, Hash: recoverycode.Hash(c.Secret), CreatedAt: s.now()})
+			rows = append(rows, &passkeyd.RecoveryCode{ID: c.ID, UserID: u.ID, Hash: recoverycode.Hash(c.Secret), CreatedAt: s.cfg.Now()})
 		}
 	}); err != nil {
 		return err
@@ -182,7 +182,7 @@ func (s *Server) handleRecoveryCodeVerify(w http.ResponseWriter, r *http.Request
 		hash = rc.Hash
 	}
 	var match bool
-	if err := s.withHashSlot(func() { match = recoverycode.Check(hash, code.Secret) }); err != nil {
+	if err := s.hashers.run(func() { match = recoverycode.Check(hash, code.Secret) }); err != nil {
 		return err
 	}
 	if !match || rc == nil || u.Disabled {

@@ -158,7 +158,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
 		return "", false, err
 	}
-	now := s.now()
+	now := s.cfg.Now()
 	c, err := ceremony.VerifyRegistration(s.wa, *sd, parsed, &ceremony.User{Handle: ch.Handle, Name: ch.Email}, ch.UserID, r.UserAgent(), now)
 	if err != nil {
 		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
@@ -183,7 +183,7 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 		// The account is made with its address confirmed and the browser
 		// signed in with the passkey just verified, in one transaction.
 		reg.Events = append(reg.Events, s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
-		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+		reg.Session, token = s.sessions.start(r, u, passkeyd.ScopeFull, c.ID)
 	}
 	err = s.store.CompleteRegistration(ctx, reg)
 	if errors.Is(err, passkeyd.ErrChallengeUsed) {
@@ -234,7 +234,7 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedSt
 	var token string
 	if sess.Scope == passkeyd.ScopeRecovery {
 		// In the same transaction, the recovery session becomes a full one.
-		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+		reg.Session, token = s.sessions.start(r, u, passkeyd.ScopeFull, c.ID)
 		reg.ReplacesSession = sess.ID
 	}
 	if err := s.store.CompleteRegistration(ctx, reg); err != nil {

@@ -44,7 +44,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/passkeys/generate-authentication-options", s.sessionless(s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin))))
 	mux.Handle("POST /api/passkeys/verify-authentication", s.sessionless(s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish))))
 	mux.Handle("POST /api/auth/logout", s.api(s.handleLogout))
-	mux.Handle("GET /api/auth/me", s.api(s.handleMe))
+	mux.Handle("GET /api/auth/me", s.api(handleMe))
 
 	mux.Handle("GET /api/passkeys", s.signedIn(s.api(s.handlePasskeysList)))
 	mux.Handle("PATCH /api/passkeys/{id}", s.signedIn(s.api(s.handlePasskeyRename)))
@@ -71,9 +71,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/client-errors", s.api(s.handleClientError))
 	mux.Handle("GET /.well-known/webauthn", s.api(s.handleRelatedOrigins))
 
-	mux.Handle("GET /healthz", s.api(s.handleHealthz))
+	mux.Handle("GET /healthz", s.api(handleHealthz))
 	mux.Handle("GET /readyz", s.api(s.handleReadyz))
-	mux.Handle("/api/", s.api(s.handleAPINotFound))
+	mux.Handle("/api/", s.api(handleAPINotFound))
 
 	// The OpenID Connect provider (its own routes: see oidc.New) and the
 	// dashboard's Connected apps.

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -13,7 +12,6 @@ import (
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 	"github.com/passkeyd/passkeyd/internal/emailtoken"
-	"github.com/passkeyd/passkeyd/internal/keyedhash"
 	"github.com/passkeyd/passkeyd/oidc"
 )
 
@@ -33,18 +31,17 @@ type Server struct {
 	log        *slog.Logger
 	metrics    *Metrics
 	background *background // work after answering; see afterAnswer
-	hashers    hashSlots   // concurrent Argon2id runs; see withHashSlot
+	hashers    hashSlots   // concurrent Argon2id runs; see hashSlots.run
 	wa         *webauthn.WebAuthn
 	limits     *limiters
 	pages      *pages
 	origins    originSet
 	cookies    cookieJar
-	key        keyedhash.Key      // the server secret, for the keyed hashes of sessions
+	sessions   sessions           // the browsers' login sessions
 	states     *stateCookies      // ceremonies in progress, sealed into cookies
 	tokens     *emailtoken.Tokens // the tokens of emailed links
 	mail       *notifier          // every email
 	events     securityLog        // the accounts' security logs
-	secure     bool
 	handler    http.Handler
 	mux        *http.ServeMux // the routes; loadSession asks it which a request takes
 	userVerf   protocol.UserVerificationRequirement
@@ -94,7 +91,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadPages(cfg.BasePath)
+	p, err := loadPages(cfg.BasePath, cfg.RPName)
 	if err != nil {
 		return nil, err
 	}
@@ -107,18 +104,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		store:      deps.Store,
 		log:        log,
 		metrics:    deps.Metrics,
-		background: newBackground(),
-		hashers:    hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
+		background: newBackground(log, cfg.RequestTimeout),
+		hashers:    hashSlots{slots: make(chan struct{}, runtime.NumCPU()), metrics: deps.Metrics},
 		wa:         wa,
 		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
 		pages:      p,
 		origins:    newOriginSet(cfg),
 		cookies:    cookies,
-		key:        cfg.Secret,
+		sessions:   newSessions(cfg, deps.Store, cookies.session),
 		states:     states,
 		tokens:     emailtoken.New(deps.Store, cfg.Secret, cfg.PublicURL, cfg.Now),
 		events:     securityLog{store: deps.Store, log: log, now: cfg.Now},
-		secure:     cfg.Secure(),
 		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
 	if cfg.OIDC != nil {
@@ -132,7 +128,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.routes(s.mux)
-	s.handler = withClient(cfg.TrustedProxies, s.withRequestID(s.recoverPanics(s.securityHeaders(s.sameOrigin(s.withTimeout(s.loadSession(s.observe(s.mux))))))))
+	s.handler = withClient(cfg.TrustedProxies, withRequestID(recoverPanics(log, securityHeaders(cfg.Secure(),
+		s.sameOrigin(withTimeout(cfg.RequestTimeout, s.loadSession(s.observe(s.mux))))))))
 	return s, nil
 }
 
@@ -175,5 +172,3 @@ func (s *Server) OIDC() *oidc.Provider { return s.oidc }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
-
-func (s *Server) now() time.Time { return s.cfg.Now() }

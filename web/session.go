@@ -47,21 +47,40 @@ func (j cookieJar) set(w http.ResponseWriter, name, value string, maxAge time.Du
 	http.SetCookie(w, c)
 }
 
+// sessions finds, starts and checks the login sessions of browsers: the
+// cookie holds a random token, the store its keyed hash.
+type sessions struct {
+	store        passkeyd.Store
+	key          keyedhash.Key
+	cookie       string // the session cookie's name
+	now          func() time.Time
+	idleTimeout  time.Duration
+	maxAge       time.Duration
+	stepUpWindow time.Duration
+}
+
+func newSessions(cfg Config, store passkeyd.Store, cookie string) sessions {
+	return sessions{store: store, key: cfg.Secret, cookie: cookie, now: cfg.Now,
+		idleTimeout: cfg.SessionIdleTimeout, maxAge: cfg.SessionMaxAge, stepUpWindow: cfg.StepUpWindow}
+}
+
 // touchInterval limits session writes: last-seen is recorded at most once
 // a minute per session, not on every request.
 const touchInterval = time.Minute
 
-// currentSession returns the browser's valid session and its user, or
-// nils. An error means the store could not tell (the database is down):
-// the browser may well be signed in, so it must not be treated as signed
-// out.
-func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passkeyd.Session, *passkeyd.User, error) {
-	c, err := r.Cookie(s.cookies.session)
+// id is the ID under which the session of a cookie's token is stored.
+func (ss sessions) id(token string) string { return ss.key.Sum("session", token) }
+
+// current returns the browser's valid session and its user, or nils. An
+// error means the store could not tell (the database is down): the
+// browser may well be signed in, so it must not be treated as signed out.
+func (ss sessions) current(r *http.Request) (*passkeyd.Session, *passkeyd.User, error) {
+	c, err := r.Cookie(ss.cookie)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil, nil, nil
 	}
-	now := s.now()
-	sess, u, err := s.store.FindSession(r.Context(), s.key.Sum("session", c.Value), now)
+	now := ss.now()
+	sess, u, err := ss.store.FindSession(r.Context(), ss.id(c.Value), now)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 		return nil, nil, nil
 	}
@@ -73,22 +92,22 @@ func (s *Server) currentSession(w http.ResponseWriter, r *http.Request) (*passke
 	}
 	// A short idle timeout needs touches more often than touchInterval, or a
 	// session in use would expire between two.
-	if now.Sub(sess.LastSeenAt) >= min(touchInterval, s.cfg.SessionIdleTimeout/2) {
-		idle := now.Add(s.cfg.SessionIdleTimeout)
-		if err := s.store.TouchSession(r.Context(), sess.ID, now, idle); err == nil {
+	if now.Sub(sess.LastSeenAt) >= min(touchInterval, ss.idleTimeout/2) {
+		idle := now.Add(ss.idleTimeout)
+		if err := ss.store.TouchSession(r.Context(), sess.ID, now, idle); err == nil {
 			sess.LastSeenAt, sess.IdleExpiresAt = now, idle
 		}
 	}
 	return sess, u, nil
 }
 
-// startSession makes a new session for u after a passkey verification and
+// start makes a new session for u after a passkey verification and
 // returns it with the token to put in the cookie.
-func (s *Server) startSession(r *http.Request, u *passkeyd.User, scope passkeyd.SessionScope, credentialID string) (*passkeyd.Session, string) {
-	now := s.now()
+func (ss sessions) start(r *http.Request, u *passkeyd.User, scope passkeyd.SessionScope, credentialID string) (*passkeyd.Session, string) {
+	now := ss.now()
 	token := keyedhash.NewToken()
 	sess := &passkeyd.Session{
-		ID:              s.key.Sum("session", token),
+		ID:              ss.id(token),
 		UserID:          u.ID,
 		Scope:           scope,
 		CredentialID:    credentialID,
@@ -97,10 +116,28 @@ func (s *Server) startSession(r *http.Request, u *passkeyd.User, scope passkeyd.
 		CreatedAt:       now,
 		LastSeenAt:      now,
 		AuthenticatedAt: now,
-		IdleExpiresAt:   now.Add(s.cfg.SessionIdleTimeout),
-		ExpiresAt:       now.Add(s.cfg.SessionMaxAge),
+		IdleExpiresAt:   now.Add(ss.idleTimeout),
+		ExpiresAt:       now.Add(ss.maxAge),
 	}
 	return sess, token
+}
+
+// errStepUp asks the page to verify a passkey again before a sensitive
+// change, as banks do: the page runs a sign-in ceremony and retries.
+var errStepUp = &reasonError{passkeyd.Errorf(passkeyd.EFORBIDDEN,
+	"Please confirm it's you with your passkey, then try again."), "step_up_required"}
+
+// requireStepUp refuses a sensitive change when the session's last passkey
+// verification is older than StepUpWindow. A recovery session has just
+// proved control of the account's email or a recovery code.
+func (ss sessions) requireStepUp(sess *passkeyd.Session) error {
+	if sess.Scope == passkeyd.ScopeRecovery {
+		return nil
+	}
+	if ss.now().Sub(sess.AuthenticatedAt) > ss.stepUpWindow {
+		return errStepUp
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

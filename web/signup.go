@@ -42,7 +42,7 @@ func (s *Server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
-	s.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.issueSignUpMail(ctx, email, ip) })
+	s.background.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.issueSignUpMail(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: signUpCheckEmail})
 	return nil
 }
