@@ -33,13 +33,13 @@ func (s *Server) api(fn handlerFunc) http.Handler {
 	})
 }
 
-// ceremonyFunc is the verify step of a WebAuthn ceremony. It answers on
+// verifyFunc is the verify step of a WebAuthn ceremony. It answers on
 // success and returns the passkey provider's name for the metrics.
-type ceremonyFunc func(w http.ResponseWriter, r *http.Request) (provider string, err error)
+type verifyFunc func(w http.ResponseWriter, r *http.Request) (provider string, err error)
 
-// ceremony adapts a ceremonyFunc like api, and counts the ceremony's
-// success by provider or failure by reason.
-func (s *Server) ceremony(name string, fn ceremonyFunc) http.Handler {
+// counted adapts a verifyFunc like api, and counts the ceremony's success
+// by provider or failure by reason.
+func (s *Server) counted(name string, fn verifyFunc) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		provider, err := fn(w, r)
 		if err != nil {
@@ -67,7 +67,7 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 type sessionlessHandler struct{ http.Handler }
 
 // sessionless declares that next never reads the login session.
-func (s *Server) sessionless(next http.Handler) http.Handler {
+func sessionless(next http.Handler) http.Handler {
 	return sessionlessHandler{next}
 }
 
@@ -200,12 +200,12 @@ type failureRule struct {
 	key     func(s *Server, r *http.Request) (key string, ok bool)
 }
 
-// clientAuthFailures counts the token requests of one client ID from one
+// clientAuthRule counts the token requests of one client ID from one
 // address that fail client authentication (401, invalid_client), so that
 // nobody can guess a client's secret, while a failing client elsewhere
 // does not lock the real one out.
-func (s *Server) clientAuthFailures() failureRule {
-	return failureRule{limiter: s.limits.clientAuthFailures, max: s.limits.maxClientAuthFailures,
+func (ls *limiters) clientAuthRule() failureRule {
+	return failureRule{limiter: ls.clientAuthFailures, max: ls.maxClientAuthFailures,
 		name: "client-auth", failed: http.StatusUnauthorized,
 		key: func(s *Server, r *http.Request) (string, bool) {
 			id, _, ok := r.BasicAuth()

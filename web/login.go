@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -110,7 +111,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 					// This ceremony signed in already and wrote the counter
 					// this response carries: the same response sent again
 					// (a retry, a double submit), not a copy.
-					return "", s.challengeUsed(r, owner, stored)
+					return "", challengeUsed(r, s.log, owner, stored)
 				}
 				return "", err
 			}
@@ -128,7 +129,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	}
 	if err := s.store.CompleteSignIn(ctx, verified.Commit(used, stored, sess, replaces, now, newEvent)); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
-			return "", s.challengeUsed(r, owner, stored)
+			return "", challengeUsed(r, s.log, owner, stored)
 		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			// The counter moved since we read it: another sign-in with
@@ -155,8 +156,8 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 
 // challengeUsed answers a sign-in whose ceremony completed already, here
 // or on another instance: a replay, or the same response sent twice.
-func (s *Server) challengeUsed(r *http.Request, owner *passkeyd.User, stored *passkeyd.Credential) error {
-	s.log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
+func challengeUsed(r *http.Request, log *slog.Logger, owner *passkeyd.User, stored *passkeyd.Credential) error {
+	log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
 		"client_ip", clientIP(r), "reason", "challenge_used")
 	return &reasonError{errNoCeremony, "challenge_used"}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -28,6 +29,7 @@ type Mailer interface {
 // notifier writes every email passkeyd sends (internal/emailtext holds
 // the wording) and queues it with the Mailer.
 type notifier struct {
+	store   passkeyd.Store // for the look-ups after an answer
 	texts   *emailtext.Texts
 	mailer  Mailer // nil drops email, with a warning
 	tokens  *emailtoken.Tokens
@@ -40,8 +42,8 @@ type notifier struct {
 	emailLinkTTL, recoveryLinkTTL time.Duration
 }
 
-func newNotifier(cfg Config, texts *emailtext.Texts, mailer Mailer, tokens *emailtoken.Tokens, log *slog.Logger, m *Metrics, apps bool) *notifier {
-	return &notifier{texts: texts, mailer: mailer, tokens: tokens, log: log, metrics: m, site: cfg.RPName,
+func newNotifier(cfg Config, store passkeyd.Store, texts *emailtext.Texts, mailer Mailer, tokens *emailtoken.Tokens, log *slog.Logger, m *Metrics, apps bool) *notifier {
+	return &notifier{store: store, texts: texts, mailer: mailer, tokens: tokens, log: log, metrics: m, site: cfg.RPName,
 		publicURL: cfg.PublicURL, apps: apps, emailLinkTTL: cfg.EmailLinkTTL, recoveryLinkTTL: cfg.RecoveryLinkTTL}
 }
 
@@ -108,6 +110,71 @@ func (n *notifier) signUpNotice(to string) {
 // account to its address.
 func (n *notifier) notice(to, kind, detail string) {
 	n.send(kind, emailtext.Data{To: to, Detail: detail})
+}
+
+// The look-ups of handleRecoveryEmail and handleSignUpEmail, after the
+// answer: which email an address gets, with a new link's token.
+
+// recoveryMail runs off the request path (see handleRecoveryEmail): an
+// account with a confirmed address gets a recovery link.
+// An account whose address was never confirmed gets a takeover link
+// instead: whoever signed up may have used someone else's address, and the
+// owner of the address must be able to have the account without inheriting
+// that person's passkeys.
+func (n *notifier) recoveryMail(ctx context.Context, email, ip string) {
+	u, err := n.store.FindUserByEmail(ctx, email)
+	if err != nil || u.Disabled {
+		if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+			n.log.WarnContext(ctx, "recovery look-up failed", "err", err)
+		}
+		return
+	}
+	if u.EmailVerifiedAt.IsZero() {
+		token, err := n.tokens.Issue(ctx, passkeyd.TokenTakeover, u.ID, u.Email, n.recoveryLinkTTL)
+		if err != nil {
+			n.log.WarnContext(ctx, "takeover token not saved", "err", err)
+			return
+		}
+		n.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
+		n.takeoverLink(u, token)
+		return
+	}
+	token, err := n.tokens.Issue(ctx, passkeyd.TokenRecovery, u.ID, u.Email, n.recoveryLinkTTL)
+	if err != nil {
+		n.log.WarnContext(ctx, "recovery token not saved", "err", err)
+		return
+	}
+	n.log.InfoContext(ctx, "recovery link sent", "event", "recovery_link_sent", "user_id", u.ID, "client_ip", ip)
+	n.recoveryLink(u.Email, token)
+}
+
+type recoveryResponse struct {
+	Recovery bool     `json:"recovery"`
+	User     userJSON `json:"user"`
+}
+
+// signUpMail runs off the request path (see handleSignUpEmail): a new
+// address gets a sign-up link, an address with an account a notice that
+// someone tried to sign up with it, with a sign-in link.
+func (n *notifier) signUpMail(ctx context.Context, email, ip string) {
+	u, err := n.store.FindUserByEmail(ctx, email)
+	switch passkeyd.ErrorCode(err) {
+	case "":
+		n.log.InfoContext(ctx, "sign-up with an address that has an account", "event", "sign_up_existing", "user_id", u.ID, "client_ip", ip)
+		n.signUpNotice(u.Email)
+		return
+	case passkeyd.ENOTFOUND:
+	default:
+		n.log.WarnContext(ctx, "sign-up look-up failed", "err", err)
+		return
+	}
+	secret, err := n.tokens.Issue(ctx, passkeyd.TokenSignUp, "", email, n.emailLinkTTL)
+	if err != nil {
+		n.log.WarnContext(ctx, "sign-up token not saved", "err", err)
+		return
+	}
+	n.log.InfoContext(ctx, "sign-up link sent", "event", "sign_up_link_sent", "client_ip", ip)
+	n.signUpLink(email, secret)
 }
 
 // dateParam is the form of a date in a link's query.

@@ -26,46 +26,9 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
-	s.background.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
+	s.background.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.mail.recoveryMail(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
-}
-
-// issueRecoveryLink runs off the request path (see handleRecoveryEmail).
-// An account whose address was never confirmed gets a takeover link
-// instead: whoever signed up may have used someone else's address, and the
-// owner of the address must be able to have the account without inheriting
-// that person's passkeys.
-func (s *Server) issueRecoveryLink(ctx context.Context, email, ip string) {
-	u, err := s.store.FindUserByEmail(ctx, email)
-	if err != nil || u.Disabled {
-		if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
-			s.log.WarnContext(ctx, "recovery look-up failed", "err", err)
-		}
-		return
-	}
-	if u.EmailVerifiedAt.IsZero() {
-		token, err := s.tokens.Issue(ctx, passkeyd.TokenTakeover, u.ID, u.Email, s.cfg.RecoveryLinkTTL)
-		if err != nil {
-			s.log.WarnContext(ctx, "takeover token not saved", "err", err)
-			return
-		}
-		s.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
-		s.mail.takeoverLink(u, token)
-		return
-	}
-	token, err := s.tokens.Issue(ctx, passkeyd.TokenRecovery, u.ID, u.Email, s.cfg.RecoveryLinkTTL)
-	if err != nil {
-		s.log.WarnContext(ctx, "recovery token not saved", "err", err)
-		return
-	}
-	s.log.InfoContext(ctx, "recovery link sent", "event", "recovery_link_sent", "user_id", u.ID, "client_ip", ip)
-	s.mail.recoveryLink(u.Email, token)
-}
-
-type recoveryResponse struct {
-	Recovery bool     `json:"recovery"`
-	User     userJSON `json:"user"`
 }
 
 // handleRecoveryLink opens a recovery session from an emailed link.

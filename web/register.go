@@ -119,33 +119,26 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*sealedStat
 	return st, &ceremony.User{Handle: handle, Name: email}, nil
 }
 
-// handleRegisterFinish verifies the new passkey and only then writes it:
-// with a new account in one transaction, or to the signed-in account.
-func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (string, error) {
-	type response struct {
-		Verified bool `json:"verified"`
-		// SignedIn: a recovery session became a full one.
-		SignedIn bool `json:"signedIn,omitempty"`
-	}
-	provider, signedIn, err := s.finishRegistration(w, r)
-	if err != nil {
-		return "", err
-	}
-	encode(w, http.StatusOK, response{Verified: true, SignedIn: signedIn})
-	return provider, nil
+// registered answers a verified registration.
+type registered struct {
+	Verified bool `json:"verified"`
+	// SignedIn: a recovery session became a full one, or a sign-up link's
+	// account was made and signed in.
+	SignedIn bool `json:"signedIn,omitempty"`
 }
 
-// finishRegistration returns the new passkey's provider name, and whether
-// a recovery session became a full session.
-func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+// handleRegisterFinish verifies the new passkey and only then writes it:
+// with a new account in one transaction, or to the signed-in account. It
+// returns the new passkey's provider name.
+func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (string, error) {
 	ctx := r.Context()
 	body, err := readBody(w, r)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
 	if err != nil {
-		return "", false, parseError(err)
+		return "", parseError(err)
 	}
 	kind := passkeyd.CeremonyRegistration
 	if s.cfg.SignUpMode == SignUpEmailFirst && passkeyd.UserFromContext(ctx) == nil {
@@ -153,16 +146,16 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	}
 	ch, sd, used, err := s.states.finish(r, kind, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
-		return "", false, err
+		return "", err
 	}
 	now := s.cfg.Now()
 	c, err := ceremony.VerifyRegistration(s.wa, *sd, parsed, &ceremony.User{Handle: ch.Handle, Name: ch.Email}, ch.UserID, r.UserAgent(), now)
 	if err != nil {
 		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
-		return "", false, err
+		return "", err
 	}
 	ev := s.events.new(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
 
@@ -187,46 +180,49 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	}
 	err = s.store.CompleteRegistration(ctx, reg)
 	if errors.Is(err, passkeyd.ErrChallengeUsed) {
-		return "", false, errNoCeremony
+		return "", errNoCeremony
 	}
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
-			return "", false, errEmailTaken
+			return "", errEmailTaken
 		}
-		return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+		return "", passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 	}
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", clientIP(r))
 	s.states.end(w, ch)
 	if byLink {
 		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-		return aaguid.Name(c.AAGUID), true, nil
+		encode(w, http.StatusOK, registered{Verified: true, SignedIn: true})
+		return aaguid.Name(c.AAGUID), nil
 	}
 	if token, err := s.tokens.Issue(ctx, passkeyd.TokenVerifyEmail, u.ID, u.Email, s.cfg.EmailLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
 	} else {
 		s.mail.verification(u, token)
 	}
-	return aaguid.Name(c.AAGUID), false, nil
+	encode(w, http.StatusOK, registered{Verified: true})
+	return aaguid.Name(c.AAGUID), nil
 }
 
-// addPasskey adds a verified passkey to the signed-in account. A recovery
-// session that did so becomes a full session, with a fresh ID.
-func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
+// addPasskey adds a verified passkey to the signed-in account, and
+// answers. A recovery session that did so becomes a full session, with a
+// fresh ID.
+func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, error) {
 	ctx := r.Context()
 	// The browser must still be signed in to the account the ceremony was
 	// for: signing out (or in as someone else) in between voids it.
 	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
 	if u == nil || u.ID != ch.SignedInUserID {
-		return "", false, passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
+		return "", passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
 	}
 	// Two passkeys of one provider would share a default name; number the
 	// newer so the dashboard tells them apart.
 	existing, err := s.store.ListCredentials(ctx, u.ID)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	c.Name = uniqueName(c.Name, existing)
 	ev.Detail = c.Name
@@ -239,21 +235,21 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedSt
 	}
 	if err := s.store.CompleteRegistration(ctx, reg); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
-			return "", false, errNoCeremony
+			return "", errNoCeremony
 		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
-			return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+			return "", passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 		}
-		return "", false, err
+		return "", err
 	}
 	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", clientIP(r))
 	s.states.end(w, ch)
 	s.mail.notice(u.Email, emailtext.PasskeyAdded, c.Name)
-	if reg.Session == nil {
-		return aaguid.Name(c.AAGUID), false, nil
+	if reg.Session != nil {
+		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	}
-	s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-	return aaguid.Name(c.AAGUID), true, nil
+	encode(w, http.StatusOK, registered{Verified: true, SignedIn: reg.Session != nil})
+	return aaguid.Name(c.AAGUID), nil
 }
 
 // uniqueName returns name, or name with the first free " 2", " 3", ...

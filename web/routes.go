@@ -24,7 +24,7 @@ import "net/http"
 //   - limitBody(n, ...): a body of more than n bytes is not read (the JSON
 //     API's handlers bound theirs with decode).
 //
-// Handlers return their errors: s.api answers them, s.ceremony also counts
+// Handlers return their errors: s.api answers them, s.counted also counts
 // the ceremony's success or failure by reason.
 func (s *Server) routes(mux *http.ServeMux) {
 	l := s.limits
@@ -40,9 +40,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/{name}", s.api(s.handleStatic))
 
 	mux.Handle("POST /api/passkeys/generate-registration-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.freshIfSignedIn(s.api(s.handleRegisterBegin))))
-	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.ceremony("registration", s.handleRegisterFinish)))
-	mux.Handle("POST /api/passkeys/generate-authentication-options", s.sessionless(s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin))))
-	mux.Handle("POST /api/passkeys/verify-authentication", s.sessionless(s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish))))
+	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.counted("registration", s.handleRegisterFinish)))
+	mux.Handle("POST /api/passkeys/generate-authentication-options", sessionless(s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin))))
+	mux.Handle("POST /api/passkeys/verify-authentication", sessionless(s.limit(perIP(l.verifyPerIP))(s.counted("authentication", s.handleLoginFinish))))
 	mux.Handle("POST /api/auth/logout", s.api(s.handleLogout))
 	mux.Handle("GET /api/auth/me", s.api(handleMe))
 
@@ -80,7 +80,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	if s.oidc != nil {
 		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
 		mux.Handle("/oidc/authorize", limitBody(maxBodyBytes, s.limit(perIP(l.authorizePerIP), perIP(l.pendingAuthorizePerIP))(s.oidc.Handler())))
-		mux.Handle("POST /oidc/token", limitBody(maxBodyBytes, s.limitFailures(s.clientAuthFailures())(s.oidc.Handler())))
+		mux.Handle("POST /oidc/token", limitBody(maxBodyBytes, s.limitFailures(l.clientAuthRule())(s.oidc.Handler())))
 		mux.Handle("/oidc/", limitBody(maxBodyBytes, s.oidc.Handler()))
 		mux.Handle("GET /api/apps", s.signedIn(s.api(s.handleAppsList)))
 		mux.Handle("DELETE /api/apps/{id}", s.signedIn(s.api(s.handleAppRevoke)))

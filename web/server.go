@@ -122,7 +122,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.mail = newNotifier(cfg, texts, deps.Mailer, s.tokens, log, deps.Metrics, s.oidc != nil)
+	s.mail = newNotifier(cfg, deps.Store, texts, deps.Mailer, s.tokens, log, deps.Metrics, s.oidc != nil)
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
 		return nil, err
 	}

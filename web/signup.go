@@ -42,33 +42,9 @@ func (s *Server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
-	s.background.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.issueSignUpMail(ctx, email, ip) })
+	s.background.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.mail.signUpMail(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: signUpCheckEmail})
 	return nil
-}
-
-// issueSignUpMail runs off the request path (see handleSignUpEmail): a new
-// address gets a sign-up link, an address with an account a notice that
-// someone tried to sign up with it, with a sign-in link.
-func (s *Server) issueSignUpMail(ctx context.Context, email, ip string) {
-	u, err := s.store.FindUserByEmail(ctx, email)
-	switch passkeyd.ErrorCode(err) {
-	case "":
-		s.log.InfoContext(ctx, "sign-up with an address that has an account", "event", "sign_up_existing", "user_id", u.ID, "client_ip", ip)
-		s.mail.signUpNotice(u.Email)
-		return
-	case passkeyd.ENOTFOUND:
-	default:
-		s.log.WarnContext(ctx, "sign-up look-up failed", "err", err)
-		return
-	}
-	secret, err := s.tokens.Issue(ctx, passkeyd.TokenSignUp, "", email, s.cfg.EmailLinkTTL)
-	if err != nil {
-		s.log.WarnContext(ctx, "sign-up token not saved", "err", err)
-		return
-	}
-	s.log.InfoContext(ctx, "sign-up link sent", "event", "sign_up_link_sent", "client_ip", ip)
-	s.mail.signUpLink(email, secret)
 }
 
 // handleSignUpLink spends a sign-up link and starts the registration of
