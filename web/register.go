@@ -25,7 +25,7 @@ var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 	"An account with this email already exists. Sign in with its passkey, or use \"Lost your passkey?\" to get back into it.")
 
 // handleRegisterBegin answers with creation options. Signed out, it is a
-// sign-up: the account is only described in the sealed ceremony and
+// sign-up: the account is only described in the sealed state and
 // written when the response verifies. Signed in, the passkey is for the
 // signed-in account, whatever email the body names.
 func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) error {

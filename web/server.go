@@ -72,7 +72,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			RequireResidentKey: protocol.ResidentKeyRequired(),
 			UserVerification:   protocol.VerificationPreferred,
 		},
-		// The library's own expiry is on, and the sealed ceremony carries
+		// The library's own expiry is on, and the sealed state carries
 		// its expiry too: either one refuses a late response.
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTimeout, TimeoutUVD: cfg.ChallengeTimeout},
