@@ -40,7 +40,7 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	st, wu, err := s.registrationAccount(r, req.Email)
+	st, wu, err := registrationAccount(r, s.store, s.cfg.SignUpMode, req.Email)
 	if err != nil {
 		return err
 	}
@@ -78,17 +78,18 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *s
 	return nil
 }
 
-// registrationAccount decides whose passkey this will be.
-// A signed-in caller was checked for a recent passkey verification by
+// registrationAccount decides whose passkey this will be: the signed-in
+// account's, or, under mode SignUpOpen, a new account's for email. A
+// signed-in caller was checked for a recent passkey verification by
 // s.freshIfSignedIn (routes.go).
-func (s *Server) registrationAccount(r *http.Request, email string) (*sealedState, *ceremony.User, error) {
+func registrationAccount(r *http.Request, store passkeyd.Store, mode SignUpMode, email string) (*sealedState, *ceremony.User, error) {
 	ctx := r.Context()
 	if u := passkeyd.UserFromContext(ctx); u != nil {
 		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
 			return nil, nil, passkeyd.Errorf(passkeyd.EINVALID,
 				"You are signed in as %s. Sign out first to create another account.", u.Email)
 		}
-		creds, err := s.store.ListCredentials(ctx, u.ID)
+		creds, err := store.ListCredentials(ctx, u.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -100,14 +101,14 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*sealedStat
 		return st, wu, nil
 	}
 
-	if s.cfg.SignUpMode == SignUpEmailFirst {
+	if mode == SignUpEmailFirst {
 		return nil, nil, errSignUpByEmail
 	}
 	email, err := passkeyd.ValidateEmail(email)
 	if err != nil {
 		return nil, nil, err
 	}
-	switch _, err := s.store.FindUserByEmail(ctx, email); passkeyd.ErrorCode(err) {
+	switch _, err := store.FindUserByEmail(ctx, email); passkeyd.ErrorCode(err) {
 	case "":
 		return nil, nil, errEmailTaken
 	case passkeyd.ENOTFOUND:
