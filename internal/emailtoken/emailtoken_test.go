@@ -43,7 +43,9 @@ func TestIssueTakeOnce(t *testing.T) {
 	for name, take := range map[string]func() (*passkeyd.Token, error){
 		"another purpose": func() (*passkeyd.Token, error) { return tokens.Take(ctx, passkeyd.TokenRecovery, token) },
 		"another secret":  func() (*passkeyd.Token, error) { return other.Take(ctx, passkeyd.TokenSignUp, token) },
-		"too long":        func() (*passkeyd.Token, error) { return tokens.Take(ctx, passkeyd.TokenSignUp, strings.Repeat("a", 101)) },
+		"too long": func() (*passkeyd.Token, error) {
+			return tokens.Take(ctx, passkeyd.TokenSignUp, strings.Repeat("a", 101))
+		},
 	} {
 		if _, err := take(); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
 			t.Errorf("%s: %v, want ENOTFOUND", name, err)
