@@ -200,12 +200,12 @@ type failureRule struct {
 	key     func(s *Server, r *http.Request) (key string, ok bool)
 }
 
-// clientAuthRule counts the token requests of one client ID from one
+// clientAuthFailures counts the token requests of one client ID from one
 // address that fail client authentication (401, invalid_client), so that
 // nobody can guess a client's secret, while a failing client elsewhere
 // does not lock the real one out.
-func (ls *limiters) clientAuthRule() failureRule {
-	return failureRule{limiter: ls.clientAuthFailures, max: ls.maxClientAuthFailures,
+func (s *Server) clientAuthFailures() failureRule {
+	return failureRule{limiter: s.limits.clientAuthFailures, max: s.limits.maxClientAuthFailures,
 		name: "client-auth", failed: http.StatusUnauthorized,
 		key: func(s *Server, r *http.Request) (string, bool) {
 			id, _, ok := r.BasicAuth()

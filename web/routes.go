@@ -80,7 +80,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	if s.oidc != nil {
 		mux.Handle("GET /.well-known/openid-configuration", s.oidc.Handler())
 		mux.Handle("/oidc/authorize", limitBody(maxBodyBytes, s.limit(perIP(l.authorizePerIP), perIP(l.pendingAuthorizePerIP))(s.oidc.Handler())))
-		mux.Handle("POST /oidc/token", limitBody(maxBodyBytes, s.limitFailures(l.clientAuthRule())(s.oidc.Handler())))
+		mux.Handle("POST /oidc/token", limitBody(maxBodyBytes, s.limitFailures(s.clientAuthFailures())(s.oidc.Handler())))
 		mux.Handle("/oidc/", limitBody(maxBodyBytes, s.oidc.Handler()))
 		mux.Handle("GET /api/apps", s.signedIn(s.api(s.handleAppsList)))
 		mux.Handle("DELETE /api/apps/{id}", s.signedIn(s.api(s.handleAppRevoke)))

@@ -129,7 +129,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.routes(s.mux)
 	s.handler = withClient(cfg.TrustedProxies, withRequestID(recoverPanics(log, securityHeaders(cfg.Secure(),
-		s.sameOrigin(withTimeout(cfg.RequestTimeout, s.loadSession(s.observe(s.mux))))))))
+		s.sameOrigin(withTimeout(cfg.RequestTimeout, s.loadSession(observe(deps.Metrics, log, cfg.LogRequests, s.mux))))))))
 	return s, nil
 }
 
