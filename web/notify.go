@@ -116,9 +116,8 @@ func (n *notifier) notice(to, kind, detail string) {
 // answer: which email an address gets, with a new link's token.
 
 // recoveryMail runs off the request path (see handleRecoveryEmail): an
-// account with a confirmed address gets a recovery link.
-// An account whose address was never confirmed gets a takeover link
-// instead: whoever signed up may have used someone else's address, and the
+// account with a confirmed address gets a recovery link, one whose address
+// was never confirmed a takeover link instead: whoever signed up may have used someone else's address, and the
 // owner of the address must be able to have the account without inheriting
 // that person's passkeys.
 func (n *notifier) recoveryMail(ctx context.Context, email, ip string) {
@@ -146,11 +145,6 @@ func (n *notifier) recoveryMail(ctx context.Context, email, ip string) {
 	}
 	n.log.InfoContext(ctx, "recovery link sent", "event", "recovery_link_sent", "user_id", u.ID, "client_ip", ip)
 	n.recoveryLink(u.Email, token)
-}
-
-type recoveryResponse struct {
-	Recovery bool     `json:"recovery"`
-	User     userJSON `json:"user"`
 }
 
 // signUpMail runs off the request path (see handleSignUpEmail): a new

@@ -31,6 +31,11 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
+type recoveryResponse struct {
+	Recovery bool     `json:"recovery"`
+	User     userJSON `json:"user"`
+}
+
 // handleRecoveryLink opens a recovery session from an emailed link.
 func (s *Server) handleRecoveryLink(w http.ResponseWriter, r *http.Request) error {
 	secret, err := readLinkToken(w, r)
