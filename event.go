@@ -38,3 +38,24 @@ type Event struct {
 	Detail       string // short, human-readable, never a secret
 	CreatedAt    time.Time
 }
+
+// Actor is who made an event happen: a browser (its client address and
+// User-Agent), or an operator at the command line (neither).
+type Actor struct {
+	IP        string
+	UserAgent string
+}
+
+// maxUserAgent bounds the User-Agent an event keeps: it is the client's to choose.
+const maxUserAgent = 256
+
+// NewEvent returns an entry for the security log of the account userID
+// (credentialID: the API ID of the passkey involved, "" for none). Every
+// event passkeyd records is made here.
+func NewEvent(at time.Time, by Actor, userID, typ, credentialID, detail string) *Event {
+	ua := by.UserAgent
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return &Event{UserID: userID, Type: typ, CredentialID: credentialID, IP: by.IP, UserAgent: ua, Detail: detail, CreatedAt: at}
+}

@@ -211,12 +211,27 @@ var ErrSecretOpensNoKey = errors.New("the secret opens none of the stored signin
 // server's are useless to the server, and rotate-keys -now would withdraw
 // the working ones.
 func (p *Provider) CheckSecret(ctx context.Context) error {
-	stored, err := p.store.ListOIDCKeys(ctx, p.now())
+	return checkSecret(ctx, p.store, p.secrets, p.now())
+}
+
+// CheckSecret is Provider.CheckSecret for a command that needs no
+// provider but stores what the server must open under secret (passkeyd
+// users recovery-link).
+func CheckSecret(ctx context.Context, store passkeyd.OIDCStore, secret []byte, now time.Time) error {
+	sec, err := deriveSecrets(secret)
+	if err != nil {
+		return err
+	}
+	return checkSecret(ctx, store, sec, now)
+}
+
+func checkSecret(ctx context.Context, store passkeyd.OIDCStore, sec *secrets, now time.Time) error {
+	stored, err := store.ListOIDCKeys(ctx, now)
 	if err != nil {
 		return err
 	}
 	for _, k := range stored {
-		if _, err := p.secrets.openKey(k); err == nil {
+		if _, err := sec.openKey(k); err == nil {
 			return nil
 		}
 	}

@@ -285,8 +285,7 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkey
 	}
 	p.log.InfoContext(ctx, "signed in to "+c.Name, "event", passkeyd.EventOIDCSignIn, "client_id", c.ID, "user_id", u.ID)
 	p.metrics.signIn(c.ID)
-	p.record(ctx, &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventOIDCSignIn, Detail: c.Name,
-		CredentialID: sess.CredentialID, IP: sess.IP, UserAgent: r.UserAgent()})
+	p.record(ctx, passkeyd.NewEvent(p.now(), passkeyd.Actor{IP: sess.IP, UserAgent: r.UserAgent()}, u.ID, passkeyd.EventOIDCSignIn, sess.CredentialID, c.Name))
 	return p.respond(w, r, req, url.Values{"code": {code}})
 }
 

@@ -180,7 +180,7 @@ func (s storage) saveTokens(ctx context.Context, req op.TokenRequest, tokens ...
 		n, rerr := s.p.store.RevokeOIDCGrant(ctx, r.ID)
 		s.p.log.WarnContext(ctx, "oidc code used twice; its tokens are revoked", "event", passkeyd.EventOIDCCodeReused,
 			"client_id", r.ClientID, "user_id", r.UserID, "tokens_revoked", n, "error", rerr)
-		s.p.record(ctx, &passkeyd.Event{UserID: r.UserID, Type: passkeyd.EventOIDCCodeReused, Detail: s.p.clientName(ctx, r.ClientID)})
+		s.p.record(ctx, passkeyd.NewEvent(s.p.now(), passkeyd.Actor{}, r.UserID, passkeyd.EventOIDCCodeReused, "", s.p.clientName(ctx, r.ClientID)))
 		s.p.metrics.refuse(r.ClientID, "code_reused")
 		return zoidc.ErrInvalidGrant().WithDescription("This code was used already.")
 	}
@@ -314,7 +314,7 @@ func (s storage) refreshReused(ctx context.Context, t *passkeyd.OIDCToken) {
 	n, err := s.p.store.RevokeOIDCGrant(ctx, t.GrantID)
 	s.p.log.WarnContext(ctx, "oidc refresh token reused; its family is revoked", "event", passkeyd.EventOIDCRefreshReuse,
 		"client_id", t.ClientID, "user_id", t.UserID, "tokens_revoked", n, "error", err)
-	s.p.record(ctx, &passkeyd.Event{UserID: t.UserID, Type: passkeyd.EventOIDCRefreshReuse, Detail: s.p.clientName(ctx, t.ClientID)})
+	s.p.record(ctx, passkeyd.NewEvent(s.p.now(), passkeyd.Actor{}, t.UserID, passkeyd.EventOIDCRefreshReuse, "", s.p.clientName(ctx, t.ClientID)))
 	s.p.metrics.refuse(t.ClientID, "refresh_reused")
 }
 

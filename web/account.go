@@ -11,24 +11,6 @@ import (
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 )
 
-// errStepUp asks the page to verify a passkey again before a sensitive
-// change, as banks do: the page runs a sign-in ceremony and retries.
-var errStepUp = &reasonError{passkeyd.Errorf(passkeyd.EFORBIDDEN,
-	"Please confirm it's you with your passkey, then try again."), "step_up_required"}
-
-// requireStepUp refuses a sensitive change when the session's last passkey
-// verification is older than StepUpWindow. A recovery session has just
-// proved control of the account's email or a recovery code.
-func (s *Server) requireStepUp(sess *passkeyd.Session) error {
-	if sess.Scope == passkeyd.ScopeRecovery {
-		return nil
-	}
-	if s.now().Sub(sess.AuthenticatedAt) > s.cfg.StepUpWindow {
-		return errStepUp
-	}
-	return nil
-}
-
 // errRecoveryInProgress answers a browser that holds a recovery session:
 // it is signed out for everything but adding a passkey.
 var errRecoveryInProgress = &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
@@ -52,12 +34,6 @@ func signedIn(r *http.Request) (*passkeyd.User, *passkeyd.Session, error) {
 // s.stepUp let through (routes.go).
 func account(r *http.Request) (*passkeyd.User, *passkeyd.Session) {
 	return passkeyd.UserFromContext(r.Context()), passkeyd.SessionFromContext(r.Context())
-}
-
-// event returns a security-log entry about the request's user.
-func (s *Server) event(r *http.Request, userID, typ, credentialID, detail string) *passkeyd.Event {
-	return &passkeyd.Event{UserID: userID, Type: typ, CredentialID: credentialID, IP: s.clientIP(r),
-		UserAgent: truncate(r.UserAgent(), 256), Detail: detail, CreatedAt: s.now()}
 }
 
 type passkeyJSON struct {
@@ -131,7 +107,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	detail := "name: " + orNone(name) + ", username: " + orNone(username)
-	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.event(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
+	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.events.new(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
 		return err
 	}
 	encode(w, http.StatusOK, profile{DisplayName: name, Username: username})
@@ -161,7 +137,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	id := r.PathValue("id")
-	if err := s.store.RenameCredential(r.Context(), u.ID, id, name, s.event(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name)); err != nil {
+	if err := s.store.RenameCredential(r.Context(), u.ID, id, name, s.events.new(r, u.ID, passkeyd.EventPasskeyRenamed, id, "renamed to "+name)); err != nil {
 		return notFoundAs(err, errPasskeyNotFound)
 	}
 	creds, err := s.store.ListCredentials(r.Context(), u.ID)
@@ -190,17 +166,17 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request) err
 			name = c.Name
 		}
 	}
-	if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
+	if err := s.store.DeleteCredential(r.Context(), u.ID, id, s.events.new(r, u.ID, passkeyd.EventPasskeyDeleted, id, name)); err != nil {
 		return notFoundAs(err, errPasskeyNotFound)
 	}
 	s.log.InfoContext(r.Context(), "passkey deleted", "event", passkeyd.EventPasskeyDeleted, "user_id", u.ID, "passkey_id", id)
-	s.notify(u.Email, emailtext.PasskeyDeleted, name)
+	s.mail.notice(u.Email, emailtext.PasskeyDeleted, name)
 	if sess.CredentialID == id {
 		// The store ended the sessions signed in with this passkey,
 		// this one included: the next request asks to sign in again.
 		// The answer says so, for the page to go to the sign-in page
 		// rather than carry on signed out.
-		s.setCookie(w, s.cookies.session, "", -1)
+		s.cookies.set(w, s.cookies.session, "", -1)
 		encode(w, http.StatusOK, map[string]bool{"signedOut": true})
 		return nil
 	}
@@ -232,7 +208,7 @@ func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request) erro
 		Sessions []sessionJSON `json:"sessions"`
 	}
 	u, current := account(r)
-	list, err := s.store.ListSessions(r.Context(), u.ID, s.now())
+	list, err := s.store.ListSessions(r.Context(), u.ID, s.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -248,7 +224,7 @@ func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) handleSessionRevoke(w http.ResponseWriter, r *http.Request) error {
 	u, _ := account(r)
 	if err := s.store.DeleteUserSession(r.Context(), u.ID, r.PathValue("id"),
-		s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
+		s.events.new(r, u.ID, passkeyd.EventSessionRevoked, "", "one session")); err != nil {
 		return notFoundAs(err, passkeyd.Errorf(passkeyd.ENOTFOUND, "No such session in your account."))
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -261,7 +237,7 @@ func (s *Server) handleSessionsRevokeOthers(w http.ResponseWriter, r *http.Reque
 	}
 	u, current := account(r)
 	n, err := s.store.DeleteOtherSessions(r.Context(), u.ID, current.ID,
-		s.event(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
+		s.events.new(r, u.ID, passkeyd.EventSessionRevoked, "", "signed out everywhere else"))
 	if err != nil {
 		return err
 	}

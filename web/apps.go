@@ -25,7 +25,7 @@ func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 		Apps []app `json:"apps"`
 	}
 	u, _ := account(r)
-	list, err := s.apps.ListOIDCConnectedApps(r.Context(), u.ID, s.now())
+	list, err := s.apps.ListOIDCConnectedApps(r.Context(), u.ID, s.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -44,14 +44,14 @@ func (s *Server) handleAppRevoke(w http.ResponseWriter, r *http.Request) error {
 	u, _ := account(r)
 	id := r.PathValue("id")
 	name := id
-	if list, err := s.apps.ListOIDCConnectedApps(r.Context(), u.ID, s.now()); err == nil {
+	if list, err := s.apps.ListOIDCConnectedApps(r.Context(), u.ID, s.cfg.Now()); err == nil {
 		for _, c := range list {
 			if c.ClientID == id {
 				name = c.ClientName
 			}
 		}
 	}
-	if err := s.apps.RevokeOIDCConsent(r.Context(), u.ID, id, s.event(r, u.ID, passkeyd.EventOIDCAppRevoked, "", name)); err != nil {
+	if err := s.apps.RevokeOIDCConsent(r.Context(), u.ID, id, s.events.new(r, u.ID, passkeyd.EventOIDCAppRevoked, "", name)); err != nil {
 		return err
 	}
 	s.log.InfoContext(r.Context(), "app disconnected", "event", passkeyd.EventOIDCAppRevoked, "user_id", u.ID, "client_id", id)

@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // backgroundSlots bounds the work running after its request was answered,
@@ -15,14 +17,16 @@ const backgroundSlots = 64
 // that the answer takes the same time whether or not an account exists),
 // and lets Close wait for it.
 type background struct {
-	slots  chan struct{}
-	mu     sync.Mutex // guards closed and the WaitGroup's Add
-	closed bool
-	wg     sync.WaitGroup
+	log     *slog.Logger
+	timeout time.Duration // RequestTimeout
+	slots   chan struct{}
+	mu      sync.Mutex // guards closed and the WaitGroup's Add
+	closed  bool
+	wg      sync.WaitGroup
 }
 
-func newBackground() *background {
-	return &background{slots: make(chan struct{}, backgroundSlots)}
+func newBackground(log *slog.Logger, timeout time.Duration) *background {
+	return &background{log: log, timeout: timeout, slots: make(chan struct{}, backgroundSlots)}
 }
 
 // afterAnswer runs work off the request path, bounded by RequestTimeout
@@ -30,22 +34,21 @@ func newBackground() *background {
 // call: the request is finished by the time work runs. It keeps only the
 // request ID, for the logs. When every slot is taken, or the Server is
 // closing, the work is dropped and the log says so.
-func (s *Server) afterAnswer(r *http.Request, what string, work func(ctx context.Context)) {
-	b := s.background
+func (b *background) afterAnswer(r *http.Request, what string, work func(ctx context.Context)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		s.log.WarnContext(r.Context(), "server closing; background work dropped", "work", what)
+		b.log.WarnContext(r.Context(), "server closing; background work dropped", "work", what)
 		return
 	}
 	select {
 	case b.slots <- struct{}{}:
 	default:
-		s.log.WarnContext(r.Context(), "background slots full; work dropped", "work", what, "slots", cap(b.slots))
+		b.log.WarnContext(r.Context(), "background slots full; work dropped", "work", what, "slots", cap(b.slots))
 		return
 	}
 	ctx := context.WithValue(context.Background(), requestIDKey{}, RequestID(r.Context()))
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -53,7 +56,7 @@ func (s *Server) afterAnswer(r *http.Request, what string, work func(ctx context
 		defer cancel()
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.ErrorContext(ctx, "panic in background work", "work", what, "panic", fmt.Sprint(v))
+				b.log.ErrorContext(ctx, "panic in background work", "work", what, "panic", fmt.Sprint(v))
 			}
 		}()
 		work(ctx)

@@ -63,9 +63,9 @@ type Config struct {
 	// RecoveryLinkTTL bounds recovery links and recovery sessions. Default
 	// 15 minutes; 1 minute to 24 hours.
 	RecoveryLinkTTL time.Duration
-	// VerifyLinkTTL bounds the links that confirm an email address (at
+	// EmailLinkTTL bounds the links that confirm an email address (at
 	// sign-up and when it changes). Default 24 hours; 5 minutes to 7 days.
-	VerifyLinkTTL time.Duration
+	EmailLinkTTL time.Duration
 	// SignUpMode is how new accounts are made: SignUpOpen (the default)
 	// or SignUpEmailFirst.
 	SignUpMode SignUpMode
@@ -115,7 +115,7 @@ func DefaultConfig() Config {
 		SessionMaxAge:      30 * 24 * time.Hour,
 		StepUpWindow:       5 * time.Minute,
 		RecoveryLinkTTL:    15 * time.Minute,
-		VerifyLinkTTL:      24 * time.Hour,
+		EmailLinkTTL:       24 * time.Hour,
 		SignUpMode:         SignUpOpen,
 		RequestTimeout:     10 * time.Second,
 		RateLimits:         DefaultRateLimits(),
@@ -164,8 +164,8 @@ func (c Config) withDefaults() Config {
 	if c.RecoveryLinkTTL == 0 {
 		c.RecoveryLinkTTL = d.RecoveryLinkTTL
 	}
-	if c.VerifyLinkTTL == 0 {
-		c.VerifyLinkTTL = d.VerifyLinkTTL
+	if c.EmailLinkTTL == 0 {
+		c.EmailLinkTTL = d.EmailLinkTTL
 	}
 	if c.SignUpMode == "" {
 		c.SignUpMode = d.SignUpMode
@@ -284,8 +284,8 @@ var lifetimeBounds = []LifetimeBound{
 		func(c Config) time.Duration { return c.SessionMaxAge }},
 	{"RecoveryLinkTTL", time.Minute, 24 * time.Hour, "a recovery link lets its holder into the account",
 		func(c Config) time.Duration { return c.RecoveryLinkTTL }},
-	{"VerifyLinkTTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
-		func(c Config) time.Duration { return c.VerifyLinkTTL }},
+	{"EmailLinkTTL", 5 * time.Minute, 7 * 24 * time.Hour, "email confirmation links",
+		func(c Config) time.Duration { return c.EmailLinkTTL }},
 	{"StepUpWindow", time.Second, time.Hour, "a copied session cookie is worth this long after a passkey check",
 		func(c Config) time.Duration { return c.StepUpWindow }},
 }

@@ -41,8 +41,8 @@
 // Deps.Store is a passkeyd.Store: package sqlite (the default) or package
 // postgres, or your own implementation passing the storetest suite. The
 // store keeps users, passkeys, sessions and the records of used
-// challenges; ceremonies in progress are sealed into the browser's ceremony
-// cookie. The Server keeps nothing between requests but rate-limit
+// challenges; the state of ceremonies in progress is sealed into the
+// browser's cookies. The Server keeps nothing between requests but rate-limit
 // counters, so any number of instances can share one database (and the
 // same Secret).
 //
@@ -68,9 +68,23 @@
 // the session (Sessionless) or may be called from other sites
 // (CrossOrigin). The middleware around every request knows no routes. Every handler returns
 // an error, which one adapter (api) answers as JSON {"error": "..."};
-// the verify step of a ceremony goes through ceremony, which also counts
-// success and failure by reason. Rules that are not HTTP live in small
-// packages: internal/ceremony (the sign-in steps on go-webauthn),
-// internal/recoverycode (making and checking recovery codes) and
-// internal/emailtext (the wording of every email).
+// the verify step of a ceremony goes through counted, which also counts
+// success and failure by reason.
+//
+// The Server holds handlers and middleware only. What they use are small
+// types, each a field of the Server: stateCookies (sealedstate.go) seals a
+// ceremony's state into a cookie of the browser and finds it again
+// (begin, finish, end); sessions finds, starts and checks login
+// sessions; notifier (notify.go) writes and queues every email;
+// securityLog makes and records security-log entries (with
+// passkeyd.NewEvent); originSet, limiters, hashSlots, background and
+// pages do what their names say. The first middleware, withClient, works
+// out the client's address once and puts it in the request's context.
+//
+// Rules that are not HTTP live in small packages: internal/ceremony (the
+// sign-in steps and the registration's verification on go-webauthn),
+// internal/emailtoken (the tokens of emailed links, also used by
+// `passkeyd users recovery-link`), internal/recoverycode (making and
+// checking recovery codes) and internal/emailtext (the wording of every
+// email).
 package web

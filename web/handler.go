@@ -31,13 +31,13 @@ func (s *Server) api(fn handlerFunc) http.Handler {
 	})
 }
 
-// ceremonyFunc is the verify step of a WebAuthn ceremony. It answers on
+// verifyFunc is the verify step of a WebAuthn ceremony. It answers on
 // success and returns the passkey provider's name for the metrics.
-type ceremonyFunc func(w http.ResponseWriter, r *http.Request) (provider string, err error)
+type verifyFunc func(w http.ResponseWriter, r *http.Request) (provider string, err error)
 
-// ceremony adapts a ceremonyFunc like api, and counts the ceremony's
-// success by provider or failure by reason.
-func (s *Server) ceremony(name string, fn ceremonyFunc) http.Handler {
+// counted adapts a verifyFunc like api, and counts the ceremony's success
+// by provider or failure by reason.
+func (s *Server) counted(name string, fn verifyFunc) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		provider, err := fn(w, r)
 		if err != nil {
@@ -61,7 +61,7 @@ func (s *Server) signedIn(next http.Handler) http.Handler {
 }
 
 // stepUp lets through only a full session whose passkey was verified
-// within StepUpWindow (see requireStepUp).
+// within StepUpWindow (see sessions.requireStepUp).
 func (s *Server) stepUp(next http.Handler) http.Handler {
 	return s.signedIn(s.freshIfSignedIn(next))
 }
@@ -71,7 +71,7 @@ func (s *Server) stepUp(next http.Handler) http.Handler {
 func (s *Server) freshIfSignedIn(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
 		if sess := passkeyd.SessionFromContext(r.Context()); sess != nil {
-			if err := s.requireStepUp(sess); err != nil {
+			if err := s.sessions.requireStepUp(sess); err != nil {
 				return err
 			}
 		}
@@ -94,7 +94,7 @@ type limitRule struct {
 // perIP counts requests from one client address (for IPv6, its /64).
 func perIP(l *httprate.RateLimiter) limitRule {
 	return limitRule{limiter: l, name: "ip", key: func(s *Server, r *http.Request, _ []byte) (string, bool) {
-		return s.clientRateKey(r), true
+		return clientRateKey(r), true
 	}}
 }
 
@@ -201,7 +201,7 @@ func (s *Server) clientAuthFailures() failureRule {
 			if id == "" || len(id) > 200 {
 				return "", false
 			}
-			return id + " " + s.clientRateKey(r), true
+			return id + " " + clientRateKey(r), true
 		}}
 }
 

@@ -15,21 +15,22 @@ type hashSlots struct {
 	// running, when set, is called inside the slot before the work: tests
 	// count and hold runs with it.
 	running func()
+	metrics *Metrics
 }
 
-// withHashSlot runs work, which hashes, in a free slot; when there is none
+// run runs work, which hashes, in a free slot; when there is none
 // it answers at once with EUNAVAILABLE (503, Retry-After) rather than
 // queue: a queue of 19 MiB hashes is the flood it must prevent.
-func (s *Server) withHashSlot(work func()) error {
+func (h hashSlots) run(work func()) error {
 	select {
-	case s.hashers.slots <- struct{}{}:
+	case h.slots <- struct{}{}:
 	default:
-		s.metrics.limited("argon2id")
+		h.metrics.limited("argon2id")
 		return errHashersBusy
 	}
-	defer func() { <-s.hashers.slots }()
-	if s.hashers.running != nil {
-		s.hashers.running()
+	defer func() { <-h.slots }()
+	if h.running != nil {
+		h.running()
 	}
 	work()
 	return nil

@@ -9,7 +9,7 @@ import (
 )
 
 // handleHealthz answers while the process runs: for "restart me?" checks.
-func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
+func handleHealthz(w http.ResponseWriter, r *http.Request) error {
 	encode(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
@@ -27,6 +27,6 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleAPINotFound answers unknown API routes in JSON, like every API error.
-func (s *Server) handleAPINotFound(w http.ResponseWriter, r *http.Request) error {
+func handleAPINotFound(w http.ResponseWriter, r *http.Request) error {
 	return passkeyd.Errorf(passkeyd.ENOTFOUND, "No API route %s %s.", r.Method, r.URL.Path)
 }

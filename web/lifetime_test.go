@@ -33,8 +33,8 @@ func TestLifetimeBounds(t *testing.T) {
 		{"idle longer than max age", func(c *web.Config) { c.SessionIdleTimeout, c.SessionMaxAge = 2*time.Hour, time.Hour }, "SessionIdleTimeout"},
 		{"recovery link 1h", func(c *web.Config) { c.RecoveryLinkTTL = time.Hour }, ""},
 		{"recovery link 30 days", func(c *web.Config) { c.RecoveryLinkTTL = 30 * 24 * time.Hour }, "RecoveryLinkTTL"},
-		{"email link 1s", func(c *web.Config) { c.VerifyLinkTTL = time.Second }, "VerifyLinkTTL"},
-		{"email link 30 days", func(c *web.Config) { c.VerifyLinkTTL = 30 * 24 * time.Hour }, "VerifyLinkTTL"},
+		{"email link 1s", func(c *web.Config) { c.EmailLinkTTL = time.Second }, "EmailLinkTTL"},
+		{"email link 30 days", func(c *web.Config) { c.EmailLinkTTL = 30 * 24 * time.Hour }, "EmailLinkTTL"},
 		{"step-up 2s", func(c *web.Config) { c.StepUpWindow = 2 * time.Second }, ""},
 		{"step-up 1 day", func(c *web.Config) { c.StepUpWindow = 24 * time.Hour }, "StepUpWindow"},
 	}

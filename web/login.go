@@ -1,8 +1,8 @@
 package web
 
 import (
-	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -31,7 +31,7 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	st := &ceremonyState{Kind: passkeyd.CeremonyAuthentication}
+	st := &sealedState{Kind: passkeyd.CeremonyAuthentication}
 	if req.Email != "" {
 		email, err := passkeyd.ValidateEmail(req.Email)
 		if err != nil {
@@ -43,7 +43,7 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := s.beginCeremony(w, r, st, sd); err != nil {
+	if err := s.states.begin(w, r, st, sd); err != nil {
 		return err
 	}
 	s.metrics.started("authentication")
@@ -75,16 +75,16 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	if err := s.limits.credentialBlocked(w, credKey); err != nil {
 		return "", err
 	}
-	st, sd, used, err := s.finishCeremony(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
+	st, sd, used, err := s.states.finish(r, passkeyd.CeremonyAuthentication, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return "", err
 	}
-	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
+	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
 		return "", err
 	}
 	stored, owner, err := s.store.FindCredential(ctx, parsed.RawID)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
-		s.log.InfoContext(ctx, "sign-in with unknown passkey", "event", passkeyd.EventLoginFailed, "reason", "unknown_credential", "client_ip", s.clientIP(r))
+		s.log.InfoContext(ctx, "sign-in with unknown passkey", "event", passkeyd.EventLoginFailed, "reason", "unknown_credential", "client_ip", clientIP(r))
 		return "", &reasonError{passkeyd.Errorf(passkeyd.EUNAUTHORIZED,
 			"This passkey is not registered here (it may have been deleted). Choose another passkey, or register a new one."), "unknown_credential"}
 	}
@@ -92,17 +92,16 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		return "", err
 	}
 
-	now := s.now()
+	now := s.cfg.Now()
 	newEvent := func(typ, detail string) *passkeyd.Event {
-		return &passkeyd.Event{UserID: owner.ID, Type: typ, CredentialID: stored.ID, IP: s.clientIP(r),
-			UserAgent: truncate(r.UserAgent(), 256), Detail: detail, CreatedAt: now}
+		return passkeyd.NewEvent(now, actor(r), owner.ID, typ, stored.ID, detail)
 	}
 	verified, err := ceremony.VerifySignIn(s.wa, *sd, parsed, owner, stored)
 	if err != nil {
 		s.limits.recordFailure(r, credKey)
-		s.recordEvent(ctx, newEvent(passkeyd.EventLoginFailed, "verification failed"))
+		s.events.record(ctx, newEvent(passkeyd.EventLoginFailed, "verification failed"))
 		s.log.InfoContext(ctx, "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-			"client_ip", s.clientIP(r), "reason", protocolDetail(err))
+			"client_ip", clientIP(r), "reason", protocolDetail(err))
 		return "", errLoginFailed
 	}
 	if err := verified.Refusal(owner, st.Email); err != nil {
@@ -112,7 +111,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 					// This ceremony signed in already and wrote the counter
 					// this response carries: the same response sent again
 					// (a retry, a double submit), not a copy.
-					return "", s.challengeUsed(r, owner, stored)
+					return "", challengeUsed(r, s.log, owner, stored)
 				}
 				return "", err
 			}
@@ -120,26 +119,26 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		return "", err
 	}
 
-	sess, token := s.startSession(r, owner, passkeyd.ScopeFull, stored.ID)
+	sess, token := s.sessions.start(r, owner, passkeyd.ScopeFull, stored.ID)
 	// The browser's previous session, if it has one, ends: the route is
 	// sessionless, so it was not looked up, and deleting a session that
 	// does not exist is no error.
 	var replaces string
 	if c, err := r.Cookie(s.cookies.session); err == nil && c.Value != "" && len(c.Value) <= 100 {
-		replaces = s.keyedHash("session", c.Value)
+		replaces = s.sessions.id(c.Value)
 	}
 	if err := s.store.CompleteSignIn(ctx, verified.Commit(used, stored, sess, replaces, now, newEvent)); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
-			return "", s.challengeUsed(r, owner, stored)
+			return "", challengeUsed(r, s.log, owner, stored)
 		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			// The counter moved since we read it: another sign-in with
 			// the same counter value (a replayed or cloned assertion, or
 			// the same one sent twice) won. Refused like any failed
 			// verification.
-			s.recordEvent(ctx, newEvent(passkeyd.EventLoginFailed, "sign-in counter already used"))
+			s.events.record(ctx, newEvent(passkeyd.EventLoginFailed, "sign-in counter already used"))
 			s.log.InfoContext(ctx, "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-				"client_ip", s.clientIP(r), "reason", "counter_race")
+				"client_ip", clientIP(r), "reason", "counter_race")
 			return "", errLoginFailed
 		}
 		return "", err
@@ -148,18 +147,18 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		s.log.InfoContext(ctx, "passkey backup eligibility changed", "event", passkeyd.EventBackupEligibleChanged, "user_id", owner.ID,
 			"passkey_id", stored.ID, "backup_eligible", verified.BackupEligible)
 	}
-	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", s.clientIP(r))
-	s.endCeremony(w, st)
-	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", clientIP(r))
+	s.states.end(w, st)
+	s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
 	return aaguid.Name(stored.AAGUID), nil
 }
 
 // challengeUsed answers a sign-in whose ceremony completed already, here
 // or on another instance: a replay, or the same response sent twice.
-func (s *Server) challengeUsed(r *http.Request, owner *passkeyd.User, stored *passkeyd.Credential) error {
-	s.log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
-		"client_ip", s.clientIP(r), "reason", "challenge_used")
+func challengeUsed(r *http.Request, log *slog.Logger, owner *passkeyd.User, stored *passkeyd.Credential) error {
+	log.InfoContext(r.Context(), "sign-in failed", "event", passkeyd.EventLoginFailed, "user_id", owner.ID, "passkey_id", stored.ID,
+		"client_ip", clientIP(r), "reason", "challenge_used")
 	return &reasonError{errNoCeremony, "challenge_used"}
 }
 
@@ -174,18 +173,10 @@ func (s *Server) flagCloned(r *http.Request, used passkeyd.UsedChallenge, owner 
 		return err
 	}
 	s.metrics.cloneWarning()
-	s.notify(owner.Email, emailtext.CloneWarning, stored.Name)
+	s.mail.notice(owner.Email, emailtext.CloneWarning, stored.Name)
 	s.log.WarnContext(r.Context(), "possibly cloned passkey refused", "event", passkeyd.EventCloneWarning, "user_id", owner.ID,
-		"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", received, "client_ip", s.clientIP(r))
+		"passkey_id", stored.ID, "stored_count", stored.SignCount, "received_count", received, "client_ip", clientIP(r))
 	return nil
-}
-
-// recordEvent writes to the security log; a failure there must not turn a
-// refused sign-in into a 500, so it is only logged.
-func (s *Server) recordEvent(ctx context.Context, ev *passkeyd.Event) {
-	if err := s.store.RecordEvent(ctx, ev); err != nil {
-		s.log.WarnContext(ctx, "security log write failed", "event_type", ev.Type, "err", err)
-	}
 }
 
 // handleLogout destroys the session server-side; the old cookie is useless
@@ -198,16 +189,16 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 		if err := s.store.DeleteSession(r.Context(), sess.ID); err != nil {
 			return err
 		}
-		s.recordEvent(r.Context(), s.event(r, sess.UserID, passkeyd.EventLogout, "", ""))
+		s.events.record(r.Context(), s.events.new(r, sess.UserID, passkeyd.EventLogout, "", ""))
 	}
-	s.setCookie(w, s.cookies.session, "", -1)
+	s.cookies.set(w, s.cookies.session, "", -1)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 // handleMe answers with the signed-in user, or 401 (with the code
 // "recovery_in_progress" for a recovery session).
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+func handleMe(w http.ResponseWriter, r *http.Request) error {
 	type response struct {
 		User userJSON `json:"user"`
 	}

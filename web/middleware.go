@@ -3,10 +3,11 @@ package web
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/passkeyd/passkeyd"
-	"github.com/passkeyd/passkeyd/internal/clientaddr"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -14,7 +15,9 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
-func (s *Server) securityHeaders(next http.Handler) http.Handler {
+// securityHeaders sets the headers every answer carries; secure: served
+// over https (Strict-Transport-Security).
+func securityHeaders(secure bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -22,7 +25,7 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if s.secure {
+		if secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)
@@ -41,10 +44,10 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 		case r.Method == http.MethodGet, r.Method == http.MethodHead, r.Method == http.MethodOptions:
 		default:
 			if origin := r.Header.Get("Origin"); origin != "" {
-				if !s.origins[origin] { // exactly as the browser serialized it
+				if !s.origins.has(origin) { // exactly as the browser serialized it
 					return passkeyd.Errorf(passkeyd.EFORBIDDEN,
 						"Request from origin %s refused: passkeyd is configured for %s (set WEBAUTHN_ORIGIN to add an origin).",
-						origin, s.originList())
+						origin, s.origins.list())
 				}
 			} else if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 				return passkeyd.Errorf(passkeyd.EFORBIDDEN, "Cross-site request refused.")
@@ -55,24 +58,17 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) originList() string {
-	if len(s.cfg.Origins) == 1 {
-		return s.cfg.Origins[0]
-	}
-	return fmt.Sprint(s.cfg.Origins)
-}
-
 // recoverPanics turns a panic into a logged 500 so one bad request never
 // takes the server down. Neither the client nor the log gets a stack
 // trace: it may hold request data, and the panic value says where to look.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
 				encode(w, http.StatusInternalServerError, apiError{Error: "Internal error."})
 			}
 		}()
@@ -86,7 +82,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // those declared Sessionless (routes.go, Mount).
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return s.api(func(w http.ResponseWriter, r *http.Request) error {
-		sess, u, err := s.currentSession(w, r)
+		sess, u, err := s.sessions.current(r)
 		if err != nil {
 			return err
 		}
@@ -101,9 +97,9 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 // withTimeout bounds each request's work: a database that accepts
 // connections but stops answering (a network partition) gets 503 after
 // RequestTimeout instead of holding requests until clients give up.
-func (s *Server) withTimeout(next http.Handler) http.Handler {
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -140,25 +136,4 @@ var errNotSignedIn = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Not signed in.")
 
 func wantsJSON(r *http.Request) bool {
 	return isJSON(r) || r.Header.Get("Accept") == "application/json" || r.Method != http.MethodGet
-}
-
-// clientIP is the address rate limits and the logs use: the connection's
-// peer, or, when that peer is a trusted proxy, the nearest address in
-// X-Forwarded-For that is not a trusted proxy itself (see clientaddr).
-func (s *Server) clientIP(r *http.Request) string {
-	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
-	if !ok {
-		return r.RemoteAddr
-	}
-	return addr.String()
-}
-
-// clientRateKey is the key every per-address rate limit counts the client
-// under: its address, or for IPv6 its /64.
-func (s *Server) clientRateKey(r *http.Request) string {
-	addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
-	if !ok {
-		return r.RemoteAddr
-	}
-	return clientaddr.RateKey(addr)
 }

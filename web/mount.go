@@ -131,7 +131,7 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name
 	if s.pages.templates[name] == nil {
 		return fmt.Errorf("render page %s: no such page", name)
 	}
-	return s.renderStatus(w, name, status, page{Data: data})
+	return s.pages.render(w, name, status, page{Data: data})
 }
 
 // LoggerWithRequestIDs returns log adding the request ID to every line

@@ -1,83 +1,159 @@
 package web
 
 import (
+	"context"
 	"fmt"
-	"net/url"
+	"log/slog"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
 )
 
-// link returns an absolute URL to a page of ours with a token, for email.
-func (s *Server) link(path, token string) string {
-	return s.cfg.PublicURL + path + "?token=" + url.QueryEscape(token)
+// notifier writes every email passkeyd sends (internal/emailtext holds
+// the wording) and queues it with the Mailer.
+type notifier struct {
+	store   passkeyd.Store // for the look-ups after an answer
+	texts   *emailtext.Texts
+	mailer  passkeyd.Mailer // nil drops email, with a warning
+	tokens  *emailtoken.Tokens
+	log     *slog.Logger
+	metrics *Metrics
+	site    string // Config.RPName
+	// publicURL starts the links; apps: the dashboard lists connected apps.
+	publicURL                     string
+	apps                          bool
+	emailLinkTTL, recoveryLinkTTL time.Duration
 }
 
-// send renders one kind of email (internal/emailtext holds the wording)
-// and queues it.
-func (s *Server) send(kind string, d emailtext.Data) {
-	d.Site = s.cfg.RPName
-	d.Dashboard = s.cfg.PublicURL + "/dashboard"
-	d.Apps = s.apps != nil
-	subject, text, err := s.texts.Render(kind, d)
+func newNotifier(cfg Config, store passkeyd.Store, texts *emailtext.Texts, mailer passkeyd.Mailer, tokens *emailtoken.Tokens, log *slog.Logger, m *Metrics, apps bool) *notifier {
+	return &notifier{store: store, texts: texts, mailer: mailer, tokens: tokens, log: log, metrics: m, site: cfg.RPName,
+		publicURL: cfg.PublicURL, apps: apps, emailLinkTTL: cfg.EmailLinkTTL, recoveryLinkTTL: cfg.RecoveryLinkTTL}
+}
+
+// send renders one kind of email and queues it.
+func (n *notifier) send(kind string, d emailtext.Data) {
+	d.Site = n.site
+	d.Dashboard = n.publicURL + "/dashboard"
+	d.Apps = n.apps
+	subject, text, err := n.texts.Render(kind, d)
 	if err != nil {
-		s.log.Error("email not rendered", "kind", kind, "err", err)
+		n.log.Error("email not rendered", "kind", kind, "err", err)
 		return
 	}
-	if s.mailer == nil {
-		s.log.Warn("no mailer configured; message dropped", "kind", kind)
+	if n.mailer == nil {
+		n.log.Warn("no mailer configured; message dropped", "kind", kind)
 		return
 	}
-	if !s.mailer.Enqueue(passkeyd.Email{To: d.To, Subject: subject, Text: text, Kind: kind}) {
-		s.log.Warn("mail queue full; message dropped", "kind", kind)
+	if !n.mailer.Enqueue(passkeyd.Email{To: d.To, Subject: subject, Text: text, Kind: kind}) {
+		n.log.Warn("mail queue full; message dropped", "kind", kind)
 		return
 	}
 	if kind == emailtext.Recovery || kind == emailtext.Takeover {
-		s.metrics.recoveryEmailSent()
+		n.metrics.recoveryEmailSent()
 	}
 }
 
-// sendVerification sends the link that confirms u's address. The link
-// also carries the account's creation date, which the page shows: the
-// owner of the address should confirm only an account they created then.
-func (s *Server) sendVerification(u *passkeyd.User, token string) {
-	link := s.link("/verify-email", token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
-	s.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(s.cfg.VerifyLinkTTL), Created: humanDate(u.CreatedAt)})
+// verification sends the link that confirms u's address. The link also
+// carries the account's creation date, which the page shows: the owner of
+// the address should confirm only an account they created then.
+func (n *notifier) verification(u *passkeyd.User, token string) {
+	link := n.tokens.Link(passkeyd.TokenVerifyEmail, token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
+	n.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(n.emailLinkTTL), Created: humanDate(u.CreatedAt)})
 }
 
-func (s *Server) sendRecoveryLink(to, token string) {
-	s.send(emailtext.Recovery, emailtext.Data{To: to, Link: s.link("/recover/email", token), Valid: human(s.cfg.RecoveryLinkTTL)})
+func (n *notifier) recoveryLink(to, token string) {
+	n.send(emailtext.Recovery, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenRecovery, token), Valid: human(n.recoveryLinkTTL)})
 }
 
-func (s *Server) sendTakeoverLink(u *passkeyd.User, token string) {
-	s.send(emailtext.Takeover, emailtext.Data{To: u.Email, Link: s.link("/recover/takeover", token),
-		Valid: human(s.cfg.RecoveryLinkTTL), Created: humanDate(u.CreatedAt)})
+func (n *notifier) takeoverLink(u *passkeyd.User, token string) {
+	n.send(emailtext.Takeover, emailtext.Data{To: u.Email, Link: n.tokens.Link(passkeyd.TokenTakeover, token),
+		Valid: human(n.recoveryLinkTTL), Created: humanDate(u.CreatedAt)})
 }
 
-// sendEmailChange sends the confirmation link to the new address and, at
+// emailChange sends the confirmation link to the new address and, at
 // once, the link that cancels the change to the address in use.
-func (s *Server) sendEmailChange(newAddress, oldAddress, token, cancelToken string) {
-	s.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
-		Link: s.link("/confirm-email", token), Valid: human(s.cfg.VerifyLinkTTL)})
-	s.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
-		Link: s.link("/cancel-email-change", cancelToken), Valid: human(s.cfg.VerifyLinkTTL)})
+func (n *notifier) emailChange(newAddress, oldAddress, token, cancelToken string) {
+	n.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
+		Link: n.tokens.Link(passkeyd.TokenChangeEmail, token), Valid: human(n.emailLinkTTL)})
+	n.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
+		Link: n.tokens.Link(passkeyd.TokenCancelEmailChange, cancelToken), Valid: human(n.emailLinkTTL)})
 }
 
-func (s *Server) sendSignUpLink(to, token string) {
-	s.send(emailtext.SignUp, emailtext.Data{To: to, Link: s.link("/signup", token), Valid: human(s.cfg.VerifyLinkTTL)})
+func (n *notifier) signUpLink(to, token string) {
+	n.send(emailtext.SignUp, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenSignUp, token), Valid: human(n.emailLinkTTL)})
 }
 
-// sendSignUpNotice tells the owner of an address that has an account that
+// signUpNotice tells the owner of an address that has an account that
 // someone tried to sign up with it, and how to sign in or get back in.
-func (s *Server) sendSignUpNotice(to string) {
-	s.send(emailtext.SignUpExisting, emailtext.Data{To: to, Link: s.cfg.PublicURL + "/", Recover: s.cfg.PublicURL + "/recover"})
+func (n *notifier) signUpNotice(to string) {
+	n.send(emailtext.SignUpExisting, emailtext.Data{To: to, Link: n.publicURL + "/", Recover: n.publicURL + "/recover"})
 }
 
-// notify sends a security notice (emailtext.PasskeyAdded, ...) about the
+// notice sends a security notice (emailtext.PasskeyAdded, ...) about the
 // account to its address.
-func (s *Server) notify(to, kind, detail string) {
-	s.send(kind, emailtext.Data{To: to, Detail: detail})
+func (n *notifier) notice(to, kind, detail string) {
+	n.send(kind, emailtext.Data{To: to, Detail: detail})
+}
+
+// The look-ups of handleRecoveryEmail and handleSignUpEmail, after the
+// answer: which email an address gets, with a new link's token.
+
+// recoveryMail runs off the request path (see handleRecoveryEmail): an
+// account with a confirmed address gets a recovery link, one whose address
+// was never confirmed a takeover link instead: whoever signed up may have used someone else's address, and the
+// owner of the address must be able to have the account without inheriting
+// that person's passkeys.
+func (n *notifier) recoveryMail(ctx context.Context, email, ip string) {
+	u, err := n.store.FindUserByEmail(ctx, email)
+	if err != nil || u.Disabled {
+		if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+			n.log.WarnContext(ctx, "recovery look-up failed", "err", err)
+		}
+		return
+	}
+	if u.EmailVerifiedAt.IsZero() {
+		token, err := n.tokens.Issue(ctx, passkeyd.TokenTakeover, u.ID, u.Email, n.recoveryLinkTTL)
+		if err != nil {
+			n.log.WarnContext(ctx, "takeover token not saved", "err", err)
+			return
+		}
+		n.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
+		n.takeoverLink(u, token)
+		return
+	}
+	token, err := n.tokens.Issue(ctx, passkeyd.TokenRecovery, u.ID, u.Email, n.recoveryLinkTTL)
+	if err != nil {
+		n.log.WarnContext(ctx, "recovery token not saved", "err", err)
+		return
+	}
+	n.log.InfoContext(ctx, "recovery link sent", "event", "recovery_link_sent", "user_id", u.ID, "client_ip", ip)
+	n.recoveryLink(u.Email, token)
+}
+
+// signUpMail runs off the request path (see handleSignUpEmail): a new
+// address gets a sign-up link, an address with an account a notice that
+// someone tried to sign up with it, with a sign-in link.
+func (n *notifier) signUpMail(ctx context.Context, email, ip string) {
+	u, err := n.store.FindUserByEmail(ctx, email)
+	switch passkeyd.ErrorCode(err) {
+	case "":
+		n.log.InfoContext(ctx, "sign-up with an address that has an account", "event", "sign_up_existing", "user_id", u.ID, "client_ip", ip)
+		n.signUpNotice(u.Email)
+		return
+	case passkeyd.ENOTFOUND:
+	default:
+		n.log.WarnContext(ctx, "sign-up look-up failed", "err", err)
+		return
+	}
+	secret, err := n.tokens.Issue(ctx, passkeyd.TokenSignUp, "", email, n.emailLinkTTL)
+	if err != nil {
+		n.log.WarnContext(ctx, "sign-up token not saved", "err", err)
+		return
+	}
+	n.log.InfoContext(ctx, "sign-up link sent", "event", "sign_up_link_sent", "client_ip", ip)
+	n.signUpLink(email, secret)
 }
 
 // dateParam is the form of a date in a link's query.

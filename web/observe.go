@@ -21,7 +21,7 @@ func RequestID(ctx context.Context) string {
 // withRequestID gives every request an ID: a fresh random one. A client's
 // own X-Request-Id is not trusted, so IDs stay unique and unforgeable in
 // the logs.
-func (s *Server) withRequestID(next http.Handler) http.Handler {
+func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
@@ -32,8 +32,9 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 }
 
 // observe wraps the mux: it sees the route pattern the mux chose, and
-// logs one line per request and records its latency.
-func (s *Server) observe(mux http.Handler) http.Handler {
+// records each request's latency in m and, when logRequests, logs one line
+// per request.
+func observe(m *Metrics, log *slog.Logger, logRequests bool, mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -43,12 +44,12 @@ func (s *Server) observe(mux http.Handler) http.Handler {
 		if route == "" {
 			route = "unmatched"
 		}
-		s.metrics.observe(route, rec.status, d)
-		if s.cfg.LogRequests {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		m.observe(route, rec.status, d)
+		if logRequests {
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.String("client_ip", s.clientIP(r))) // request_id: added by requestIDHandler
+				slog.String("client_ip", clientIP(r))) // request_id: added by requestIDHandler
 		}
 	})
 }

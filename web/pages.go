@@ -25,7 +25,8 @@ var assets embed.FS
 // content-hashed names, all built once at start so a broken template fails
 // New, not a request.
 type pages struct {
-	base      string
+	base      string // Config.BasePath
+	site      string // Config.RPName
 	templates map[string]*template.Template
 	static    map[string]staticFile // by hashed name
 	urls      map[string]string     // plain name → URL
@@ -36,8 +37,8 @@ type staticFile struct {
 	contentType string
 }
 
-func loadPages(base string) (*pages, error) {
-	p := &pages{base: base, templates: map[string]*template.Template{}, static: map[string]staticFile{}, urls: map[string]string{}}
+func loadPages(base, site string) (*pages, error) {
+	p := &pages{base: base, site: site, templates: map[string]*template.Template{}, static: map[string]staticFile{}, urls: map[string]string{}}
 	entries, err := fs.ReadDir(assets, "static")
 	if err != nil {
 		return nil, err
@@ -145,17 +146,14 @@ type passkeyView struct {
 	Transports            []string
 }
 
-// render writes a page. A template that fails is a bug, answered (and
-// logged) like every internal error; nothing of the page is sent.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data page) error {
-	return s.renderStatus(w, name, http.StatusOK, data)
-}
-
-func (s *Server) renderStatus(w http.ResponseWriter, name string, status int, data page) error {
-	data.RPName = s.cfg.RPName
-	data.Base = s.cfg.BasePath
+// render writes a page with status. A template that fails is a bug,
+// answered (and logged) like every internal error; nothing of the page is
+// sent.
+func (p *pages) render(w http.ResponseWriter, name string, status int, data page) error {
+	data.RPName = p.site
+	data.Base = p.base
 	var buf bytes.Buffer
-	if err := s.pages.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+	if err := p.templates[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -170,7 +168,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, s.cfg.BasePath+"/dashboard", http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, "home", page{Title: "Sign in", SignUpByEmail: s.cfg.SignUpMode == SignUpEmailFirst,
+	return s.pages.render(w, "home", http.StatusOK, page{Title: "Sign in", SignUpByEmail: s.cfg.SignUpMode == SignUpEmailFirst,
 		Notice: notices[r.URL.Query().Get("notice")]})
 }
 
@@ -195,7 +193,7 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
 			Transports: c.Transports,
 		})
 	}
-	return s.render(w, r, "dashboard", data)
+	return s.pages.render(w, "dashboard", http.StatusOK, data)
 }
 
 // handlePage serves a page that needs no data but who is signed in; its
@@ -210,7 +208,7 @@ func (s *Server) handlePage(name, title, action string) handlerFunc {
 			data.User = &userView{ID: u.ID, Email: u.Email, CreatedAt: u.CreatedAt}
 			data.Recovery = sess.Scope == passkeyd.ScopeRecovery
 		}
-		return s.render(w, r, name, data)
+		return s.pages.render(w, name, http.StatusOK, data)
 	}
 }
 

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/passkeyd/passkeyd"
-	"github.com/passkeyd/passkeyd/internal/ceremony"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 	"github.com/passkeyd/passkeyd/internal/recoverycode"
 )
@@ -27,88 +25,10 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	ip := s.clientIP(r) // read now: the request is gone when the look-up runs
-	s.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.issueRecoveryLink(ctx, email, ip) })
+	ip := clientIP(r) // read now: the request is gone when the look-up runs
+	s.background.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.mail.recoveryMail(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
-}
-
-// issueRecoveryLink runs off the request path (see handleRecoveryEmail).
-// An account whose address was never confirmed gets a takeover link
-// instead: whoever signed up may have used someone else's address, and the
-// owner of the address must be able to have the account without inheriting
-// that person's passkeys.
-func (s *Server) issueRecoveryLink(ctx context.Context, email, ip string) {
-	u, err := s.store.FindUserByEmail(ctx, email)
-	if err != nil || u.Disabled {
-		if err != nil && passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
-			s.log.WarnContext(ctx, "recovery look-up failed", "err", err)
-		}
-		return
-	}
-	if u.EmailVerifiedAt.IsZero() {
-		token, err := s.saveToken(ctx, u, passkeyd.TokenTakeover, u.Email, s.cfg.RecoveryLinkTTL)
-		if err != nil {
-			s.log.WarnContext(ctx, "takeover token not saved", "err", err)
-			return
-		}
-		s.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
-		s.sendTakeoverLink(u, token)
-		return
-	}
-	token, err := s.saveToken(ctx, u, passkeyd.TokenRecovery, u.Email, s.cfg.RecoveryLinkTTL)
-	if err != nil {
-		s.log.WarnContext(ctx, "recovery token not saved", "err", err)
-		return
-	}
-	s.log.InfoContext(ctx, "recovery link sent", "event", "recovery_link_sent", "user_id", u.ID, "client_ip", ip)
-	s.sendRecoveryLink(u.Email, token)
-}
-
-// saveToken stores a new single-use token and returns the secret for the link.
-func (s *Server) saveToken(ctx context.Context, u *passkeyd.User, purpose passkeyd.TokenPurpose, email string, ttl time.Duration) (string, error) {
-	secret := newToken()
-	now := s.now()
-	t := &passkeyd.Token{ID: s.keyedHash("token:"+string(purpose), secret), UserID: u.ID, Purpose: purpose, Email: email,
-		CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	return secret, s.store.SaveToken(ctx, t)
-}
-
-var errBadLink = passkeyd.Errorf(passkeyd.EINVALID, "This link is not valid: it was already used, has expired, or was mistyped. Ask for a new one.")
-
-// linkTokenID reads the body {"token": ...} a link's page sends and
-// returns the ID under which that token is stored.
-func (s *Server) linkTokenID(w http.ResponseWriter, r *http.Request, purpose passkeyd.TokenPurpose) (string, error) {
-	var req struct {
-		Token string `json:"token"`
-	}
-	if err := decode(w, r, &req); err != nil {
-		return "", err
-	}
-	if req.Token == "" || len(req.Token) > 100 {
-		return "", errBadLink
-	}
-	return s.keyedHash("token:"+string(purpose), req.Token), nil
-}
-
-// takeLinkToken consumes the token a link's page sends.
-func (s *Server) takeLinkToken(w http.ResponseWriter, r *http.Request, purpose passkeyd.TokenPurpose) (*passkeyd.Token, *passkeyd.User, error) {
-	id, err := s.linkTokenID(w, r, purpose)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := s.store.TakeToken(r.Context(), id, purpose, s.now())
-	if err != nil {
-		return nil, nil, notFoundAs(err, errBadLink)
-	}
-	u, err := s.store.FindUserByID(r.Context(), t.UserID)
-	if err != nil {
-		return nil, nil, notFoundAs(err, errBadLink)
-	}
-	if u.Disabled {
-		return nil, nil, ceremony.ErrDisabled
-	}
-	return t, u, nil
 }
 
 type recoveryResponse struct {
@@ -118,11 +38,11 @@ type recoveryResponse struct {
 
 // handleRecoveryLink opens a recovery session from an emailed link.
 func (s *Server) handleRecoveryLink(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.linkTokenID(w, r, passkeyd.TokenRecovery)
+	secret, err := readLinkToken(w, r)
 	if err != nil {
 		return err
 	}
-	u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: id}, "an emailed recovery link")
+	u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: s.tokens.ID(passkeyd.TokenRecovery, secret)}, "an emailed recovery link")
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}
@@ -134,11 +54,11 @@ func (s *Server) handleRecoveryLink(w http.ResponseWriter, r *http.Request) erro
 // link, after confirming the address and removing every passkey and
 // recovery code of the account (see issueRecoveryLink).
 func (s *Server) handleTakeoverLink(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.linkTokenID(w, r, passkeyd.TokenTakeover)
+	secret, err := readLinkToken(w, r)
 	if err != nil {
 		return err
 	}
-	u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: id, Takeover: true}, "a link to take over an account whose address was not confirmed")
+	u, err := s.startRecovery(w, r, &passkeyd.Recovery{TokenID: s.tokens.ID(passkeyd.TokenTakeover, secret), Takeover: true}, "a link to take over an account whose address was not confirmed")
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}
@@ -153,22 +73,22 @@ func (s *Server) handleTakeoverLink(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) startRecovery(w http.ResponseWriter, r *http.Request, rec *passkeyd.Recovery, how string) (*passkeyd.User, error) {
 	// For a link the store learns the account from the link and sets it
 	// on the session and the event.
-	sess, token := s.startSession(r, &passkeyd.User{ID: rec.UserID}, passkeyd.ScopeRecovery, "")
-	sess.ExpiresAt = s.now().Add(s.cfg.RecoveryLinkTTL)
+	sess, token := s.sessions.start(r, &passkeyd.User{ID: rec.UserID}, passkeyd.ScopeRecovery, "")
+	sess.ExpiresAt = s.cfg.Now().Add(s.cfg.RecoveryLinkTTL)
 	sess.IdleExpiresAt = sess.ExpiresAt
-	rec.Session, rec.At = sess, s.now()
+	rec.Session, rec.At = sess, s.cfg.Now()
 	eventType := passkeyd.EventRecoveryUsed
 	if rec.Takeover {
 		eventType = passkeyd.EventAccountTakenOver
 	}
-	rec.Event = s.event(r, rec.UserID, eventType, "", how)
+	rec.Event = s.events.new(r, rec.UserID, eventType, "", how)
 	u, err := s.store.StartRecovery(r.Context(), rec)
 	if err != nil {
 		return nil, err
 	}
-	s.setCookie(w, s.cookies.session, token, s.cfg.RecoveryLinkTTL)
-	s.log.InfoContext(r.Context(), "account recovery started", "event", eventType, "user_id", u.ID, "how", how, "client_ip", s.clientIP(r))
-	s.notify(u.Email, emailtext.RecoveryUsed, how)
+	s.cookies.set(w, s.cookies.session, token, s.cfg.RecoveryLinkTTL)
+	s.log.InfoContext(r.Context(), "account recovery started", "event", eventType, "user_id", u.ID, "how", how, "client_ip", clientIP(r))
+	s.mail.notice(u.Email, emailtext.RecoveryUsed, how)
 	return u, nil
 }
 
@@ -180,19 +100,19 @@ func (s *Server) handleRecoveryCodesGenerate(w http.ResponseWriter, r *http.Requ
 	u, _ := account(r)
 	var res response
 	var rows []*passkeyd.RecoveryCode
-	if err := s.withHashSlot(func() {
+	if err := s.hashers.run(func() {
 		for _, c := range recoverycode.Generate(recoverycode.Count) {
 			res.Codes = append(res.Codes, c.String())
-			rows = append(rows, &passkeyd.RecoveryCode{ID: c.ID, UserID: u.ID, Hash: recoverycode.Hash(c.Secret), CreatedAt: s.now()})
+			rows = append(rows, &passkeyd.RecoveryCode{ID: c.ID, UserID: u.ID, Hash: recoverycode.Hash(c.Secret), CreatedAt: s.cfg.Now()})
 		}
 	}); err != nil {
 		return err
 	}
 	if err := s.store.ReplaceRecoveryCodes(r.Context(), u.ID, rows,
-		s.event(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
+		s.events.new(r, u.ID, passkeyd.EventRecoveryCodesGenerated, "", fmt.Sprintf("%d codes", len(rows)))); err != nil {
 		return err
 	}
-	s.notify(u.Email, emailtext.RecoveryCodesGenerated, "")
+	s.mail.notice(u.Email, emailtext.RecoveryCodesGenerated, "")
 	encode(w, http.StatusOK, res)
 	return nil
 }
@@ -230,12 +150,12 @@ func (s *Server) handleRecoveryCodeVerify(w http.ResponseWriter, r *http.Request
 		hash = rc.Hash
 	}
 	var match bool
-	if err := s.withHashSlot(func() { match = recoverycode.Check(hash, code.Secret) }); err != nil {
+	if err := s.hashers.run(func() { match = recoverycode.Check(hash, code.Secret) }); err != nil {
 		return err
 	}
 	if !match || rc == nil || u.Disabled {
 		if u != nil {
-			s.recordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventLoginFailed, "", "wrong recovery code"))
+			s.events.record(r.Context(), s.events.new(r, u.ID, passkeyd.EventLoginFailed, "", "wrong recovery code"))
 		}
 		return errBadCode
 	}
@@ -244,118 +164,4 @@ func (s *Server) handleRecoveryCodeVerify(w http.ResponseWriter, r *http.Request
 	}
 	encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
 	return nil
-}
-
-// handleEmailVerify confirms an address from the link sent at sign-up.
-func (s *Server) handleEmailVerify(w http.ResponseWriter, r *http.Request) error {
-	type response struct {
-		Verified bool   `json:"verified"`
-		Email    string `json:"email"`
-	}
-	t, u, err := s.takeLinkToken(w, r, passkeyd.TokenVerifyEmail)
-	if err != nil {
-		return err
-	}
-	if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.now(), s.event(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
-		return notFoundAs(err, passkeyd.Errorf(passkeyd.EINVALID, "The account's email address changed since this link was sent."))
-	}
-	encode(w, http.StatusOK, response{Verified: true, Email: t.Email})
-	return nil
-}
-
-// handleResendVerification sends a new verification link.
-func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request) error {
-	u, _ := account(r)
-	if !u.EmailVerifiedAt.IsZero() {
-		return passkeyd.Errorf(passkeyd.EINVALID, "Your address is already confirmed.")
-	}
-	token, err := s.saveToken(r.Context(), u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL)
-	if err != nil {
-		return err
-	}
-	s.sendVerification(u, token)
-	encode(w, http.StatusAccepted, map[string]string{"message": "A new link is on its way to " + u.Email + "."})
-	return nil
-}
-
-// handleEmailChange sends a confirmation link to the new address; the
-// change happens when it is opened.
-func (s *Server) handleEmailChange(w http.ResponseWriter, r *http.Request) error {
-	type request struct {
-		Email string `json:"email"`
-	}
-	u, _ := account(r)
-	var req request
-	email, err := decodeWithEmail(w, r, &req, &req.Email)
-	if err != nil {
-		return err
-	}
-	if passkeyd.EmailKey(email) == passkeyd.EmailKey(u.Email) {
-		return passkeyd.Errorf(passkeyd.EINVALID, "That is already your address.")
-	}
-	// The address in use hears of the request at once, with a way to
-	// cancel it: whoever asked may be someone who held this session for
-	// a moment, and the confirmation link goes to their own address.
-	cancelToken, err := s.saveToken(r.Context(), u, passkeyd.TokenCancelEmailChange, u.Email, s.cfg.VerifyLinkTTL)
-	if err != nil {
-		return err
-	}
-	token, err := s.saveToken(r.Context(), u, passkeyd.TokenChangeEmail, email, s.cfg.VerifyLinkTTL)
-	if err != nil {
-		return err
-	}
-	if err := s.store.RecordEvent(r.Context(), s.event(r, u.ID, passkeyd.EventEmailChangeRequested, "", "to "+email)); err != nil {
-		return err
-	}
-	s.log.InfoContext(r.Context(), "email change requested", "event", passkeyd.EventEmailChangeRequested, "user_id", u.ID, "client_ip", s.clientIP(r))
-	s.sendEmailChange(email, u.Email, token, cancelToken)
-	encode(w, http.StatusAccepted, map[string]string{"message": "Open the link we sent to " + email + " to confirm it. Until then your address stays " + u.Email + "."})
-	return nil
-}
-
-// handleEmailChangeConfirm replaces the address and tells the old one.
-func (s *Server) handleEmailChangeConfirm(w http.ResponseWriter, r *http.Request) error {
-	t, u, err := s.takeLinkToken(w, r, passkeyd.TokenChangeEmail)
-	if err != nil {
-		return err
-	}
-	err = s.store.ChangeEmail(r.Context(), u.ID, t.Email, s.now(), s.event(r, u.ID, passkeyd.EventEmailChanged, "", u.Email+" → "+t.Email))
-	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
-		err = passkeyd.Errorf(passkeyd.ECONFLICT, "%s now belongs to another account, so it cannot be yours here.", t.Email)
-	}
-	if err != nil {
-		return err
-	}
-	s.notify(u.Email, emailtext.EmailChangedNotice, t.Email)
-	encode(w, http.StatusOK, map[string]string{"email": t.Email})
-	return nil
-}
-
-// handleEmailChangeCancel ends the pending email change, from the link
-// sent to the address in use when the change was asked for.
-func (s *Server) handleEmailChangeCancel(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.linkTokenID(w, r, passkeyd.TokenCancelEmailChange)
-	if err != nil {
-		return err
-	}
-	u, err := s.store.CancelEmailChange(r.Context(), id, s.now(), s.event(r, "", passkeyd.EventEmailChangeCancelled, "", "from the link sent to the address in use"))
-	if err != nil {
-		return notFoundAs(err, errBadLink)
-	}
-	s.log.InfoContext(r.Context(), "email change cancelled", "event", passkeyd.EventEmailChangeCancelled, "user_id", u.ID, "client_ip", s.clientIP(r))
-	encode(w, http.StatusOK, map[string]any{"cancelled": true, "email": u.Email})
-	return nil
-}
-
-// IssueRecoveryLink makes a single-use recovery link for a user, for an
-// operator who has checked who is asking (passkeyd users recovery-link).
-// Unlike the emailed links it needs no confirmed address. It is valid for
-// RecoveryLinkTTL.
-func (s *Server) IssueRecoveryLink(ctx context.Context, u *passkeyd.User) (string, error) {
-	token, err := s.saveToken(ctx, u, passkeyd.TokenRecovery, u.Email, s.cfg.RecoveryLinkTTL)
-	if err != nil {
-		return "", err
-	}
-	s.log.InfoContext(ctx, "operator issued a recovery link", "event", "recovery_link_issued", "user_id", u.ID)
-	return s.link("/recover/email", token), nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -14,6 +13,7 @@ import (
 	"github.com/passkeyd/passkeyd/aaguid"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
 // errSignUpByEmail refuses a direct sign-up when SignUpEmailFirst is on:
@@ -25,7 +25,7 @@ var errEmailTaken = passkeyd.Errorf(passkeyd.ECONFLICT,
 	"An account with this email already exists. Sign in with its passkey, or use \"Lost your passkey?\" to get back into it.")
 
 // handleRegisterBegin answers with creation options. Signed out, it is a
-// sign-up: the account is only described in the sealed ceremony and
+// sign-up: the account is only described in the sealed state and
 // written when the response verifies. Signed in, the passkey is for the
 // signed-in account, whatever email the body names.
 func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) error {
@@ -40,7 +40,7 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	st, wu, err := s.registrationAccount(r, req.Email)
+	st, wu, err := registrationAccount(r, s.store, s.cfg.SignUpMode, req.Email)
 	if err != nil {
 		return err
 	}
@@ -60,17 +60,17 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 
 // beginRegistration answers with the creation options of a registration
 // for wu, described in st, and seals the ceremony into the cookie.
-func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *ceremonyState, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
+func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *sealedState, wu *ceremony.User, mediation protocol.CredentialMediationRequirement) error {
 	creation, sd, err := s.wa.BeginMediatedRegistration(wu, mediation,
 		webauthn.WithExclusions(webauthn.Credentials(wu.Credentials).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired),
-		webauthn.WithCredentialParameters(credentialParameters),
+		webauthn.WithCredentialParameters(ceremony.CredentialParameters),
 		webauthn.WithExtensions(webauthn.WithExtensionCredProps()),
 	)
 	if err != nil {
 		return err
 	}
-	if err := s.beginCeremony(w, r, st, sd); err != nil {
+	if err := s.states.begin(w, r, st, sd); err != nil {
 		return err
 	}
 	s.metrics.started("registration")
@@ -78,17 +78,18 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *c
 	return nil
 }
 
-// registrationAccount decides whose passkey this will be.
-// A signed-in caller was checked for a recent passkey verification by
+// registrationAccount decides whose passkey this will be: the signed-in
+// account's, or, under mode SignUpOpen, a new account's for email. A
+// signed-in caller was checked for a recent passkey verification by
 // s.freshIfSignedIn (routes.go).
-func (s *Server) registrationAccount(r *http.Request, email string) (*ceremonyState, *ceremony.User, error) {
+func registrationAccount(r *http.Request, store passkeyd.Store, mode SignUpMode, email string) (*sealedState, *ceremony.User, error) {
 	ctx := r.Context()
 	if u := passkeyd.UserFromContext(ctx); u != nil {
 		if email != "" && passkeyd.EmailKey(email) != passkeyd.EmailKey(u.Email) {
 			return nil, nil, passkeyd.Errorf(passkeyd.EINVALID,
 				"You are signed in as %s. Sign out first to create another account.", u.Email)
 		}
-		creds, err := s.store.ListCredentials(ctx, u.ID)
+		creds, err := store.ListCredentials(ctx, u.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -96,101 +97,68 @@ func (s *Server) registrationAccount(r *http.Request, email string) (*ceremonySt
 		for _, c := range creds {
 			wu.Credentials = append(wu.Credentials, ceremony.WebAuthnCredential(c))
 		}
-		st := &ceremonyState{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
+		st := &sealedState{Kind: passkeyd.CeremonyRegistration, UserID: u.ID, Email: u.Email, Handle: u.Handle, SignedInUserID: u.ID}
 		return st, wu, nil
 	}
 
-	if s.cfg.SignUpMode == SignUpEmailFirst {
+	if mode == SignUpEmailFirst {
 		return nil, nil, errSignUpByEmail
 	}
 	email, err := passkeyd.ValidateEmail(email)
 	if err != nil {
 		return nil, nil, err
 	}
-	switch _, err := s.store.FindUserByEmail(ctx, email); passkeyd.ErrorCode(err) {
+	switch _, err := store.FindUserByEmail(ctx, email); passkeyd.ErrorCode(err) {
 	case "":
 		return nil, nil, errEmailTaken
 	case passkeyd.ENOTFOUND:
 	default:
 		return nil, nil, err
 	}
-	handle := randomBytes(32)
-	st := &ceremonyState{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
+	handle := keyedhash.RandomBytes(32)
+	st := &sealedState{Kind: passkeyd.CeremonyRegistration, UserID: uuid.NewString(), Email: email, Handle: handle}
 	return st, &ceremony.User{Handle: handle, Name: email}, nil
 }
 
-// handleRegisterFinish verifies the new passkey and only then writes it:
-// with a new account in one transaction, or to the signed-in account.
-func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (string, error) {
-	type response struct {
-		Verified bool `json:"verified"`
-		// SignedIn: a recovery session became a full one.
-		SignedIn bool `json:"signedIn,omitempty"`
-	}
-	provider, signedIn, err := s.finishRegistration(w, r)
-	if err != nil {
-		return "", err
-	}
-	encode(w, http.StatusOK, response{Verified: true, SignedIn: signedIn})
-	return provider, nil
+// registered answers a verified registration.
+type registered struct {
+	Verified bool `json:"verified"`
+	// SignedIn: a recovery session became a full one, or a sign-up link's
+	// account was made and signed in.
+	SignedIn bool `json:"signedIn,omitempty"`
 }
 
-// finishRegistration returns the new passkey's provider name, and whether
-// a recovery session became a full session.
-func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+// handleRegisterFinish verifies the new passkey and only then writes it:
+// with a new account in one transaction, or to the signed-in account. It
+// returns the new passkey's provider name.
+func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (string, error) {
 	ctx := r.Context()
 	body, err := readBody(w, r)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(body)
 	if err != nil {
-		return "", false, parseError(err)
+		return "", parseError(err)
 	}
 	kind := passkeyd.CeremonyRegistration
 	if s.cfg.SignUpMode == SignUpEmailFirst && passkeyd.UserFromContext(ctx) == nil {
 		kind = passkeyd.CeremonyEmailSignUp // signed out, only a sign-up link starts a registration
 	}
-	ch, sd, used, err := s.finishCeremony(r, kind, parsed.Response.CollectedClientData.Challenge)
+	ch, sd, used, err := s.states.finish(r, kind, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	if err := s.checkClientOrigin(parsed.Response.CollectedClientData.Origin); err != nil {
-		return "", false, err
+	if err := s.origins.checkClient(parsed.Response.CollectedClientData.Origin); err != nil {
+		return "", err
 	}
-	wu := &ceremony.User{Handle: ch.Handle, Name: ch.Email}
-	cred, err := s.wa.CreateCredential(wu, *sd, parsed)
+	now := s.cfg.Now()
+	c, err := ceremony.VerifyRegistration(s.wa, *sd, parsed, &ceremony.User{Handle: ch.Handle, Name: ch.Email}, ch.UserID, r.UserAgent(), now)
 	if err != nil {
-		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", protocolDetail(err))
-		return "", false, passkeyd.WrapError(passkeyd.EINVALID, "The new passkey could not be verified. Please try again.", err)
+		s.log.InfoContext(r.Context(), "passkey registration failed", "event", "registration_failed", "client_ip", clientIP(r), "reason", protocolDetail(err))
+		return "", err
 	}
-	if err := checkCredentialKey(cred.PublicKey, sd.CredParams); err != nil {
-		s.log.InfoContext(r.Context(), "passkey registration refused", "event", "registration_failed", "client_ip", s.clientIP(r), "reason", err.Error())
-		return "", false, err
-	}
-
-	now := s.now()
-	c := &passkeyd.Credential{
-		ID:                uuid.NewString(),
-		UserID:            ch.UserID,
-		CredentialID:      cred.ID,
-		PublicKey:         cred.PublicKey,
-		SignCount:         cred.Authenticator.SignCount,
-		Transports:        transportStrings(parsed.Raw.AttestationResponse.Transports),
-		AAGUID:            cred.Authenticator.AAGUID,
-		AttestationFormat: cred.AttestationFormat,
-		AttestationType:   cred.AttestationType,
-		BackupEligible:    cred.Flags.BackupEligible,
-		BackupState:       cred.Flags.BackupState,
-		UserVerified:      cred.Flags.UserVerified,
-		Attachment:        string(cred.Authenticator.Attachment),
-		Name: defaultPasskeyName(cred.Authenticator.AAGUID, aaguid.Hint{
-			Transports: transportStrings(parsed.Raw.AttestationResponse.Transports), Attachment: string(cred.Authenticator.Attachment),
-			BackupEligible: cred.Flags.BackupEligible, UserAgent: r.UserAgent()}, now),
-		CreatedAt: now,
-		UpdatedAt: now,
-	}
-	ev := s.event(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
+	ev := s.events.new(r, ch.UserID, passkeyd.EventPasskeyAdded, c.ID, c.Name) // addPasskey may still number the name
 
 	if ch.SignedInUserID != "" {
 		return s.addPasskey(w, r, ch, used, c, ev)
@@ -208,51 +176,54 @@ func (s *Server) finishRegistration(w http.ResponseWriter, r *http.Request) (str
 	if byLink {
 		// The account is made with its address confirmed and the browser
 		// signed in with the passkey just verified, in one transaction.
-		reg.Events = append(reg.Events, s.event(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
-		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+		reg.Events = append(reg.Events, s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", u.Email))
+		reg.Session, token = s.sessions.start(r, u, passkeyd.ScopeFull, c.ID)
 	}
 	err = s.store.CompleteRegistration(ctx, reg)
 	if errors.Is(err, passkeyd.ErrChallengeUsed) {
-		return "", false, errNoCeremony
+		return "", errNoCeremony
 	}
 	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 		if _, ferr := s.store.FindUserByEmail(ctx, ch.Email); ferr == nil {
-			return "", false, errEmailTaken
+			return "", errEmailTaken
 		}
-		return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+		return "", passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 	}
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
-	s.endCeremony(w, ch)
+	s.log.InfoContext(ctx, "account created", "event", passkeyd.EventUserCreated, "user_id", u.ID, "passkey_id", c.ID, "client_ip", clientIP(r))
+	s.states.end(w, ch)
 	if byLink {
-		s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-		return aaguid.Name(c.AAGUID), true, nil
+		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
+		encode(w, http.StatusOK, registered{Verified: true, SignedIn: true})
+		return aaguid.Name(c.AAGUID), nil
 	}
-	if token, err := s.saveToken(ctx, u, passkeyd.TokenVerifyEmail, u.Email, s.cfg.VerifyLinkTTL); err != nil {
+	if token, err := s.tokens.Issue(ctx, passkeyd.TokenVerifyEmail, u.ID, u.Email, s.cfg.EmailLinkTTL); err != nil {
 		s.log.WarnContext(ctx, "verification token not saved", "err", err) // the user can ask again from the dashboard
 	} else {
-		s.sendVerification(u, token)
+		s.mail.verification(u, token)
 	}
-	return aaguid.Name(c.AAGUID), false, nil
+	encode(w, http.StatusOK, registered{Verified: true})
+	return aaguid.Name(c.AAGUID), nil
 }
 
-// addPasskey adds a verified passkey to the signed-in account. A recovery
-// session that did so becomes a full session, with a fresh ID.
-func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *ceremonyState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, bool, error) {
+// addPasskey adds a verified passkey to the signed-in account, and
+// answers. A recovery session that did so becomes a full session, with a
+// fresh ID.
+func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedState, used passkeyd.UsedChallenge, c *passkeyd.Credential, ev *passkeyd.Event) (string, error) {
 	ctx := r.Context()
 	// The browser must still be signed in to the account the ceremony was
 	// for: signing out (or in as someone else) in between voids it.
 	u, sess := passkeyd.UserFromContext(ctx), passkeyd.SessionFromContext(ctx)
 	if u == nil || u.ID != ch.SignedInUserID {
-		return "", false, passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
+		return "", passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "You were signed out before the passkey was saved. Please sign in and try again.")
 	}
 	// Two passkeys of one provider would share a default name; number the
 	// newer so the dashboard tells them apart.
 	existing, err := s.store.ListCredentials(ctx, u.ID)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	c.Name = uniqueName(c.Name, existing)
 	ev.Detail = c.Name
@@ -260,26 +231,26 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *ceremony
 	var token string
 	if sess.Scope == passkeyd.ScopeRecovery {
 		// In the same transaction, the recovery session becomes a full one.
-		reg.Session, token = s.startSession(r, u, passkeyd.ScopeFull, c.ID)
+		reg.Session, token = s.sessions.start(r, u, passkeyd.ScopeFull, c.ID)
 		reg.ReplacesSession = sess.ID
 	}
 	if err := s.store.CompleteRegistration(ctx, reg); err != nil {
 		if errors.Is(err, passkeyd.ErrChallengeUsed) {
-			return "", false, errNoCeremony
+			return "", errNoCeremony
 		}
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
-			return "", false, passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
+			return "", passkeyd.WrapError(passkeyd.ECONFLICT, "This passkey is already registered.", err)
 		}
-		return "", false, err
+		return "", err
 	}
-	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", s.clientIP(r))
-	s.endCeremony(w, ch)
-	s.notify(u.Email, emailtext.PasskeyAdded, c.Name)
-	if reg.Session == nil {
-		return aaguid.Name(c.AAGUID), false, nil
+	s.log.InfoContext(ctx, "passkey added", "event", passkeyd.EventPasskeyAdded, "user_id", u.ID, "passkey_id", c.ID, "client_ip", clientIP(r))
+	s.states.end(w, ch)
+	s.mail.notice(u.Email, emailtext.PasskeyAdded, c.Name)
+	if reg.Session != nil {
+		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	}
-	s.setCookie(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-	return aaguid.Name(c.AAGUID), true, nil
+	encode(w, http.StatusOK, registered{Verified: true, SignedIn: reg.Session != nil})
+	return aaguid.Name(c.AAGUID), nil
 }
 
 // uniqueName returns name, or name with the first free " 2", " 3", ...
@@ -294,23 +265,4 @@ func uniqueName(name string, existing []*passkeyd.Credential) string {
 		candidate = fmt.Sprintf("%s %d", name, n)
 	}
 	return candidate
-}
-
-// defaultPasskeyName is the provider's name ("iCloud Keychain", "YubiKey 5
-// Series") when the AAGUID or the hint tells it, else "Passkey" and the date.
-func defaultPasskeyName(id []byte, h aaguid.Hint, now time.Time) string {
-	if name, err := passkeyd.ValidateCredentialName(aaguid.Guess(id, h)); err == nil {
-		return name
-	}
-	return "Passkey " + now.UTC().Format("2 Jan 2006")
-}
-
-func transportStrings(ts []string) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		if t != "" && len(t) <= 32 && len(out) < 8 {
-			out = append(out, t)
-		}
-	}
-	return out
 }

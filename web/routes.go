@@ -28,7 +28,7 @@ package web
 //   - limitBody(n, ...): a body of more than n bytes is not read (the JSON
 //     API's handlers bound theirs with decode).
 //
-// Handlers return their errors: s.api answers them, s.ceremony also counts
+// Handlers return their errors: s.api answers them, s.counted also counts
 // the ceremony's success or failure by reason.
 func (s *Server) routes(mux routeMux) {
 	l := s.limits
@@ -44,11 +44,11 @@ func (s *Server) routes(mux routeMux) {
 	mux.Handle("GET /static/{name}", s.api(s.handleStatic), Sessionless)
 
 	mux.Handle("POST /api/passkeys/generate-registration-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.freshIfSignedIn(s.api(s.handleRegisterBegin))))
-	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.ceremony("registration", s.handleRegisterFinish)))
+	mux.Handle("POST /api/passkeys/verify-registration", s.limit(perIP(l.verifyPerIP))(s.counted("registration", s.handleRegisterFinish)))
 	mux.Handle("POST /api/passkeys/generate-authentication-options", s.limit(perIP(l.optionsPerIP), perEmail(l.optionsPerEmail, "email"))(s.api(s.handleLoginBegin)), Sessionless)
-	mux.Handle("POST /api/passkeys/verify-authentication", s.limit(perIP(l.verifyPerIP))(s.ceremony("authentication", s.handleLoginFinish)), Sessionless)
+	mux.Handle("POST /api/passkeys/verify-authentication", s.limit(perIP(l.verifyPerIP))(s.counted("authentication", s.handleLoginFinish)), Sessionless)
 	mux.Handle("POST /api/auth/logout", s.api(s.handleLogout))
-	mux.Handle("GET /api/auth/me", s.api(s.handleMe))
+	mux.Handle("GET /api/auth/me", s.api(handleMe))
 
 	mux.Handle("GET /api/passkeys", s.signedIn(s.api(s.handlePasskeysList)))
 	mux.Handle("PATCH /api/passkeys/{id}", s.signedIn(s.api(s.handlePasskeyRename)))
@@ -75,9 +75,9 @@ func (s *Server) routes(mux routeMux) {
 	mux.Handle("POST /api/client-errors", s.api(s.handleClientError))
 	mux.Handle("GET /.well-known/webauthn", s.api(s.handleRelatedOrigins))
 
-	mux.Handle("GET /healthz", s.api(s.handleHealthz), Sessionless)
+	mux.Handle("GET /healthz", s.api(handleHealthz), Sessionless)
 	mux.Handle("GET /readyz", s.api(s.handleReadyz), Sessionless)
-	mux.Handle("/api/", s.api(s.handleAPINotFound))
+	mux.Handle("/api/", s.api(handleAPINotFound))
 
 	// Connected apps: the grants of an OpenID Connect provider mounted
 	// beside (by cmd/passkeyd, with Mount).

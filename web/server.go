@@ -1,22 +1,17 @@
 package web
 
 import (
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
-	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
 )
 
 // Deps are the collaborators of a Server.
@@ -34,22 +29,22 @@ type Server struct {
 	store      passkeyd.Store
 	log        *slog.Logger
 	metrics    *Metrics
-	mailer     passkeyd.Mailer
-	texts      *emailtext.Texts
 	background *background // work after answering; see afterAnswer
-	hashers    hashSlots   // concurrent Argon2id runs; see withHashSlot
+	hashers    hashSlots   // concurrent Argon2id runs; see hashSlots.run
 	wa         *webauthn.WebAuthn
 	limits     *limiters
 	pages      *pages
-	origins    map[string]bool
-	cookies    cookieNames
-	// ceremonyAEAD seals ceremonies in progress into the ceremony cookie.
-	ceremonyAEAD cipher.AEAD
-	secure       bool
-	handler      http.Handler
-	mux          *http.ServeMux // the routes (routes.go) and those mounted (Mount)
-	userVerf     protocol.UserVerificationRequirement
-	apps         passkeyd.OIDCStore // nil unless Config.ConnectedApps is set
+	origins    originSet
+	cookies    cookieJar
+	sessions   sessions           // the browsers' login sessions
+	states     *stateCookies      // ceremonies in progress, sealed into cookies
+	tokens     *emailtoken.Tokens // the tokens of emailed links
+	mail       *notifier          // every email
+	events     securityLog        // the accounts' security logs
+	handler    http.Handler
+	mux        *http.ServeMux // the routes (routes.go) and those mounted (Mount)
+	userVerf   protocol.UserVerificationRequirement
+	apps       passkeyd.OIDCStore // nil unless Config.ConnectedApps is set
 }
 
 // New checks cfg and returns a ready Server.
@@ -76,7 +71,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			RequireResidentKey: protocol.ResidentKeyRequired(),
 			UserVerification:   protocol.VerificationPreferred,
 		},
-		// The library's own expiry is on, and the sealed ceremony carries
+		// The library's own expiry is on, and the sealed state carries
 		// its expiry too: either one refuses a late response.
 		Timeouts: webauthn.TimeoutsConfig{
 			Login:        webauthn.TimeoutConfig{Enforce: true, Timeout: cfg.ChallengeTimeout, TimeoutUVD: cfg.ChallengeTimeout},
@@ -90,11 +85,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webauthn config: %w", err)
 	}
-	aead, err := ceremonySealKey(cfg.Secret)
+	cookies := newCookieJar(cfg.Secure())
+	states, err := newStateCookies(cfg.Secret, cookies, cfg)
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadPages(cfg.BasePath)
+	p, err := loadPages(cfg.BasePath, cfg.RPName)
 	if err != nil {
 		return nil, err
 	}
@@ -103,26 +99,23 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:          cfg,
-		store:        deps.Store,
-		log:          log,
-		metrics:      deps.Metrics,
-		mailer:       deps.Mailer,
-		texts:        texts,
-		background:   newBackground(),
-		hashers:      hashSlots{slots: make(chan struct{}, runtime.NumCPU())},
-		wa:           wa,
-		limits:       newLimiters(cfg.RateLimits, deps.Metrics),
-		pages:        p,
-		origins:      map[string]bool{},
-		ceremonyAEAD: aead,
-		secure:       cfg.Secure(),
-		userVerf:     protocol.UserVerificationRequirement(cfg.UserVerification),
+		cfg:        cfg,
+		store:      deps.Store,
+		log:        log,
+		metrics:    deps.Metrics,
+		background: newBackground(log, cfg.RequestTimeout),
+		hashers:    hashSlots{slots: make(chan struct{}, runtime.NumCPU()), metrics: deps.Metrics},
+		wa:         wa,
+		limits:     newLimiters(cfg.RateLimits, deps.Metrics),
+		pages:      p,
+		origins:    newOriginSet(cfg),
+		cookies:    cookies,
+		sessions:   newSessions(cfg, deps.Store, cookies.session),
+		states:     states,
+		tokens:     emailtoken.New(deps.Store, cfg.Secret, cfg.PublicURL, cfg.Now),
+		events:     securityLog{store: deps.Store, log: log, now: cfg.Now},
+		userVerf:   protocol.UserVerificationRequirement(cfg.UserVerification),
 	}
-	for _, o := range append(append([]string(nil), cfg.Origins...), cfg.RelatedOrigins...) {
-		s.origins[normalizeOrigin(o)] = true
-	}
-	s.cookies = newCookieNames(s.secure)
 	if cfg.ConnectedApps {
 		apps, ok := deps.Store.(passkeyd.OIDCStore)
 		if !ok {
@@ -130,6 +123,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		s.apps = apps
 	}
+	s.mail = newNotifier(cfg, deps.Store, texts, deps.Mailer, s.tokens, log, deps.Metrics, cfg.ConnectedApps)
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {
 		return nil, err
 	}
@@ -137,34 +131,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.routes(routeMux{s, s.mux})
 	// Wrappers that know no routes; what differs by route is declared
 	// with it (routes.go, Mount).
-	s.handler = s.withRequestID(s.recoverPanics(s.securityHeaders(s.withTimeout(s.observe(s.mux)))))
+	s.handler = withClient(cfg.TrustedProxies, withRequestID(recoverPanics(log, securityHeaders(cfg.Secure(),
+		withTimeout(cfg.RequestTimeout, observe(deps.Metrics, log, cfg.LogRequests, s.mux))))))
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
-}
-
-func (s *Server) now() time.Time { return s.cfg.Now() }
-
-// keyedHash is how tokens are stored: HMAC-SHA-256 under the configured
-// secret, with a purpose label so a hash of one kind never matches another.
-func (s *Server) keyedHash(purpose, token string) string {
-	m := hmac.New(sha256.New, s.cfg.Secret)
-	m.Write([]byte(purpose))
-	m.Write([]byte{0})
-	m.Write([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// newToken returns 32 random bytes, base64url-encoded.
-func newToken() string {
-	return base64.RawURLEncoding.EncodeToString(randomBytes(32))
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return b
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
+	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
 // Sign-up by email link (SignUpEmailFirst): the only way to a new account
@@ -40,37 +41,10 @@ func (s *Server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	ip := s.clientIP(r) // read now: the request is gone when the look-up runs
-	s.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.issueSignUpMail(ctx, email, ip) })
+	ip := clientIP(r) // read now: the request is gone when the look-up runs
+	s.background.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.mail.signUpMail(ctx, email, ip) })
 	encode(w, http.StatusAccepted, response{Message: signUpCheckEmail})
 	return nil
-}
-
-// issueSignUpMail runs off the request path (see handleSignUpEmail): a new
-// address gets a sign-up link, an address with an account a notice that
-// someone tried to sign up with it, with a sign-in link.
-func (s *Server) issueSignUpMail(ctx context.Context, email, ip string) {
-	u, err := s.store.FindUserByEmail(ctx, email)
-	switch passkeyd.ErrorCode(err) {
-	case "":
-		s.log.InfoContext(ctx, "sign-up with an address that has an account", "event", "sign_up_existing", "user_id", u.ID, "client_ip", ip)
-		s.sendSignUpNotice(u.Email)
-		return
-	case passkeyd.ENOTFOUND:
-	default:
-		s.log.WarnContext(ctx, "sign-up look-up failed", "err", err)
-		return
-	}
-	secret := newToken()
-	now := s.now()
-	t := &passkeyd.Token{ID: s.keyedHash("token:"+string(passkeyd.TokenSignUp), secret), Purpose: passkeyd.TokenSignUp,
-		Email: email, CreatedAt: now, ExpiresAt: now.Add(s.cfg.VerifyLinkTTL)}
-	if err := s.store.SaveToken(ctx, t); err != nil {
-		s.log.WarnContext(ctx, "sign-up token not saved", "err", err)
-		return
-	}
-	s.log.InfoContext(ctx, "sign-up link sent", "event", "sign_up_link_sent", "client_ip", ip)
-	s.sendSignUpLink(email, secret)
 }
 
 // handleSignUpLink spends a sign-up link and starts the registration of
@@ -85,11 +59,11 @@ func (s *Server) handleSignUpLink(w http.ResponseWriter, r *http.Request) error 
 	if u := passkeyd.UserFromContext(r.Context()); u != nil {
 		return passkeyd.Errorf(passkeyd.EINVALID, "You are signed in as %s. Sign out first, then open the link again to create another account.", u.Email)
 	}
-	id, err := s.linkTokenID(w, r, passkeyd.TokenSignUp)
+	secret, err := readLinkToken(w, r)
 	if err != nil {
 		return err
 	}
-	t, err := s.store.TakeToken(r.Context(), id, passkeyd.TokenSignUp, s.now())
+	t, err := s.tokens.Take(r.Context(), passkeyd.TokenSignUp, secret)
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}
@@ -102,7 +76,7 @@ func (s *Server) handleSignUpLink(w http.ResponseWriter, r *http.Request) error 
 	default:
 		return err
 	}
-	handle := randomBytes(32)
-	st := &ceremonyState{Kind: passkeyd.CeremonyEmailSignUp, UserID: uuid.NewString(), Email: t.Email, Handle: handle}
+	handle := keyedhash.RandomBytes(32)
+	st := &sealedState{Kind: passkeyd.CeremonyEmailSignUp, UserID: uuid.NewString(), Email: t.Email, Handle: handle}
 	return s.beginRegistration(w, r, st, &ceremony.User{Handle: handle, Name: t.Email}, protocol.MediationDefault)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/aaguid"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
+	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/web"
 )
 
@@ -70,7 +72,7 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	operator := func(typ, detail string) *passkeyd.Event {
-		return &passkeyd.Event{UserID: u.ID, Type: typ, Detail: detail + " (by an operator)", CreatedAt: time.Now()}
+		return passkeyd.NewEvent(time.Now(), passkeyd.Actor{}, u.ID, typ, "", detail+" (by an operator)")
 	}
 	switch action {
 	case "list":
@@ -82,31 +84,27 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return err
 		}
-		srv, err := web.New(cfg, web.Deps{Store: store, Logger: log})
-		if err != nil {
+		cfg = cfg.WithDefaults()
+		if err := cfg.Validate(); err != nil {
 			return err
 		}
 		// A link stored under another secret than the server's would not
 		// open; the signing keys tell whether this one is the server's.
-		if cfg.ConnectedApps {
-			p, err := newProvider(s, cfg, srv, store, log, nil)
-			if err != nil {
-				return err
-			}
-			if err := p.CheckSecret(ctx); err != nil {
-				return secretError(err)
-			}
+		if err := checkServerSecret(ctx, cfg, store); err != nil {
+			return err
 		}
-		link, err := srv.IssueRecoveryLink(ctx, u)
+		tokens := emailtoken.New(store, cfg.Secret, cfg.PublicURL, cfg.Now)
+		secret, err := tokens.Issue(ctx, passkeyd.TokenRecovery, u.ID, u.Email, cfg.RecoveryLinkTTL)
 		if err != nil {
 			return err
 		}
+		link := tokens.Link(passkeyd.TokenRecovery, secret)
 		// The owner sees in their security log that someone was let in
 		// this way; no entry, no link.
 		if err := store.RecordEvent(ctx, operator(passkeyd.EventRecoveryLinkIssued, "recovery link issued")); err != nil {
 			return fmt.Errorf("record the recovery link in the security log (no link printed): %w", err)
 		}
-		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", printable(u.Email), cfg.WithDefaults().RecoveryLinkTTL, link)
+		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", printable(u.Email), cfg.RecoveryLinkTTL, link)
 		return nil
 	case "disable", "enable":
 		disabled := action == "disable"
@@ -207,4 +205,21 @@ func takeSwitch(args []string, name string) (on bool, rest []string) {
 		}
 	}
 	return on, rest
+}
+
+// checkServerSecret refuses a secret that opens none of the provider's
+// signing keys (when the provider is on): it is not the server's, and
+// what is stored under it would not work on the server.
+func checkServerSecret(ctx context.Context, cfg web.Config, store passkeyd.Store) error {
+	if !cfg.ConnectedApps { // OIDC=off: no signing keys to tell
+		return nil
+	}
+	st, ok := store.(passkeyd.OIDCStore)
+	if !ok {
+		return nil
+	}
+	if err := oidc.CheckSecret(ctx, st, cfg.Secret, cfg.Now()); err != nil {
+		return secretError(err)
+	}
+	return nil
 }

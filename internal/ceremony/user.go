@@ -1,7 +1,8 @@
 // Package ceremony holds the WebAuthn rules of passkeyd that are not HTTP:
-// how an account and its passkeys are handed to go-webauthn, and the two
+// how an account and its passkeys are handed to go-webauthn; the two
 // steps of a sign-in — verify the assertion (all verification is
-// go-webauthn's), then build the one write that commits it.
+// go-webauthn's), then build the one write that commits it; and the
+// verification of a registration, which yields the passkey to store.
 package ceremony
 
 import (

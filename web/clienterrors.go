@@ -1,30 +1,10 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/passkeyd/passkeyd"
-	"github.com/passkeyd/passkeyd/internal/ceremony"
 )
-
-// failureReason is the metrics label for a refused ceremony.
-func failureReason(err error) string {
-	var re *reasonError
-	switch {
-	case errors.As(err, &re):
-		return re.reason
-	case errors.Is(err, errNoCeremony):
-		return "challenge"
-	case errors.Is(err, errLoginFailed):
-		return "verification"
-	case errors.Is(err, ceremony.ErrCloned):
-		return "clone_warning"
-	case errors.Is(err, errEmailTaken):
-		return "email_taken"
-	}
-	return passkeyd.ErrorCode(err)
-}
 
 // webauthnErrorNames are the DOMException names WebAuthn calls reject with.
 // Anything else a client sends is counted as "other", so a client cannot
@@ -58,23 +38,7 @@ func (s *Server) handleClientError(w http.ResponseWriter, r *http.Request) error
 	}
 	s.metrics.clientError(req.Ceremony, name)
 	s.log.InfoContext(r.Context(), "browser reported a passkey error", "event", "client_error",
-		"ceremony", req.Ceremony, "name", name, "client_ip", s.clientIP(r))
+		"ceremony", req.Ceremony, "name", name, "client_ip", clientIP(r))
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// handleRelatedOrigins serves WebAuthn Related Origin Requests' list: the
-// sibling sites allowed to use this RP ID's passkeys. Browsers fetch it
-// from https://RPID/.well-known/webauthn.
-func (s *Server) handleRelatedOrigins(w http.ResponseWriter, r *http.Request) error {
-	type response struct {
-		Origins []string `json:"origins"`
-	}
-	if len(s.cfg.RelatedOrigins) == 0 {
-		return passkeyd.Errorf(passkeyd.ENOTFOUND, "No related origins are configured.")
-	}
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	origins := append(append([]string(nil), s.cfg.Origins...), s.cfg.RelatedOrigins...)
-	encode(w, http.StatusOK, response{Origins: origins})
 	return nil
 }
