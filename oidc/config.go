@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 // Config tunes the provider. Zero values get the defaults documented on
-// each field; Issuer and Secret are required. cmd/passkeyd sets Issuer,
+// each field; Issuer, Secret and StepUpWindow are required. cmd/passkeyd sets Issuer,
 // Secret, Now and StepUpWindow to those of its web.Config, so the
 // provider and passkeyd's pages agree.
 type Config struct {
@@ -41,7 +43,7 @@ type Config struct {
 	// StepUpWindow: letting an app in for the first time (or with more
 	// scopes) needs a passkey verification this recent, as other
 	// sensitive changes do; the consent page asks for one inline (set it
-	// to web.Config.StepUpWindow). Default 5 minutes.
+	// to web.Config.StepUpWindow; required, its default is web's).
 	StepUpWindow time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -84,9 +86,6 @@ func (c Config) withDefaults() Config {
 	if c.KeyPublishDelay == 0 {
 		c.KeyPublishDelay = DefaultKeyPublishDelay
 	}
-	if c.StepUpWindow == 0 {
-		c.StepUpWindow = 5 * time.Minute
-	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -97,17 +96,22 @@ func (c Config) withDefaults() Config {
 func (c Config) validate() error {
 	u, err := url.Parse(c.Issuer)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("OIDC issuer %q must be an absolute URL without query or fragment (set PUBLIC_URL)", c.Issuer)
+		return passkeyd.NewConfigError([]string{"Issuer"}, "the OpenID Connect issuer {Issuer} %q must be an absolute URL without query or fragment", c.Issuer)
 	}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 	default:
-		return fmt.Errorf("OIDC issuer %q must use https (http only for localhost)", c.Issuer)
+		return passkeyd.NewConfigError([]string{"Issuer"}, "the OpenID Connect issuer {Issuer} %q must use https (http only for localhost)", c.Issuer)
 	}
 	if c.KeyPublishDelay < MinKeyPublishDelay || c.KeyPublishDelay > MaxKeyPublishDelay {
-		return fmt.Errorf("OIDC_KEY_PUBLISH_DELAY %s is out of bounds: set it between %s and %s (longer than relying parties cache JWKS; shorter than you wait for a rotation)",
+		return passkeyd.NewConfigError([]string{"KeyPublishDelay"}, "{KeyPublishDelay} %s is out of bounds: set it between %s and %s (longer than relying parties cache JWKS; shorter than you wait for a rotation)",
 			c.KeyPublishDelay, MinKeyPublishDelay, MaxKeyPublishDelay)
+	}
+	if c.StepUpWindow <= 0 {
+		// web.Config's, so that a new app needs the passkey check other
+		// sensitive changes need; its default lives there alone.
+		return passkeyd.NewConfigError([]string{"StepUpWindow"}, "{StepUpWindow} must be set (to web.Config's StepUpWindow)")
 	}
 	if len(c.Secret) < 32 {
 		return fmt.Errorf("OIDC provider: the session secret must be at least 32 bytes")

@@ -40,8 +40,9 @@ func Example() {
 		panic(err)
 	}
 	provider, err := oidc.New(oidc.Config{
-		Issuer: "https://example.com/auth",
-		Secret: []byte("a-random-secret-of-at-least-32-bytes!"),
+		Issuer:       "https://example.com/auth",
+		Secret:       []byte("a-random-secret-of-at-least-32-bytes!"),
+		StepUpWindow: web.DefaultConfig().StepUpWindow, // web's, for the consent's passkey check
 	}, oidc.Deps{Store: store, Pages: auth, Users: auth})
 	if err != nil {
 		panic(err)

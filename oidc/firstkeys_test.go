@@ -49,7 +49,7 @@ func firstKeysOnce(t *testing.T, open func(t *testing.T) oidc.Store) {
 	var providers []*oidc.Provider
 	for _, s := range stores {
 		p, err := oidc.New(oidc.Config{
-			Issuer: "http://localhost:9", Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"),
+			Issuer: "http://localhost:9", Secret: []byte("an-oidc-test-secret-of-at-least-32-characters"), StepUpWindow: time.Minute,
 		}, oidc.Deps{Store: s, Pages: noPages{}, Users: nobody{}})
 		if err != nil {
 			t.Fatal(err)

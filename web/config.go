@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 // Config is what New needs. Zero values get the defaults documented on
@@ -173,30 +174,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// ConfigError is a problem Validate found. Its message names Config
-// fields; a program with its own names for them (cmd/passkeyd's
-// environment variables) writes it with Format.
-type ConfigError struct {
-	// Fields are the fields the message names, the one at fault first.
-	Fields []string
-	// text is the message, each field written as {Field}.
-	text string
-}
+// ConfigError is a problem Validate found: its message names Config
+// fields (see passkeyd.ConfigError).
+type ConfigError = passkeyd.ConfigError
 
 func configError(fields []string, format string, args ...any) *ConfigError {
-	return &ConfigError{Fields: fields, text: fmt.Sprintf(format, args...)}
-}
-
-// Error names the fields as Config spells them.
-func (e *ConfigError) Error() string { return e.Format(func(f string) string { return f }) }
-
-// Format writes the message with each field called name(field).
-func (e *ConfigError) Format(name func(field string) string) string {
-	s := e.text
-	for _, f := range e.Fields {
-		s = strings.ReplaceAll(s, "{"+f+"}", name(f))
-	}
-	return s
+	return passkeyd.NewConfigError(fields, format, args...)
 }
 
 // Validate reports the first problem with c, in words an operator can act

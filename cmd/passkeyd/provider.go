@@ -33,7 +33,13 @@ func newProvider(s *settings, cfg web.Config, auth *web.Server, store passkeyd.S
 	if cfg.SignUpMode == web.SignUpEmailFirst {
 		oc.SignUpPage = cfg.PublicURL + "/" // direct sign-up is refused: newcomers go by email
 	}
-	return oidc.New(oc, oidc.Deps{Store: st, Pages: auth, Users: auth, Log: web.LoggerWithRequestIDs(log), Metrics: metrics})
+	p, err := oidc.New(oc, oidc.Deps{Store: st, Pages: auth, Users: auth, Log: web.LoggerWithRequestIDs(log), Metrics: metrics})
+	if err != nil {
+		// The provider's issuer is web's PublicURL; its other fields have
+		// settings of their own.
+		return nil, envNames(err, map[string]string{"Issuer": "PUBLIC_URL"})
+	}
+	return p, nil
 }
 
 // mountProvider serves the provider's routes in auth, each with what it

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/oidc"
 	"github.com/passkeyd/passkeyd/postgres"
 	"github.com/passkeyd/passkeyd/web"
@@ -215,13 +216,21 @@ func printSettings(fs *flag.FlagSet) {
 }
 
 // envNames rewrites a library's configuration error with the names of
-// passkeyd's environment variables instead of the Config fields.
-func envNames(err error) error {
-	var ce *web.ConfigError
+// passkeyd's environment variables instead of the Config fields; aliases
+// name fields the table knows by another name.
+func envNames(err error, aliases ...map[string]string) error {
+	var ce *passkeyd.ConfigError
 	if !errors.As(err, &ce) {
 		return err
 	}
-	return errors.New(ce.Format(envOf))
+	return errors.New(ce.Format(func(field string) string {
+		for _, a := range aliases {
+			if env, ok := a[field]; ok {
+				return env
+			}
+		}
+		return envOf(field)
+	}))
 }
 
 // envOf is the environment variable that sets a Config field.
