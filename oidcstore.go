@@ -75,6 +75,19 @@ type OIDCAuthRequest struct {
 	CodeRedeemedAt time.Time
 }
 
+// OIDCCodeIssue is what OIDCStore.IssueOIDCCode records on a request:
+// who signed in, with which passkey, when and how, and the code's keyed
+// hash and expiry.
+type OIDCCodeIssue struct {
+	RequestID     string
+	UserID        string
+	CredentialID  string
+	AuthTime      time.Time
+	AMR           []string
+	CodeHash      string
+	CodeExpiresAt time.Time
+}
+
 // OIDCTokenKind tells access tokens from refresh tokens.
 type OIDCTokenKind string
 
@@ -181,6 +194,11 @@ type OIDCStore interface {
 	// (the user cancelled, or the app was sent an error). ENOTFOUND if it
 	// is gone or was completed.
 	DeleteOIDCAuthRequest(ctx context.Context, id string) error
+	// IssueOIDCCode completes a request (as CompleteOIDCAuthRequest), gives
+	// it its code (as SaveOIDCCode) and records ev, in one transaction: the
+	// sign-in step's one write. ENOTFOUND, and nothing written, if the
+	// request is gone, expired or has a code already.
+	IssueOIDCCode(ctx context.Context, c *OIDCCodeIssue, ev *Event, now time.Time) error
 	// SaveOIDCCode gives a done request its code. ENOTFOUND if the request
 	// is not done or has a code already: a request yields one code.
 	SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error

@@ -28,7 +28,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) erro
 	end, err := op.ValidateEndSessionRequest(ctx, req, p.op)
 	if err != nil {
 		attrs := []any{"event", "oidc_end_session_refused", "client_id", truncate(req.ClientID, 200), "error", err}
-		if c, cerr := p.store.FindOIDCClient(ctx, req.ClientID); cerr == nil {
+		if c, cerr := p.client(ctx, req.ClientID); cerr == nil {
 			attrs = append(attrs, "post_logout_redirect_uri", truncate(req.PostLogoutRedirectURI, 2048), "registered", c.PostLogoutRedirectURIs)
 		}
 		p.log.InfoContext(ctx, "oidc end_session refused", attrs...)

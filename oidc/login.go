@@ -108,7 +108,7 @@ func (p *Provider) pendingRequest(r *http.Request, id string) (*passkeyd.OIDCAut
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := p.store.FindOIDCClient(ctx, req.ClientID)
+	c, err := p.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -275,17 +275,24 @@ func (p *Provider) amr(ctx context.Context, u *passkeyd.User, sess *passkeyd.Ses
 func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, sess *passkeyd.Session) error {
 	ctx := r.Context()
 	amr := p.amr(ctx, u, sess)
-	if err := p.store.CompleteOIDCAuthRequest(ctx, req.ID, u.ID, sess.CredentialID, sess.AuthenticatedAt, amr, p.now()); err != nil {
+	// The code is the op package's (the request's ID, encrypted); the
+	// request's completion, its code and the security-log event are one
+	// transaction (IssueOIDCCode), where op's CreateAuthRequestCode would
+	// store the code in a second one (SaveAuthCode).
+	code, err := op.BuildAuthRequestCode(authRequest{req}, p.op.Crypto())
+	if err != nil {
 		return err
 	}
-	req.UserID, req.CredentialID, req.AuthTime, req.AMR, req.Done = u.ID, sess.CredentialID, sess.AuthenticatedAt, amr, true
-	code, err := op.CreateAuthRequestCode(ctx, authRequest{req}, storage{p}, p.op.Crypto())
-	if err != nil {
+	now := p.now()
+	ev := passkeyd.NewEvent(now, passkeyd.Actor{IP: sess.IP, UserAgent: r.UserAgent()}, u.ID, passkeyd.EventOIDCSignIn, sess.CredentialID, c.Name)
+	if err := p.store.IssueOIDCCode(ctx, &passkeyd.OIDCCodeIssue{
+		RequestID: req.ID, UserID: u.ID, CredentialID: sess.CredentialID, AuthTime: sess.AuthenticatedAt, AMR: amr,
+		CodeHash: p.secrets.keyedHash("code", code), CodeExpiresAt: now.Add(p.cfg.CodeTTL),
+	}, ev, now); err != nil {
 		return err
 	}
 	p.log.InfoContext(ctx, "signed in to "+c.Name, "event", passkeyd.EventOIDCSignIn, "client_id", c.ID, "user_id", u.ID)
 	p.metrics.signIn(c.ID)
-	p.record(ctx, passkeyd.NewEvent(p.now(), passkeyd.Actor{IP: sess.IP, UserAgent: r.UserAgent()}, u.ID, passkeyd.EventOIDCSignIn, sess.CredentialID, c.Name))
 	return p.respond(w, r, req, url.Values{"code": {code}})
 }
 

@@ -137,7 +137,7 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 	mux.Handle("/oidc/revoke", noStore(formPostOnly(p.op)))
 	mux.Handle("/oidc/userinfo", noStore(p.userinfoEndpoint(p.op)))
 	mux.Handle("/oidc/keys", withJWKSCaching(p.op))
-	p.handler = mux
+	p.handler = withRequestCache(mux)
 	return p, nil
 }
 
@@ -169,7 +169,7 @@ func (p *Provider) record(ctx context.Context, ev *passkeyd.Event) {
 }
 
 func (p *Provider) clientName(ctx context.Context, id string) string {
-	if c, err := p.store.FindOIDCClient(ctx, id); err == nil {
+	if c, err := p.client(ctx, id); err == nil {
 		return c.Name
 	}
 	return id
@@ -372,7 +372,7 @@ func (p *Provider) checkAuthorizeRequest(next http.Handler) http.Handler {
 		if clientID == "" {
 			return refuse("The app did not say which app it is (its sign-in request has no client_id). Tell the app's operator.")
 		}
-		c, err := p.store.FindOIDCClient(ctx, clientID)
+		c, err := p.client(ctx, clientID)
 		if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 			p.log.InfoContext(ctx, "oidc request for an unknown client", "event", "oidc_unknown_client", "client_id", clientID)
 			return refuse(fmt.Sprintf("The app that sent you here is not registered with passkeyd (client ID %q). Tell the app's operator: the client ID in its settings must be one registered with passkeyd clients add.", clientID))

@@ -30,7 +30,7 @@ import (
 // SQLite file and a real loopback listener, with a clock the test moves.
 type inProcess struct {
 	*server
-	store   *sqlite.Store
+	store   oidc.Store
 	clock   *testclock.Clock
 	authn   *softauthn.Authenticator
 	metrics *prometheus.Registry
@@ -40,17 +40,24 @@ type inProcess struct {
 
 func startInProcess(t *testing.T, configure ...func(*web.Config)) *inProcess {
 	t.Helper()
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startInProcessOn(t, store, configure...)
+}
+
+// startInProcessOn is startInProcess on store, which it closes at the end
+// of the test.
+func startInProcessOn(t *testing.T, store oidc.Store, configure ...func(*web.Config)) *inProcess {
+	t.Helper()
+	t.Cleanup(func() { store.Close() })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	issuer := "http://localhost:" + port
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	clk := testclock.New(time.Now().UTC().Truncate(time.Millisecond))
 	reg := prometheus.NewRegistry()
 	cfg := web.Config{

@@ -78,7 +78,7 @@ func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
 // verified (an expired hint still names its subject); the sign-in step
 // compares it with the signed-in user.
 func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
-	c, err := s.p.store.FindOIDCClient(ctx, req.ClientID)
+	c, err := s.p.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (s storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (st
 	if err != nil {
 		return "", time.Time{}, grantError(err)
 	}
-	c, err := s.p.store.FindOIDCClient(ctx, g.clientID)
+	c, err := s.p.client(ctx, g.clientID)
 	if err != nil {
 		return "", time.Time{}, grantError(err)
 	}
@@ -264,7 +264,7 @@ func (s storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenR
 	if err != nil {
 		return "", "", time.Time{}, grantError(err)
 	}
-	c, err := s.p.store.FindOIDCClient(ctx, g.clientID)
+	c, err := s.p.client(ctx, g.clientID)
 	if err != nil {
 		return "", "", time.Time{}, grantError(err)
 	}
@@ -330,11 +330,11 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 	// The account may have been disabled, deleted or taken off the client's
 	// allow-list since, or the client may no longer take unconfirmed
 	// addresses: no new tokens then.
-	u, err := s.p.accounts.FindUserByID(ctx, t.UserID)
+	u, err := s.p.user(ctx, t.UserID)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.p.store.FindOIDCClient(ctx, t.ClientID)
+	c, err := s.p.client(ctx, t.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ type clientIDKey struct{}
 func (s storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	alg := "RS256"
 	if id, _ := ctx.Value(clientIDKey{}).(string); id != "" {
-		if c, err := s.p.store.FindOIDCClient(ctx, id); err == nil && c.IDTokenAlg != "" {
+		if c, err := s.p.client(ctx, id); err == nil && c.IDTokenAlg != "" {
 			alg = c.IDTokenAlg
 		}
 	}
@@ -434,7 +434,7 @@ func (s storage) KeySet(ctx context.Context) ([]op.Key, error) {
 // endpoint (withClientID marked the request), invalid_client, which op
 // passes on as is for a refresh (a plain error would be a 500 there).
 func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.p.store.FindOIDCClient(ctx, id)
+	c, err := s.p.client(ctx, id)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 		if _, tokenRequest := ctx.Value(clientIDKey{}).(string); tokenRequest {
 			return nil, zoidc.ErrInvalidClient().WithDescription("Unknown client.")
@@ -451,7 +451,7 @@ func (s storage) GetClientByClientID(ctx context.Context, id string) (op.Client,
 // package has already form-decoded a client_secret_basic header (RFC 6749
 // §2.3.1), so secrets with ':' or '%' work.
 func (s storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := s.p.store.FindOIDCClient(ctx, id)
+	c, err := s.p.client(ctx, id)
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 		return errors.New("unknown client")
 	}
@@ -490,7 +490,7 @@ func (s storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo,
 }
 
 func (s storage) setUserinfo(ctx context.Context, info *zoidc.UserInfo, userID string, scopes []string) error {
-	u, err := s.p.accounts.FindUserByID(ctx, userID)
+	u, err := s.p.user(ctx, userID)
 	if err != nil {
 		return grantError(err)
 	}

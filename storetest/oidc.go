@@ -23,6 +23,7 @@ func RunOIDC(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 	}
 	t.Run("Client", func(t *testing.T) { testOIDCClient(t, openOIDC(t)) })
 	t.Run("CodeRedeemedOnce", func(t *testing.T) { testOIDCCode(t, openOIDC(t)) })
+	t.Run("IssueCode", func(t *testing.T) { testOIDCIssueCode(t, openOIDC(t)) })
 	t.Run("CodeRace", func(t *testing.T) {
 		s := openOIDC(t)
 		OIDCCodeRace(t, s, s)
@@ -184,6 +185,81 @@ func testOIDCRequestDeleted(t *testing.T, s oidcStore) {
 	wantCode(t, s.DeleteOIDCAuthRequest(ctx, r.ID), passkeyd.ENOTFOUND, "second DeleteOIDCAuthRequest")
 	done, _ := mustIssueCode(t, s)
 	wantCode(t, s.DeleteOIDCAuthRequest(ctx, done.ID), passkeyd.ENOTFOUND, "DeleteOIDCAuthRequest of a request with a code")
+}
+
+// testOIDCIssueCode: IssueOIDCCode completes a request, gives it its code
+// and records the event in one transaction: all of it or, when any part
+// fails, none; a request yields one code.
+func testOIDCIssueCode(t *testing.T, s oidcStore) {
+	ctx := t.Context()
+	c := mustCreateOIDCClient(t, s)
+	u, _ := mustCreateUser(t, s, randomID("u")+"@example.com")
+	r := newOIDCAuthRequest(c.ID)
+	if err := s.SaveOIDCAuthRequest(ctx, r); err != nil {
+		t.Fatalf("SaveOIDCAuthRequest: %v", err)
+	}
+	events := func() int {
+		t.Helper()
+		list, err := s.ListEvents(ctx, u.ID, 0, 100)
+		if err != nil {
+			t.Fatalf("ListEvents: %v", err)
+		}
+		n := 0
+		for _, e := range list {
+			if e.Type == passkeyd.EventOIDCSignIn {
+				n++
+			}
+		}
+		return n
+	}
+	issue := &passkeyd.OIDCCodeIssue{RequestID: r.ID, UserID: u.ID, CredentialID: "cred-1", AuthTime: t0,
+		AMR: []string{"pop", "mfa"}, CodeHash: randomID("code"), CodeExpiresAt: t0.Add(2 * time.Minute)}
+	now := t0.Add(time.Minute)
+
+	// An event that cannot be stored takes the completion and the code with it.
+	broken := passkeyd.NewEvent(now, passkeyd.Actor{}, u.ID, "", "", "Test App")
+	if err := s.IssueOIDCCode(ctx, issue, broken, now); err == nil {
+		t.Fatal("IssueOIDCCode with an event without a type succeeded")
+	}
+	if got, err := s.FindOIDCAuthRequest(ctx, r.ID, now); err != nil || got.Done || got.CodeHash != "" || got.UserID != "" {
+		t.Fatalf("after a failed IssueOIDCCode the request is %+v, %v; want it as it was", got, err)
+	}
+	if _, err := s.FindOIDCCode(ctx, issue.CodeHash, now); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+		t.Fatalf("FindOIDCCode after a failed IssueOIDCCode: %v, want ENOTFOUND", err)
+	}
+
+	ev := passkeyd.NewEvent(now, passkeyd.Actor{}, u.ID, passkeyd.EventOIDCSignIn, "cred-1", "Test App")
+	if err := s.IssueOIDCCode(ctx, issue, ev, now); err != nil {
+		t.Fatalf("IssueOIDCCode: %v", err)
+	}
+	want := *r
+	want.UserID, want.CredentialID, want.AuthTime, want.AMR, want.Done = u.ID, "cred-1", t0, []string{"pop", "mfa"}, true
+	want.CodeHash, want.CodeExpiresAt = issue.CodeHash, issue.CodeExpiresAt
+	got, err := s.FindOIDCCode(ctx, issue.CodeHash, now)
+	if err != nil {
+		t.Fatalf("FindOIDCCode: %v", err)
+	}
+	if diff := cmp.Diff(&want, got, cmpOpts...); diff != "" {
+		t.Errorf("FindOIDCCode after IssueOIDCCode mismatch (-want +got):\n%s", diff)
+	}
+	if n := events(); n != 1 {
+		t.Errorf("%d %s events after IssueOIDCCode, want 1", n, passkeyd.EventOIDCSignIn)
+	}
+
+	again := *issue
+	again.CodeHash = randomID("code")
+	wantCode(t, s.IssueOIDCCode(ctx, &again, passkeyd.NewEvent(now, passkeyd.Actor{}, u.ID, passkeyd.EventOIDCSignIn, "", "Test App"), now),
+		passkeyd.ENOTFOUND, "a second IssueOIDCCode for one request")
+	if n := events(); n != 1 {
+		t.Errorf("%d %s events after a refused IssueOIDCCode, want 1", n, passkeyd.EventOIDCSignIn)
+	}
+	expired := newOIDCAuthRequest(c.ID)
+	if err := s.SaveOIDCAuthRequest(ctx, expired); err != nil {
+		t.Fatalf("SaveOIDCAuthRequest: %v", err)
+	}
+	late := *issue
+	late.RequestID, late.CodeHash = expired.ID, randomID("code")
+	wantCode(t, s.IssueOIDCCode(ctx, &late, nil, expired.ExpiresAt), passkeyd.ENOTFOUND, "IssueOIDCCode for an expired request")
 }
 
 func testOIDCCode(t *testing.T, s oidcStore) {

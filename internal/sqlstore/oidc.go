@@ -294,6 +294,29 @@ func (s *Store) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
 	})
 }
 
+// IssueOIDCCode is CompleteOIDCAuthRequest and SaveOIDCCode in one
+// UPDATE, and the event, in one transaction.
+func (s *Store) IssueOIDCCode(ctx context.Context, c *passkeyd.OIDCCodeIssue, ev *passkeyd.Event, now time.Time) error {
+	if c.CodeHash == "" || c.UserID == "" {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A code needs its hash and a user.")
+	}
+	return s.write(ctx, "issue oidc code", func(tx *sql.Tx) error {
+		n, err := rowsAffected(s.txExec(ctx, tx, `
+			UPDATE oidc_auth_requests SET user_id = $2, credential_id = $3, auth_time = $4, amr = $5, done = TRUE,
+				code_hash = $6, code_expires_at = $7
+			WHERE id = $1 AND expires_at > $8 AND code_hash IS NULL`,
+			c.RequestID, c.UserID, c.CredentialID, millis(c.AuthTime), spaceList(c.AMR), c.CodeHash,
+			millis(c.CodeExpiresAt), millis(now)))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request expired. Please go back to the app and try again.")
+		}
+		return s.insertEvents(ctx, tx, ev)
+	})
+}
+
 // SaveOIDCCode gives a done request without a code its code.
 func (s *Store) SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error {
 	return s.write(ctx, "save oidc code", func(tx *sql.Tx) error {
@@ -391,7 +414,7 @@ func (r *oidcTokenRow) token() *passkeyd.OIDCToken {
 }
 
 func (s *Store) insertOIDCTokens(ctx context.Context, tx *sql.Tx, tokens []*passkeyd.OIDCToken) error {
-	for _, t := range tokens {
+	for i, t := range tokens {
 		if t.ID == "" || t.GrantID == "" || (t.Kind != passkeyd.OIDCAccessToken && t.Kind != passkeyd.OIDCRefreshToken) {
 			return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a grant and a kind.")
 		}
@@ -405,6 +428,9 @@ func (s *Store) insertOIDCTokens(ctx context.Context, tx *sql.Tx, tokens []*pass
 			t.ID, string(t.Kind), t.GrantID, t.ClientID, t.UserID, spaceList(t.Scopes), spaceList(t.Audience),
 			millis(t.AuthTime), spaceList(t.AMR), millis(t.CreatedAt), millis(t.ExpiresAt), t.CredentialID); err != nil {
 			return err
+		}
+		if i > 0 && t.ClientID == tokens[i-1].ClientID && t.UserID == tokens[i-1].UserID && t.CreatedAt.Equal(tokens[i-1].CreatedAt) {
+			continue // the use was recorded with the token before (an access token's refresh token)
 		}
 		if _, err := s.txExec(ctx, tx, `UPDATE oidc_clients SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2`,
 			t.ClientID, millis(t.CreatedAt)); err != nil {
