@@ -153,8 +153,8 @@ func (st appSignInStep) count(s string) int {
 
 // TestAppSignInCost (issue 22): an app sign-in with a session and the
 // consent remembered (authorize, login, token, userinfo, refresh) commits
-// at most one transaction per step, and reads the client at most once per
-// request. It logs each step's statements: BENCHMARKS.md's "The app
+// at most one transaction per step, and reads the client and the account
+// at most once per request. It logs each step's statements: BENCHMARKS.md's "The app
 // sign-in's cost" quotes them (go test ./oidc/ -run TestAppSignInCost -v).
 func TestAppSignInCost(t *testing.T) {
 	counter := &sqlCounter{}
@@ -218,6 +218,9 @@ func TestAppSignInCost(t *testing.T) {
 		}
 		if n := st.count("FROM oidc_clients WHERE id"); n > 1 {
 			t.Errorf("%s: the client read %d times, want once at most", st.name, n)
+		}
+		if n := st.count("FROM users u WHERE u.id"); n > 1 {
+			t.Errorf("%s: the account read %d times, want once at most", st.name, n)
 		}
 	}
 	t.Logf("app sign-in: %d transactions, %d statements", total.tx, len(total.statements))
