@@ -60,11 +60,11 @@ type OIDCAuthRequest struct {
 	// HintSubject is the subject of the request's valid id_token_hint:
 	// the account the app asked for ("" when it named none).
 	HintSubject string
-	UserID      string    // set by CompleteOIDCAuthRequest
+	UserID      string    // set by IssueOIDCCode
 	AuthTime    time.Time // the passkey verification the user signed in with
 	// CredentialID is the API ID of the passkey whose session completed
 	// the request; its tokens inherit it, so that deleting the passkey
-	// ends them (set by CompleteOIDCAuthRequest).
+	// ends them (set by IssueOIDCCode).
 	CredentialID   string
 	AMR            []string
 	Done           bool
@@ -186,22 +186,15 @@ type OIDCStore interface {
 	SaveOIDCAuthRequest(ctx context.Context, r *OIDCAuthRequest) error
 	// FindOIDCAuthRequest returns an unexpired request; ENOTFOUND otherwise.
 	FindOIDCAuthRequest(ctx context.Context, id string, now time.Time) (*OIDCAuthRequest, error)
-	// CompleteOIDCAuthRequest records who signed in, with which passkey,
-	// when and how, and marks the request done. ENOTFOUND if it is gone,
-	// expired or has a code already.
-	CompleteOIDCAuthRequest(ctx context.Context, id, userID, credentialID string, authTime time.Time, amr []string, now time.Time) error
 	// DeleteOIDCAuthRequest ends a request that has not been completed
 	// (the user cancelled, or the app was sent an error). ENOTFOUND if it
 	// is gone or was completed.
 	DeleteOIDCAuthRequest(ctx context.Context, id string) error
-	// IssueOIDCCode completes a request (as CompleteOIDCAuthRequest), gives
-	// it its code (as SaveOIDCCode) and records ev, in one transaction: the
-	// sign-in step's one write. ENOTFOUND, and nothing written, if the
+	// IssueOIDCCode completes a request (who signed in, with which passkey,
+	// when and how), gives it its code and records ev, in one transaction:
+	// the sign-in step's one write; a request yields one code. ENOTFOUND, and nothing written, if the
 	// request is gone, expired or has a code already.
 	IssueOIDCCode(ctx context.Context, c *OIDCCodeIssue, ev *Event, now time.Time) error
-	// SaveOIDCCode gives a done request its code. ENOTFOUND if the request
-	// is not done or has a code already: a request yields one code.
-	SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error
 	// FindOIDCCode returns the request a code was issued for, without
 	// redeeming it: while the code is unexpired, and once it is redeemed
 	// (until the request is deleted), so that a second redemption is

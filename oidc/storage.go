@@ -187,9 +187,16 @@ func (s storage) saveTokens(ctx context.Context, req op.TokenRequest, tokens ...
 	return err
 }
 
-func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	return s.p.store.SaveOIDCCode(ctx, id, s.p.secrets.keyedHash("code", code), s.p.now().Add(s.p.cfg.CodeTTL))
+func (s storage) SaveAuthCode(context.Context, string, string) error {
+	return errCodesIssuedAtSignIn
 }
+
+// errCodesIssuedAtSignIn: op saves a code only when it makes the
+// authorization response itself; passkeyd's sign-in step makes the code
+// with op.BuildAuthRequestCode and stores it with the request's completion
+// and its event in one transaction (OIDCStore.IssueOIDCCode), so this is
+// never reached.
+var errCodesIssuedAtSignIn = errors.New("oidc: codes are issued by the sign-in step (IssueOIDCCode), not by SaveAuthCode")
 
 // DeleteAuthRequest keeps the row: it expires by itself, and until then a
 // second use of its code is recognised as such.

@@ -216,12 +216,10 @@ func mustGrant(t testing.TB, s oidcStore, clientID string, u *passkeyd.User, cre
 	if err := s.SaveOIDCAuthRequest(ctx, pending); err != nil {
 		t.Fatalf("SaveOIDCAuthRequest: %v", err)
 	}
-	if err := s.CompleteOIDCAuthRequest(ctx, pending.ID, u.ID, cred.ID, t0, []string{"pop", "mfa"}, t0); err != nil {
-		t.Fatalf("CompleteOIDCAuthRequest: %v", err)
-	}
 	code := randomID("code")
-	if err := s.SaveOIDCCode(ctx, pending.ID, code, t0.Add(5*time.Minute)); err != nil {
-		t.Fatalf("SaveOIDCCode: %v", err)
+	if err := s.IssueOIDCCode(ctx, &passkeyd.OIDCCodeIssue{RequestID: pending.ID, UserID: u.ID, CredentialID: cred.ID, AuthTime: t0,
+		AMR: []string{"pop", "mfa"}, CodeHash: code, CodeExpiresAt: t0.Add(5 * time.Minute)}, nil, t0); err != nil {
+		t.Fatalf("IssueOIDCCode: %v", err)
 	}
 	got, err := s.FindOIDCRefreshToken(ctx, refresh.ID, t0)
 	if err != nil || got.CredentialID != cred.ID {

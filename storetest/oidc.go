@@ -152,14 +152,12 @@ func mustIssueCode(t testing.TB, s oidcStore) (*passkeyd.OIDCAuthRequest, string
 	if err := s.SaveOIDCAuthRequest(ctx, r); err != nil {
 		t.Fatalf("SaveOIDCAuthRequest: %v", err)
 	}
-	if err := s.CompleteOIDCAuthRequest(ctx, r.ID, u.ID, "", t0, []string{"hwk", "user"}, t0.Add(time.Minute)); err != nil {
-		t.Fatalf("CompleteOIDCAuthRequest: %v", err)
+	code := randomID("code")
+	if err := s.IssueOIDCCode(ctx, &passkeyd.OIDCCodeIssue{RequestID: r.ID, UserID: u.ID, AuthTime: t0, AMR: []string{"hwk", "user"},
+		CodeHash: code, CodeExpiresAt: t0.Add(2 * time.Minute)}, nil, t0.Add(time.Minute)); err != nil {
+		t.Fatalf("IssueOIDCCode: %v", err)
 	}
 	r.UserID, r.AuthTime, r.AMR, r.Done = u.ID, t0, []string{"hwk", "user"}, true
-	code := randomID("code")
-	if err := s.SaveOIDCCode(ctx, r.ID, code, t0.Add(2*time.Minute)); err != nil {
-		t.Fatalf("SaveOIDCCode: %v", err)
-	}
 	r.CodeHash, r.CodeExpiresAt = code, t0.Add(2*time.Minute)
 	return r, code
 }
@@ -181,7 +179,8 @@ func testOIDCRequestDeleted(t *testing.T, s oidcStore) {
 	}
 	_, err := s.FindOIDCAuthRequest(ctx, r.ID, t0)
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCAuthRequest after DeleteOIDCAuthRequest")
-	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", "", t0, nil, t0), passkeyd.ENOTFOUND, "CompleteOIDCAuthRequest after DeleteOIDCAuthRequest")
+	wantCode(t, s.IssueOIDCCode(ctx, &passkeyd.OIDCCodeIssue{RequestID: r.ID, UserID: "someone", CodeHash: randomID("code"), CodeExpiresAt: t0.Add(time.Minute)}, nil, t0),
+		passkeyd.ENOTFOUND, "IssueOIDCCode after DeleteOIDCAuthRequest")
 	wantCode(t, s.DeleteOIDCAuthRequest(ctx, r.ID), passkeyd.ENOTFOUND, "second DeleteOIDCAuthRequest")
 	done, _ := mustIssueCode(t, s)
 	wantCode(t, s.DeleteOIDCAuthRequest(ctx, done.ID), passkeyd.ENOTFOUND, "DeleteOIDCAuthRequest of a request with a code")
@@ -272,8 +271,8 @@ func testOIDCCode(t *testing.T, s oidcStore) {
 	if diff := cmp.Diff(r, got, cmpOpts...); diff != "" {
 		t.Errorf("FindOIDCAuthRequest mismatch (-want +got):\n%s", diff)
 	}
-	wantCode(t, s.SaveOIDCCode(ctx, r.ID, randomID("code"), t0.Add(time.Hour)), passkeyd.ENOTFOUND, "a second code for one request")
-	wantCode(t, s.CompleteOIDCAuthRequest(ctx, r.ID, "someone", "", t0, nil, t0), passkeyd.ENOTFOUND, "completing a request with a code")
+	wantCode(t, s.IssueOIDCCode(ctx, &passkeyd.OIDCCodeIssue{RequestID: r.ID, UserID: "someone", CodeHash: randomID("code"),
+		CodeExpiresAt: t0.Add(time.Hour)}, nil, t0), passkeyd.ENOTFOUND, "a second code for one request")
 
 	_, err = s.FindOIDCCode(ctx, code, t0.Add(2*time.Minute))
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCCode when expired")
@@ -307,12 +306,11 @@ func testOIDCCode(t *testing.T, s oidcStore) {
 		t.Errorf("FindOIDCCode of a redeemed code = %+v, %v; want request %s, redeemed", found, err, r.ID)
 	}
 
-	// An unfinished request cannot get a code.
+	// An unfinished request expires.
 	unfinished := newOIDCAuthRequest(r.ClientID)
 	if err := s.SaveOIDCAuthRequest(ctx, unfinished); err != nil {
 		t.Fatalf("SaveOIDCAuthRequest: %v", err)
 	}
-	wantCode(t, s.SaveOIDCCode(ctx, unfinished.ID, randomID("code"), t0.Add(time.Hour)), passkeyd.ENOTFOUND, "a code for an unfinished request")
 	_, err = s.FindOIDCAuthRequest(ctx, unfinished.ID, unfinished.ExpiresAt)
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCAuthRequest when expired")
 }

@@ -260,24 +260,6 @@ func (s *Store) FindOIDCAuthRequest(ctx context.Context, id string, now time.Tim
 	return r.request(), nil
 }
 
-// CompleteOIDCAuthRequest records the user's sign-in on a request that has
-// no code yet. ENOTFOUND otherwise.
-func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id, userID, credentialID string, authTime time.Time, amr []string, now time.Time) error {
-	return s.write(ctx, "complete oidc auth request", func(tx *sql.Tx) error {
-		n, err := rowsAffected(s.txExec(ctx, tx, `
-			UPDATE oidc_auth_requests SET user_id = $2, credential_id = $6, auth_time = $3, amr = $4, done = TRUE
-			WHERE id = $1 AND expires_at > $5 AND code_hash IS NULL`,
-			id, userID, millis(authTime), spaceList(amr), millis(now), credentialID))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request expired. Please go back to the app and try again.")
-		}
-		return nil
-	})
-}
-
 // DeleteOIDCAuthRequest deletes a request not completed. ENOTFOUND
 // otherwise.
 func (s *Store) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
@@ -294,8 +276,8 @@ func (s *Store) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
 	})
 }
 
-// IssueOIDCCode is CompleteOIDCAuthRequest and SaveOIDCCode in one
-// UPDATE, and the event, in one transaction.
+// IssueOIDCCode completes a request and gives it its code in one UPDATE,
+// and records the event, in one transaction.
 func (s *Store) IssueOIDCCode(ctx context.Context, c *passkeyd.OIDCCodeIssue, ev *passkeyd.Event, now time.Time) error {
 	if c.CodeHash == "" || c.UserID == "" {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A code needs its hash and a user.")
@@ -314,23 +296,6 @@ func (s *Store) IssueOIDCCode(ctx context.Context, c *passkeyd.OIDCCodeIssue, ev
 			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request expired. Please go back to the app and try again.")
 		}
 		return s.insertEvents(ctx, tx, ev)
-	})
-}
-
-// SaveOIDCCode gives a done request without a code its code.
-func (s *Store) SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.Time) error {
-	return s.write(ctx, "save oidc code", func(tx *sql.Tx) error {
-		n, err := rowsAffected(s.txExec(ctx, tx, `
-			UPDATE oidc_auth_requests SET code_hash = $2, code_expires_at = $3
-			WHERE id = $1 AND done = TRUE AND code_hash IS NULL`,
-			id, codeHash, millis(expires)))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return passkeyd.Errorf(passkeyd.ENOTFOUND, "This sign-in request was completed already.")
-		}
-		return nil
 	})
 }
 
