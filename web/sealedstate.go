@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -121,9 +122,17 @@ func (sc *stateCookies) seal(st *sealedState) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	nonce := keyedhash.RandomBytes(sc.aead.NonceSize())
+	// The nonce, then the sealed state after it in the same buffer; the
+	// cookie's value written out once.
+	n := sc.aead.NonceSize()
+	nonce := make([]byte, n, n+len(plain)+sc.aead.Overhead())
+	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
 	sealed := sc.aead.Seal(nonce, nonce, plain, stateAD)
-	return strconv.FormatInt(st.ExpiresAt, 36) + ":" + base64.RawURLEncoding.EncodeToString(sealed), nil
+	value := make([]byte, 0, 14+base64.RawURLEncoding.EncodedLen(len(sealed)))
+	value = strconv.AppendInt(value, st.ExpiresAt, 36)
+	value = append(value, ':')
+	value = base64.RawURLEncoding.AppendEncode(value, sealed)
+	return string(value), nil
 }
 
 func stateTag(challenge string) string {
@@ -155,7 +164,7 @@ func (sc *stateCookies) open(value string) *sealedState {
 	if err != nil || len(sealed) < n+sc.aead.Overhead() {
 		return nil
 	}
-	plain, err := sc.aead.Open(nil, sealed[:n], sealed[n:], stateAD)
+	plain, err := sc.aead.Open(sealed[n:n], sealed[:n], sealed[n:], stateAD) // in place
 	if err != nil {
 		return nil
 	}
