@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
@@ -94,12 +95,17 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 	})
 }
 
-// withTimeout bounds each request's work: a database that accepts
-// connections but stops answering (a network partition) gets 503 after
-// RequestTimeout instead of holding requests until clients give up.
-func withTimeout(d time.Duration, next http.Handler) http.Handler {
+// withRequest is the first middleware: it gives the request an ID, works
+// out its client (see client), and bounds its work: a database that
+// accepts connections but stops answering (a network partition) gets 503
+// after timeout instead of holding requests until clients give up. All
+// three go into the request's context at once: each r.WithContext copies
+// the request.
+func withRequest(trusted []netip.Prefix, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		info := &requestInfo{id: newRequestID(), client: clientFrom(r, trusted)}
+		w.Header().Set("X-Request-Id", info.id)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestKey{}, info), timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
