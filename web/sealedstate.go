@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -117,22 +119,60 @@ func newStateCookies(secret []byte, cookies cookieJar, cfg Config) (*stateCookie
 		timeout: cfg.ChallengeTimeout, requestTimeout: cfg.RequestTimeout}, nil
 }
 
-func (sc *stateCookies) seal(st *sealedState) (string, error) {
-	plain, err := json.Marshal(st)
-	if err != nil {
+// sealScratch holds the working buffers of seal and open: the JSON of
+// the state and of go-webauthn's session data, and the sealed bytes.
+// Nothing in them outlives the call; the cookie's value is written once,
+// into its own string.
+type sealScratch struct {
+	plain, sessionData bytes.Buffer
+	value, sealed      []byte
+}
+
+var sealScratches = sync.Pool{New: func() any { return new(sealScratch) }}
+
+func getSealScratch() *sealScratch { return sealScratches.Get().(*sealScratch) }
+
+// put returns s to the pool, unless a cookie sent to open made it large:
+// states are a few KB at most, and a pool keeps what it holds.
+func (s *sealScratch) put() {
+	if cap(s.value) <= 16<<10 && cap(s.sealed) <= 16<<10 {
+		sealScratches.Put(s)
+	}
+}
+
+// seal returns the cookie value of st with sd as its session data.
+func (sc *stateCookies) seal(st *sealedState, sd *webauthn.SessionData) (string, error) {
+	scratch := getSealScratch()
+	defer scratch.put()
+	scratch.sessionData.Reset()
+	if err := json.NewEncoder(&scratch.sessionData).Encode(sd); err != nil {
 		return "", err
 	}
-	// The nonce, then the sealed state after it in the same buffer; the
-	// cookie's value written out once.
+	st.SessionData = bytes.TrimSpace(scratch.sessionData.Bytes())
+	defer func() { st.SessionData = nil }() // the scratch's, not st's
+	scratch.plain.Reset()
+	if err := json.NewEncoder(&scratch.plain).Encode(st); err != nil {
+		return "", err
+	}
+	// The nonce, then the sealed state after it.
 	n := sc.aead.NonceSize()
-	nonce := make([]byte, n, n+len(plain)+sc.aead.Overhead())
+	nonce := append(scratch.sealed[:0], make([]byte, n)...)
 	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
-	sealed := sc.aead.Seal(nonce, nonce, plain, stateAD)
-	value := make([]byte, 0, 14+base64.RawURLEncoding.EncodedLen(len(sealed)))
-	value = strconv.AppendInt(value, st.ExpiresAt, 36)
-	value = append(value, ':')
-	value = base64.RawURLEncoding.AppendEncode(value, sealed)
-	return string(value), nil
+	sealed := sc.aead.Seal(nonce, nonce, bytes.TrimSpace(scratch.plain.Bytes()), stateAD)
+	scratch.sealed = sealed
+
+	var value strings.Builder
+	value.Grow(14 + base64.RawURLEncoding.EncodedLen(len(sealed)))
+	var chunk [512]byte
+	value.Write(strconv.AppendInt(chunk[:0], st.ExpiresAt, 36))
+	value.WriteByte(':')
+	for len(sealed) > 0 { // base64 in whole 3-byte groups, a chunk at a time
+		m := min(len(sealed), 384)
+		base64.RawURLEncoding.Encode(chunk[:], sealed[:m])
+		value.Write(chunk[:base64.RawURLEncoding.EncodedLen(m)])
+		sealed = sealed[m:]
+	}
+	return value.String(), nil
 }
 
 func stateTag(challenge string) string {
@@ -159,7 +199,11 @@ func (sc *stateCookies) open(value string) *sealedState {
 	if i := strings.LastIndexByte(value, ':'); i >= 0 {
 		value = value[i+1:]
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	scratch := getSealScratch()
+	defer scratch.put()
+	scratch.value = append(scratch.value[:0], value...)
+	sealed, err := base64.RawURLEncoding.AppendDecode(scratch.sealed[:0], scratch.value)
+	scratch.sealed = sealed
 	n := sc.aead.NonceSize()
 	if err != nil || len(sealed) < n+sc.aead.Overhead() {
 		return nil
@@ -168,7 +212,7 @@ func (sc *stateCookies) open(value string) *sealedState {
 	if err != nil {
 		return nil
 	}
-	var st sealedState
+	var st sealedState // json.Unmarshal copies out of plain: nothing of scratch stays
 	if json.Unmarshal(plain, &st) != nil {
 		return nil
 	}
@@ -190,18 +234,13 @@ func (sc *stateCookies) held(r *http.Request) []*http.Cookie {
 // own, next to the browser's other ceremonies that have not expired. It
 // writes nothing to the database.
 func (sc *stateCookies) begin(w http.ResponseWriter, r *http.Request, st *sealedState, sd *webauthn.SessionData) error {
-	data, err := json.Marshal(sd)
-	if err != nil {
-		return err
-	}
 	now := sc.now()
 	st.Challenge = sd.Challenge
 	st.ExpiresAt = now.Add(sc.timeout).UnixMilli()
-	st.SessionData = data
 	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && st.Kind != passkeyd.CeremonyAuthentication {
 		st.SessionID = sess.ID
 	}
-	sealed, err := sc.seal(st)
+	sealed, err := sc.seal(st, sd)
 	if err != nil {
 		return err
 	}
