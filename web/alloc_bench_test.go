@@ -102,7 +102,7 @@ type wireClient struct {
 	body []byte
 }
 
-func dialWire(b *testing.B, addr string) *wireClient {
+func dialWire(b testing.TB, addr string) *wireClient {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)
@@ -125,7 +125,7 @@ func (c *wireClient) signUp(b *testing.B, br *wireBrowser) {
 // post sends a JSON request as br's browser and keeps the cookies the
 // answer sets. It returns the body, valid until the next post, and fails
 // the benchmark on any status but 200.
-func (c *wireClient) post(b *testing.B, br *wireBrowser, path string, body []byte) []byte {
+func (c *wireClient) post(b testing.TB, br *wireBrowser, path string, body []byte) []byte {
 	req := append(c.req[:0], "POST "...)
 	req = append(req, path...)
 	req = append(req, " HTTP/1.1\r\nHost: localhost:8080\r\nOrigin: "+benchOrigin+

@@ -35,7 +35,7 @@ type benchServer struct {
 	h http.Handler
 }
 
-func newBenchServer(b *testing.B, log *slog.Logger) *benchServer {
+func newBenchServer(b testing.TB, log *slog.Logger) *benchServer {
 	b.Helper()
 	store, err := sqlite.Open(b.Context(), "file:"+filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
