@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"strconv"
@@ -24,8 +25,21 @@ import (
 // SignIn is generate-authentication-options then verify-authentication over
 // 64 registered users, alternately with and without an email (the load
 // tool's mixed mode); Register is a new account's options and verify.
+// SignInLogged and RegisterLogged are the same with a text log line per
+// request, as cmd/passkeyd writes (to io.Discard here).
 func BenchmarkCeremonyHTTP(b *testing.B) {
-	s := newBenchServer(b, nil)
+	for _, logged := range []bool{false, true} {
+		var log *slog.Logger
+		name := ""
+		if logged {
+			log = slog.New(slog.NewTextHandler(io.Discard, nil))
+			name = "Logged"
+		}
+		benchmarkCeremoniesHTTP(b, newBenchServerLogging(b, log, logged), name)
+	}
+}
+
+func benchmarkCeremoniesHTTP(b *testing.B, s *benchServer, name string) {
 	ts := httptest.NewServer(s.h)
 	b.Cleanup(ts.Close)
 	c := dialWire(b, ts.Listener.Addr().String())
@@ -36,7 +50,7 @@ func BenchmarkCeremonyHTTP(b *testing.B) {
 		users[i] = &wireBrowser{benchBrowser: newBenchBrowser(fmt.Sprintf("user%d@example.com", i))}
 		c.signUp(b, users[i])
 	}
-	b.Run("SignIn", func(b *testing.B) {
+	b.Run("SignIn"+name, func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			u := users[i%len(users)]
@@ -55,7 +69,7 @@ func BenchmarkCeremonyHTTP(b *testing.B) {
 		}
 	})
 	seq := 0
-	b.Run("Register", func(b *testing.B) {
+	b.Run("Register"+name, func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
