@@ -20,21 +20,24 @@ type Key []byte
 // one kind never matches another, base64url-encoded.
 func (k Key) Sum(purpose, value string) string {
 	m := getMAC(k)
-	m.mac.Write([]byte(purpose))
-	m.mac.Write([]byte{0})
-	m.mac.Write([]byte(value))
-	var sum [sha256.Size]byte
-	out := base64.RawURLEncoding.EncodeToString(m.mac.Sum(sum[:0]))
-	macs.Put(m)
-	return out
+	m.in = append(append(append(m.in[:0], purpose...), 0), value...)
+	m.mac.Write(m.in)
+	var out [43]byte // base64url of 32 bytes, unpadded
+	base64.RawURLEncoding.Encode(out[:], m.mac.Sum(m.sum[:0]))
+	if cap(m.in) <= 1<<10 {
+		macs.Put(m)
+	}
+	return string(out[:])
 }
 
-// keyedMAC is an HMAC keyed with key, kept for reuse: hmac.New costs
-// two SHA-256 states and the padded key, ~1 KB, and every request hashes
-// a secret or two under the one server secret.
+// keyedMAC is an HMAC keyed with key, kept for reuse with its buffers:
+// hmac.New costs two SHA-256 states and the padded key, ~1 KB, and every
+// request hashes a secret or two under the one server secret.
 type keyedMAC struct {
 	key []byte
 	mac hash.Hash
+	in  []byte // purpose, 0, value
+	sum [sha256.Size]byte
 }
 
 var macs sync.Pool
