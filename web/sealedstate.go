@@ -53,9 +53,10 @@ type sealedState struct {
 	UserID         string `json:"u,omitempty"`
 	Handle         []byte `json:"h,omitempty"`
 	SignedInUserID string `json:"i,omitempty"`
-	// SessionData is go-webauthn's webauthn.SessionData, JSON-encoded and
-	// kept verbatim: dropping any field breaks the ceremony.
-	SessionData json.RawMessage `json:"d"`
+	// SessionData is go-webauthn's webauthn.SessionData, encoded and
+	// decoded as the library's own type, so every field it has is kept
+	// (dropping one breaks the ceremony), and decoded once, with the rest.
+	SessionData *webauthn.SessionData `json:"d"`
 }
 
 const (
@@ -120,12 +121,12 @@ func newStateCookies(secret []byte, cookies cookieJar, cfg Config) (*stateCookie
 }
 
 // sealScratch holds the working buffers of seal and open: the JSON of
-// the state and of go-webauthn's session data, and the sealed bytes.
+// the state, the cookie's value and the sealed bytes.
 // Nothing in them outlives the call; the cookie's value is written once,
 // into its own string.
 type sealScratch struct {
-	plain, sessionData bytes.Buffer
-	value, sealed      []byte
+	plain         bytes.Buffer
+	value, sealed []byte
 }
 
 var sealScratches = sync.Pool{New: func() any { return new(sealScratch) }}
@@ -144,12 +145,7 @@ func (s *sealScratch) put() {
 func (sc *stateCookies) seal(st *sealedState, sd *webauthn.SessionData) (string, error) {
 	scratch := getSealScratch()
 	defer scratch.put()
-	scratch.sessionData.Reset()
-	if err := json.NewEncoder(&scratch.sessionData).Encode(sd); err != nil {
-		return "", err
-	}
-	st.SessionData = bytes.TrimSpace(scratch.sessionData.Bytes())
-	defer func() { st.SessionData = nil }() // the scratch's, not st's
+	st.SessionData = sd
 	scratch.plain.Reset()
 	if err := json.NewEncoder(&scratch.plain).Encode(st); err != nil {
 		return "", err
@@ -310,14 +306,13 @@ func (sc *stateCookies) finish(r *http.Request, kind passkeyd.CeremonyKind, clie
 			return nil, nil, passkeyd.UsedChallenge{}, errCeremonySession
 		}
 	}
-	var sd webauthn.SessionData
-	if err := json.Unmarshal(st.SessionData, &sd); err != nil {
-		// Sealed by us; unreadable only after a library upgrade changed the format.
-		return nil, nil, passkeyd.UsedChallenge{}, passkeyd.WrapError(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.", err)
+	if st.SessionData == nil {
+		// Sealed by us; without it only after a library upgrade changed the format.
+		return nil, nil, passkeyd.UsedChallenge{}, passkeyd.Errorf(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.")
 	}
 	used := passkeyd.UsedChallenge{
 		ID:        sc.key.Sum("challenge", st.Challenge),
 		ExpiresAt: time.UnixMilli(st.ExpiresAt).Add(sc.requestTimeout + usedChallengeGrace),
 	}
-	return st, &sd, used, nil
+	return st, st.SessionData, used, nil
 }
