@@ -14,8 +14,8 @@ import (
 
 // The allocation budget of a whole passkey sign-in through net/http
 // (issue 22): generate-authentication-options and verify-authentication,
-// everything the server allocates for them. Measured with go1.26: 38,904
-// bytes in 578 objects, from 47,064 in 640 before the diet (BENCHMARKS.md,
+// everything the server allocates for them. Measured with go1.26: 38,566
+// bytes in 575 objects, from 47,064 in 640 before the diet (BENCHMARKS.md,
 // "Allocations per ceremony"). The margin is for library upgrades; a
 // change that spends more should say why.
 const (
