@@ -47,7 +47,7 @@ func (b *background) afterAnswer(r *http.Request, what string, work func(ctx con
 		b.log.WarnContext(r.Context(), "background slots full; work dropped", "work", what, "slots", cap(b.slots))
 		return
 	}
-	ctx := context.WithValue(context.Background(), requestIDKey{}, RequestID(r.Context()))
+	ctx := context.WithValue(context.Background(), requestKey{}, &requestInfo{id: RequestID(r.Context()), client: clientOf(r)})
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	b.wg.Add(1)
 	go func() {

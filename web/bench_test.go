@@ -35,7 +35,14 @@ type benchServer struct {
 	h http.Handler
 }
 
-func newBenchServer(b *testing.B, log *slog.Logger) *benchServer {
+func newBenchServer(b testing.TB, log *slog.Logger) *benchServer {
+	b.Helper()
+	return newBenchServerLogging(b, log, false)
+}
+
+// newBenchServerLogging is newBenchServer, and with logRequests a log line
+// per request, as cmd/passkeyd writes.
+func newBenchServerLogging(b testing.TB, log *slog.Logger, logRequests bool) *benchServer {
 	b.Helper()
 	store, err := sqlite.Open(b.Context(), "file:"+filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -43,10 +50,11 @@ func newBenchServer(b *testing.B, log *slog.Logger) *benchServer {
 	}
 	b.Cleanup(func() { store.Close() })
 	h, err := web.New(web.Config{
-		RPID:       "localhost",
-		Origins:    []string{benchOrigin},
-		Secret:     []byte(strings.Repeat("s", 32)),
-		RateLimits: web.RateLimits{Off: true},
+		RPID:        "localhost",
+		Origins:     []string{benchOrigin},
+		Secret:      []byte(strings.Repeat("s", 32)),
+		RateLimits:  web.RateLimits{Off: true},
+		LogRequests: logRequests,
 	}, web.Deps{Store: store, Logger: log})
 	if err != nil {
 		b.Fatalf("web.New: %v", err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/netip"
 
@@ -9,7 +8,7 @@ import (
 )
 
 // client is where a request came from, worked out once per request by
-// withClient, the first middleware, and carried in its context: the rate
+// withRequest, the first middleware, and carried in its context: the rate
 // limits, the logs, sessions and security-log events all read it there.
 type client struct {
 	// ip is the connection's peer, or, when that peer is a trusted proxy,
@@ -21,24 +20,19 @@ type client struct {
 	rateKey string
 }
 
-type clientKey struct{}
-
-// withClient puts the request's client (see client) into its context.
-func withClient(trusted []netip.Prefix, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := client{ip: r.RemoteAddr, rateKey: r.RemoteAddr}
-		if addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted); ok {
-			c = client{ip: addr.String(), rateKey: clientaddr.RateKey(addr)}
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
-	})
+// clientFrom works out r's client (see client); only withRequest calls it.
+func clientFrom(r *http.Request, trusted []netip.Prefix) client {
+	if addr, ok := clientaddr.FromRequest(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted); ok {
+		return client{ip: addr.String(), rateKey: clientaddr.RateKey(addr)}
+	}
+	return client{ip: r.RemoteAddr, rateKey: r.RemoteAddr}
 }
 
-// clientOf returns the client withClient found for r. A request that did
+// clientOf returns the client withRequest found for r. A request that did
 // not pass through it (none of the Server's own) counts as its peer.
 func clientOf(r *http.Request) client {
-	if c, ok := r.Context().Value(clientKey{}).(client); ok {
-		return c
+	if info := requestOf(r.Context()); info != nil {
+		return info.client
 	}
 	return client{ip: r.RemoteAddr, rateKey: r.RemoteAddr}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // TestClientWorkedOutOnce: the client address is read from X-Forwarded-For
@@ -13,7 +14,7 @@ import (
 func TestClientWorkedOutOnce(t *testing.T) {
 	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	var got []client
-	h := withClient(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := withRequest(trusted, time.Minute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = append(got, clientOf(r))
 		// Whatever happens to the request later, the client stays.
 		r.RemoteAddr = "192.0.2.99:1"

@@ -78,8 +78,9 @@
 // sessions; notifier (notify.go) writes and queues every email;
 // securityLog makes and records security-log entries (with
 // passkeyd.NewEvent); originSet, limiters, hashSlots, background and
-// pages do what their names say. The first middleware, withClient, works
-// out the client's address once and puts it in the request's context.
+// pages do what their names say. The first middleware, withRequest, gives
+// the request its ID, works out the client's address once and sets the
+// request's deadline, all in one context.
 //
 // Rules that are not HTTP live in small packages: internal/ceremony (the
 // sign-in steps and the registration's verification on go-webauthn),

@@ -9,26 +9,35 @@ import (
 	"time"
 )
 
-type requestIDKey struct{}
+// requestInfo is what withRequest, the first middleware, works out once
+// per request and carries in its context: the request's ID and its client.
+type requestInfo struct {
+	id     string
+	client client
+}
+
+type requestKey struct{}
+
+func requestOf(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestKey{}).(*requestInfo)
+	return info
+}
 
 // RequestID returns the ID of the request ctx belongs to ("" outside one).
 // It is sent back in the X-Request-Id header and logged with every line.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if info := requestOf(ctx); info != nil {
+		return info.id
+	}
+	return ""
 }
 
-// withRequestID gives every request an ID: a fresh random one. A client's
-// own X-Request-Id is not trusted, so IDs stay unique and unforgeable in
-// the logs.
-func withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		id := hex.EncodeToString(b)
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
+// newRequestID is a fresh random request ID. A client's own X-Request-Id
+// is not trusted, so IDs stay unique and unforgeable in the logs.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // observe wraps the mux: it sees the route pattern the mux chose, and

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -50,9 +53,10 @@ type sealedState struct {
 	UserID         string `json:"u,omitempty"`
 	Handle         []byte `json:"h,omitempty"`
 	SignedInUserID string `json:"i,omitempty"`
-	// SessionData is go-webauthn's webauthn.SessionData, JSON-encoded and
-	// kept verbatim: dropping any field breaks the ceremony.
-	SessionData json.RawMessage `json:"d"`
+	// SessionData is go-webauthn's webauthn.SessionData, encoded and
+	// decoded as the library's own type, so every field it has is kept
+	// (dropping one breaks the ceremony), and decoded once, with the rest.
+	SessionData *webauthn.SessionData `json:"d"`
 }
 
 const (
@@ -116,14 +120,55 @@ func newStateCookies(secret []byte, cookies cookieJar, cfg Config) (*stateCookie
 		timeout: cfg.ChallengeTimeout, requestTimeout: cfg.RequestTimeout}, nil
 }
 
-func (sc *stateCookies) seal(st *sealedState) (string, error) {
-	plain, err := json.Marshal(st)
-	if err != nil {
+// sealScratch holds the working buffers of seal and open: the JSON of
+// the state, the cookie's value and the sealed bytes.
+// Nothing in them outlives the call; the cookie's value is written once,
+// into its own string.
+type sealScratch struct {
+	plain         bytes.Buffer
+	value, sealed []byte
+}
+
+var sealScratches = sync.Pool{New: func() any { return new(sealScratch) }}
+
+func getSealScratch() *sealScratch { return sealScratches.Get().(*sealScratch) }
+
+// put returns s to the pool, unless a cookie sent to open made it large:
+// states are a few KB at most, and a pool keeps what it holds.
+func (s *sealScratch) put() {
+	if cap(s.value) <= 16<<10 && cap(s.sealed) <= 16<<10 {
+		sealScratches.Put(s)
+	}
+}
+
+// seal returns the cookie value of st with sd as its session data.
+func (sc *stateCookies) seal(st *sealedState, sd *webauthn.SessionData) (string, error) {
+	scratch := getSealScratch()
+	defer scratch.put()
+	st.SessionData = sd
+	scratch.plain.Reset()
+	if err := json.NewEncoder(&scratch.plain).Encode(st); err != nil {
 		return "", err
 	}
-	nonce := keyedhash.RandomBytes(sc.aead.NonceSize())
-	sealed := sc.aead.Seal(nonce, nonce, plain, stateAD)
-	return strconv.FormatInt(st.ExpiresAt, 36) + ":" + base64.RawURLEncoding.EncodeToString(sealed), nil
+	// The nonce, then the sealed state after it.
+	n := sc.aead.NonceSize()
+	nonce := append(scratch.sealed[:0], make([]byte, n)...)
+	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go 1.24+)
+	sealed := sc.aead.Seal(nonce, nonce, bytes.TrimSpace(scratch.plain.Bytes()), stateAD)
+	scratch.sealed = sealed
+
+	var value strings.Builder
+	value.Grow(14 + base64.RawURLEncoding.EncodedLen(len(sealed)))
+	var chunk [512]byte
+	value.Write(strconv.AppendInt(chunk[:0], st.ExpiresAt, 36))
+	value.WriteByte(':')
+	for len(sealed) > 0 { // base64 in whole 3-byte groups, a chunk at a time
+		m := min(len(sealed), 384)
+		base64.RawURLEncoding.Encode(chunk[:], sealed[:m])
+		value.Write(chunk[:base64.RawURLEncoding.EncodedLen(m)])
+		sealed = sealed[m:]
+	}
+	return value.String(), nil
 }
 
 func stateTag(challenge string) string {
@@ -150,16 +195,20 @@ func (sc *stateCookies) open(value string) *sealedState {
 	if i := strings.LastIndexByte(value, ':'); i >= 0 {
 		value = value[i+1:]
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	scratch := getSealScratch()
+	defer scratch.put()
+	scratch.value = append(scratch.value[:0], value...)
+	sealed, err := base64.RawURLEncoding.AppendDecode(scratch.sealed[:0], scratch.value)
+	scratch.sealed = sealed
 	n := sc.aead.NonceSize()
 	if err != nil || len(sealed) < n+sc.aead.Overhead() {
 		return nil
 	}
-	plain, err := sc.aead.Open(nil, sealed[:n], sealed[n:], stateAD)
+	plain, err := sc.aead.Open(sealed[n:n], sealed[:n], sealed[n:], stateAD) // in place
 	if err != nil {
 		return nil
 	}
-	var st sealedState
+	var st sealedState // json.Unmarshal copies out of plain: nothing of scratch stays
 	if json.Unmarshal(plain, &st) != nil {
 		return nil
 	}
@@ -181,18 +230,13 @@ func (sc *stateCookies) held(r *http.Request) []*http.Cookie {
 // own, next to the browser's other ceremonies that have not expired. It
 // writes nothing to the database.
 func (sc *stateCookies) begin(w http.ResponseWriter, r *http.Request, st *sealedState, sd *webauthn.SessionData) error {
-	data, err := json.Marshal(sd)
-	if err != nil {
-		return err
-	}
 	now := sc.now()
 	st.Challenge = sd.Challenge
 	st.ExpiresAt = now.Add(sc.timeout).UnixMilli()
-	st.SessionData = data
 	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil && st.Kind != passkeyd.CeremonyAuthentication {
 		st.SessionID = sess.ID
 	}
-	sealed, err := sc.seal(st)
+	sealed, err := sc.seal(st, sd)
 	if err != nil {
 		return err
 	}
@@ -262,14 +306,13 @@ func (sc *stateCookies) finish(r *http.Request, kind passkeyd.CeremonyKind, clie
 			return nil, nil, passkeyd.UsedChallenge{}, errCeremonySession
 		}
 	}
-	var sd webauthn.SessionData
-	if err := json.Unmarshal(st.SessionData, &sd); err != nil {
-		// Sealed by us; unreadable only after a library upgrade changed the format.
-		return nil, nil, passkeyd.UsedChallenge{}, passkeyd.WrapError(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.", err)
+	if st.SessionData == nil {
+		// Sealed by us; without it only after a library upgrade changed the format.
+		return nil, nil, passkeyd.UsedChallenge{}, passkeyd.Errorf(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.")
 	}
 	used := passkeyd.UsedChallenge{
 		ID:        sc.key.Sum("challenge", st.Challenge),
 		ExpiresAt: time.UnixMilli(st.ExpiresAt).Add(sc.requestTimeout + usedChallengeGrace),
 	}
-	return st, &sd, used, nil
+	return st, st.SessionData, used, nil
 }

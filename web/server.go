@@ -131,8 +131,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.routes(routeMux{s, s.mux})
 	// Wrappers that know no routes; what differs by route is declared
 	// with it (routes.go, Mount).
-	s.handler = withClient(cfg.TrustedProxies, withRequestID(recoverPanics(log, securityHeaders(cfg.Secure(),
-		withTimeout(cfg.RequestTimeout, observe(deps.Metrics, log, cfg.LogRequests, s.mux))))))
+	s.handler = withRequest(cfg.TrustedProxies, cfg.RequestTimeout, recoverPanics(log, securityHeaders(cfg.Secure(),
+		observe(deps.Metrics, log, cfg.LogRequests, s.mux))))
 	return s, nil
 }
 

@@ -5,7 +5,8 @@
 //	go run ./bench/summarize -run DIR -out bench/results
 //
 // DIR holds what scripts/bench wrote: verify.txt (go test -bench output of
-// BenchmarkVerifyP256), sweep-DB-cC-rR.json (one load tool summary per
+// BenchmarkVerifyP256), alloc.txt (BenchmarkCeremonyHTTP, -benchmem: the
+// bytes and objects allocated per sign-in and per registration), sweep-DB-cC-rR.json (one load tool summary per
 // run), oidc-DB-ALG-rR.json (the app sign-in, -mode oidc) with sign.txt
 // (BenchmarkIDTokenSignature of bench/sign), big-sqlite.json,
 // repeat-sqlite-K.json, startup-sqlite.json and seed-sqlite.json.
@@ -121,6 +122,53 @@ type Summary struct {
 	// database ("sqlite", "postgres2": two instances) and algorithm.
 	Signatures map[string]verifyCost          `json:"id_token_signature,omitempty"`
 	AppSignIn  map[string]map[string]AppPoint `json:"app_signin,omitempty"`
+	// Allocations is what the server allocates per ceremony, "signin"
+	// and "register" (BenchmarkCeremonyHTTP of web/: the whole handler
+	// path through net/http, on SQLite; issue 22).
+	Allocations map[string]allocCost `json:"allocations_per_ceremony,omitempty"`
+}
+
+// allocCost is the median bytes and objects one ceremony allocates.
+type allocCost struct {
+	Bytes   float64 `json:"bytes"`
+	Objects float64 `json:"objects"`
+	Runs    int     `json:"runs"`
+}
+
+var allocLine = regexp.MustCompile(`^BenchmarkCeremonyHTTP/(\w+)(?:-\d+)?\s+\d+\s+.*?([\d.]+) B/op\s+([\d.]+) allocs/op`)
+
+// parseAllocs reads the medians of BenchmarkCeremonyHTTP's B/op and
+// allocs/op, by ceremony ("signin", "register"); nil without the file.
+func parseAllocs(path string) (map[string]allocCost, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	bytes, objects := map[string][]float64{}, map[string][]float64{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := allocLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		name := strings.ToLower(m[1])
+		b, _ := strconv.ParseFloat(m[2], 64)
+		o, _ := strconv.ParseFloat(m[3], 64)
+		bytes[name] = append(bytes[name], b)
+		objects[name] = append(objects[name], o)
+	}
+	if len(bytes) == 0 {
+		return nil, fmt.Errorf("%s: no BenchmarkCeremonyHTTP result", path)
+	}
+	res := map[string]allocCost{}
+	for k, v := range bytes {
+		res[k] = allocCost{Bytes: median(v), Objects: median(objects[k]), Runs: len(v)}
+	}
+	return res, nil
 }
 
 func main() {
@@ -245,6 +293,10 @@ func summarize(runDir, out string) error {
 		for _, c := range cs {
 			s.Sweeps[db] = append(s.Sweeps[db], point(c, byC[c], s.UnitUS))
 		}
+	}
+
+	if s.Allocations, err = parseAllocs(filepath.Join(runDir, "alloc.txt")); err != nil {
+		return err
 	}
 
 	if err := appSignIns(s, runDir, entries); err != nil {
@@ -480,6 +532,13 @@ func targets(s *Summary) []Target {
 				Unit: "verifications", Reached: p.ToolCPUPerSignInUS/s.UnitUS <= 2,
 				Note: fmt.Sprintf("%.0f µs per sign-in", p.ToolCPUPerSignInUS)},
 		)
+	}
+	if a, ok := s.Allocations["signin"]; ok {
+		r := s.Allocations["register"]
+		ts = append(ts, Target{Name: "bytes allocated per passkey sign-in", Goal: "<= 20 KB", Value: a.Bytes / 1024, Unit: "KB",
+			Reached: a.Bytes <= 20*1024,
+			Note: fmt.Sprintf("%.0f objects per sign-in; a registration %.1f KB in %.0f objects (BenchmarkCeremonyHTTP, through net/http)",
+				a.Objects, r.Bytes/1024, r.Objects)})
 	}
 	if s.Big != nil {
 		v := num(s.Big, "server_rss_mb")

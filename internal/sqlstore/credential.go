@@ -24,26 +24,33 @@ type credentialRow struct {
 	created, lastUsed, updated int64
 }
 
-func (r *credentialRow) dest() []any {
-	return []any{&r.c.ID, &r.c.UserID, &r.c.CredentialID, &r.c.PublicKey, &r.signCount,
+func (r *credentialRow) dest() []any { return r.appendDest(make([]any, 0, 18)) }
+
+func (r *credentialRow) appendDest(dest []any) []any {
+	return append(dest, &r.c.ID, &r.c.UserID, &r.c.CredentialID, &r.c.PublicKey, &r.signCount,
 		&r.transports, &r.c.AAGUID, &r.c.AttestationFormat, &r.c.AttestationType, &r.c.BackupEligible,
 		&r.c.BackupState, &r.c.UserVerified, &r.c.Attachment, &r.c.Name, &r.c.CloneWarning,
-		&r.created, &r.lastUsed, &r.updated}
+		&r.created, &r.lastUsed, &r.updated)
 }
 
+// credential returns the row's credential: r's own, not a copy (a row is
+// scanned once and read once).
 func (r *credentialRow) credential() (*passkeyd.Credential, error) {
-	c := r.c
+	c := &r.c
 	c.SignCount = uint32(r.signCount)
-	if err := json.Unmarshal([]byte(r.transports), &c.Transports); err != nil {
-		return nil, fmt.Errorf("decode transports of credential %s: %w", c.ID, err)
-	}
-	if len(c.Transports) == 0 {
-		c.Transports = nil
+	c.Transports = nil
+	if r.transports != "[]" { // none, the common case, needs no decoding
+		if err := json.Unmarshal([]byte(r.transports), &c.Transports); err != nil {
+			return nil, fmt.Errorf("decode transports of credential %s: %w", c.ID, err)
+		}
+		if len(c.Transports) == 0 {
+			c.Transports = nil
+		}
 	}
 	c.CreatedAt = fromMillis(r.created)
 	c.LastUsedAt = fromMillis(r.lastUsed)
 	c.UpdatedAt = fromMillis(r.updated)
-	return &c, nil
+	return c, nil
 }
 
 // AddCredential adds a passkey to an existing account and records ev (if
@@ -102,12 +109,13 @@ func (s *Store) insertCredential(ctx context.Context, tx *sql.Tx, c *passkeyd.Cr
 func (s *Store) FindCredential(ctx context.Context, credentialID []byte) (*passkeyd.Credential, *passkeyd.User, error) {
 	var cr credentialRow
 	var ur userRow
+	dest := make([]any, 0, 27) // both rows' columns, in one slice
 	err := s.readQueryRow(ctx, `
 		SELECT `+credentialColumns+`, `+userColumns+`
 		FROM credentials c JOIN users u ON u.id = c.user_id
 		WHERE c.credential_id = $1`,
 		credentialID,
-	).Scan(append(cr.dest(), ur.dest()...)...)
+	).Scan(ur.appendDest(cr.appendDest(dest))...)
 	if err != nil {
 		return nil, nil, s.fail("find credential", err)
 	}

@@ -18,17 +18,21 @@ type userRow struct {
 	verified, created, updated int64
 }
 
-func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.Email, &r.u.DisplayName, &r.u.Username, &r.u.Handle, &r.verified,
-		&r.u.Disabled, &r.created, &r.updated}
+func (r *userRow) dest() []any { return r.appendDest(make([]any, 0, 9)) }
+
+func (r *userRow) appendDest(dest []any) []any {
+	return append(dest, &r.u.ID, &r.u.Email, &r.u.DisplayName, &r.u.Username, &r.u.Handle, &r.verified,
+		&r.u.Disabled, &r.created, &r.updated)
 }
 
+// user returns the row's user: r's own, not a copy (a row is scanned once
+// and read once).
 func (r *userRow) user() *passkeyd.User {
-	u := r.u
+	u := &r.u
 	u.EmailVerifiedAt = fromMillis(r.verified)
 	u.CreatedAt = fromMillis(r.created)
 	u.UpdatedAt = fromMillis(r.updated)
-	return &u
+	return u
 }
 
 // scanUser reads a row of userColumns, for readList.
