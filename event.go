@@ -36,14 +36,24 @@ type Event struct {
 	IP           string
 	UserAgent    string
 	Detail       string // short, human-readable, never a secret
-	CreatedAt    time.Time
+	ClientID     string // the app involved, if any (OpenID Connect client ID)
+	// AdminID and AdminName say which administrator made it happen through
+	// the console or its API: the administrator's user ID and email, or
+	// "apikey:" + the key's ID and the key's name; both empty when the
+	// account holder (or the shell's operator) did.
+	AdminID   string
+	AdminName string
+	CreatedAt time.Time
 }
 
 // Actor is who made an event happen: a browser (its client address and
-// User-Agent), or an operator at the command line (neither).
+// User-Agent), or an operator at the command line (neither); through the
+// console, also the administrator (Event.AdminID, Event.AdminName).
 type Actor struct {
 	IP        string
 	UserAgent string
+	AdminID   string
+	AdminName string
 }
 
 // maxUserAgent bounds the User-Agent an event keeps: it is the client's to choose.
@@ -57,5 +67,6 @@ func NewEvent(at time.Time, by Actor, userID, typ, credentialID, detail string) 
 	if len(ua) > maxUserAgent {
 		ua = ua[:maxUserAgent]
 	}
-	return &Event{UserID: userID, Type: typ, CredentialID: credentialID, IP: by.IP, UserAgent: ua, Detail: detail, CreatedAt: at}
+	return &Event{UserID: userID, Type: typ, CredentialID: credentialID, IP: by.IP, UserAgent: ua, Detail: detail,
+		AdminID: by.AdminID, AdminName: by.AdminName, CreatedAt: at}
 }

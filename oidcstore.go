@@ -25,6 +25,14 @@ type OIDCClient struct {
 	RefreshTokenTTL        time.Duration
 	Trusted                bool     // consent is not asked
 	AllowedUsers           []string // emails or "@domain"; empty: every user
+	// AllowedGroups names the groups whose members may sign in (besides
+	// the AllowedUsers); with both empty, every user may. The store keeps
+	// the groups' IDs, so renaming a group keeps the app's rule; an
+	// unknown name is EINVALID when saved.
+	AllowedGroups []string
+	// Declared: the client comes from OIDC_CLIENTS_FILE (set by
+	// ApplyClients); the console shows it read-only.
+	Declared bool
 	// AllowUnverifiedEmail lets accounts whose address is not confirmed
 	// sign in to this client. Off by default: an app that finds its own
 	// accounts by email would take anyone who signed up with someone
