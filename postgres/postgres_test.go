@@ -63,6 +63,13 @@ func TestOIDCStore(t *testing.T) {
 	})
 }
 
+func TestConsoleStore(t *testing.T) {
+	dsn := testDSN(t)
+	storetest.RunConsole(t, func(t *testing.T) passkeyd.Store {
+		return mustOpen(t, freshSchema(t, dsn))
+	})
+}
+
 // TestConcurrentOpen starts several instances at once on one empty schema:
 // the advisory lock lets exactly one apply the migration, and none fails.
 func TestConcurrentOpen(t *testing.T) {

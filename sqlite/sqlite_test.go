@@ -47,6 +47,10 @@ func TestOIDCStore(t *testing.T) {
 	storetest.RunOIDC(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
 }
 
+func TestConsoleStore(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
+}
+
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "passkeyd.db")
 	ctx := t.Context()
