@@ -234,11 +234,19 @@ func testConsoleAdminSetup(t *testing.T, s consoleStore) {
 		return passkeyd.NewEvent(t0, passkeyd.Actor{IP: "192.0.2.9"}, u.ID, passkeyd.EventAdminGranted, "", "setup link")
 	}
 	saveSetup("setup-1")
-	saveSetup("setup-2") // a new link ends the earlier one
+	// A new link ends the earlier one (whatever address it names).
+	if err := s.SaveToken(ctx, &passkeyd.Token{ID: "setup-2", Purpose: passkeyd.TokenAdminSetup, Email: "x@example.com", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatalf("SaveToken(admin setup): %v", err)
+	}
 	wantCode(t, s.ClaimAdminSetup(ctx, "setup-1", alice.ID, t0, ev(alice)), passkeyd.ENOTFOUND, "ClaimAdminSetup with a replaced link")
 	wantCode(t, s.ClaimAdminSetup(ctx, "unknown", alice.ID, t0, ev(alice)), passkeyd.ENOTFOUND, "ClaimAdminSetup with an unknown link")
 	wantCode(t, s.ClaimAdminSetup(ctx, "setup-2", alice.ID, t0.Add(time.Hour), ev(alice)), passkeyd.ENOTFOUND, "ClaimAdminSetup with an expired link")
 	wantCode(t, s.ClaimAdminSetup(ctx, "setup-2", randomID("usr"), t0, nil), passkeyd.ENOTFOUND, "ClaimAdminSetup for an unknown account")
+	carol, _ := mustCreateUser(t, s, "carol@example.com")
+	if err := s.SetUserDisabled(ctx, carol.ID, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.ClaimAdminSetup(ctx, "setup-2", carol.ID, t0, nil), passkeyd.ENOTFOUND, "ClaimAdminSetup for a disabled account")
 	wantAdmins(t, s, 0)
 	// Another purpose's token is no setup link.
 	if err := s.SaveToken(ctx, &passkeyd.Token{ID: "recovery", UserID: alice.ID, Purpose: passkeyd.TokenRecovery, Email: alice.Email, ExpiresAt: t0.Add(time.Hour)}); err != nil {

@@ -151,7 +151,9 @@ func (s *Store) ClaimAdminSetup(ctx context.Context, tokenID, userID string, now
 		if n > 0 {
 			return passkeyd.Errorf(passkeyd.ECONFLICT, "An administrator exists already.")
 		}
-		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET admin = $2, updated_at = $3 WHERE id = $1`,
+		// A disabled account would spend the link and leave no enabled
+		// administrator; it cannot hold the session that claims it anyway.
+		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET admin = $2, updated_at = $3 WHERE id = $1 AND NOT disabled`,
 			userID, true, millis(now))); err != nil {
 			return err
 		}
