@@ -322,7 +322,7 @@ func testConsoleSearchUsers(t *testing.T, s consoleStore) {
 	people := []person{
 		{"ada@example.com", "Ada Lovelace", "ada", t0, []time.Time{t0.Add(time.Hour), t0.Add(3 * time.Hour)}},
 		{"Grace@Example.org", "Grace Hopper", "grace_h", t0.Add(time.Minute), []time.Time{t0.Add(2 * time.Hour)}},
-		{"alan@example.net", "Alan 100% Turing", "gracexh", t0.Add(2 * time.Minute), nil},
+		{"alan@example.net", "Alan 100% Turing!", "gracexh", t0.Add(2 * time.Minute), nil},
 		{"edsger@example.com", "", "", t0.Add(3 * time.Minute), nil},
 		{"barbara@example.com", "Barbara", "", t0.Add(4 * time.Minute), []time.Time{t0.Add(30 * time.Minute)}},
 	}
@@ -381,6 +381,8 @@ func testConsoleSearchUsers(t *testing.T, s consoleStore) {
 		{passkeyd.UserQuery{Search: "100%", Limit: 10}, []string{"alan@example.net"}, 1},
 		{passkeyd.UserQuery{Search: "0% t", Limit: 10}, []string{"alan@example.net"}, 1},
 		{passkeyd.UserQuery{Search: "%", Limit: 10}, []string{"alan@example.net"}, 1},
+		{passkeyd.UserQuery{Search: "g!", Limit: 10}, []string{"alan@example.net"}, 1},
+		{passkeyd.UserQuery{Search: `\`, Limit: 10}, nil, 0},
 		{passkeyd.UserQuery{Search: "nobody", Limit: 10}, nil, 0},
 	} {
 		got, total := search(tc.q)

@@ -180,10 +180,12 @@ func (s *Store) DeleteAccount(ctx context.Context, userID string, ev *passkeyd.E
 	})
 }
 
-// likePattern returns a LIKE pattern (with ESCAPE '\') matching text that
+// likePattern returns a LIKE pattern (with ESCAPE '!') matching text that
 // contains search, lower-cased: '%' and '_' in search match themselves.
+// The escape is '!', not a backslash, which a PostgreSQL server without
+// standard_conforming_strings would read as escaping the closing quote.
 func likePattern(search string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
 	return "%" + r.Replace(strings.ToLower(search)) + "%"
 }
 
@@ -193,8 +195,8 @@ func likePattern(search string) string {
 func (s *Store) SearchUsers(ctx context.Context, q passkeyd.UserQuery) ([]*passkeyd.UserSummary, int, error) {
 	where, args := "", []any{}
 	if search := strings.TrimSpace(q.Search); search != "" {
-		where = `WHERE lower(u.email) LIKE $1 ESCAPE '\' OR lower(u.display_name) LIKE $1 ESCAPE '\'
-			OR lower(u.username) LIKE $1 ESCAPE '\'`
+		where = `WHERE lower(u.email) LIKE $1 ESCAPE '!' OR lower(u.display_name) LIKE $1 ESCAPE '!'
+			OR lower(u.username) LIKE $1 ESCAPE '!'`
 		args = append(args, likePattern(search))
 	}
 	var total int
