@@ -274,7 +274,9 @@ func (s *Store) LastSignIns(ctx context.Context, userIDs ...string) (map[string]
 
 const day = 24 * time.Hour
 
-// Overview counts what the console's first page shows. Every count is
+// Overview counts what the console's first page shows: Apps holds every
+// app, the most sign-ins first (an app's events from before events named
+// the app are not counted). Every count is
 // read through an index or one pass over a table: the sign-ins per day
 // and per app through events_type (type, created_at), the active accounts
 // over credentials.last_used_at, which has no index because every sign-in
