@@ -64,11 +64,11 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type clientFlags struct {
-	fs                           *flag.FlagSet
-	id, name, scopes, alg, allow string
+	fs                            *flag.FlagSet
+	id, name, scopes, alg, allow  string
 	redirects, postLogout, groups listFlag
-	public, trusted, unverified  bool
-	accessTTL, idTTL, refreshTTL time.Duration
+	public, trusted, unverified   bool
+	accessTTL, idTTL, refreshTTL  time.Duration
 }
 
 func newClientFlags(stderr io.Writer) *clientFlags {
