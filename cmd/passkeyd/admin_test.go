@@ -34,6 +34,12 @@ func TestAdminCommandsNeedAnInstallation(t *testing.T) {
 		{"clients", "delete", "grafana", "-yes"},
 		{"oidc", "rotate-keys"},
 		{"oidc", "rotate-keys", "-now"},
+		{"users", "admin", "ada@example.com"},
+		{"groups", "list"},
+		{"groups", "add", "ops"},
+		{"groups", "members", "ops", "-add", "ada@example.com"},
+		{"api-keys", "add", "-name", "terraform"},
+		{"api-keys", "list"},
 	} {
 		var out bytes.Buffer
 		err := run(context.Background(), args, env(nil), &out, &out)
