@@ -103,7 +103,7 @@ func (p *Provider) refuseAccount(w http.ResponseWriter, r *http.Request, req *pa
 	}
 	allowFormActionTo(w, req.RedirectURI) // the button goes back to the app
 	return p.render(w, r, http.StatusForbidden, "oidc-error", &Page{
-		Heading: "You have no access to " + c.Name, App: c.Name, RequestID: req.ID, SignedInAs: u.Email,
+		Heading: "You have no access to " + c.Name, App: c.Name, RequestID: req.ID,
 		Message: c.Name + " lets in only certain people, and the account you are signed in with (" + u.Email +
 			") is not one of them. If you should have access, ask whoever runs " + c.Name + " to let you in.",
 	})
@@ -276,9 +276,9 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) error {
 
 // handleCancel ends a request the user gave up on (the pages that ask to
 // confirm the address or to sign in as another account) or that the app
-// does not admit them to (refuseAccount): the app hears access_denied. web's middleware refuses it unless it comes from
-// passkeyd's own origin; the request must have been started in this
-// browser, as for every step.
+// does not admit them to (refuseAccount): the app hears access_denied.
+// web's middleware refuses it unless it comes from passkeyd's own origin;
+// the request must have been started in this browser, as for every step.
 func (p *Provider) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	req, c, err := p.pendingRequest(r, r.PostFormValue("id"))
 	if err != nil {
