@@ -27,11 +27,11 @@ const enabledAdmins = `admin AND NOT disabled`
 
 // keepAnAdmin runs change, which may take userID's role or account away
 // (removes), and refuses with errLastAdmin when it left no enabled
-// administrator. It locks the enabled administrators' rows first when
-// userID is one of them, so that on PostgreSQL (READ COMMITTED) two
-// administrators revoking each other take turns, and the second sees that
-// the first is gone; on SQLite the transaction holds the write lock
-// already. ENOTFOUND for an unknown user.
+// administrator. When userID is an enabled administrator, it locks the
+// enabled administrators' rows first (lockAdmins), so that on PostgreSQL
+// (READ COMMITTED) two administrators revoking each other take turns, and
+// the second counts after the first committed; on SQLite the transaction
+// holds the write lock already. ENOTFOUND for an unknown user.
 func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, removes bool, change func() error) error {
 	if !removes {
 		return change()
@@ -43,7 +43,7 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, remo
 	if !enabledAdmin {
 		return change()
 	}
-	if _, err := s.txExec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE `+enabledAdmins); err != nil {
+	if err := s.lockAdmins(ctx, tx); err != nil {
 		return err
 	}
 	if err := change(); err != nil {
@@ -55,6 +55,39 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, remo
 	}
 	if n == 0 {
 		return errLastAdmin
+	}
+	return nil
+}
+
+// lockAdmins locks the rows of the enabled administrators one by one, in
+// the order of their IDs: two transactions that lock them in the same
+// order wait for each other instead of deadlocking. A row that stopped
+// being an administrator's meanwhile is locked all the same, which is
+// harmless; one that became one meanwhile is not, which is too: a grant
+// cannot leave the console without an administrator.
+func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx) error {
+	ctx = s.stmtContext(ctx)
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE `+enabledAdmins+` ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
