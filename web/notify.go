@@ -157,4 +157,3 @@ func (n *notifier) signUpMail(ctx context.Context, email, ip string) {
 
 // dateParam is the form of a date in a link's query.
 const dateParam = "2006-01-02"
-
