@@ -45,7 +45,7 @@ func (e *codedError) Error() string { return e.err.Error() }
 func (e *codedError) Unwrap() error { return e.err }
 
 var (
-	errSignIn = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Sign in first.")
+	errSignIn   = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Sign in first.")
 	errNotAdmin = passkeyd.Errorf(passkeyd.EFORBIDDEN, "You are not an administrator.")
 	errBadKey   = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "This API key is not valid: it is unknown or was revoked.")
 	// errStepUp is web's answer to a stale session on a sensitive call,
