@@ -49,6 +49,17 @@ const testSecret = "a-console-test-secret-of-at-least-32-characters"
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	h := newHarnessWithoutAdmin(t)
+	if err := h.store.SetAdmin(t.Context(), h.aliceID, true, passkeyd.NewEvent(h.clock.Now(), passkeyd.Actor{}, h.aliceID, passkeyd.EventAdminGranted, "", "test")); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// newHarnessWithoutAdmin is a harness on a fresh installation: nobody is
+// an administrator yet.
+func newHarnessWithoutAdmin(t *testing.T) *harness {
+	t.Helper()
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +86,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	auth.Mount("POST /oidc/token", provider.Handler(), web.Sessionless, web.CrossOrigin, web.BoundedBody, web.ClientAuthFailureLimit)
+	auth.Mount("/oidc/revoke", provider.Handler(), web.Sessionless, web.CrossOrigin, web.BoundedBody)
 	auth.Mount("/oidc/", provider.Handler(), web.BoundedBody)
 
 	// The pages are web template "admin", helper D's; here a recorder
@@ -102,9 +114,6 @@ func newHarness(t *testing.T) *harness {
 		anon: softauthn.NewClient(base, base, loopback()), aliceEmail: "alice@example.com", bobEmail: "bob@example.com"}
 	h.alice, h.aliceKey, h.aliceID = h.signUp(t, h.aliceEmail)
 	h.bob, h.bobKey, h.bobID = h.signUp(t, h.bobEmail)
-	if err := store.SetAdmin(t.Context(), h.aliceID, true, passkeyd.NewEvent(clk.Now(), passkeyd.Actor{}, h.aliceID, passkeyd.EventAdminGranted, "", "test")); err != nil {
-		t.Fatal(err)
-	}
 	return h
 }
 

@@ -179,25 +179,12 @@ func (c *Console) handleDisable(w http.ResponseWriter, r *http.Request, who *cal
 	if err != nil {
 		return err
 	}
-	if !u.Disabled {
-		// SetUserDisabled knows nothing of administrators: the last
-		// enabled one is checked here.
-		admin, err := c.store.IsAdmin(r.Context(), u.ID)
-		if err != nil {
-			return err
-		}
-		if admin {
-			n, err := c.store.CountAdmins(r.Context())
-			if err != nil {
-				return err
-			}
-			if n <= 1 {
-				return errLastAdmin
-			}
-		}
-	}
 	ev := c.event(r, who, u.ID, passkeyd.EventUserDisabled, "account disabled by an administrator")
-	if err := c.store.SetUserDisabled(r.Context(), u.ID, true, ev); err != nil {
+	err = c.store.SetUserDisabled(r.Context(), u.ID, true, ev)
+	if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT { // the store keeps an enabled administrator
+		return errLastAdmin
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -61,34 +61,6 @@ func TestSetupLink(t *testing.T) {
 	}
 }
 
-// newHarnessWithoutAdmin is a harness on a fresh installation: nobody is
-// an administrator.
-func newHarnessWithoutAdmin(t *testing.T) *harness {
-	t.Helper()
-	h := newHarness(t)
-	// Bob becomes one so that Alice can step down, then Bob's role goes
-	// with his account.
-	ctx, now := t.Context(), h.clock.Now()
-	ev := func(typ string) *passkeyd.Event {
-		return passkeyd.NewEvent(now, passkeyd.Actor{}, h.aliceID, typ, "", "test")
-	}
-	if err := h.store.SetAdmin(ctx, h.bobID, true, ev(passkeyd.EventAdminGranted)); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.store.SetAdmin(ctx, h.aliceID, false, ev(passkeyd.EventAdminRevoked)); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.store.SetUserDisabled(ctx, h.bobID, true, ev(passkeyd.EventUserDisabled)); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := h.store.CountAdmins(ctx); err != nil || n != 0 {
-		t.Fatalf("CountAdmins = %d, %v", n, err)
-	}
-	// A new Bob, signed in, who is nobody's administrator.
-	h.bob, h.bobKey, h.bobID = h.signUp(t, "bob2@example.com")
-	return h
-}
-
 // The people list searches and pages; a person's page shows their
 // passkeys, sessions, apps, groups and log; the actions on them work and
 // are logged with the administrator's name.
