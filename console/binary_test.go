@@ -99,8 +99,16 @@ func TestBinary(t *testing.T) {
 	if people.Total != 2 {
 		t.Errorf("people: %+v", people)
 	}
-	if !strings.Contains(p.Out.String(), `api_key="backup script"`) {
-		t.Errorf("the key's use is not logged:\n%s", p.Out.String())
+	// The log reaches the test through a pipe, a moment after the answer.
+	logged := false
+	for range 200 {
+		if logged = strings.Contains(p.Out.String(), `event=api_key_used api_key="backup script"`); logged {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !logged {
+		t.Error("the key's use is not logged")
 	}
 	events, err := store.ListAuditEvents(t.Context(), passkeyd.AuditQuery{Type: passkeyd.EventAPIKeyCreated, Limit: 10})
 	if err != nil {
