@@ -65,7 +65,9 @@ func TestBinary(t *testing.T) {
 	defer store.Close()
 	ids := walkFixtures(t, store, h.bobID, time.Now())
 	routes := routeTable(t, store)
-	sent := func() int { return strings.Count(p.Out.String(), "kind=recovery") + strings.Count(p.Out.String(), "kind=takeover") }
+	sent := func() int {
+		return strings.Count(p.Out.String(), "kind=recovery") + strings.Count(p.Out.String(), "kind=takeover")
+	}
 	walk(t, routes, store, ids, h.bobEmail, map[string]*softauthn.Client{"anonymous": h.anon, "not an administrator": h.bob},
 		func(who string, rt console.Route) int {
 			switch {
@@ -134,4 +136,4 @@ func routeTable(t *testing.T, store console.Store) []console.Route {
 type nobody struct{}
 
 func (nobody) SignedIn(*http.Request) (*passkeyd.User, *passkeyd.Session) { return nil, nil }
-func (nobody) ClientIP(*http.Request) string                               { return "" }
+func (nobody) ClientIP(*http.Request) string                              { return "" }
