@@ -32,8 +32,8 @@ func AppSettings(issuer string, app *passkeyd.OIDCClient) []AppSetting {
 		secret = "(none: a public app)"
 	}
 	scopes := strings.Join(app.Scopes, " ")
-	without := func(drop string) []string {
-		return slices.DeleteFunc(slices.Clone(app.Scopes), func(s string) bool { return s == drop })
+	without := func(drop ...string) []string {
+		return slices.DeleteFunc(slices.Clone(app.Scopes), func(s string) bool { return slices.Contains(drop, s) })
 	}
 	redirect := "REDIRECT_URI"
 	if len(app.RedirectURIs) > 0 {
@@ -56,6 +56,9 @@ func AppSettings(issuer string, app *passkeyd.OIDCClient) []AppSetting {
 		"login_attribute_path = preferred_username",
 		"name_attribute_path = name",
 	}
+	if slices.Contains(app.Scopes, "groups") {
+		grafana = append(grafana, "groups_attribute_path = groups")
+	}
 	if len(app.PostLogoutRedirectURIs) > 0 {
 		grafana = append(grafana, "signout_redirect_url = "+issuer+"/oidc/end_session?client_id="+url.QueryEscape(app.ID)+
 			"&post_logout_redirect_uri="+url.QueryEscape(app.PostLogoutRedirectURIs[0]))
@@ -63,7 +66,7 @@ func AppSettings(issuer string, app *passkeyd.OIDCClient) []AppSetting {
 
 	gitea := []string{
 		"gitea admin auth add-oauth --name passkeyd --provider openidConnect --key " + app.ID + " --secret " + secret +
-			" --auto-discover-url " + discovery + " --scopes " + strings.Join(without("openid"), ","),
+			" --auto-discover-url " + discovery + " --scopes " + strings.Join(without("openid", "offline_access"), ","),
 	}
 
 	nextcloud := []string{
@@ -79,7 +82,9 @@ func AppSettings(issuer string, app *passkeyd.OIDCClient) []AppSetting {
 		"--redirect-url=" + redirect,
 		"--code-challenge-method=S256",
 		"--email-domain=*",
-		`--scope="` + strings.Join(without("offline_access"), " ") + `"`,
+	}
+	if slices.Contains(app.Scopes, "groups") { // oauth2-proxy asks for openid email profile otherwise
+		proxy = append(proxy, `--scope="`+strings.Join(without("offline_access"), " ")+`"`)
 	}
 	for _, g := range app.AllowedGroups {
 		proxy = append(proxy, "--allowed-group="+g)
