@@ -15,7 +15,6 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/console"
-	"github.com/passkeyd/passkeyd/internal/apikey"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
 	"github.com/passkeyd/passkeyd/internal/testclock"
 	"github.com/passkeyd/passkeyd/internal/testserver"
@@ -138,17 +137,6 @@ func (h *harness) signInAgain(t *testing.T, browser *softauthn.Client, a *softau
 	if _, err := browser.SignIn(t.Context(), a, email, nil); err != nil {
 		t.Fatalf("sign in %s: %v", email, err)
 	}
-}
-
-// newAPIKey stores an API key as `passkeyd api-keys add` does.
-func (h *harness) newAPIKey(t *testing.T, name string) (string, *passkeyd.APIKey) {
-	t.Helper()
-	key, hash := apikey.New()
-	k := &passkeyd.APIKey{ID: "key-" + name, Name: name, Hash: hash, CreatedBy: "shell", CreatedAt: h.clock.Now()}
-	if err := h.store.CreateAPIKey(t.Context(), k, passkeyd.NewEvent(h.clock.Now(), passkeyd.Actor{}, "", passkeyd.EventAPIKeyCreated, "", name)); err != nil {
-		t.Fatal(err)
-	}
-	return key, k
 }
 
 // call sends a request as browser (a JSON body if body is not nil) and
