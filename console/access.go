@@ -98,14 +98,14 @@ func (c *Console) authorizeKey(r *http.Request, header string, access Access) (*
 	k, err := c.store.FindAPIKey(r.Context(), apikey.Hash(key), c.now())
 	if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
 		c.log.WarnContext(r.Context(), "console: unknown or revoked API key", "event", "api_key_refused",
-			"method", r.Method, "path", r.URL.Path, "client_ip", c.users.ClientIP(r))
+			"method", r.Method, "path", r.URL.Path, "client_ip", c.ip(r))
 		return nil, errBadKey
 	}
 	if err != nil {
 		return nil, err
 	}
 	c.log.InfoContext(r.Context(), "console: API key used", "event", "api_key_used", "api_key", k.Name,
-		"api_key_id", k.ID, "method", r.Method, "path", r.URL.Path, "client_ip", c.users.ClientIP(r))
+		"api_key_id", k.ID, "method", r.Method, "path", r.URL.Path, "client_ip", c.ip(r))
 	if access == Setup {
 		return nil, errSetupWithKey
 	}
@@ -115,7 +115,7 @@ func (c *Console) authorizeKey(r *http.Request, header string, access Access) (*
 // actor is who makes the events of a request happen: its client, and the
 // administrator or API key.
 func (c *Console) actor(r *http.Request, who *caller) passkeyd.Actor {
-	return passkeyd.Actor{IP: c.users.ClientIP(r), UserAgent: r.UserAgent(), AdminID: who.adminID(), AdminName: who.adminName()}
+	return passkeyd.Actor{IP: c.ip(r), UserAgent: r.UserAgent(), AdminID: who.adminID(), AdminName: who.adminName()}
 }
 
 // event returns an event made by who through r, about the account userID

@@ -136,4 +136,3 @@ func routeTable(t *testing.T, store console.Store) []console.Route {
 type nobody struct{}
 
 func (nobody) SignedIn(*http.Request) (*passkeyd.User, *passkeyd.Session) { return nil, nil }
-func (nobody) ClientIP(*http.Request) string                              { return "" }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -62,13 +63,11 @@ type Pages interface {
 	Render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error
 }
 
-// Users tells who is signed in and where a request comes from: passkeyd's
-// web handler, which the console's Handler is mounted in.
+// Users tells who is signed in: passkeyd's web handler, which the
+// console's Handler is mounted in (web.Server.SignedIn).
 type Users interface {
 	// SignedIn returns the signed-in user of r and their session, or nils.
 	SignedIn(r *http.Request) (*passkeyd.User, *passkeyd.Session)
-	// ClientIP is r's client address as the security log shows it.
-	ClientIP(r *http.Request) string
 }
 
 // Deps are the console's collaborators. cmd/passkeyd passes its web
@@ -79,6 +78,10 @@ type Deps struct {
 	Users  Users           // required
 	Mailer passkeyd.Mailer // recovery links; nil: they cannot be sent (503)
 	Log    *slog.Logger    // nil discards logs
+	// ClientIP is a request's client address as the security log shows it
+	// (web.ClientIP: behind trusted proxies, the client's); nil for the
+	// connection's peer.
+	ClientIP func(r *http.Request) string
 }
 
 // Console serves the administrator's console.
@@ -87,6 +90,7 @@ type Console struct {
 	store   Store
 	pages   Pages
 	users   Users
+	ip      func(*http.Request) string
 	mailer  passkeyd.Mailer
 	log     *slog.Logger
 	tokens  *emailtoken.Tokens
@@ -110,6 +114,15 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if deps.ClientIP == nil {
+		deps.ClientIP = func(r *http.Request) string {
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				return r.RemoteAddr
+			}
+			return host
+		}
+	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -117,7 +130,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{cfg: cfg, store: deps.Store, pages: deps.Pages, users: deps.Users, mailer: deps.Mailer, log: deps.Log,
+	c := &Console{cfg: cfg, store: deps.Store, pages: deps.Pages, users: deps.Users, ip: deps.ClientIP, mailer: deps.Mailer, log: deps.Log,
 		tokens: emailtoken.New(deps.Store, cfg.Secret, cfg.PublicURL, cfg.Now), texts: texts}
 	c.routes = c.table()
 	mux := http.NewServeMux()

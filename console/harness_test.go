@@ -94,7 +94,7 @@ func newHarnessWithoutAdmin(t *testing.T) *harness {
 	pages := &recordedPages{}
 	c, err := console.New(console.Config{PublicURL: cfg.PublicURL, Secret: cfg.Secret, StepUpWindow: cfg.StepUpWindow,
 		RecoveryLinkTTL: cfg.RecoveryLinkTTL, SiteName: cfg.RPName, ConnectedApps: true, Now: cfg.Now},
-		console.Deps{Store: store, Pages: pages, Users: auth, Mailer: mails})
+		console.Deps{Store: store, Pages: pages, Users: auth, Mailer: mails, ClientIP: web.ClientIP})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func (c *Console) handleSetup(w http.ResponseWriter, r *http.Request, who *calle
 		return err
 	}
 	c.log.InfoContext(r.Context(), "first administrator", "event", passkeyd.EventAdminGranted, "user_id", who.user.ID,
-		"client_ip", c.users.ClientIP(r))
+		"client_ip", c.ip(r))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -141,9 +141,10 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name
 	return s.pages.render(w, name, status, page{Data: data})
 }
 
-// ClientIP is the address of a request served by the Server, as its logs
-// and security-log events show it (behind TrustedProxies, the client's).
-func (s *Server) ClientIP(r *http.Request) string { return clientIP(r) }
+// ClientIP is the address of a request served by a Server, as its logs
+// and security-log events show it (behind TrustedProxies, the client's),
+// for handlers mounted in it.
+func ClientIP(r *http.Request) string { return clientIP(r) }
 
 // LoggerWithRequestIDs returns log adding the request ID to every line
 // written with a request's context (log.InfoContext(r.Context(), ...)), as

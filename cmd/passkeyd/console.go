@@ -33,7 +33,8 @@ func newConsole(cfg web.Config, auth *web.Server, store passkeyd.Store, mailer p
 		SiteName:        cfg.RPName,
 		ConnectedApps:   cfg.ConnectedApps,
 		Now:             cfg.Now,
-	}, console.Deps{Store: st, Pages: auth, Users: auth, Mailer: mailer, Log: web.LoggerWithRequestIDs(log)})
+	}, console.Deps{Store: st, Pages: auth, Users: auth, Mailer: mailer, Log: web.LoggerWithRequestIDs(log),
+		ClientIP: web.ClientIP})
 }
 
 // mountConsole serves the console in auth: its pages with web's default
