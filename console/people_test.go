@@ -292,3 +292,21 @@ func TestBadBodies(t *testing.T) {
 		t.Error("a refused body changed the store")
 	}
 }
+
+// The overview counts accounts and the last 30 days' sign-ins, by day.
+func TestOverview(t *testing.T) {
+	h := newHarness(t)
+	var o struct {
+		Accounts, ActiveAccounts int
+		SignIns                  []struct {
+			Day               string
+			Succeeded, Failed int
+		}
+		Apps []struct{ ClientID string }
+	}
+	want(t, call(t, h.alice, "GET", "/api/admin/overview", nil), http.StatusOK, &o)
+	today := h.clock.Now().UTC().Format(time.DateOnly)
+	if o.Accounts != 2 || o.ActiveAccounts != 2 || len(o.SignIns) != 30 || o.SignIns[29].Day != today || o.SignIns[29].Succeeded != 2 || o.Apps == nil {
+		t.Fatalf("overview %+v", o)
+	}
+}
