@@ -446,6 +446,51 @@ window.passkeyd = (function () {
     }
   }
 
+  // eventWording names the events of the security and audit logs.
+  var eventWording = {
+    user_created: "Account created",
+    passkey_added: "Passkey added",
+    passkey_renamed: "Passkey renamed",
+    profile_changed: "Name shown to apps changed",
+    passkey_deleted: "Passkey deleted",
+    login_succeeded: "Signed in",
+    login_failed: "Failed sign-in attempt",
+    clone_warning: "Possibly copied passkey refused",
+    backup_eligibility_changed: "Passkey's backup ability changed",
+    backup_state_changed: "Passkey's backup status changed",
+    logout: "Signed out",
+    session_revoked: "Session signed out",
+    recovery_used: "Account recovery used",
+    email_changed: "Email address changed",
+    email_verified: "Email address verified",
+    recovery_codes_generated: "Recovery codes generated",
+    recovery_link_issued: "Recovery link made by an administrator",
+    email_change_requested: "Email address change requested",
+    email_change_cancelled: "Email address change cancelled",
+    account_taken_over: "Account taken over by the owner of its address",
+    oidc_sign_in: "Signed in to an app",
+    oidc_app_revoked: "App disconnected",
+    oidc_code_reused: "An app's sign-in code was used twice; its access was ended",
+    oidc_refresh_reuse: "An app's old token was used again; its access was ended",
+    admin_granted: "Made an administrator",
+    admin_revoked: "Administrator role revoked",
+    user_disabled: "Account disabled",
+    user_enabled: "Account enabled",
+    user_deleted: "Account deleted",
+    sessions_ended: "All sessions ended by an administrator",
+    group_created: "Group created",
+    group_renamed: "Group renamed",
+    group_deleted: "Group deleted",
+    group_member_added: "Added to a group",
+    group_member_removed: "Removed from a group",
+    app_created: "App created",
+    app_updated: "App changed",
+    app_secret_rotated: "App's secret rotated",
+    app_deleted: "App deleted",
+    api_key_created: "API key created",
+    api_key_revoked: "API key revoked"
+  };
+
   function plural(n, one, many) {
     return n + " " + (n === 1 ? one : many);
   }
@@ -526,6 +571,7 @@ window.passkeyd = (function () {
     verifySignIn: verifySignIn,
     signIn: signIn,
     plural: plural,
+    eventWording: eventWording,
     timeEl: timeEl,
     formatTime: formatTime,
     device: device,
