@@ -33,7 +33,7 @@ const (
 // the store keeps only its keyed hash (ID), and TakeToken consumes it.
 type Token struct {
 	ID        string
-	UserID    string // empty for TokenSignUp, and only for it
+	UserID    string // empty for TokenSignUp and TokenAdminSetup, and only for them
 	Purpose   TokenPurpose
 	Email     string // the address the link was sent to
 	CreatedAt time.Time
@@ -87,8 +87,10 @@ type AccountStore interface {
 	// session, every pending recovery and email-change link and every app
 	// grant of the account (OpenID Connect tokens, consents and requests
 	// in progress), in the same transaction: re-enabling revives none.
+	// ECONFLICT if it would disable the last enabled administrator.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *Event) error
-	// DeleteUser deletes a user and everything of theirs but the security log.
+	// DeleteUser deletes a user and everything of theirs but the security
+	// log. ECONFLICT if it is the last enabled administrator.
 	DeleteUser(ctx context.Context, userID string) error
 
 	// SetProfile sets the account's display name and username ("" for
@@ -143,7 +145,8 @@ type AccountStore interface {
 	// SaveToken stores an emailed token until its ExpiresAt, and ends the
 	// account's earlier tokens of the same purpose, in one transaction:
 	// only the newest link of each kind works. A TokenSignUp, which has no
-	// account, ends the earlier sign-up tokens sent to the same Email.
+	// account, ends the earlier sign-up tokens sent to the same Email; a
+	// TokenAdminSetup, which has neither account nor Email, every earlier one.
 	SaveToken(ctx context.Context, t *Token) error
 	// TakeToken atomically deletes and returns an unexpired token of this
 	// purpose: exactly once; ENOTFOUND afterwards, when expired, or for

@@ -153,12 +153,13 @@ func secretFileMode(mode fs.FileMode) error {
 	return fmt.Errorf("it is readable by other users than its owner (mode %#o): make it readable by passkeyd's user only (chmod 600)", mode)
 }
 
-// ApplyClients creates or updates each client, so applying one file twice
-// changes nothing. Clients missing from the file are left alone (delete
+// ApplyClients creates or updates each client, marked Declared, so
+// applying one file twice changes nothing. Clients missing from the file are left alone (delete
 // them with passkeyd clients delete).
 func ApplyClients(ctx context.Context, store passkeyd.OIDCStore, clients []*passkeyd.OIDCClient, now time.Time) error {
 	for _, c := range clients {
 		c.CreatedAt, c.UpdatedAt = now, now
+		c.Declared = true // the console shows it read-only: the file would undo a change at the next start
 		if err := store.SaveOIDCClient(ctx, c); err != nil {
 			return fmt.Errorf("save client %s: %w", c.ID, err)
 		}

@@ -285,6 +285,7 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, req *passkey
 	}
 	now := p.now()
 	ev := passkeyd.NewEvent(now, passkeyd.Actor{IP: sess.IP, UserAgent: r.UserAgent()}, u.ID, passkeyd.EventOIDCSignIn, sess.CredentialID, c.Name)
+	ev.ClientID = c.ID // the overview counts each app's sign-ins, and the audit log filters by app
 	if err := p.store.IssueOIDCCode(ctx, &passkeyd.OIDCCodeIssue{
 		RequestID: req.ID, UserID: u.ID, CredentialID: sess.CredentialID, AuthTime: sess.AuthenticatedAt, AMR: amr,
 		CodeHash: p.secrets.keyedHash("code", code), CodeExpiresAt: now.Add(p.cfg.CodeTTL),

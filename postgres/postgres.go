@@ -27,7 +27,8 @@ import (
 var migrations embed.FS
 
 // Store is passkeyd.Store on PostgreSQL. It has the methods of
-// passkeyd.Store, documented there, and Migrate; nothing else. They are
+// passkeyd.Store, passkeyd.OIDCStore and passkeyd.ConsoleStore, documented
+// there, and Migrate; nothing else. They are
 // sqlstore's, shared with the sqlite package.
 type Store struct {
 	*sqlStore // unexported, so that only passkeyd.Store's methods show
@@ -35,7 +36,11 @@ type Store struct {
 
 type sqlStore = sqlstore.Store
 
-var _ passkeyd.Store = (*Store)(nil)
+var (
+	_ passkeyd.Store        = (*Store)(nil)
+	_ passkeyd.OIDCStore    = (*Store)(nil)
+	_ passkeyd.ConsoleStore = (*Store)(nil)
+)
 
 // PoolConfig sizes the connection pool. Zero fields take the defaults
 // below; a negative value means what it means to database/sql (no limit,

@@ -26,7 +26,8 @@ import (
 var migrations embed.FS
 
 // Store is passkeyd.Store on SQLite. It has the methods of passkeyd.Store,
-// documented there, and Migrate; nothing else. They are sqlstore's, shared
+// passkeyd.OIDCStore and passkeyd.ConsoleStore, documented there, and
+// Migrate; nothing else. They are sqlstore's, shared
 // with the postgres package.
 type Store struct {
 	*sqlStore // unexported, so that only passkeyd.Store's methods show
@@ -34,7 +35,11 @@ type Store struct {
 
 type sqlStore = sqlstore.Store
 
-var _ passkeyd.Store = (*Store)(nil)
+var (
+	_ passkeyd.Store        = (*Store)(nil)
+	_ passkeyd.OIDCStore    = (*Store)(nil)
+	_ passkeyd.ConsoleStore = (*Store)(nil)
+)
 
 // Open opens (creating it if missing) the SQLite database dsn names and
 // brings its schema up to date. dsn is a path, "sqlite:PATH" or

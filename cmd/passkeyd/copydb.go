@@ -81,7 +81,7 @@ var copyTables = []copyTable{
 	{"users", "id", []copyColumn{
 		{"id", colText}, {"email", colText}, {"email_key", colText}, {"display_name", colText},
 		{"username", colText}, {"handle", colBytes}, {"email_verified_at", colInt}, {"disabled", colBool},
-		{"created_at", colInt}, {"updated_at", colInt},
+		{"created_at", colInt}, {"updated_at", colInt}, {"admin", colBool},
 	}},
 	{"credentials", "id", []copyColumn{
 		{"id", colText}, {"user_id", colText}, {"credential_id", colBytes}, {"public_key", colBytes},
@@ -107,6 +107,13 @@ var copyTables = []copyTable{
 	{"events", "id", []copyColumn{
 		{"id", colInt}, {"user_id", colText}, {"type", colText}, {"credential_id", colText},
 		{"ip", colText}, {"user_agent", colText}, {"detail", colText}, {"created_at", colInt},
+		{"client_id", colText}, {"admin_id", colText}, {"admin_name", colText},
+	}},
+	// The console's: groups and their members, API keys.
+	{"groups", "id", []copyColumn{{"id", colText}, {"name", colText}, {"created_at", colInt}, {"updated_at", colInt}}},
+	{"group_members", "group_id, user_id", []copyColumn{{"group_id", colText}, {"user_id", colText}, {"created_at", colInt}}},
+	{"api_keys", "id", []copyColumn{
+		{"id", colText}, {"name", colText}, {"hash", colText}, {"created_by", colText}, {"created_at", colInt}, {"last_used_at", colInt},
 	}},
 	// The OpenID Connect provider: clients, consents, live tokens and the
 	// (sealed) signing keys, so apps stay signed in across the move.
@@ -116,7 +123,9 @@ var copyTables = []copyTable{
 		{"id_token_alg", colText}, {"access_token_ttl", colInt}, {"id_token_ttl", colInt},
 		{"refresh_token_ttl", colInt}, {"trusted", colBool}, {"allowed_users", colText},
 		{"created_at", colInt}, {"updated_at", colInt}, {"last_used_at", colInt}, {"allow_unverified_email", colBool},
+		{"declared", colBool},
 	}},
+	{"oidc_client_groups", "client_id, group_id", []copyColumn{{"client_id", colText}, {"group_id", colText}}},
 	{"oidc_consents", "user_id, client_id", []copyColumn{
 		{"user_id", colText}, {"client_id", colText}, {"scopes", colText}, {"created_at", colInt}, {"last_used_at", colInt},
 		{"credential_id", colText},

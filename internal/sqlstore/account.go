@@ -79,11 +79,15 @@ func (s *Store) SetProfile(ctx context.Context, userID, displayName, username st
 }
 
 // SetUserDisabled disables (ending every session, pending link and app
-// grant) or re-enables a user.
+// grant) or re-enables a user. ECONFLICT if it would disable the last
+// enabled administrator.
 func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *passkeyd.Event) error {
 	return s.write(ctx, "set user disabled", func(tx *sql.Tx) error {
-		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
-			userID, disabled, millis(s.now()))); err != nil {
+		err := s.keepAnAdmin(ctx, tx, userID, disabled, func() error {
+			return expectOne(s.txExec(ctx, tx, `UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1`,
+				userID, disabled, millis(s.now())))
+		})
+		if err != nil {
 			return err
 		}
 		if disabled {
@@ -101,12 +105,11 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 	})
 }
 
-// DeleteUser deletes a user; passkeys, sessions, tokens and codes go with
-// it (ON DELETE CASCADE). The security log stays.
+// DeleteUser deletes a user; passkeys, sessions, tokens, codes, app
+// grants and group memberships go with it (ON DELETE CASCADE). The
+// security log stays. ECONFLICT if it is the last enabled administrator.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
-	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
-		return expectOne(s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1`, userID))
-	})
+	return s.DeleteAccount(ctx, userID, nil)
 }
 
 // RenameCredential sets the friendly name of one of the user's passkeys.
@@ -410,13 +413,15 @@ func (s *Store) CountActiveSessions(ctx context.Context, now time.Time) (int64, 
 
 // SaveToken stores an emailed token and ends the account's earlier tokens
 // of its purpose (for a sign-up token, which has no account: the earlier
-// sign-up tokens sent to its address).
+// sign-up tokens sent to its address; for an admin setup token, which has
+// neither: every earlier one).
 func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
 	if t.ID == "" || t.Purpose == "" || t.ExpiresAt.IsZero() {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A token needs an ID, a purpose and an expiry.")
 	}
-	if signUp := t.Purpose == passkeyd.TokenSignUp; signUp != (t.UserID == "") || (signUp && t.Email == "") {
-		return passkeyd.Errorf(passkeyd.EINVALID, "A sign-up token needs an address and no user; every other token needs a user.")
+	signUp := t.Purpose == passkeyd.TokenSignUp
+	if accountless := signUp || t.Purpose == passkeyd.TokenAdminSetup; accountless != (t.UserID == "") || (signUp && t.Email == "") {
+		return passkeyd.Errorf(passkeyd.EINVALID, "A sign-up token needs an address and no user, an admin setup token neither; every other token needs a user.")
 	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = s.now()

@@ -11,11 +11,11 @@ import (
 )
 
 // The stores' API is passkeyd.Store, passkeyd.OIDCStore (the OpenID
-// Connect provider's tables) and Migrate: the Store they share must not
+// Connect provider's tables), passkeyd.ConsoleStore (the console's) and Migrate: the Store they share must not
 // leak through (no DB, no clock, no exported field).
 func TestStoresShowOnlyTheStoreInterface(t *testing.T) {
 	var want []string
-	for _, iface := range []reflect.Type{reflect.TypeFor[passkeyd.Store](), reflect.TypeFor[passkeyd.OIDCStore]()} {
+	for _, iface := range []reflect.Type{reflect.TypeFor[passkeyd.Store](), reflect.TypeFor[passkeyd.OIDCStore](), reflect.TypeFor[passkeyd.ConsoleStore]()} {
 		for i := range iface.NumMethod() {
 			want = append(want, iface.Method(i).Name)
 		}

@@ -29,10 +29,10 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events ...*passkey
 			e.CreatedAt = s.now()
 		}
 		err := s.txQueryRow(ctx, tx, `
-			INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, client_id, admin_id, admin_name, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			RETURNING id`,
-			e.UserID, e.Type, e.CredentialID, e.IP, e.UserAgent, e.Detail, millis(e.CreatedAt),
+			e.UserID, e.Type, e.CredentialID, e.IP, e.UserAgent, e.Detail, e.ClientID, e.AdminID, e.AdminName, millis(e.CreatedAt),
 		).Scan(&e.ID)
 		if err != nil {
 			return err
@@ -51,18 +51,25 @@ func (s *Store) ListEvents(ctx context.Context, userID string, before int64, lim
 		before = math.MaxInt64
 	}
 	return readList(ctx, s, "list events", `
-		SELECT id, user_id, type, credential_id, ip, user_agent, detail, created_at
+		SELECT `+eventColumns+`
 		FROM events
 		WHERE user_id = $1 AND id < $2
 		ORDER BY id DESC
 		LIMIT $3`,
-		[]any{userID, before, limit}, func(rows *sql.Rows) (*passkeyd.Event, error) {
-			var e passkeyd.Event
-			var created int64
-			if err := rows.Scan(&e.ID, &e.UserID, &e.Type, &e.CredentialID, &e.IP, &e.UserAgent, &e.Detail, &created); err != nil {
-				return nil, err
-			}
-			e.CreatedAt = fromMillis(created)
-			return &e, nil
-		})
+		[]any{userID, before, limit}, scanEvent)
+}
+
+// eventColumns is the column list scanEvent reads.
+const eventColumns = `id, user_id, type, credential_id, ip, user_agent, detail, client_id, admin_id, admin_name, created_at`
+
+// scanEvent reads a row of eventColumns, for readList.
+func scanEvent(rows *sql.Rows) (*passkeyd.Event, error) {
+	var e passkeyd.Event
+	var created int64
+	if err := rows.Scan(&e.ID, &e.UserID, &e.Type, &e.CredentialID, &e.IP, &e.UserAgent, &e.Detail,
+		&e.ClientID, &e.AdminID, &e.AdminName, &created); err != nil {
+		return nil, err
+	}
+	e.CreatedAt = fromMillis(created)
+	return &e, nil
 }

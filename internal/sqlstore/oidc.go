@@ -37,9 +37,19 @@ func spaceList(list []string) string { return strings.Join(list, " ") }
 
 func fromSpaceList(s string) []string { return strings.Fields(s) }
 
-const oidcClientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
-	allow_unverified_email, created_at, updated_at, last_used_at`
+// oidcClientColumns is the column list oidcClientRow.dest scans, for an
+// oidc_clients table aliased c, and the name of one of the groups the
+// client admits (NULL for none) from a groups table aliased g joined
+// through oidc_client_groups: a client with several groups is several
+// rows, which readOIDCClients folds into one.
+const oidcClientColumns = `c.id, c.name, c.secret_hash, c.public, c.redirect_uris, c.post_logout_redirect_uris,
+	c.scopes, c.id_token_alg, c.access_token_ttl, c.id_token_ttl, c.refresh_token_ttl, c.trusted, c.allowed_users,
+	c.allow_unverified_email, c.declared, c.created_at, c.updated_at, c.last_used_at, g.name`
+
+// oidcClientsFrom is the FROM clause of oidcClientColumns.
+const oidcClientsFrom = ` FROM oidc_clients c
+	LEFT JOIN oidc_client_groups cg ON cg.client_id = c.id
+	LEFT JOIN groups g ON g.id = cg.group_id `
 
 type oidcClientRow struct {
 	c                              passkeyd.OIDCClient
@@ -47,12 +57,13 @@ type oidcClientRow struct {
 	scopes                         string
 	accessTTL, idTTL, refreshTTL   int64
 	created, updated, lastUsed     int64
+	group                          sql.NullString
 }
 
 func (r *oidcClientRow) dest() []any {
 	return []any{&r.c.ID, &r.c.Name, &r.c.SecretHash, &r.c.Public, &r.redirects, &r.postLogout,
 		&r.scopes, &r.c.IDTokenAlg, &r.accessTTL, &r.idTTL, &r.refreshTTL, &r.c.Trusted, &r.allowed,
-		&r.c.AllowUnverifiedEmail, &r.created, &r.updated, &r.lastUsed}
+		&r.c.AllowUnverifiedEmail, &r.c.Declared, &r.created, &r.updated, &r.lastUsed, &r.group}
 }
 
 func (r *oidcClientRow) client() (*passkeyd.OIDCClient, error) {
@@ -85,7 +96,31 @@ func (s *Store) oidcClientArgs(c *passkeyd.OIDCClient) []any {
 	return []any{c.ID, c.Name, c.SecretHash, c.Public, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 		spaceList(c.Scopes), c.IDTokenAlg, c.AccessTokenTTL.Milliseconds(), c.IDTokenTTL.Milliseconds(),
 		c.RefreshTokenTTL.Milliseconds(), c.Trusted, jsonList(c.AllowedUsers), millis(c.CreatedAt), millis(c.UpdatedAt),
-		c.AllowUnverifiedEmail}
+		c.AllowUnverifiedEmail, c.Declared}
+}
+
+// setOIDCClientGroups makes the groups named in c.AllowedGroups the ones
+// the client admits, by ID: EINVALID for a name no group has.
+func (s *Store) setOIDCClientGroups(ctx context.Context, tx *sql.Tx, c *passkeyd.OIDCClient) error {
+	if _, err := s.txExec(ctx, tx, `DELETE FROM oidc_client_groups WHERE client_id = $1`, c.ID); err != nil {
+		return err
+	}
+	for _, name := range c.AllowedGroups {
+		var id string
+		err := s.txQueryRow(ctx, tx, `SELECT id FROM groups WHERE lower(name) = lower($1)`, name).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return passkeyd.Errorf(passkeyd.EINVALID, "There is no group named %q.", name)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.txExec(ctx, tx, `
+			INSERT INTO oidc_client_groups (client_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+			c.ID, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
@@ -97,10 +132,13 @@ func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) er
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
-				created_at, updated_at, allow_unverified_email)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+				created_at, updated_at, allow_unverified_email, declared)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			s.oidcClientArgs(c)...)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.setOIDCClientGroups(ctx, tx, c)
 	})
 }
 
@@ -125,8 +163,8 @@ func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) erro
 		_, err := s.txExec(ctx, tx, `
 			INSERT INTO oidc_clients (id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
 				scopes, id_token_alg, access_token_ttl, id_token_ttl, refresh_token_ttl, trusted, allowed_users,
-				created_at, updated_at, allow_unverified_email)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+				created_at, updated_at, allow_unverified_email, declared)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			ON CONFLICT (id) DO UPDATE SET
 				name = excluded.name, secret_hash = excluded.secret_hash, public = excluded.public,
 				redirect_uris = excluded.redirect_uris,
@@ -135,50 +173,59 @@ func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) erro
 				access_token_ttl = excluded.access_token_ttl, id_token_ttl = excluded.id_token_ttl,
 				refresh_token_ttl = excluded.refresh_token_ttl, trusted = excluded.trusted,
 				allowed_users = excluded.allowed_users, updated_at = excluded.updated_at,
-				allow_unverified_email = excluded.allow_unverified_email`,
+				allow_unverified_email = excluded.allow_unverified_email, declared = excluded.declared`,
 			s.oidcClientArgs(c)...)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.setOIDCClientGroups(ctx, tx, c)
 	})
 }
 
 // FindOIDCClient returns ENOTFOUND for an unknown client.
 func (s *Store) FindOIDCClient(ctx context.Context, id string) (*passkeyd.OIDCClient, error) {
-	var r oidcClientRow
-	err := s.readQueryRow(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients WHERE id = $1`, id).Scan(r.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, passkeyd.WrapError(passkeyd.ENOTFOUND, "Unknown client.", err)
-	}
+	list, err := s.readOIDCClients(ctx, "find oidc client", `SELECT `+oidcClientColumns+oidcClientsFrom+`
+		WHERE c.id = $1 ORDER BY lower(g.name), g.name`, id)
 	if err != nil {
-		return nil, s.fail("find oidc client", err)
+		return nil, err
 	}
-	c, err := r.client()
-	if err != nil {
-		return nil, s.fail("find oidc client", err)
+	if len(list) == 0 {
+		return nil, passkeyd.Errorf(passkeyd.ENOTFOUND, "Unknown client.")
 	}
-	return c, nil
+	return list[0], nil
 }
 
 // ListOIDCClients returns every client, by name.
 func (s *Store) ListOIDCClients(ctx context.Context) ([]*passkeyd.OIDCClient, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+oidcClientColumns+` FROM oidc_clients ORDER BY name, id`)
-	if err != nil {
-		return nil, s.fail("list oidc clients", err)
-	}
-	defer rows.Close()
-	var list []*passkeyd.OIDCClient
-	for rows.Next() {
+	return s.readOIDCClients(ctx, "list oidc clients", `SELECT `+oidcClientColumns+oidcClientsFrom+`
+		ORDER BY c.name, c.id, lower(g.name), g.name`)
+}
+
+// readOIDCClients runs a query of oidcClientColumns whose rows come
+// ordered by client, and returns each client once, with the names of
+// the groups it admits, in the rows' order.
+func (s *Store) readOIDCClients(ctx context.Context, op, q string, args ...any) ([]*passkeyd.OIDCClient, error) {
+	rows, err := readList(ctx, s, op, q, args, func(rows *sql.Rows) (*oidcClientRow, error) {
 		var r oidcClientRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, s.fail("list oidc clients", err)
+		return &r, rows.Scan(r.dest()...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var list []*passkeyd.OIDCClient
+	for _, r := range rows {
+		if n := len(list); n > 0 && list[n-1].ID == r.c.ID {
+			list[n-1].AllowedGroups = append(list[n-1].AllowedGroups, r.group.String)
+			continue
 		}
 		c, err := r.client()
 		if err != nil {
-			return nil, s.fail("list oidc clients", err)
+			return nil, s.fail(op, err)
+		}
+		if r.group.Valid {
+			c.AllowedGroups = []string{r.group.String}
 		}
 		list = append(list, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list oidc clients", err)
 	}
 	return list, nil
 }
