@@ -40,7 +40,9 @@ func TestConsole(t *testing.T) {
 	admin := newBrowser(t, srv)
 	adminKey := admin.addAuthenticator(internal, true)
 	const adminEmail, personEmail = "ada@example.com", "bob@example.com"
-	var clientID, secret, appURL string
+	var clientID, secret string
+	appPort := testserver.FreePort(t)
+	appURL := "http://localhost:" + appPort
 	shots := newConsoleShots(t, admin)
 
 	step(t, admin, "SetupLinkMakesTheFirstAdministrator", func(t *testing.T) {
@@ -73,8 +75,6 @@ func TestConsole(t *testing.T) {
 	})
 
 	step(t, admin, "CreateAppCopyingTheSecret", func(t *testing.T) {
-		appPort := testserver.FreePort(t)
-		appURL = "http://localhost:" + appPort
 		admin.open("/admin/apps/new")
 		admin.waitFor("the groups of the form loaded", `!document.querySelector("#app-groups").textContent.includes("Loading")`)
 		admin.fill("#app-name", "Example app")
@@ -95,8 +95,10 @@ func TestConsole(t *testing.T) {
 		if c, err := srv.store(t).FindOIDCClient(context.Background(), clientID); err != nil || c.Name != "Example app" {
 			t.Fatalf("store: app %s: %+v, %v", clientID, c, err)
 		}
-		startExampleAppAs(t, appPort, srv.URL, clientID, secret)
 	})
+
+	// The app runs with what was copied from the page, until the test ends.
+	startExampleAppAs(t, appPort, srv.URL, clientID, secret)
 
 	person := newBrowser(t, srv)
 	personKey := person.addAuthenticator(internal, true)
