@@ -310,8 +310,10 @@ func (b *browser) copyFromPage(button string) string {
 		}
 		return nil
 	})
+	var cleared bool
+	b.eval(`(function () { var s = document.getElementById("status"); s.textContent = ""; s.className = "status sticky"; return true; })()`, &cleared)
 	b.click(button)
-	st := b.waitStatus("success")
+	st := b.waitUntil("the page to say it copied", func(s pageState) bool { return s.Kind != "" })
 	if !strings.Contains(st.Status, "Copied") {
 		b.fatalf("after Copy the page says %q", st.Status)
 	}
