@@ -364,6 +364,9 @@ func newConsoleShots(t *testing.T, b *browser) *consoleShots {
 func (s *consoleShots) take(name, ready string) {
 	b := s.b
 	b.t.Helper()
+	// The status line of the last action would hide what it stays over.
+	var cleared bool
+	b.eval(`(function () { var s = document.getElementById("status"); s.textContent = ""; s.className = "status sticky"; return true; })()`, &cleared)
 	for _, size := range []struct {
 		suffix string
 		width  int64

@@ -218,7 +218,8 @@
   };
 
   // eventItem shows an event of the audit or a person's log: what, about
-  // whom and which app, by which administrator, when, from where.
+  // whom (unless the page is that person's) and which app, by which
+  // administrator, when, from where.
   a.eventItem = function (ev) {
     var li = a.item(a.eventTitle(ev.type));
     li.setAttribute("data-event-id", String(ev.id));
@@ -229,7 +230,8 @@
     if (ev.detail) {
       li.appendChild(el("p", "item-detail", ev.detail));
     }
-    var who = ev.userId ? a.link("/admin/people/" + encodeURIComponent(ev.userId), ev.email || ev.userId) : "";
+    var onTheirPage = a.section === "person" && ev.userId === a.id;
+    var who = ev.userId && !onTheirPage ? a.link("/admin/people/" + encodeURIComponent(ev.userId), ev.email || ev.userId) : "";
     var appName = ev.clientId ? a.link("/admin/apps/" + encodeURIComponent(ev.clientId), ev.app || ev.clientId) : "";
     var by = ev.adminName ? el("span", "admin-name", "by " + ev.adminName) : "";
     li.appendChild(a.line("item-meta", [app.timeEl(ev.createdAt), who, appName, by]));
