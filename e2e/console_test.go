@@ -281,6 +281,10 @@ func TestConsole(t *testing.T) {
 			admin.waitFor("the "+s.name+" section", s.ready)
 			shots.take(s.name, s.ready)
 		}
+		// The console follows the system's dark mode, as every page does.
+		admin.open("/admin/people/" + bob.ID)
+		admin.waitFor("the person's page", `document.getElementById("console-heading").textContent === `+jsString(personEmail))
+		shots.dark(func() { shots.take("person-dark", "") })
 	})
 }
 
@@ -356,6 +360,20 @@ func newConsoleShots(t *testing.T, b *browser) *consoleShots {
 		}
 	}
 	return &consoleShots{t: t, b: b, dir: dir}
+}
+
+// dark runs f with the page in dark mode (prefers-color-scheme: dark).
+func (s *consoleShots) dark(f func()) {
+	set := func(value string) {
+		s.b.call("emulate the colour scheme", func(ctx context.Context) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: value}}})
+			return err
+		})
+	}
+	set("dark")
+	defer set("")
+	f()
 }
 
 // take saves the page as NAME-desktop.png and NAME-phone.png; ready (a
