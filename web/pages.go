@@ -67,7 +67,7 @@ func loadPages(base, site string) (*pages, error) {
 		}
 		return u, nil
 	}}
-	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error", "oidc-confirm-email", "oidc-signout"} {
+	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error", "oidc-confirm-email", "oidc-signout", "admin"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
