@@ -59,8 +59,8 @@ var (
 // authorize returns the caller of r if access admits them, or the error
 // to answer: 401 for nobody (or a bad API key), 403 for anyone else.
 func (c *Console) authorize(r *http.Request, access Access) (*caller, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		return c.authorizeKey(r, h, access)
+	if key, ok := bearer(r); ok {
+		return c.authorizeKey(r, key, access)
 	}
 	u, sess := c.users.SignedIn(r)
 	if u == nil || sess == nil {
@@ -90,9 +90,8 @@ func (c *Console) authorize(r *http.Request, access Access) (*caller, error) {
 
 // authorizeKey admits a script by its API key: the key's hash is looked
 // up (which records its use), and each use is logged.
-func (c *Console) authorizeKey(r *http.Request, header string, access Access) (*caller, error) {
-	key, ok := strings.CutPrefix(header, "Bearer ")
-	if key = strings.TrimSpace(key); !ok || !apikey.Valid(key) {
+func (c *Console) authorizeKey(r *http.Request, key string, access Access) (*caller, error) {
+	if !apikey.Valid(key) {
 		return nil, errBadKey
 	}
 	k, err := c.store.FindAPIKey(r.Context(), apikey.Hash(key), c.now())
@@ -110,6 +109,17 @@ func (c *Console) authorizeKey(r *http.Request, header string, access Access) (*
 		return nil, errSetupWithKey
 	}
 	return &caller{key: k}, nil
+}
+
+// bearer returns the request's bearer token, if it sends one. Other
+// schemes are not the console's: a browser behind a proxy that asks for
+// HTTP Basic sends that with every request, cookies beside it.
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // actor is who makes the events of a request happen: its client, and the

@@ -204,6 +204,19 @@ func TestAPIKey(t *testing.T) {
 	aliceWithBadKey.HTTP.Transport = &bearer{key: made.Secret, next: loopback()}
 	want(t, call(t, aliceWithBadKey, "GET", "/api/admin/me", nil), http.StatusUnauthorized, nil)
 	want(t, call(t, withKey(h.base, "pkd_short"), "GET", "/api/admin/me", nil), http.StatusUnauthorized, nil)
+	// Another scheme (HTTP Basic, sent by a browser behind a proxy that
+	// asks for it) is not the console's: the session decides.
+	aliceBehindProxy := h.alice
+	aliceBehindProxy.HTTP.Transport = &basicAuth{next: loopback()}
+	want(t, call(t, aliceBehindProxy, "GET", "/api/admin/me", nil), http.StatusOK, nil)
+}
+
+type basicAuth struct{ next http.RoundTripper }
+
+func (b *basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth("proxy-user", "proxy-password")
+	return b.next.RoundTrip(r)
 }
 
 // Destructive calls need a recent passkey verification: an older session

@@ -135,7 +135,7 @@ func perAccount(l *httprate.RateLimiter, name string) limitRule {
 // one, of one signed-in account, under name.
 func perAccountOrAPIKey(l *httprate.RateLimiter, name string) limitRule {
 	return limitRule{limiter: l, name: name, key: func(_ *Server, r *http.Request, _ []byte) (string, bool) {
-		if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 			return "key:" + apikey.Hash(strings.TrimSpace(token)), true
 		}
 		if u := passkeyd.UserFromContext(r.Context()); u != nil {
