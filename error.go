@@ -72,3 +72,27 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// HTTPStatus is the HTTP status that answers err, by its code: the one
+// table of the JSON APIs (web's and the console's). The numbers are
+// net/http's StatusBadRequest and so on, written out because this package
+// imports no net/http. Anything that is not an *Error is a bug: 500.
+func HTTPStatus(err error) int {
+	switch ErrorCode(err) {
+	case EINVALID:
+		return 400
+	case EUNAUTHORIZED:
+		return 401
+	case EFORBIDDEN:
+		return 403
+	case ENOTFOUND:
+		return 404
+	case ECONFLICT:
+		return 409
+	case ERATELIMIT:
+		return 429
+	case EUNAVAILABLE:
+		return 503
+	}
+	return 500
+}

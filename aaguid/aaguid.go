@@ -82,3 +82,15 @@ func Guess(aaguid []byte, h Hint) string {
 	}
 	return ""
 }
+
+// Describe names a passkey's provider as passkeyd's pages (the dashboard,
+// the console) show it: Guess, or else whether it is synced.
+func Describe(aaguid []byte, h Hint) string {
+	if name := Guess(aaguid, h); name != "" {
+		return name
+	}
+	if h.BackupEligible {
+		return "Synced passkey"
+	}
+	return "Passkey on this device"
+}

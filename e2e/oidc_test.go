@@ -39,6 +39,13 @@ func withOIDCClients(t *testing.T, clients string) serverOption {
 // startExampleApp builds and runs examples/oidc-client against passkeyd.
 func startExampleApp(t *testing.T, port, issuer string) string {
 	t.Helper()
+	return startExampleAppAs(t, port, issuer, "example-app", exampleSecret)
+}
+
+// startExampleAppAs runs examples/oidc-client with these client
+// credentials (an app registered in the console).
+func startExampleAppAs(t *testing.T, port, issuer, clientID, secret string) string {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "oidc-client")
 	build := exec.Command("go", "build", "-o", bin, "./examples/oidc-client")
@@ -49,7 +56,7 @@ func startExampleApp(t *testing.T, port, issuer string) string {
 	url := "http://localhost:" + port
 	p := testserver.Run(t, testserver.Config{Name: "oidc-client", Bin: bin, Dir: dir, Env: append(os.Environ(),
 		"ADDR=127.0.0.1:"+port, "PUBLIC_URL="+url, "ISSUER="+issuer,
-		"CLIENT_ID=example-app", "CLIENT_SECRET="+exampleSecret,
+		"CLIENT_ID="+clientID, "CLIENT_SECRET="+secret,
 	)}, 5*time.Second)
 	p.WaitHealthy(t, "http://127.0.0.1:"+port+"/", 30*time.Second)
 	return url

@@ -17,6 +17,7 @@ func TestLinksNoOpenIDProvider(t *testing.T) {
 	}
 	forbidden := []string{
 		"github.com/passkeyd/passkeyd/oidc",
+		"github.com/passkeyd/passkeyd/console",
 		"github.com/zitadel/",
 		"github.com/go-chi/chi/",
 		"github.com/gorilla/",

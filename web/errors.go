@@ -9,18 +9,6 @@ import (
 	"github.com/passkeyd/passkeyd"
 )
 
-// statusOf maps error codes to HTTP statuses, in one place.
-var statusOf = map[string]int{
-	passkeyd.EINVALID:      http.StatusBadRequest,
-	passkeyd.ENOTFOUND:     http.StatusNotFound,
-	passkeyd.ECONFLICT:     http.StatusConflict,
-	passkeyd.EUNAUTHORIZED: http.StatusUnauthorized,
-	passkeyd.EFORBIDDEN:    http.StatusForbidden,
-	passkeyd.ERATELIMIT:    http.StatusTooManyRequests,
-	passkeyd.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	passkeyd.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // apiError is the body of every error answer. Code is set where a client
 // can act on it by machine (e.g. "unknown_credential").
 type apiError struct {
@@ -49,10 +37,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		return
 	}
 	code := passkeyd.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := passkeyd.HTTPStatus(err)
 	body := apiError{Error: passkeyd.ErrorMessage(err)}
 	var re *reasonError
 	if errors.As(err, &re) {

@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/go-chi/httprate"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/apikey"
 )
 
 // handlerFunc is the one shape of our handlers: it answers, or returns an
@@ -125,6 +127,21 @@ func perAccount(l *httprate.RateLimiter, name string) limitRule {
 			return "", false
 		}
 		return u.ID, true
+	}}
+}
+
+// perAccountOrAPIKey counts the requests of one API key (an Authorization
+// bearer token, counted under its hash: the key is a secret) or, without
+// one, of one signed-in account, under name.
+func perAccountOrAPIKey(l *httprate.RateLimiter, name string) limitRule {
+	return limitRule{limiter: l, name: name, key: func(_ *Server, r *http.Request, _ []byte) (string, bool) {
+		if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return "key:" + apikey.Hash(strings.TrimSpace(token)), true
+		}
+		if u := passkeyd.UserFromContext(r.Context()); u != nil {
+			return "user:" + u.ID, true
+		}
+		return "", false
 	}}
 }
 

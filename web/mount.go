@@ -46,6 +46,13 @@ var (
 	AppSignInLimits = Rule{wrap: func(s *Server, next http.Handler) http.Handler {
 		return s.limit(perIP(s.limits.authorizePerIP), perIP(s.limits.pendingAuthorizePerIP))(next)
 	}}
+	// ConsoleLimits: RateLimits.ConsolePerIP and ConsolePerAccount, for the
+	// administrator's console API: per address, then per administrator
+	// (the signed-in account) or per API key (a bearer token, which the
+	// console authenticates instead of the cookie).
+	ConsoleLimits = Rule{wrap: func(s *Server, next http.Handler) http.Handler {
+		return s.limit(perIP(s.limits.consolePerIP), perAccountOrAPIKey(s.limits.consolePerAccount, "console"))(next)
+	}}
 	// ClientAuthFailureLimit: RateLimits.ClientAuthFailuresPerIP, for a
 	// token endpoint (401 is a failure).
 	ClientAuthFailureLimit = Rule{wrap: func(s *Server, next http.Handler) http.Handler {
@@ -133,6 +140,11 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	return s.pages.render(w, name, status, page{Data: data})
 }
+
+// ClientIP is the address of a request served by a Server, as its logs
+// and security-log events show it (behind TrustedProxies, the client's),
+// for handlers mounted in it.
+func ClientIP(r *http.Request) string { return clientIP(r) }
 
 // LoggerWithRequestIDs returns log adding the request ID to every line
 // written with a request's context (log.InfoContext(r.Context(), ...)), as

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/softauthn"
@@ -67,5 +68,40 @@ func TestMountedUnderPrefix(t *testing.T) {
 	status, page := get("/auth/dashboard")
 	if status != 200 || !strings.Contains(page, `data-base="/auth"`) || !strings.Contains(page, `src="/auth/static/app.`) {
 		t.Fatalf("dashboard under /auth: %d, base or script path missing", status)
+	}
+}
+
+// ConsoleLimits counts the console API's requests per address and per API
+// key (or signed-in account): a key at its limit gets 429, another key
+// from the same address goes on until the address's limit.
+func TestConsoleLimits(t *testing.T) {
+	store, err := sqlite.Open(t.Context(), "file:"+filepath.Join(t.TempDir(), "limits.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	limits := web.DefaultRateLimits()
+	limits.ConsolePerAccount = web.Limit{Count: 2, Window: time.Hour}
+	limits.ConsolePerIP = web.Limit{Count: 4, Window: time.Hour} // counted first, refused requests too
+	auth, err := web.New(web.Config{RPID: "localhost", Origins: []string{"http://localhost"}, Secret: []byte(strings.Repeat("m", 32)),
+		RateLimits: limits}, web.Deps{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth.Mount("/api/admin/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), web.BoundedBody, web.ConsoleLimits)
+	call := func(key string) int {
+		r := httptest.NewRequest("GET", "/api/admin/people", nil)
+		r.Header.Set("Authorization", "Bearer "+key)
+		w := httptest.NewRecorder()
+		auth.ServeHTTP(w, r)
+		return w.Code
+	}
+	for i, c := range []struct {
+		key  string
+		want int
+	}{{"pkd_one", 200}, {"pkd_one", 200}, {"pkd_one", 429}, {"pkd_two", 200}, {"pkd_three", 429}} {
+		if got := call(c.key); got != c.want {
+			t.Errorf("request %d with %s: %d, want %d", i+1, c.key, got, c.want)
+		}
 	}
 }

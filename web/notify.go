@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -60,29 +59,29 @@ func (n *notifier) send(kind string, d emailtext.Data) {
 // the address should confirm only an account they created then.
 func (n *notifier) verification(u *passkeyd.User, token string) {
 	link := n.tokens.Link(passkeyd.TokenVerifyEmail, token) + "&created=" + u.CreatedAt.UTC().Format(dateParam)
-	n.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: human(n.emailLinkTTL), Created: humanDate(u.CreatedAt)})
+	n.send(emailtext.VerifyEmail, emailtext.Data{To: u.Email, Link: link, Valid: emailtext.Duration(n.emailLinkTTL), Created: emailtext.Date(u.CreatedAt)})
 }
 
 func (n *notifier) recoveryLink(to, token string) {
-	n.send(emailtext.Recovery, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenRecovery, token), Valid: human(n.recoveryLinkTTL)})
+	n.send(emailtext.Recovery, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenRecovery, token), Valid: emailtext.Duration(n.recoveryLinkTTL)})
 }
 
 func (n *notifier) takeoverLink(u *passkeyd.User, token string) {
 	n.send(emailtext.Takeover, emailtext.Data{To: u.Email, Link: n.tokens.Link(passkeyd.TokenTakeover, token),
-		Valid: human(n.recoveryLinkTTL), Created: humanDate(u.CreatedAt)})
+		Valid: emailtext.Duration(n.recoveryLinkTTL), Created: emailtext.Date(u.CreatedAt)})
 }
 
 // emailChange sends the confirmation link to the new address and, at
 // once, the link that cancels the change to the address in use.
 func (n *notifier) emailChange(newAddress, oldAddress, token, cancelToken string) {
 	n.send(emailtext.ChangeEmail, emailtext.Data{To: newAddress, OldAddress: oldAddress,
-		Link: n.tokens.Link(passkeyd.TokenChangeEmail, token), Valid: human(n.emailLinkTTL)})
+		Link: n.tokens.Link(passkeyd.TokenChangeEmail, token), Valid: emailtext.Duration(n.emailLinkTTL)})
 	n.send(emailtext.EmailChangeRequested, emailtext.Data{To: oldAddress, Detail: newAddress,
-		Link: n.tokens.Link(passkeyd.TokenCancelEmailChange, cancelToken), Valid: human(n.emailLinkTTL)})
+		Link: n.tokens.Link(passkeyd.TokenCancelEmailChange, cancelToken), Valid: emailtext.Duration(n.emailLinkTTL)})
 }
 
 func (n *notifier) signUpLink(to, token string) {
-	n.send(emailtext.SignUp, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenSignUp, token), Valid: human(n.emailLinkTTL)})
+	n.send(emailtext.SignUp, emailtext.Data{To: to, Link: n.tokens.Link(passkeyd.TokenSignUp, token), Valid: emailtext.Duration(n.emailLinkTTL)})
 }
 
 // signUpNotice tells the owner of an address that has an account that
@@ -158,20 +157,3 @@ func (n *notifier) signUpMail(ctx context.Context, email, ip string) {
 
 // dateParam is the form of a date in a link's query.
 const dateParam = "2006-01-02"
-
-// humanDate writes a day for people: "30 Nov 2026" (UTC).
-func humanDate(t time.Time) string {
-	return t.UTC().Format("2 Jan 2006")
-}
-
-// human writes a link's lifetime for people: "15 minutes", "24 hours".
-func human(d time.Duration) string {
-	switch m := int(d.Minutes()); {
-	case m == 60:
-		return "1 hour"
-	case m > 60 && m%60 == 0:
-		return fmt.Sprintf("%d hours", m/60)
-	default:
-		return fmt.Sprintf("%d minutes", m)
-	}
-}

@@ -67,7 +67,7 @@ func loadPages(base, site string) (*pages, error) {
 		}
 		return u, nil
 	}}
-	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error", "oidc-confirm-email", "oidc-signout"} {
+	for _, name := range []string{"home", "dashboard", "recover", "link", "oidc-signin", "oidc-consent", "oidc-error", "oidc-confirm-email", "oidc-signout", "admin"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -215,11 +215,5 @@ func (s *Server) handlePage(name, title, action string) handlerFunc {
 // providerName names who keeps the passkey, from its AAGUID or, when the
 // provider hides it, from how it is reached.
 func providerName(c *passkeyd.Credential) string {
-	if name := aaguid.Guess(c.AAGUID, aaguid.Hint{Transports: c.Transports, Attachment: c.Attachment, BackupEligible: c.BackupEligible}); name != "" {
-		return name
-	}
-	if c.BackupEligible {
-		return "Synced passkey"
-	}
-	return "Passkey on this device"
+	return aaguid.Describe(c.AAGUID, aaguid.Hint{Transports: c.Transports, Attachment: c.Attachment, BackupEligible: c.BackupEligible})
 }

@@ -48,6 +48,12 @@ type RateLimits struct {
 	// endpoint for one client ID from one address, before that pair is
 	// refused for the rest of the window.
 	ClientAuthFailuresPerIP Limit
+	// ConsolePerIP: calls of the administrator's console (its pages and
+	// /api/admin/) from one address.
+	ConsolePerIP Limit
+	// ConsolePerAccount: console calls of one administrator, or of one API
+	// key (scripts).
+	ConsolePerAccount Limit
 }
 
 // DefaultRateLimits stop floods and guessing without bothering people: a
@@ -64,6 +70,10 @@ func DefaultRateLimits() RateLimits {
 		AuthorizePerIP:          Limit{30, time.Minute},
 		PendingAuthorizePerIP:   Limit{100, 10 * time.Minute},
 		ClientAuthFailuresPerIP: Limit{10, 15 * time.Minute},
+		// A console page makes a few calls; a script working through a
+		// list makes many, and waits when told to (Retry-After).
+		ConsolePerIP:      Limit{300, time.Minute},
+		ConsolePerAccount: Limit{120, time.Minute},
 	}
 }
 
@@ -79,21 +89,12 @@ func ParseRateLimits(s string) (RateLimits, error) {
 	if s == "off" {
 		return RateLimits{Off: true}, nil
 	}
-	fields := map[string]*Limit{
-		"options-ip":           &rl.OptionsPerIP,
-		"options-email":        &rl.OptionsPerEmail,
-		"verify-ip":            &rl.VerifyPerIP,
-		"credential-failures":  &rl.FailuresPerCredential,
-		"recovery-email":       &rl.RecoveryPerEmail,
-		"authorize-ip":         &rl.AuthorizePerIP,
-		"authorize-pending-ip": &rl.PendingAuthorizePerIP,
-		"client-auth-failures": &rl.ClientAuthFailuresPerIP,
-	}
+	names, fields := rl.byName()
 	for _, part := range strings.Split(s, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
 		l, known := fields[name]
 		if !ok || !known {
-			return rl, fmt.Errorf("%q is not one of off, or name=COUNT/WINDOW with name in options-ip, options-email, verify-ip, credential-failures, recovery-email, authorize-ip, authorize-pending-ip, client-auth-failures", part)
+			return rl, fmt.Errorf("%q is not one of off, or name=COUNT/WINDOW with name in %s", part, strings.Join(names, ", "))
 		}
 		count, window, ok := strings.Cut(value, "/")
 		n, err1 := strconv.Atoi(count)
@@ -104,6 +105,20 @@ func ParseRateLimits(s string) (RateLimits, error) {
 		*l = Limit{n, d}
 	}
 	return rl, nil
+}
+
+// byName returns the names of the limits in RATE_LIMIT (and the README's
+// table), in order, and the limit each names.
+func (rl *RateLimits) byName() ([]string, map[string]*Limit) {
+	names := []string{"options-ip", "options-email", "verify-ip", "credential-failures", "recovery-email",
+		"authorize-ip", "authorize-pending-ip", "client-auth-failures", "console-ip", "console-account"}
+	limits := []*Limit{&rl.OptionsPerIP, &rl.OptionsPerEmail, &rl.VerifyPerIP, &rl.FailuresPerCredential, &rl.RecoveryPerEmail,
+		&rl.AuthorizePerIP, &rl.PendingAuthorizePerIP, &rl.ClientAuthFailuresPerIP, &rl.ConsolePerIP, &rl.ConsolePerAccount}
+	fields := make(map[string]*Limit, len(names))
+	for i, name := range names {
+		fields[name] = limits[i]
+	}
+	return names, fields
 }
 
 // limiters holds one httprate limiter per kind of key.
@@ -120,6 +135,8 @@ type limiters struct {
 	pendingAuthorizePerIP *httprate.RateLimiter
 	clientAuthFailures    *httprate.RateLimiter
 	maxClientAuthFailures int
+	consolePerIP          *httprate.RateLimiter
+	consolePerAccount     *httprate.RateLimiter
 }
 
 func newLimiters(rl RateLimits, m *Metrics) *limiters {
@@ -133,6 +150,7 @@ func newLimiters(rl RateLimits, m *Metrics) *limiters {
 	for _, l := range []struct{ set, def *Limit }{
 		{&rl.AuthorizePerIP, &d.AuthorizePerIP}, {&rl.PendingAuthorizePerIP, &d.PendingAuthorizePerIP},
 		{&rl.ClientAuthFailuresPerIP, &d.ClientAuthFailuresPerIP},
+		{&rl.ConsolePerIP, &d.ConsolePerIP}, {&rl.ConsolePerAccount, &d.ConsolePerAccount},
 	} {
 		if *l.set == (Limit{}) {
 			*l.set = *l.def
@@ -149,6 +167,8 @@ func newLimiters(rl RateLimits, m *Metrics) *limiters {
 		pendingAuthorizePerIP: mk(rl.PendingAuthorizePerIP),
 		clientAuthFailures:    mk(rl.ClientAuthFailuresPerIP),
 		maxClientAuthFailures: rl.ClientAuthFailuresPerIP.Count,
+		consolePerIP:          mk(rl.ConsolePerIP),
+		consolePerAccount:     mk(rl.ConsolePerAccount),
 		metrics:               m,
 	}
 }

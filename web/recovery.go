@@ -27,7 +27,7 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
 	s.background.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.mail.recoveryMail(ctx, email, ip) })
-	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + human(s.cfg.RecoveryLinkTTL) + "."})
+	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + emailtext.Duration(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
 }
 

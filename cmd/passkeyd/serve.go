@@ -103,6 +103,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := startOIDC(ctx, s, provider, store, log); err != nil {
 		return err
 	}
+	if err := startConsole(ctx, cfg, srv, store, mails, log, stderr); err != nil {
+		return err
+	}
 
 	var listeners []net.Listener
 	for i, addr := range s.listenAddrs() {

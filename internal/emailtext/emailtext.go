@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"time"
 )
 
 //go:embed templates/*.txt
@@ -88,4 +89,21 @@ func (t *Texts) Render(kind string, d Data) (subject, text string, err error) {
 		return "", "", err
 	}
 	return s.String(), b.String(), nil
+}
+
+// Date writes a day for people, as the messages show it: "30 Nov 2026" (UTC).
+func Date(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006")
+}
+
+// Duration writes a link's lifetime for people: "15 minutes", "24 hours".
+func Duration(d time.Duration) string {
+	switch m := int(d.Minutes()); {
+	case m == 60:
+		return "1 hour"
+	case m > 60 && m%60 == 0:
+		return fmt.Sprintf("%d hours", m/60)
+	default:
+		return fmt.Sprintf("%d minutes", m)
+	}
 }

@@ -3,6 +3,7 @@ package emailtext
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRender(t *testing.T) {
@@ -74,5 +75,16 @@ func TestRender(t *testing.T) {
 	}
 	if _, _, err := texts.Render("nonsense", d); err == nil {
 		t.Error("an unknown kind rendered")
+	}
+}
+
+func TestDateAndDuration(t *testing.T) {
+	if got, want := Date(time.Date(2026, 11, 30, 23, 0, 0, 0, time.FixedZone("", -3600))), "1 Dec 2026"; got != want {
+		t.Errorf("Date = %q, want %q (UTC)", got, want)
+	}
+	for d, want := range map[time.Duration]string{15 * time.Minute: "15 minutes", time.Hour: "1 hour", 24 * time.Hour: "24 hours", 90 * time.Minute: "90 minutes"} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%s) = %q, want %q", d, got, want)
+		}
 	}
 }

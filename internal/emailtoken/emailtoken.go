@@ -67,7 +67,8 @@ func (t *Tokens) Take(ctx context.Context, purpose passkeyd.TokenPurpose, secret
 	return t.store.TakeToken(ctx, t.ID(purpose, secret), purpose, t.now())
 }
 
-// pages are the pages that open each kind of link (web/routes.go).
+// pages are the pages that open each kind of link (web/routes.go, and
+// the console's routes).
 var pages = map[passkeyd.TokenPurpose]string{
 	passkeyd.TokenRecovery:          "/recover/email",
 	passkeyd.TokenTakeover:          "/recover/takeover",
@@ -75,6 +76,7 @@ var pages = map[passkeyd.TokenPurpose]string{
 	passkeyd.TokenChangeEmail:       "/confirm-email",
 	passkeyd.TokenCancelEmailChange: "/cancel-email-change",
 	passkeyd.TokenSignUp:            "/signup",
+	passkeyd.TokenAdminSetup:        "/admin/setup", // package console
 }
 
 // Link is the absolute address of the page that opens a token of purpose.

@@ -1,5 +1,7 @@
 // passkeyd pages, the part every page shares: the status line, one action
-// at a time, the JSON API, and the WebAuthn calls with their JSON encodings.
+// at a time, the JSON API, the WebAuthn calls with their JSON encodings,
+// signing in and the step-up (a fresh passkey check before a sensitive
+// change), and showing times and browsers.
 // Each page then loads its own script (home.js, dashboard.js, recover.js,
 // link.js; new-passkey.js for the step after a recovery), which finds what
 // it needs in window.passkeyd. Plain scripts loaded with defer run in order
@@ -391,6 +393,146 @@ window.passkeyd = (function () {
     return result;
   }
 
+  // signIn runs a sign-in ceremony (for email, or any passkey on the
+  // device when it is empty) and returns the server's answer: the start
+  // page's sign-in, and the console's setup page's.
+  async function signIn(email) {
+    say("info", "Asking the server for a sign-in challenge…");
+    var options = await api("/api/passkeys/generate-authentication-options", email ? { email: email } : {});
+    say("info", email ? "Follow your browser's prompt to use your passkey…" : "Choose a passkey in your browser's prompt…");
+    var cred = await getCredential(options, "authentication");
+    return verifySignIn(cred, options);
+  }
+
+  // withStepUp runs call; when the server wants a fresh passkey check first
+  // (403 step_up_required), it runs confirmIdentity and retries the call
+  // once. The dashboard and the console share it. email is the signed-in
+  // account's address (a string or a function giving it); confirmed, if
+  // given, runs after the check (it signed this browser in again).
+  async function withStepUp(call, email, confirmed) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof APIError && err.code === "step_up_required")) {
+        throw err;
+      }
+    }
+    await confirmIdentity(typeof email === "function" ? email() : email);
+    if (confirmed) {
+      confirmed();
+    }
+    return call();
+  }
+
+  // confirmIdentity is the step-up: a sign-in ceremony for the signed-in
+  // account, which refreshes the session's last passkey check.
+  async function confirmIdentity(email) {
+    say("info", "For your security, confirm it's you: follow your browser's prompt to use your passkey…");
+    var options = await api("/api/passkeys/generate-authentication-options", email ? { email: email } : {});
+    var cred;
+    try {
+      cred = await getCredential(options, "authentication");
+    } catch (err) {
+      if (err && err.name === "NotAllowedError") {
+        throw new APIError("This change needs a fresh check with your passkey, which was cancelled or timed out. Nothing was changed.");
+      }
+      throw err;
+    }
+    var result = await verifySignIn(cred, options);
+    if (email && result.user && result.user.email &&
+        result.user.email.toLowerCase() !== email.toLowerCase()) {
+      throw new APIError("That passkey belongs to " + result.user.email + ", not to " + email +
+        ". You are now signed in as " + result.user.email + ": reload the page. Nothing was changed.");
+    }
+  }
+
+  // eventWording names the events of the security and audit logs.
+  var eventWording = {
+    user_created: "Account created",
+    passkey_added: "Passkey added",
+    passkey_renamed: "Passkey renamed",
+    profile_changed: "Name shown to apps changed",
+    passkey_deleted: "Passkey deleted",
+    login_succeeded: "Signed in",
+    login_failed: "Failed sign-in attempt",
+    clone_warning: "Possibly copied passkey refused",
+    backup_eligibility_changed: "Passkey's backup ability changed",
+    backup_state_changed: "Passkey's backup status changed",
+    logout: "Signed out",
+    session_revoked: "Session signed out",
+    recovery_used: "Account recovery used",
+    email_changed: "Email address changed",
+    email_verified: "Email address verified",
+    recovery_codes_generated: "Recovery codes generated",
+    recovery_link_issued: "Recovery link made by an administrator",
+    email_change_requested: "Email address change requested",
+    email_change_cancelled: "Email address change cancelled",
+    account_taken_over: "Account taken over by the owner of its address",
+    oidc_sign_in: "Signed in to an app",
+    oidc_app_revoked: "App disconnected",
+    oidc_code_reused: "An app's sign-in code was used twice; its access was ended",
+    oidc_refresh_reuse: "An app's old token was used again; its access was ended",
+    admin_granted: "Made an administrator",
+    admin_revoked: "Administrator role revoked",
+    user_disabled: "Account disabled",
+    user_enabled: "Account enabled",
+    user_deleted: "Account deleted",
+    sessions_ended: "All sessions ended by an administrator",
+    group_created: "Group created",
+    group_renamed: "Group renamed",
+    group_deleted: "Group deleted",
+    group_member_added: "Added to a group",
+    group_member_removed: "Removed from a group",
+    app_created: "App created",
+    app_updated: "App changed",
+    app_secret_rotated: "App's secret rotated",
+    app_deleted: "App deleted",
+    api_key_created: "API key created",
+    api_key_revoked: "API key revoked"
+  };
+
+  function plural(n, one, many) {
+    return n + " " + (n === 1 ? one : many);
+  }
+
+  // formatTime shows an RFC 3339 time in the visitor's language and zone.
+  function formatTime(s) {
+    var at = new Date(s);
+    if (!s || isNaN(at.getTime())) {
+      return "";
+    }
+    return at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  function timeEl(s) {
+    var t = document.createElement("time");
+    t.setAttribute("datetime", s);
+    t.textContent = formatTime(s);
+    return t;
+  }
+
+  // device names a browser from its User-Agent: "Chrome on Linux".
+  function device(ua) {
+    if (!ua) {
+      return "";
+    }
+    var browser = /Edg\//.test(ua) ? "Edge"
+      : /OPR\//.test(ua) ? "Opera"
+      : /Firefox\//.test(ua) ? "Firefox"
+      : /Chrom(e|ium)\//.test(ua) ? "Chrome"
+      : /Safari\//.test(ua) ? "Safari" : "";
+    var os = /iPhone|iPad|iPod/.test(ua) ? "iOS"
+      : /Android/.test(ua) ? "Android"
+      : /Windows/.test(ua) ? "Windows"
+      : /CrOS/.test(ua) ? "ChromeOS"
+      : /Mac OS X|Macintosh/.test(ua) ? "macOS"
+      : /Linux/.test(ua) ? "Linux" : "";
+    if (browser && os) {
+      return browser + " on " + os;
+    }
+    return browser || os || "";
+  }
+
   // el makes an element with an optional class and text: the pages build
   // their lists with it, never with HTML strings.
   function el(tag, className, text) {
@@ -426,6 +568,14 @@ window.passkeyd = (function () {
     ceremony: ceremony,
     register: register,
     saveRegistration: saveRegistration,
-    verifySignIn: verifySignIn
+    verifySignIn: verifySignIn,
+    signIn: signIn,
+    plural: plural,
+    eventWording: eventWording,
+    timeEl: timeEl,
+    formatTime: formatTime,
+    device: device,
+    withStepUp: withStepUp,
+    confirmIdentity: confirmIdentity
   };
 })();

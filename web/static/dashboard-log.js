@@ -5,33 +5,6 @@
   var el = app.el;
   var d = app.dashboard;
 
-  var eventWording = {
-    user_created: "Account created",
-    passkey_added: "Passkey added",
-    passkey_renamed: "Passkey renamed",
-    profile_changed: "Name shown to apps changed",
-    passkey_deleted: "Passkey deleted",
-    login_succeeded: "Signed in",
-    login_failed: "Failed sign-in attempt",
-    clone_warning: "Possibly copied passkey refused",
-    backup_eligibility_changed: "Passkey's backup ability changed",
-    backup_state_changed: "Passkey's backup status changed",
-    logout: "Signed out",
-    session_revoked: "Session signed out",
-    recovery_used: "Account recovery used",
-    email_changed: "Email address changed",
-    email_verified: "Email address verified",
-    recovery_codes_generated: "Recovery codes generated",
-    recovery_link_issued: "Recovery link made by an administrator",
-    email_change_requested: "Email address change requested",
-    email_change_cancelled: "Email address change cancelled",
-    account_taken_over: "Account taken over by the owner of its address",
-    oidc_sign_in: "Signed in to an app",
-    oidc_app_revoked: "App disconnected",
-    oidc_code_reused: "An app's sign-in code was used twice; its access was ended",
-    oidc_refresh_reuse: "An app's old token was used again; its access was ended"
-  };
-
   var logNext = null;
 
   function eventItem(ev) {
@@ -39,7 +12,7 @@
     var li = el("li", "item" + (alert ? " alert" : ""));
     li.setAttribute("data-event-id", String(ev.id));
     li.setAttribute("data-event-type", ev.type);
-    var what = eventWording[ev.type] || String(ev.type || "Event").replace(/_/g, " ");
+    var what = app.eventWording[ev.type] || String(ev.type || "Event").replace(/_/g, " ");
     var pk = ev.passkeyId ? d.findInfo(ev.passkeyId) : null;
     if (pk && pk.name && (!ev.detail || ev.detail.indexOf(pk.name) < 0)) {
       what += " · " + pk.name;

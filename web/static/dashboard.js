@@ -1,7 +1,7 @@
 // The dashboard's shared parts: the account's passkeys as the server
 // lists them (for the Signal API and the security log), the step-up that
 // sensitive changes may need (withStepUp runs it when the server asks),
-// helpers to show times and browsers, and signing out. Each panel has a
+// and signing out. Each panel has a
 // script of its own (dashboard-passkeys.js, -email, -profile, -codes,
 // -sessions, -log; apps.js), loaded after this one; a panel reloads
 // another with d.reload(name).
@@ -19,46 +19,11 @@
     return reloaders[panel] ? reloaders[panel](arg) : Promise.resolve();
   };
 
-  function plural(n, one, many) {
-    return n + " " + (n === 1 ? one : many);
-  }
-
-  // withStepUp runs call; when the server wants a fresh passkey check first
-  // (403 step_up_required), it runs one and retries the call once.
-  async function withStepUp(call) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!(err instanceof app.APIError && err.code === "step_up_required")) {
-        throw err;
-      }
-    }
-    await confirmIdentity();
-    return call();
-  }
-
-  // confirmIdentity is the step-up: a sign-in ceremony for the signed-in
-  // account, which refreshes the session's last passkey check.
-  async function confirmIdentity() {
-    var email = accountEmail();
-    app.say("info", "For your security, confirm it's you: follow your browser's prompt to use your passkey…");
-    var options = await app.api("/api/passkeys/generate-authentication-options", email ? { email: email } : {});
-    var cred;
-    try {
-      cred = await app.getCredential(options, "authentication");
-    } catch (err) {
-      if (err && err.name === "NotAllowedError") {
-        throw new app.APIError("This change needs a fresh check with your passkey, which was cancelled or timed out. Nothing was changed.");
-      }
-      throw err;
-    }
-    var result = await app.verifySignIn(cred, options);
-    if (email && result.user && result.user.email &&
-        result.user.email.toLowerCase() !== email.toLowerCase()) {
-      throw new app.APIError("That passkey belongs to " + result.user.email + ", not to " + email +
-        ". You are now signed in as " + result.user.email + ": reload the page. Nothing was changed.");
-    }
-    d.reload("sessions"); // the check signed this browser in again
+  // withStepUp runs call, with a passkey check first if the server asks
+  // for one (app.withStepUp); the check signs this browser in again, so the
+  // sessions panel reloads.
+  function withStepUp(call) {
+    return app.withStepUp(call, accountEmail, function () { d.reload("sessions"); });
   }
 
   function accountEmail() {
@@ -115,53 +80,15 @@
     return null;
   }
 
-  // formatTime shows an RFC 3339 time in the visitor's language and zone.
-  function formatTime(s) {
-    var at = new Date(s);
-    if (!s || isNaN(at.getTime())) {
-      return "";
-    }
-    return at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  }
-
-  function timeEl(s) {
-    var t = document.createElement("time");
-    t.setAttribute("datetime", s);
-    t.textContent = formatTime(s);
-    return t;
-  }
-
-  // device names a browser from its User-Agent: "Chrome on Linux".
-  function device(ua) {
-    if (!ua) {
-      return "";
-    }
-    var browser = /Edg\//.test(ua) ? "Edge"
-      : /OPR\//.test(ua) ? "Opera"
-      : /Firefox\//.test(ua) ? "Firefox"
-      : /Chrom(e|ium)\//.test(ua) ? "Chrome"
-      : /Safari\//.test(ua) ? "Safari" : "";
-    var os = /iPhone|iPad|iPod/.test(ua) ? "iOS"
-      : /Android/.test(ua) ? "Android"
-      : /Windows/.test(ua) ? "Windows"
-      : /CrOS/.test(ua) ? "ChromeOS"
-      : /Mac OS X|Macintosh/.test(ua) ? "macOS"
-      : /Linux/.test(ua) ? "Linux" : "";
-    if (browser && os) {
-      return browser + " on " + os;
-    }
-    return browser || os || "";
-  }
-
-  d.plural = plural;
+  d.plural = app.plural;
   d.withStepUp = withStepUp;
   d.accountEmail = accountEmail;
   d.loadPasskeyInfo = loadPasskeyInfo;
   d.signalAccepted = signalAccepted;
   d.findInfo = findInfo;
   d.passkeyInfo = function () { return passkeyInfo; };
-  d.timeEl = timeEl;
-  d.device = device;
+  d.timeEl = app.timeEl;
+  d.device = app.device;
 
   document.getElementById("signout").addEventListener("click", function () {
     app.ceremony("signout", async function () {

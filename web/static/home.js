@@ -22,11 +22,7 @@
   }
 
   async function signIn(email) {
-    app.say("info", "Asking the server for a sign-in challenge…");
-    var options = await app.api("/api/passkeys/generate-authentication-options", email ? { email: email } : {});
-    app.say("info", email ? "Follow your browser's prompt to use your passkey…" : "Choose a passkey in your browser's prompt…");
-    var cred = await app.getCredential(options, "authentication");
-    return signedIn(await app.verifySignIn(cred, options));
+    return signedIn(await app.signIn(email));
   }
 
   // --- autofill (conditional mediation) ---
