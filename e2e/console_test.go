@@ -14,6 +14,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/passkeyd/passkeyd"
@@ -47,25 +48,7 @@ func TestConsole(t *testing.T) {
 
 	step(t, admin, "SetupLinkMakesTheFirstAdministrator", func(t *testing.T) {
 		signUp(t, admin, srv, adminKey, adminEmail)
-		link := setupLink(t, srv)
-		admin.openURL(link)
-		admin.waitVisible("#setup-signin-button")
-		shots.take("setup", "")
-		admin.present(adminKey, true)
-		admin.click("setup-signin-button")
-		admin.waitVisible("#setup-claim-button")
-		if got := admin.texts("#setup-email"); !slices.Equal(got, []string{adminEmail}) {
-			t.Errorf("setup page says signed in as %q, want %s", got, adminEmail)
-		}
-		admin.click("setup-claim-button")
-		admin.waitFor("the console's overview", `location.pathname === "/admin" && document.getElementById("count-accounts").textContent === "1"`)
-		u, _ := srv.mustUser(t, adminEmail)
-		if ok, err := srv.store(t).IsAdmin(context.Background(), u.ID); err != nil || !ok {
-			t.Fatalf("store: %s is an administrator: %v, %v; want true", adminEmail, ok, err)
-		}
-		if got := admin.texts("#admin-email"); !slices.Equal(got, []string{adminEmail}) {
-			t.Errorf("the console's header shows %q, want %s", got, adminEmail)
-		}
+		link := becomeAdmin(t, admin, srv, adminKey, adminEmail, shots)
 		// The link works once.
 		admin.openURL(link)
 		admin.waitVisible("#setup-claim-button")
@@ -286,6 +269,35 @@ func TestConsole(t *testing.T) {
 		admin.waitFor("the person's page", `document.getElementById("console-heading").textContent === `+jsString(personEmail))
 		shots.dark(func() { shots.take("person-dark", "") })
 	})
+}
+
+// becomeAdmin opens the setup link printed at start, signs in there with
+// the passkey of auth and makes the account of email the administrator;
+// it returns the link.
+func becomeAdmin(t *testing.T, b *browser, srv *server, auth webauthn.AuthenticatorID, email string, shots *consoleShots) string {
+	t.Helper()
+	link := setupLink(t, srv)
+	b.openURL(link)
+	b.waitVisible("#setup-signin-button")
+	if shots != nil {
+		shots.take("setup", "")
+	}
+	b.present(auth, true)
+	b.click("setup-signin-button")
+	b.waitVisible("#setup-claim-button")
+	if got := b.texts("#setup-email"); !slices.Equal(got, []string{email}) {
+		t.Errorf("setup page says signed in as %q, want %s", got, email)
+	}
+	b.click("setup-claim-button")
+	b.waitFor("the console's overview", `location.pathname === "/admin" && document.getElementById("count-accounts").textContent !== "…"`)
+	u, _ := srv.mustUser(t, email)
+	if ok, err := srv.store(t).IsAdmin(context.Background(), u.ID); err != nil || !ok {
+		t.Fatalf("store: %s is an administrator: %v, %v; want true", email, ok, err)
+	}
+	if got := b.texts("#admin-email"); !slices.Equal(got, []string{email}) {
+		t.Errorf("the console's header shows %q, want %s", got, email)
+	}
+	return link
 }
 
 // setupLink reads the setup link passkeyd printed at start.
