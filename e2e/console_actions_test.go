@@ -170,6 +170,34 @@ func TestConsoleActions(t *testing.T) {
 		}
 	})
 
+	step(t, admin, "AuditFilters", func(t *testing.T) {
+		admin.open("/admin/audit")
+		admin.waitFor("the audit log", `!!document.querySelector("#audit [data-event-type]")`)
+		admin.setSelect("#audit-type", "Account deleted")
+		admin.click("audit-apply")
+		admin.waitStatus("success")
+		types := admin.attrs("#audit [data-event-type]", "data-event-type")
+		if len(types) != 1 || types[0] != passkeyd.EventUserDeleted {
+			t.Errorf("the audit log filtered to deletions lists %q", types)
+		}
+		wantContains(t, "the deletion event", admin.texts("#audit [data-event-type]")[0], "by "+adminEmail)
+		// From tomorrow (UTC) on, nothing has happened yet.
+		var set bool
+		admin.eval(`(function () {
+  var d = new Date(); d.setUTCDate(d.getUTCDate() + 1);
+  document.getElementById("audit-since").value = d.toISOString().slice(0, 10);
+  return true;
+})()`, &set)
+		admin.click("audit-apply")
+		admin.waitStatus("success")
+		if n := len(admin.attrs("#audit [data-event-type]", "data-event-type")); n != 0 {
+			t.Errorf("the audit log from tomorrow on lists %d events", n)
+		}
+		var search string
+		admin.eval(`location.search`, &search)
+		wantContains(t, "the audit log's address", search, "type=user_deleted", "since=")
+	})
+
 	step(t, admin, "RevokeAPIKey", func(t *testing.T) {
 		admin.open("/admin/api-keys")
 		admin.waitFor("the keys loaded", `!document.getElementById("keys").textContent.includes("Loading")`)
