@@ -127,7 +127,6 @@ func TestConsoleActions(t *testing.T) {
 		admin.waitFor("the groups of the form loaded", `!document.querySelector("#app-groups").textContent.includes("Loading")`)
 		admin.fill("#app-name", "Short-lived app")
 		admin.fill("#app-redirects", "https://app.example.com/callback")
-		admin.clickSel("#scope-groups") // an app without the groups claim
 		admin.click("app-save")
 		admin.waitVisible("#secret-panel")
 		first := admin.copyFromPage("copy-secret")

@@ -1,7 +1,10 @@
 package oidc
 
 import (
+	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -15,13 +18,31 @@ type claim struct {
 	value any
 }
 
-// claimsFor returns the claims an app granted scopes receives about u. It
-// is the one place that decides them: setUserinfo writes exactly these,
-// and the consent page lists exactly these, so the page cannot promise
-// less than the app gets. The address, or anything made from it, is only
-// under the email scope; profile gives the name and username the user
-// set, and leaves out what is unset.
-func claimsFor(u *passkeyd.User, scopes []string) []claim {
+// claims returns the claims an app granted scopes receives about u
+// (claimsFor), reading u's groups when the groups scope asks for them.
+func (p *Provider) claims(ctx context.Context, u *passkeyd.User, scopes []string) ([]claim, error) {
+	var groups []string
+	if slices.Contains(scopes, "groups") {
+		list, err := p.groups.ListUserGroups(ctx, u.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list the groups of %s: %w", u.ID, err)
+		}
+		for _, g := range list {
+			groups = append(groups, g.Name)
+		}
+	}
+	return claimsFor(u, groups, scopes), nil
+}
+
+// claimsFor returns the claims an app granted scopes receives about u,
+// a member of groups. It is the one place that decides them: setUserinfo
+// writes exactly these, and the consent page lists exactly these, so the
+// page cannot promise less than the app gets. The address, or anything
+// made from it, is only under the email scope; profile gives the name and
+// username the user set, and leaves out what is unset; groups gives the
+// group names, sorted, and an empty list for none (so that an app mapping
+// groups to roles sees "none", not a missing claim).
+func claimsFor(u *passkeyd.User, groups, scopes []string) []claim {
 	var out []claim
 	if slices.Contains(scopes, "email") {
 		out = append(out, claim{"email", u.Email}, claim{"email_verified", !u.EmailVerifiedAt.IsZero()})
@@ -33,6 +54,11 @@ func claimsFor(u *passkeyd.User, scopes []string) []claim {
 		if u.Username != "" {
 			out = append(out, claim{"preferred_username", u.Username})
 		}
+	}
+	if slices.Contains(scopes, "groups") {
+		names := append([]string{}, groups...)
+		slices.Sort(names)
+		out = append(out, claim{"groups", names})
 	}
 	return out
 }
@@ -53,6 +79,8 @@ func setClaims(info *zoidc.UserInfo, claims []claim) {
 			info.Name = c.value.(string)
 		case "preferred_username":
 			info.PreferredUsername = c.value.(string)
+		case "groups":
+			info.AppendClaims("groups", c.value.([]string))
 		}
 	}
 }
@@ -66,10 +94,10 @@ type ConsentItem struct {
 }
 
 // consentItems lists what an app granted scopes receives about u: the
-// account ID (sub), each claim of claimsFor, and offline access.
-func consentItems(u *passkeyd.User, scopes []string) []ConsentItem {
+// account ID (sub), each of claims (claimsFor's), and offline access.
+func consentItems(u *passkeyd.User, claims []claim, scopes []string) []ConsentItem {
 	items := []ConsentItem{{"sub", "An ID for your account (not your email address)"}}
-	for _, c := range claimsFor(u, scopes) {
+	for _, c := range claims {
 		var text string
 		switch c.name {
 		case "email":
@@ -83,6 +111,11 @@ func consentItems(u *passkeyd.User, scopes []string) []ConsentItem {
 			text = "Your name: " + u.DisplayName
 		case "preferred_username":
 			text = "Your username: " + u.Username
+		case "groups":
+			text = "Your groups (now: none)"
+			if names := c.value.([]string); len(names) > 0 {
+				text = "Your groups: " + strings.Join(names, ", ")
+			}
 		}
 		items = append(items, ConsentItem{c.name, text})
 	}

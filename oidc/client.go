@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -20,9 +21,16 @@ import (
 
 // KnownScopes are the scopes the provider gives meaning to: openid (an ID
 // token), email (email, email_verified), profile (name,
-// preferred_username) and offline_access (a refresh token). Other scopes
-// in a request are ignored, not refused.
-var KnownScopes = []string{"openid", "email", "profile", "offline_access"}
+// preferred_username), offline_access (a refresh token) and groups (the
+// names of the user's groups). Other scopes in a request are ignored, not
+// refused.
+var KnownScopes = []string{"openid", "email", "profile", "offline_access", "groups"}
+
+// DefaultScopes are the scopes of a client given none: all but groups,
+// which an operator gives an app that maps groups to roles or access
+// (the names of a user's groups may say more about them than the app
+// needs).
+var DefaultScopes = []string{"openid", "email", "profile", "offline_access"}
 
 // Algorithms are the ID token signing algorithms a client may choose.
 // RS256 is the default: OIDC Core §15.1 requires it, and many relying
@@ -85,7 +93,7 @@ func ValidateClient(c *passkeyd.OIDCClient) error {
 		}
 	}
 	if len(c.Scopes) == 0 {
-		c.Scopes = slices.Clone(KnownScopes)
+		c.Scopes = slices.Clone(DefaultScopes)
 	}
 	for _, s := range c.Scopes {
 		if !slices.Contains(KnownScopes, s) {
@@ -119,6 +127,17 @@ func ValidateClient(c *passkeyd.OIDCClient) error {
 			return passkeyd.Errorf(passkeyd.EINVALID, "Client %s: allowed user %q is neither an email address nor @domain.", c.ID, a)
 		}
 	}
+	var groups []string // trimmed, each once
+	for _, g := range c.AllowedGroups {
+		name, err := passkeyd.ValidateGroupName(g)
+		if err != nil {
+			return passkeyd.Errorf(passkeyd.EINVALID, "Client %s: allowed group %q: %s", c.ID, g, passkeyd.ErrorMessage(err))
+		}
+		if !slices.ContainsFunc(groups, func(n string) bool { return strings.EqualFold(n, name) }) {
+			groups = append(groups, name)
+		}
+	}
+	c.AllowedGroups = groups
 	return nil
 }
 
@@ -165,29 +184,46 @@ func isLoopbackHost(h string) bool {
 }
 
 // mustConfirmEmail reports whether u has to confirm the address before
-// signing in to c. An allow-list trusts the address, so it admits only a
-// confirmed one, always; other clients ask for it unless the operator let
-// unconfirmed addresses in (AllowUnverifiedEmail), because an app that
-// finds its accounts by email (Gitea's account linking, Grafana's
+// signing in to c. An address allow-list trusts the address, so it admits
+// only a confirmed one, always; other clients ask for it unless the
+// operator let unconfirmed addresses in (AllowUnverifiedEmail), because an
+// app that finds its accounts by email (Gitea's account linking, Grafana's
 // oauth_allow_insecure_email_lookup) would take whoever signed up with
 // someone else's address for that person.
 func mustConfirmEmail(c *passkeyd.OIDCClient, u *passkeyd.User) bool {
 	return u.EmailVerifiedAt.IsZero() && (len(c.AllowedUsers) > 0 || !c.AllowUnverifiedEmail)
 }
 
-// allowsUser reports whether the client's allow-list names u's address
-// (confirmed or not: see mustConfirmEmail).
-func allowsUser(c *passkeyd.OIDCClient, u *passkeyd.User) bool {
-	if len(c.AllowedUsers) == 0 {
-		return true
+// admits reports whether c lets u sign in: every account when c names
+// neither addresses nor groups; otherwise an account whose address is on
+// AllowedUsers (confirmed or not: see mustConfirmEmail) or that is a
+// member of one of AllowedGroups. Each sign-in and each refresh asks
+// again, so a member taken out of a group is out at the next one.
+func (p *Provider) admits(ctx context.Context, c *passkeyd.OIDCClient, u *passkeyd.User) (bool, error) {
+	if len(c.AllowedUsers) == 0 && len(c.AllowedGroups) == 0 {
+		return true, nil
 	}
 	email := passkeyd.EmailKey(u.Email)
 	for _, a := range c.AllowedUsers {
 		if a == email || strings.HasPrefix(a, "@") && strings.HasSuffix(email, a) {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	if len(c.AllowedGroups) == 0 {
+		return false, nil
+	}
+	groups, err := p.groups.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		return false, fmt.Errorf("list the groups of %s: %w", u.ID, err)
+	}
+	for _, g := range groups {
+		for _, name := range c.AllowedGroups {
+			if strings.EqualFold(g.Name, name) { // group names are unique without regard to case
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // client is a passkeyd.OIDCClient as the op package sees it.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/passkeyd/passkeyd"
 )
 
@@ -24,7 +26,7 @@ import (
 //	  "redirect_uris": ["https://grafana.example.com/login/generic_oauth"],
 //	  "post_logout_redirect_uris": ["https://grafana.example.com/login"],
 //	  "scopes": ["openid", "email", "profile", "offline_access"],
-//	  "trusted": true, "allowed_users": ["@example.com"]
+//	  "trusted": true, "allowed_users": ["@example.com"], "allowed_groups": ["ops"]
 //	}]}
 type ClientSpec struct {
 	ID                     string   `json:"id"`
@@ -41,6 +43,10 @@ type ClientSpec struct {
 	RefreshTokenTTL        string   `json:"refresh_token_ttl,omitempty"`
 	Trusted                bool     `json:"trusted,omitempty"`
 	AllowedUsers           []string `json:"allowed_users,omitempty"`
+	// AllowedGroups: members of these groups may sign in too (beside
+	// AllowedUsers). The file declares them: a group it names that does
+	// not exist is created, empty, at start (EnsureGroups).
+	AllowedGroups []string `json:"allowed_groups,omitempty"`
 	// AllowUnverifiedEmail lets accounts whose address is not confirmed
 	// sign in (passkeyd.OIDCClient.AllowUnverifiedEmail).
 	AllowUnverifiedEmail bool `json:"allow_unverified_email,omitempty"`
@@ -90,7 +96,7 @@ func (spec ClientSpec) client() (*passkeyd.OIDCClient, error) {
 	c := &passkeyd.OIDCClient{
 		ID: spec.ID, Name: spec.Name, Public: spec.Public, RedirectURIs: spec.RedirectURIs,
 		PostLogoutRedirectURIs: spec.PostLogoutRedirectURIs, Scopes: spec.Scopes, IDTokenAlg: spec.IDTokenAlg,
-		Trusted: spec.Trusted, AllowedUsers: spec.AllowedUsers, AllowUnverifiedEmail: spec.AllowUnverifiedEmail,
+		Trusted: spec.Trusted, AllowedUsers: spec.AllowedUsers, AllowedGroups: spec.AllowedGroups, AllowUnverifiedEmail: spec.AllowUnverifiedEmail,
 	}
 	secret := spec.Secret
 	if spec.SecretFile != "" {
@@ -151,6 +157,42 @@ func secretFileMode(mode fs.FileMode) error {
 		return nil
 	}
 	return fmt.Errorf("it is readable by other users than its owner (mode %#o): make it readable by passkeyd's user only (chmod 600)", mode)
+}
+
+// GroupMaker is what EnsureGroups needs of the store
+// (passkeyd.ConsoleStore has it).
+type GroupMaker interface {
+	FindGroup(ctx context.Context, idOrName string) (*passkeyd.Group, error)
+	CreateGroup(ctx context.Context, g *passkeyd.Group, ev *passkeyd.Event) error
+}
+
+// EnsureGroups creates each group the clients admit (AllowedGroups) that
+// does not exist yet, empty, and returns the names it created. The clients
+// file is declarative, like the clients it declares: a start that refused
+// until someone ran passkeyd groups add would only add a step, and an
+// empty group admits nobody, so a misspelt name locks the app, never opens
+// it. Run it before ApplyClients, which refuses unknown groups.
+func EnsureGroups(ctx context.Context, store GroupMaker, clients []*passkeyd.OIDCClient, now time.Time) ([]string, error) {
+	var created []string
+	for _, c := range clients {
+		for _, name := range c.AllowedGroups {
+			_, err := store.FindGroup(ctx, name)
+			if err == nil {
+				continue
+			}
+			if passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+				return created, fmt.Errorf("find group %s: %w", name, err)
+			}
+			g := &passkeyd.Group{ID: uuid.NewString(), Name: name, CreatedAt: now, UpdatedAt: now}
+			ev := passkeyd.NewEvent(now, passkeyd.Actor{}, "", passkeyd.EventGroupCreated, "", "group "+name+" created for client "+c.ID+" (OIDC_CLIENTS_FILE)")
+			ev.ClientID = c.ID
+			if err := store.CreateGroup(ctx, g, ev); err != nil {
+				return created, fmt.Errorf("create group %s of client %s: %w", name, c.ID, err)
+			}
+			created = append(created, name)
+		}
+	}
+	return created, nil
 }
 
 // ApplyClients creates or updates each client, marked Declared, so

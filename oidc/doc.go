@@ -39,8 +39,12 @@
 //     than the session's, it shows the sign-in page, which reloads once the
 //     passkey is verified (login_hint fills in the email). The pages are
 //     rendered in passkeyd's layout (Deps.Pages). prompt=none answers
-//     login_required instead of showing any page. Any error sent to the app
-//     (a cancelled consent: access_denied) deletes the request first.
+//     login_required instead of showing any page. A client with
+//     AllowedUsers or AllowedGroups admits only an account on either list
+//     (admits, asked again at every refresh); anyone else gets the page
+//     "You have no access to APP", whose button sends the app
+//     access_denied. Any error sent to the app (a cancelled consent:
+//     access_denied) deletes the request first.
 //  3. Consent: unless the client is trusted or the user agreed before to
 //     every scope asked for, a page names the app and what it will receive
 //     (prompt=none: consent_required). The answer is stored per user and

@@ -43,10 +43,12 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) error {
 			App: c.Name, Email: req.LoginHint, Fresh: true, OtherAccount: true, SignedInAs: u.Email, RequestID: req.ID,
 		})
 	}
-	if !allowsUser(c, u) {
-		p.log.InfoContext(ctx, "oidc sign-in refused by the client's allow-list", "event", "oidc_user_not_allowed", "client_id", c.ID, "user_id", u.ID)
-		p.metrics.refuse(c.ID, "user_not_allowed")
-		return p.redirectError(w, r, req, "access_denied", "This account may not sign in to this app.")
+	admitted, err := p.admits(ctx, c, u)
+	if err != nil {
+		return err
+	}
+	if !admitted {
+		return p.refuseAccount(w, r, req, c, u)
 	}
 	if mustConfirmEmail(c, u) {
 		p.metrics.refuse(c.ID, "email_unconfirmed")
@@ -86,6 +88,29 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	return p.complete(w, r, req, c, u, sess)
 }
+
+// refuseAccount answers a sign-in by an account c does not admit (its
+// address is not on AllowedUsers and it is in none of AllowedGroups): the
+// one way both lists refuse. passkeyd's page tells the person they have no
+// access to the app, naming it and nothing of its addresses, and its
+// button sends the app access_denied (handleCancel). prompt=none shows no
+// page: the app hears access_denied at once.
+func (p *Provider) refuseAccount(w http.ResponseWriter, r *http.Request, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User) error {
+	p.log.InfoContext(r.Context(), "oidc sign-in refused: the client does not admit the account", "event", "oidc_user_not_allowed", "client_id", c.ID, "user_id", u.ID)
+	p.metrics.refuse(c.ID, "user_not_allowed")
+	if slices.Contains(req.Prompt, "none") {
+		return p.redirectError(w, r, req, "access_denied", notAdmitted)
+	}
+	allowFormActionTo(w, req.RedirectURI) // the button goes back to the app
+	return p.render(w, r, http.StatusForbidden, "oidc-error", &Page{
+		Heading: "You have no access to " + c.Name, App: c.Name, RequestID: req.ID,
+		Message: c.Name + " lets in only certain people, and the account you are signed in with (" + u.Email +
+			") is not one of them. If you should have access, ask whoever runs " + c.Name + " to let you in.",
+	})
+}
+
+// notAdmitted is what the app hears when it does not admit the account.
+const notAdmitted = "This account may not sign in to this app."
 
 // pendingRequest loads the request named by id and its client; it fails
 // when either is gone, the request is finished, or it was started in
@@ -169,7 +194,11 @@ func (p *Provider) saveConsent(ctx context.Context, req *passkeyd.OIDCAuthReques
 // a passkey of u's on the page itself (oidc-consent.js), since the
 // session's last verification is older than StepUpWindow.
 func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, status int, req *passkeyd.OIDCAuthRequest, c *passkeyd.OIDCClient, u *passkeyd.User, stepUp bool) error {
-	items := consentItems(u, req.Scopes)
+	claims, err := p.claims(r.Context(), u, req.Scopes)
+	if err != nil {
+		return err
+	}
+	items := consentItems(u, claims, req.Scopes)
 	host := ""
 	if ru, err := url.Parse(req.RedirectURI); err == nil {
 		host = ru.Host
@@ -212,7 +241,13 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, sess := p.users.SignedIn(r)
-	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) || !allowsUser(c, u) ||
+	admitted := false
+	if u != nil {
+		if admitted, err = p.admits(ctx, c, u); err != nil {
+			return err
+		}
+	}
+	if u == nil || sess == nil || sess.Scope != passkeyd.ScopeFull || !fresh(req, sess, p.now()) || !admitted ||
 		mustConfirmEmail(c, u) || (req.HintSubject != "" && req.HintSubject != u.ID) {
 		// Signed out (or in as someone else) meanwhile: start again.
 		http.Redirect(w, r, p.cfg.Issuer+"/oidc/login?id="+url.QueryEscape(req.ID), http.StatusSeeOther)
@@ -240,14 +275,21 @@ func (p *Provider) handleConsent(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleCancel ends a request the user gave up on (the pages that ask to
-// confirm the address or to sign in as another account): the app hears
-// access_denied. web's middleware refuses it unless it comes from
-// passkeyd's own origin; the request must have been started in this
-// browser, as for every step.
+// confirm the address or to sign in as another account) or that the app
+// does not admit them to (refuseAccount): the app hears access_denied.
+// web's middleware refuses it unless it comes from passkeyd's own origin;
+// the request must have been started in this browser, as for every step.
 func (p *Provider) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	req, c, err := p.pendingRequest(r, r.PostFormValue("id"))
 	if err != nil {
 		return err
+	}
+	// From the page of an account the app does not admit, the app hears
+	// why (refuseAccount counted and logged the refusal).
+	if u, _ := p.users.SignedIn(r); u != nil {
+		if admitted, err := p.admits(r.Context(), c, u); err == nil && !admitted {
+			return p.redirectError(w, r, req, "access_denied", notAdmitted)
+		}
 	}
 	p.log.InfoContext(r.Context(), "oidc sign-in cancelled", "event", "oidc_cancelled", "client_id", c.ID)
 	p.metrics.refuse(c.ID, "cancelled")

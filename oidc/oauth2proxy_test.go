@@ -58,26 +58,7 @@ func TestOAuth2Proxy(t *testing.T) {
 	s := startServerWithClients(t, `{"clients": [{"id": "oauth2-proxy", "name": "Proxied app", "secret": "`+appSecret+`",
 		"redirect_uris": ["`+proxyURL+`/oauth2/callback"], "allow_unverified_email": true}]}`, aliceUnconfirmed())
 
-	cookieSecret := make([]byte, 32)
-	rand.Read(cookieSecret)
-	dir := t.TempDir()
-	// The README's flags, plus what a test on plain http needs.
-	p := testserver.Run(t, testserver.Config{Name: "oauth2-proxy", Bin: proxyBin, Dir: dir, Env: []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"OAUTH2_PROXY_PROVIDER=oidc",
-		"OAUTH2_PROXY_OIDC_ISSUER_URL=" + s.issuer,
-		"OAUTH2_PROXY_CLIENT_ID=oauth2-proxy",
-		"OAUTH2_PROXY_CLIENT_SECRET=" + appSecret,
-		"OAUTH2_PROXY_REDIRECT_URL=" + proxyURL + "/oauth2/callback",
-		"OAUTH2_PROXY_CODE_CHALLENGE_METHOD=S256",
-		"OAUTH2_PROXY_EMAIL_DOMAINS=*",
-		"OAUTH2_PROXY_UPSTREAMS=" + upstream.URL + "/",
-		"OAUTH2_PROXY_HTTP_ADDRESS=127.0.0.1:" + proxyPort,
-		"OAUTH2_PROXY_COOKIE_SECRET=" + base64.RawURLEncoding.EncodeToString(cookieSecret),
-		"OAUTH2_PROXY_COOKIE_SECURE=false",
-		"OAUTH2_PROXY_SKIP_PROVIDER_BUTTON=true",
-	}}, 5*time.Second)
-	p.WaitHealthy(t, "http://127.0.0.1:"+proxyPort+"/ping", 30*time.Second)
+	runOAuth2Proxy(t, proxyBin, s, proxyPort, upstream.URL)
 
 	// Unless told otherwise, oauth2-proxy refuses an email that is not
 	// verified (the README says so): passkeyd says email_verified=false
@@ -95,6 +76,66 @@ func TestOAuth2Proxy(t *testing.T) {
 	}
 	if status, body := s.follow(t, proxyURL+"/"); status != http.StatusOK || body != "hello alice@example.com" {
 		t.Fatalf("through oauth2-proxy: status %d %q, want 200 \"hello alice@example.com\"", status, body)
+	}
+}
+
+// runOAuth2Proxy runs oauth2-proxy on proxyPort for the client
+// "oauth2-proxy" of s, in front of upstream, with the README's flags (and
+// more, as NAME=value), plus what a test on plain http needs.
+func runOAuth2Proxy(t *testing.T, bin string, s *server, proxyPort, upstream string, more ...string) {
+	t.Helper()
+	proxyURL := "http://localhost:" + proxyPort
+	cookieSecret := make([]byte, 32)
+	rand.Read(cookieSecret)
+	dir := t.TempDir()
+	p := testserver.Run(t, testserver.Config{Name: "oauth2-proxy", Bin: bin, Dir: dir, Env: append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"OAUTH2_PROXY_PROVIDER=oidc",
+		"OAUTH2_PROXY_OIDC_ISSUER_URL=" + s.issuer,
+		"OAUTH2_PROXY_CLIENT_ID=oauth2-proxy",
+		"OAUTH2_PROXY_CLIENT_SECRET=" + appSecret,
+		"OAUTH2_PROXY_REDIRECT_URL=" + proxyURL + "/oauth2/callback",
+		"OAUTH2_PROXY_CODE_CHALLENGE_METHOD=S256",
+		"OAUTH2_PROXY_EMAIL_DOMAINS=*",
+		"OAUTH2_PROXY_UPSTREAMS=" + upstream + "/",
+		"OAUTH2_PROXY_HTTP_ADDRESS=127.0.0.1:" + proxyPort,
+		"OAUTH2_PROXY_COOKIE_SECRET=" + base64.RawURLEncoding.EncodeToString(cookieSecret),
+		"OAUTH2_PROXY_COOKIE_SECURE=false",
+		"OAUTH2_PROXY_SKIP_PROVIDER_BUTTON=true",
+	}, more...)}, 5*time.Second)
+	p.WaitHealthy(t, "http://127.0.0.1:"+proxyPort+"/ping", 30*time.Second)
+}
+
+// TestOAuth2ProxyAllowedGroup (issue 20, item 3): oauth2-proxy with
+// --allowed-group, reading passkeyd's groups claim, as the README says:
+// a member of the group reaches the upstream, with the groups passed on;
+// anyone else is refused by oauth2-proxy.
+func TestOAuth2ProxyAllowedGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds oauth2-proxy")
+	}
+	proxyBin := oauth2Proxy(t)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello %s in %s", r.Header.Get("X-Forwarded-Email"), strings.Join(r.Header.Values("X-Forwarded-Groups"), ","))
+	}))
+	t.Cleanup(upstream.Close)
+	proxyPort := testserver.FreePort(t)
+	s := startServerWithClients(t, `{"clients": [{"id": "oauth2-proxy", "name": "Proxied app", "secret": "`+appSecret+`",
+		"redirect_uris": ["http://localhost:`+proxyPort+`/oauth2/callback"], "scopes": ["openid", "email", "profile", "groups"]}]}`)
+	s.passkeyd(t, "groups", "add", "ops")
+	s.passkeyd(t, "groups", "add", "staff")
+	s.passkeyd(t, "groups", "members", "staff", "-add", "alice@example.com")
+	// --allowed-group=ops --scope="openid email profile groups"
+	runOAuth2Proxy(t, proxyBin, s, proxyPort, upstream.URL,
+		"OAUTH2_PROXY_ALLOWED_GROUPS=ops", "OAUTH2_PROXY_SCOPE=openid email profile groups")
+
+	proxyURL := "http://localhost:" + proxyPort
+	if status, body := s.follow(t, proxyURL+"/"); status != http.StatusForbidden || strings.Contains(body, "hello") {
+		t.Fatalf("through oauth2-proxy --allowed-group=ops, alice in staff only: status %d %q, want 403", status, body)
+	}
+	s.passkeyd(t, "groups", "members", "ops", "-add", "alice@example.com")
+	if status, body := s.follow(t, proxyURL+"/"); status != http.StatusOK || body != "hello alice@example.com in ops,staff" {
+		t.Fatalf("through oauth2-proxy --allowed-group=ops, alice in ops and staff: status %d %q, want 200 \"hello alice@example.com in ops,staff\"", status, body)
 	}
 }
 

@@ -28,6 +28,8 @@ type Page struct {
 	// Error ("oidc-error"): what went wrong and, for a redirect URI that
 	// is not registered, what the app sent. The registered ones are logged
 	// for the operator, not shown to whoever follows a link.
+	// With a RequestID (an account the app does not admit), its button
+	// sends App access_denied.
 	Message string
 	Sent    string
 	Heading string // "" for "Cannot sign in"

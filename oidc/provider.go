@@ -21,10 +21,20 @@ import (
 )
 
 // Store is what the provider keeps: passkeyd's accounts and sessions, and
-// its own tables. The sqlite and postgres stores are both.
+// its own tables, and reads of the console's groups. The sqlite and
+// postgres stores are all three.
 type Store interface {
 	passkeyd.Store
 	passkeyd.OIDCStore
+	GroupStore
+}
+
+// GroupStore is the one thing the provider reads of groups
+// (passkeyd.ConsoleStore has it): a user's groups, for the groups claim
+// and for the clients that admit only members of given groups.
+type GroupStore interface {
+	// ListUserGroups returns the account's groups, by name.
+	ListUserGroups(ctx context.Context, userID string) ([]*passkeyd.Group, error)
 }
 
 // Users tells who is signed in: passkeyd's web handler, which the
@@ -65,6 +75,7 @@ type Provider struct {
 	cfg      Config
 	accounts passkeyd.Store
 	store    passkeyd.OIDCStore
+	groups   GroupStore
 	pages    Pages
 	users    Users
 	log      *slog.Logger
@@ -93,7 +104,7 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, accounts: deps.Store, store: deps.Store, pages: deps.Pages, users: deps.Users,
+	p := &Provider{cfg: cfg, accounts: deps.Store, store: deps.Store, groups: deps.Store, pages: deps.Pages, users: deps.Users,
 		log: log, metrics: deps.Metrics, secrets: sec}
 	opts := []op.Option{
 		op.WithCustomEndpoints(
@@ -209,7 +220,7 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	d.IntrospectionEndpointAuthMethodsSupported, d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil, nil
 	d.RevocationEndpointAuthSigningAlgValuesSupported, d.TokenEndpointAuthSigningAlgValuesSupported = nil, nil
 	d.ClaimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp",
-		"at_hash", "c_hash", "email", "email_verified", "name", "preferred_username"}
+		"at_hash", "c_hash", "email", "email_verified", "name", "preferred_username", "groups"}
 	b, err := json.Marshal(d)
 	var doc map[string]any
 	if err == nil {

@@ -407,9 +407,15 @@ func TestProviderRequests(t *testing.T) {
 
 	t.Run("AllowList", func(t *testing.T) {
 		org := s.config(p, "only-org", appRedirect, oauth2.AuthStyleInHeader)
-		status, _, loc := s.loginPage(t, org.AuthCodeURL("st", pkce()))
+		// passkeyd's page says so (TestAllowedGroups follows its button
+		// to access_denied); prompt=none tells the app at once.
+		status, body, _ := s.loginPage(t, org.AuthCodeURL("st", pkce()))
+		if status != http.StatusForbidden || !strings.Contains(body, "You have no access to Org App") {
+			t.Errorf("a user outside the allow-list: status %d; want the no-access page\n%s", status, body)
+		}
+		status, _, loc := s.loginPage(t, org.AuthCodeURL("st", pkce(), oauth2.SetAuthURLParam("prompt", "none")))
 		if q := mustParse(t, loc).Query(); status != http.StatusSeeOther || q.Get("error") != "access_denied" {
-			t.Errorf("a user outside the allow-list: status %d, %v; want access_denied", status, q)
+			t.Errorf("a user outside the allow-list, prompt=none: status %d, %v; want access_denied", status, q)
 		}
 	})
 

@@ -345,7 +345,14 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 	if err != nil {
 		return nil, err
 	}
-	if u.Disabled || !allowsUser(c, u) || mustConfirmEmail(c, u) {
+	if u.Disabled || mustConfirmEmail(c, u) {
+		return nil, errors.New("user may no longer use this client")
+	}
+	admitted, err := s.p.admits(ctx, c, u)
+	if err != nil {
+		return nil, err
+	}
+	if !admitted {
 		return nil, errors.New("user may no longer use this client")
 	}
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
@@ -504,8 +511,12 @@ func (s storage) setUserinfo(ctx context.Context, info *zoidc.UserInfo, userID s
 	if u.Disabled {
 		return zoidc.ErrAccessDenied().WithDescription("The account is disabled.")
 	}
+	claims, err := s.p.claims(ctx, u, scopes)
+	if err != nil {
+		return grantError(err)
+	}
 	info.Subject = u.ID
-	setClaims(info, claimsFor(u, scopes))
+	setClaims(info, claims)
 	return nil
 }
 

@@ -63,6 +63,13 @@ func TestOIDCStore(t *testing.T) {
 	})
 }
 
+func TestConsoleStore(t *testing.T) {
+	dsn := testDSN(t)
+	storetest.RunConsole(t, func(t *testing.T) passkeyd.Store {
+		return mustOpen(t, freshSchema(t, dsn))
+	})
+}
+
 // TestConcurrentOpen starts several instances at once on one empty schema:
 // the advisory lock lets exactly one apply the migration, and none fails.
 func TestConcurrentOpen(t *testing.T) {
@@ -350,4 +357,63 @@ func TestProfileMigration(t *testing.T) {
 			t.Errorf("user %s after the migration: name %q, username %q; want %q and none", id, u.DisplayName, u.Username, want)
 		}
 	}
+}
+
+// TestConsoleMigration: migration 00013 lets an admin setup link belong to
+// no account and keeps every link; down drops the setup links (the older
+// constraint refuses them) and keeps the others, and up again works.
+func TestConsoleMigration(t *testing.T) {
+	ctx := t.Context()
+	s, err := Connect(ctx, freshSchema(t, testDSN(t)), PoolConfig{})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer s.Close()
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlstore.DB(s), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 12); err != nil {
+		t.Fatalf("migrate up to 00012: %v", err)
+	}
+	db := sqlstore.DB(s)
+	if _, err := db.ExecContext(ctx, `INSERT INTO users (id, email, email_key, handle, created_at, updated_at) VALUES ('alice', 'alice@example.com', 'alice@example.com', 'h', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at)
+		VALUES ('recovery', 'alice', 'recovery', 'alice@example.com', 1, 9999999999999), ('sign-up', NULL, 'sign_up', 'bob@example.com', 1, 9999999999999)`); err != nil {
+		t.Fatal(err)
+	}
+	up := func(step string) {
+		t.Helper()
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatalf("%s: Migrate: %v", step, err)
+		}
+		if err := s.SaveToken(ctx, &passkeyd.Token{ID: "setup", Purpose: passkeyd.TokenAdminSetup, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatalf("%s: SaveToken(admin setup): %v", step, err)
+		}
+		if err := s.ClaimAdminSetup(ctx, "setup", "alice", time.Now(), nil); err != nil {
+			t.Fatalf("%s: ClaimAdminSetup: %v", step, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE id IN ('recovery', 'sign-up')`).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%s: the links of accounts and sign-up: %d, %v; want both kept", step, n, err)
+		}
+	}
+	up("up")
+	if err := s.SaveToken(ctx, &passkeyd.Token{ID: "setup-2", Purpose: passkeyd.TokenAdminSetup, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 12); err != nil {
+		t.Fatalf("migrate down to 00012: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("tokens after down to 00012: %d, %v; want the 2 links of accounts and sign-up", n, err)
+	}
+	up("up again")
 }

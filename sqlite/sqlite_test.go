@@ -47,6 +47,10 @@ func TestOIDCStore(t *testing.T) {
 	storetest.RunOIDC(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
 }
 
+func TestConsoleStore(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) passkeyd.Store { return mustOpen(t) })
+}
+
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "passkeyd.db")
 	ctx := t.Context()
@@ -432,4 +436,54 @@ func TestProfileMigration(t *testing.T) {
 			t.Errorf("user %s after the migration: name %q, username %q; want %q and none", id, u.DisplayName, u.Username, want)
 		}
 	}
+}
+
+// TestConsoleMigration: migration 00013, which rebuilds tokens so that an
+// admin setup link may belong to no account, keeps every link, and down
+// and up again keep them too (down drops the setup links, which the older
+// schema cannot hold).
+func TestConsoleMigration(t *testing.T) {
+	ctx := t.Context()
+	s, p := migratedTo(t, 12)
+	u, c := testUser("alice@example.com")
+	if err := s.CreateUser(ctx, u, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at)
+		VALUES ('recovery', ?, 'recovery', 'alice@example.com', 1, 9999999999999), ('sign-up', NULL, 'sign_up', 'bob@example.com', 1, 9999999999999)`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	up := func(step string) {
+		t.Helper()
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatalf("%s: Migrate: %v", step, err)
+		}
+		if err := s.SaveToken(ctx, &passkeyd.Token{ID: "setup", Purpose: passkeyd.TokenAdminSetup, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatalf("%s: SaveToken(admin setup): %v", step, err)
+		}
+		if err := s.ClaimAdminSetup(ctx, "setup", u.ID, time.Now(), nil); err != nil {
+			t.Fatalf("%s: ClaimAdminSetup: %v", step, err)
+		}
+		for id, purpose := range map[string]passkeyd.TokenPurpose{"recovery": passkeyd.TokenRecovery, "sign-up": passkeyd.TokenSignUp} {
+			var n int
+			if err := sqlstore.DB(s).QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE id = ? AND purpose = ?`, id, string(purpose)).Scan(&n); err != nil || n != 1 {
+				t.Errorf("%s: the %s link: %d, %v; want it kept", step, id, n, err)
+			}
+		}
+	}
+	up("up")
+	if err := s.SaveToken(ctx, &passkeyd.Token{ID: "setup-2", Purpose: passkeyd.TokenAdminSetup, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 12); err != nil {
+		t.Fatalf("migrate down to 00012: %v", err)
+	}
+	var n int
+	if err := sqlstore.DB(s).QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("tokens after down to 00012: %d, %v; want the 2 links of accounts and sign-up", n, err)
+	}
+	if _, err := sqlstore.DB(s).ExecContext(ctx, `INSERT INTO tokens (id, user_id, purpose, email, created_at, expires_at) VALUES ('x', NULL, 'admin_setup', '', 1, 2)`); err == nil {
+		t.Error("00012's tokens took an admin setup link")
+	}
+	up("up again")
 }

@@ -7,6 +7,9 @@
 //			return mustOpenStore(t) // new, empty, migrated; closed in t.Cleanup
 //		})
 //	}
+//
+// RunOIDC and RunConsole are the suites of passkeyd.OIDCStore and
+// passkeyd.ConsoleStore, for a store that implements them too.
 package storetest
 
 import (

@@ -34,6 +34,12 @@ func TestAdminCommandsNeedAnInstallation(t *testing.T) {
 		{"clients", "delete", "grafana", "-yes"},
 		{"oidc", "rotate-keys"},
 		{"oidc", "rotate-keys", "-now"},
+		{"users", "admin", "ada@example.com"},
+		{"groups", "list"},
+		{"groups", "add", "ops"},
+		{"groups", "members", "ops", "-add", "ada@example.com"},
+		{"api-keys", "add", "-name", "terraform"},
+		{"api-keys", "list"},
 	} {
 		var out bytes.Buffer
 		err := run(context.Background(), args, env(nil), &out, &out)
@@ -125,7 +131,7 @@ func addUser(t *testing.T, path, email string) {
 func TestAdminCommandsNeedPostgresTables(t *testing.T) {
 	dsn := testserver.PostgresDSN(t) // an empty schema
 	vars := map[string]string{"DATABASE_URL": dsn, "SESSION_SECRET": strings.Repeat("s", 32), "DATA_DIR": t.TempDir()}
-	for _, args := range [][]string{{"users", "list"}, {"clients", "list"}, {"oidc", "rotate-keys"}} {
+	for _, args := range [][]string{{"users", "list"}, {"clients", "list"}, {"oidc", "rotate-keys"}, {"groups", "list"}, {"api-keys", "list"}} {
 		err := run(context.Background(), args, env(vars), &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 			t.Errorf("passkeyd %s on an empty PostgreSQL schema: %v, want an error naming DATABASE_URL", strings.Join(args, " "), err)
@@ -147,7 +153,10 @@ func TestAdminCommandsNeedPostgresTables(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate"}, env(vars), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if err := run(context.Background(), []string{"clients", "list"}, env(vars), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
-		t.Errorf("clients list on the migrated database: %v", err)
+	for _, args := range [][]string{{"clients", "list"}, {"groups", "add", "ops"}, {"groups", "list"}, {"api-keys", "add", "-name", "ci"}, {"api-keys", "list"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, env(vars), &out, &out); err != nil {
+			t.Errorf("passkeyd %s on the migrated database: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
 	}
 }

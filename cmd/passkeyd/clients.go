@@ -31,12 +31,15 @@ Options:
   -redirect-uri URI       repeatable; matched exactly; http only for loopback
   -post-logout-uri URI    repeatable; where end_session may send the browser
   -public                 a SPA or native app: no secret, PKCE required (add only)
-  -scopes LIST            allowed scopes, e.g. "openid email profile offline_access" (the default)
+  -scopes LIST            allowed scopes, e.g. "openid email profile offline_access" (the default);
+                          add groups for the groups claim (the names of the user's groups)
   -id-token-alg ALG       RS256 (default), ES256 or EdDSA
   -access-token-ttl D, -id-token-ttl D, -refresh-token-ttl D   e.g. 10m, 1h, 720h; 0: the defaults
   -trusted                skip the consent page (-trusted=false to ask again)
   -allow LIST             only these emails or @domains may sign in, comma-separated ("" for everyone);
                           always only once the address is confirmed
+  -allow-group NAME       repeatable (or comma-separated): members of this group may sign in too;
+                          -allow-group "" for no group. With neither -allow nor -allow-group, everyone
   -allow-unverified-email let accounts whose address is not confirmed sign in (default: they are asked
                           to confirm it first); only for apps that never find their accounts by email
 
@@ -61,11 +64,11 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 type clientFlags struct {
-	fs                           *flag.FlagSet
-	id, name, scopes, alg, allow string
-	redirects, postLogout        listFlag
-	public, trusted, unverified  bool
-	accessTTL, idTTL, refreshTTL time.Duration
+	fs                            *flag.FlagSet
+	id, name, scopes, alg, allow  string
+	redirects, postLogout, groups listFlag
+	public, trusted, unverified   bool
+	accessTTL, idTTL, refreshTTL  time.Duration
 }
 
 func newClientFlags(stderr io.Writer) *clientFlags {
@@ -83,6 +86,7 @@ func newClientFlags(stderr io.Writer) *clientFlags {
 	f.fs.DurationVar(&f.refreshTTL, "refresh-token-ttl", 0, "refresh token lifetime")
 	f.fs.BoolVar(&f.trusted, "trusted", false, "skip consent")
 	f.fs.StringVar(&f.allow, "allow", "", "allowed emails or @domains")
+	f.fs.Var(&f.groups, "allow-group", "allowed group (repeatable)")
 	f.fs.BoolVar(&f.unverified, "allow-unverified-email", false, "let unconfirmed addresses sign in")
 	return f
 }
@@ -132,6 +136,15 @@ func (f *clientFlags) apply(c *passkeyd.OIDCClient) {
 			c.Trusted = f.trusted
 		case "allow":
 			c.AllowedUsers = splitList(f.allow)
+		case "allow-group":
+			c.AllowedGroups = nil
+			for _, g := range f.groups {
+				for _, name := range strings.Split(g, ",") {
+					if name = strings.TrimSpace(name); name != "" {
+						c.AllowedGroups = append(c.AllowedGroups, name)
+					}
+				}
+			}
 		case "allow-unverified-email":
 			c.AllowUnverifiedEmail = f.unverified
 		}
@@ -208,7 +221,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 			if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 				return fmt.Errorf("a client with ID %s exists already", c.ID)
 			}
-			return err
+			return saveError(err)
 		}
 		fmt.Fprintf(stdout, "Client %s added.\nclient_id:     %s\n", c.Name, c.ID)
 		if secret != "" {
@@ -225,7 +238,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 			return errors.New(passkeyd.ErrorMessage(err))
 		}
 		if err := st.SaveOIDCClient(ctx, c); err != nil {
-			return err
+			return saveError(err)
 		}
 		fmt.Fprintf(stdout, "Client %s updated.\n", c.ID)
 		return nil
@@ -254,15 +267,24 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 	return fmt.Errorf("unknown clients command %q; run passkeyd clients help", action)
 }
 
+// saveError words the store's refusal of a client: an allowed group that
+// does not exist (the store keeps groups by ID) is created first.
+func saveError(err error) error {
+	if passkeyd.ErrorCode(err) == passkeyd.EINVALID {
+		return fmt.Errorf("%s (create a group with: passkeyd groups add NAME)", passkeyd.ErrorMessage(err))
+	}
+	return err
+}
+
 func listClients(ctx context.Context, st passkeyd.OIDCStore, w io.Writer) error {
 	list, err := st.ListOIDCClients(ctx)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tTRUSTED\tLAST USED")
+	fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tTRUSTED\tALLOWED GROUPS\tLAST USED")
 	for _, c := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), yesNo(c.Trusted), when(c.LastUsedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), yesNo(c.Trusted), orNone(c.AllowedGroups), when(c.LastUsedAt))
 	}
 	return tw.Flush()
 }
@@ -275,8 +297,8 @@ func showClient(c *passkeyd.OIDCClient, s *settings, w io.Writer) error {
 	fmt.Fprintf(w, "client_id:     %s\nname:          %s\ntype:          %s\ntrusted:       %s\n", c.ID, c.Name, clientType(c), yesNo(c.Trusted))
 	fmt.Fprintf(w, "redirect URIs: %s\npost-logout:   %s\nscopes:        %s\nID token alg:  %s\n",
 		strings.Join(c.RedirectURIs, " "), strings.Join(c.PostLogoutRedirectURIs, " "), strings.Join(c.Scopes, " "), c.IDTokenAlg)
-	fmt.Fprintf(w, "lifetimes:     access %s, ID %s, refresh %s (0: default)\nallowed users: %s\nunconfirmed:   %s\n",
-		c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL, orEveryone(c.AllowedUsers), unconfirmedRule(c))
+	fmt.Fprintf(w, "lifetimes:     access %s, ID %s, refresh %s (0: default)\nallowed users: %s\nallowed groups: %s\nunconfirmed:   %s\n",
+		c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL, admitted(c.AllowedUsers, c.AllowedGroups), admitted(c.AllowedGroups, c.AllowedUsers), unconfirmedRule(c))
 	fmt.Fprintf(w, "created:       %s\nlast used:     %s\ndiscovery:     %s/.well-known/openid-configuration\n",
 		c.CreatedAt.Format(time.DateTime), when(c.LastUsedAt), strings.TrimSuffix(issuer, "/"))
 	return nil
@@ -305,11 +327,16 @@ func unconfirmedRule(c *passkeyd.OIDCClient) string {
 	return "asked to confirm the address first"
 }
 
-func orEveryone(l []string) string {
-	if len(l) == 0 {
-		return "everyone"
+// admitted lists one of a client's allow-lists: "everyone" when both it
+// and the other are empty, "none" when only it is.
+func admitted(l, other []string) string {
+	switch {
+	case len(l) > 0:
+		return strings.Join(l, ", ")
+	case len(other) > 0:
+		return "none"
 	}
-	return strings.Join(l, ", ")
+	return "everyone"
 }
 
 // oidcCommand runs passkeyd oidc ...

@@ -274,6 +274,23 @@ func populate(t *testing.T, s passkeyd.Store) {
 	must("SaveOIDCAuthRequest", o.SaveOIDCAuthRequest(ctx, &passkeyd.OIDCAuthRequest{ID: "ar-1", ClientID: "grafana",
 		RedirectURI: "https://grafana.example.org/login/generic_oauth", Scopes: []string{"openid"}, ResponseType: "code",
 		MaxAge: -1, CreatedAt: t0, ExpiresAt: t0.Add(10 * time.Minute)}))
+	// The console's: an administrator, a group the client admits, an API
+	// key, an administrator's event naming the app, the setup link.
+	c := s.(passkeyd.ConsoleStore)
+	adminEvent := func(typ string) *passkeyd.Event {
+		return &passkeyd.Event{UserID: carol.ID, Type: typ, ClientID: "grafana", AdminID: carol.ID, AdminName: carol.Email, CreatedAt: t0}
+	}
+	must("SetAdmin(carol)", c.SetAdmin(ctx, carol.ID, true, adminEvent(passkeyd.EventAdminGranted)))
+	must("CreateGroup", c.CreateGroup(ctx, &passkeyd.Group{ID: "grp-ops", Name: "Ops", CreatedAt: t0, UpdatedAt: t0.Add(time.Second)}, nil))
+	must("AddGroupMember", c.AddGroupMember(ctx, "grp-ops", carol.ID, nil))
+	grafana, err := o.FindOIDCClient(ctx, "grafana")
+	must("FindOIDCClient", err)
+	grafana.AllowedGroups, grafana.Declared = []string{"Ops"}, true
+	must("SaveOIDCClient", o.SaveOIDCClient(ctx, grafana))
+	must("CreateAPIKey", c.CreateAPIKey(ctx, &passkeyd.APIKey{ID: "key-1", Name: "deploy", Hash: "hash", CreatedBy: carol.Email, CreatedAt: t0}, adminEvent(passkeyd.EventAPIKeyCreated)))
+	_, err = c.FindAPIKey(ctx, "hash", t0.Add(time.Minute))
+	must("FindAPIKey", err)
+	must("SaveToken(admin setup)", s.SaveToken(ctx, &passkeyd.Token{ID: "tok-setup", Purpose: passkeyd.TokenAdminSetup, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}))
 }
 
 // tableRows are a table's rows, each a column → value map, sorted.

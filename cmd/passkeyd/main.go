@@ -39,6 +39,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return users(ctx, args, getenv, stdout, stderr)
 	case "clients":
 		return clients(ctx, args, getenv, stdout, stderr)
+	case "groups":
+		return groups(ctx, args, getenv, stdout, stderr)
+	case "api-keys":
+		return apiKeys(ctx, args, getenv, stdout, stderr)
 	case "oidc":
 		return oidcCommand(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
@@ -60,8 +64,10 @@ Commands:
   passkeyd [serve] [flags]   serve the pages and the JSON API (default)
   passkeyd migrate [flags]   apply database migrations and exit
   passkeyd copy-db [flags]   copy a SQLite database into PostgreSQL (-from sqlite:PATH -to postgres://...)
-  passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete
+  passkeyd users ...         operator commands: list, show, recovery-link, disable, enable, delete, admin
   passkeyd clients ...       apps that sign in with passkeyd (OpenID Connect): add, list, show, update, rotate-secret, delete
+  passkeyd groups ...        groups that apps admit and receive in the groups claim: list, add, rename, delete, members
+  passkeyd api-keys ...      keys for scripts that call the console's API: add, list, revoke
   passkeyd oidc rotate-keys  add new token-signing keys (-now: at once)
   passkeyd healthcheck       ask the running server's /readyz (HOST, PORT): exit 0 if ready, 1 if not
   passkeyd version           print the version

@@ -100,7 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		}
 		mountProvider(srv, provider)
 	}
-	if err := startOIDC(ctx, s, provider, store); err != nil {
+	if err := startOIDC(ctx, s, provider, store, log); err != nil {
 		return err
 	}
 	if err := startConsole(ctx, cfg, srv, store, mails, log, stderr); err != nil {
@@ -238,7 +238,7 @@ func cleanExpired(ctx context.Context, store passkeyd.Store, log *slog.Logger) {
 // startOIDC applies OIDC_CLIENTS_FILE, so a bad file stops the start.
 // The signing keys are made when first needed, so that a server nobody
 // signs in to through OpenID Connect starts as fast as before.
-func startOIDC(ctx context.Context, s *settings, p *oidc.Provider, store passkeyd.Store) error {
+func startOIDC(ctx context.Context, s *settings, p *oidc.Provider, store passkeyd.Store, log *slog.Logger) error {
 	if p == nil {
 		return nil
 	}
@@ -250,6 +250,15 @@ func startOIDC(ctx context.Context, s *settings, p *oidc.Provider, store passkey
 		clients, err := oidc.LoadClientsFile(s.oidcClientsFile)
 		if err != nil {
 			return err
+		}
+		if groups, ok := store.(oidc.GroupMaker); ok {
+			created, err := oidc.EnsureGroups(ctx, groups, clients, time.Now())
+			if err != nil {
+				return fmt.Errorf("OIDC_CLIENTS_FILE: %w", err)
+			}
+			for _, name := range created {
+				log.Info("created a group named in OIDC_CLIENTS_FILE; add its members with passkeyd groups members or the console", "group", name)
+			}
 		}
 		if err := oidc.ApplyClients(ctx, st, clients, time.Now()); err != nil {
 			return fmt.Errorf("OIDC_CLIENTS_FILE: %w", err)

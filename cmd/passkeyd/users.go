@@ -26,6 +26,8 @@ const usersUsage = `passkeyd users: operator commands, run on the server with it
   passkeyd users disable EMAIL           refuse sign-ins; end every session and app grant
   passkeyd users enable EMAIL            undo disable
   passkeyd users delete EMAIL -yes       delete the user and their passkeys (the security log stays)
+  passkeyd users admin EMAIL             make the user an administrator (the console at /admin)
+  passkeyd users admin EMAIL -revoke     take the role away (refused for the last administrator)
 
 The settings flags and environment variables are those of "passkeyd -h"
 (DATABASE_URL, DATA_DIR, SESSION_SECRET, WEBAUTHN_ORIGIN, PUBLIC_URL, ...).
@@ -47,6 +49,10 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		email, args = args[0], args[1:]
 	}
 	yes, rest := takeSwitch(args, "yes")
+	revoke := false
+	if action == "admin" {
+		revoke, rest = takeSwitch(rest, "revoke")
+	}
 	s, err := parseSettings("passkeyd users", adminGroups, rest, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -112,6 +118,27 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: %sd\n", printable(u.Email), action)
+		return nil
+	case "admin":
+		st, ok := store.(passkeyd.ConsoleStore)
+		if !ok {
+			return fmt.Errorf("the %T store cannot keep administrators", store)
+		}
+		ev := operator(passkeyd.EventAdminGranted, "made an administrator")
+		if revoke {
+			ev = operator(passkeyd.EventAdminRevoked, "administrator role taken away")
+		}
+		if err := st.SetAdmin(ctx, u.ID, !revoke, ev); err != nil {
+			if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
+				return fmt.Errorf("%s is the last administrator: make another account an administrator first (passkeyd users admin EMAIL), so that someone can still run the console", printable(u.Email))
+			}
+			return err
+		}
+		if revoke {
+			fmt.Fprintf(stdout, "%s: no longer an administrator\n", printable(u.Email))
+		} else {
+			fmt.Fprintf(stdout, "%s: administrator (the console is at /admin)\n", printable(u.Email))
+		}
 		return nil
 	case "delete":
 		if !yes {

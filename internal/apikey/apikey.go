@@ -7,7 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
@@ -41,4 +45,23 @@ func Valid(key string) bool {
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(key[len(Prefix):])
 	return err == nil && len(b) == 32
+}
+
+// MaxName is the longest name of a key.
+const MaxName = 64
+
+// ValidateName checks a key's name (what it is for: "terraform",
+// "backup script") and returns it trimmed: 1 to 64 printable characters.
+func ValidateName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", passkeyd.Errorf(passkeyd.EINVALID, "Please name the API key (what it is for).")
+	}
+	if utf8.RuneCountInString(name) > MaxName {
+		return "", passkeyd.Errorf(passkeyd.EINVALID, "An API key's name is at most %d characters.", MaxName)
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return "", passkeyd.Errorf(passkeyd.EINVALID, "An API key's name may hold only printable characters.")
+	}
+	return name, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/passkeyd/passkeyd"
 )
 
 func TestNew(t *testing.T) {
@@ -38,6 +40,17 @@ func TestValid(t *testing.T) {
 	} {
 		if Valid(bad) {
 			t.Errorf("Valid(%q) = true", bad)
+		}
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	if got, err := ValidateName("  terraform  "); err != nil || got != "terraform" {
+		t.Errorf("ValidateName(terraform) = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "   ", strings.Repeat("x", MaxName+1), "bell\a", "new\nline", "\xff"} {
+		if _, err := ValidateName(bad); passkeyd.ErrorCode(err) != passkeyd.EINVALID {
+			t.Errorf("ValidateName(%q) = %v, want EINVALID", bad, err)
 		}
 	}
 }

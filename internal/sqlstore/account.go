@@ -430,10 +430,13 @@ func (s *Store) SaveToken(ctx context.Context, t *passkeyd.Token) error {
 		// A new link replaces the last: one asked for again because the
 		// first went astray must leave the first useless.
 		var err error
-		if t.UserID == "" {
+		switch {
+		case t.Purpose == passkeyd.TokenAdminSetup:
+			_, err = s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id IS NULL AND purpose = $1`, string(t.Purpose))
+		case t.UserID == "":
 			_, err = s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id IS NULL AND purpose = $1 AND email = $2`,
 				string(t.Purpose), t.Email)
-		} else {
+		default:
 			_, err = s.txExec(ctx, tx, `DELETE FROM tokens WHERE user_id = $1 AND purpose = $2`,
 				t.UserID, string(t.Purpose))
 		}

@@ -27,11 +27,11 @@ const enabledAdmins = `admin AND NOT disabled`
 
 // keepAnAdmin runs change, which may take userID's role or account away
 // (removes), and refuses with errLastAdmin when it left no enabled
-// administrator. It locks the enabled administrators' rows first when
-// userID is one of them, so that on PostgreSQL (READ COMMITTED) two
-// administrators revoking each other take turns, and the second sees that
-// the first is gone; on SQLite the transaction holds the write lock
-// already. ENOTFOUND for an unknown user.
+// administrator. When userID is an enabled administrator, it locks the
+// enabled administrators' rows first (lockAdmins), so that on PostgreSQL
+// (READ COMMITTED) two administrators revoking each other take turns, and
+// the second counts after the first committed; on SQLite the transaction
+// holds the write lock already. ENOTFOUND for an unknown user.
 func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, removes bool, change func() error) error {
 	if !removes {
 		return change()
@@ -43,7 +43,7 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, remo
 	if !enabledAdmin {
 		return change()
 	}
-	if _, err := s.txExec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE `+enabledAdmins); err != nil {
+	if err := s.lockAdmins(ctx, tx); err != nil {
 		return err
 	}
 	if err := change(); err != nil {
@@ -55,6 +55,39 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, remo
 	}
 	if n == 0 {
 		return errLastAdmin
+	}
+	return nil
+}
+
+// lockAdmins locks the rows of the enabled administrators one by one, in
+// the order of their IDs: two transactions that lock them in the same
+// order wait for each other instead of deadlocking. A row that stopped
+// being an administrator's meanwhile is locked all the same, which is
+// harmless; one that became one meanwhile is not, which is too: a grant
+// cannot leave the console without an administrator.
+func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx) error {
+	ctx = s.stmtContext(ctx)
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE `+enabledAdmins+` ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := s.txExec(ctx, tx, `UPDATE users SET updated_at = updated_at WHERE id = $1`, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -118,7 +151,9 @@ func (s *Store) ClaimAdminSetup(ctx context.Context, tokenID, userID string, now
 		if n > 0 {
 			return passkeyd.Errorf(passkeyd.ECONFLICT, "An administrator exists already.")
 		}
-		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET admin = $2, updated_at = $3 WHERE id = $1`,
+		// A disabled account would spend the link and leave no enabled
+		// administrator; it cannot hold the session that claims it anyway.
+		if err := expectOne(s.txExec(ctx, tx, `UPDATE users SET admin = $2, updated_at = $3 WHERE id = $1 AND NOT disabled`,
 			userID, true, millis(now))); err != nil {
 			return err
 		}
@@ -145,10 +180,12 @@ func (s *Store) DeleteAccount(ctx context.Context, userID string, ev *passkeyd.E
 	})
 }
 
-// likePattern returns a LIKE pattern (with ESCAPE '\') matching text that
+// likePattern returns a LIKE pattern (with ESCAPE '!') matching text that
 // contains search, lower-cased: '%' and '_' in search match themselves.
+// The escape is '!', not a backslash, which a PostgreSQL server without
+// standard_conforming_strings would read as escaping the closing quote.
 func likePattern(search string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	r := strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
 	return "%" + r.Replace(strings.ToLower(search)) + "%"
 }
 
@@ -158,8 +195,8 @@ func likePattern(search string) string {
 func (s *Store) SearchUsers(ctx context.Context, q passkeyd.UserQuery) ([]*passkeyd.UserSummary, int, error) {
 	where, args := "", []any{}
 	if search := strings.TrimSpace(q.Search); search != "" {
-		where = `WHERE lower(u.email) LIKE $1 ESCAPE '\' OR lower(u.display_name) LIKE $1 ESCAPE '\'
-			OR lower(u.username) LIKE $1 ESCAPE '\'`
+		where = `WHERE lower(u.email) LIKE $1 ESCAPE '!' OR lower(u.display_name) LIKE $1 ESCAPE '!'
+			OR lower(u.username) LIKE $1 ESCAPE '!'`
 		args = append(args, likePattern(search))
 	}
 	var total int
@@ -237,7 +274,9 @@ func (s *Store) LastSignIns(ctx context.Context, userIDs ...string) (map[string]
 
 const day = 24 * time.Hour
 
-// Overview counts what the console's first page shows. Every count is
+// Overview counts what the console's first page shows: Apps holds every
+// app, the most sign-ins first (an app's events from before events named
+// the app are not counted). Every count is
 // read through an index or one pass over a table: the sign-ins per day
 // and per app through events_type (type, created_at), the active accounts
 // over credentials.last_used_at, which has no index because every sign-in
