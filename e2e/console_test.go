@@ -89,6 +89,16 @@ func TestConsole(t *testing.T) {
 	step(t, person, "SecondPersonSignsInToTheApp", func(t *testing.T) {
 		signUp(t, person, srv, personKey, personEmail)
 		srv.confirmAddress(t, personEmail)
+		// A sign-in the server refuses (the passkey's answer says the
+		// person was not verified): the overview counts it as failed.
+		person.open("/")
+		person.waitAutofill("pending")
+		person.typeEmail(personEmail)
+		person.overrideBits(personKey, true, false)
+		person.present(personKey, true)
+		person.click("signin")
+		person.waitStatus("error")
+		person.overrideBits(personKey, false, false)
 		person.goTo(appURL + "/")
 		person.click("login")
 		person.signInAtPasskeyd(personKey)
@@ -250,7 +260,7 @@ func TestConsole(t *testing.T) {
 		}
 		for _, s := range []struct{ name, path, ready string }{
 			// The overview redraws its chart to the width it gets.
-			{"overview", "/admin", `(function () {
+			{"overview", "/admin", `document.getElementById("count-failed").textContent === "1" && (function () {
   var svg = document.querySelector("#signin-chart svg");
   return !!svg && +svg.getAttribute("width") === Math.max(document.getElementById("signin-chart").clientWidth, 280);
 })()`},
@@ -394,9 +404,14 @@ func (s *consoleShots) dark(f func()) {
 func (s *consoleShots) take(name, ready string) {
 	b := s.b
 	b.t.Helper()
-	// The status line of the last action would hide what it stays over.
+	// The status line of the last action would hide what it stays over,
+	// and the field just typed in would show its focus ring.
 	var cleared bool
-	b.eval(`(function () { var s = document.getElementById("status"); s.textContent = ""; s.className = "status sticky"; return true; })()`, &cleared)
+	b.eval(`(function () {
+  var s = document.getElementById("status"); s.textContent = ""; s.className = "status sticky";
+  if (document.activeElement) { document.activeElement.blur(); }
+  return true;
+})()`, &cleared)
 	for _, size := range []struct {
 		suffix string
 		width  int64
