@@ -176,11 +176,11 @@
     }
     a.setHeading(current.name);
     fillForm(current);
-    await loadGroups(current.allowedGroups || []);
     field("declared-note").hidden = !current.declared;
     field("app-fieldset").disabled = !!current.declared;
     field("app-danger").hidden = !!current.declared;
     field("app-rotate").hidden = !!current.public;
+    await loadGroups(current.allowedGroups || []);
 
     a.on("app-form", async function () {
       app.say("info", "Saving…");

@@ -63,17 +63,20 @@
     // day, ... or every week, whichever fits.
     var labelEvery = [1, 2, 3, 7, 14].filter(function (n) { return n * step >= 52; })[0] || 14;
     days.forEach(function (d, i) {
-      var x = left + i * step + step * 0.12;
+      var barX = left + i * step + step * 0.12;
       [[d.succeeded, "bar-ok", "succeeded"], [d.failed, "bar-fail", "failed"]].forEach(function (b, j) {
         var h = b[0] / max * plotH;
-        var r = svg("rect", { x: x + j * bar, y: top + plotH - h, width: bar, height: Math.max(h, b[0] > 0 ? 1 : 0) }, b[1]);
+        var r = svg("rect", { x: barX + j * bar, y: top + plotH - h, width: bar, height: Math.max(h, b[0] > 0 ? 1 : 0) }, b[1]);
         var tip = svg("title", {});
         tip.textContent = dayLabel(d.day, true) + ": " + b[0] + " " + b[2];
         r.appendChild(tip);
         chart.appendChild(r);
       });
       if ((days.length - 1 - i) % labelEvery === 0) {
-        var t = svg("text", { x: left + i * step + step / 2, y: height - 8, "text-anchor": "middle" }, "tick");
+        // Centred under its day, unless that would run off the right edge.
+        var x = left + i * step + step / 2;
+        var end = x + 26 > width;
+        var t = svg("text", { x: end ? width - 2 : x, y: height - 8, "text-anchor": end ? "end" : "middle" }, "tick");
         t.textContent = dayLabel(d.day);
         chart.appendChild(t);
       }

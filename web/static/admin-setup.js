@@ -22,14 +22,16 @@
     }
   }
 
-  a.on("setup-signin-button", async function () {
-    if (app.unsupported()) {
-      throw new app.APIError("This browser cannot use passkeys here.");
-    }
-    var result = await app.signIn("");
-    signedInAs((result.user && result.user.email) || "your account");
-    app.say("success", "Signed in. Now make this account the administrator.");
-    document.getElementById("setup-claim-button").focus();
+  document.getElementById("setup-signin-button").addEventListener("click", function () {
+    app.ceremony("signin", async function () {
+      if (app.unsupported()) {
+        throw new app.APIError("This browser cannot use passkeys here. Passkeys need a current browser and a secure (https) connection.");
+      }
+      var result = await app.signIn("");
+      signedInAs((result.user && result.user.email) || "your account");
+      app.say("success", "Signed in. Now make this account the administrator.");
+      document.getElementById("setup-claim-button").focus();
+    });
   });
 
   a.on("setup-claim-button", async function () {
