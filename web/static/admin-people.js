@@ -55,7 +55,7 @@
         return li;
       }, state.q ? "Nobody matches “" + state.q + "”." : "No accounts yet.");
       document.getElementById("people-count").textContent = app.plural(data.total, "person", "people") +
-        (state.q ? " match" : "") + (state.pages > 1 ? " · page " + state.page + " of " + state.pages : "");
+        (state.q ? (data.total === 1 ? " matches" : " match") : "") + (state.pages > 1 ? " · page " + state.page + " of " + state.pages : "");
       document.getElementById("people-prev").hidden = state.page <= 1;
       document.getElementById("people-next").hidden = state.page >= state.pages;
       var params = new URLSearchParams();
