@@ -37,7 +37,10 @@ const consoleShotsEnv = "PASSKEYD_CONSOLE_SCREENSHOTS"
 // shows each step with her name.
 func TestConsole(t *testing.T) {
 	chromium(t)
-	srv := startServer(t, withMail(t))
+	// An app declared in the clients file, which the console shows read-only.
+	srv := startServer(t, withMail(t), withOIDCClients(t, `{"clients": [{"id": "grafana", "name": "Grafana",
+		"secret": "`+exampleSecret+`", "redirect_uris": ["https://grafana.example.com/login/generic_oauth"],
+		"scopes": ["openid", "email", "profile", "groups"]}]}`))
 	admin := newBrowser(t, srv)
 	adminKey := admin.addAuthenticator(internal, true)
 	const adminEmail, personEmail = "ada@example.com", "bob@example.com"
@@ -267,11 +270,16 @@ func TestConsole(t *testing.T) {
 			{"people", "/admin/people", `!!document.querySelector("#people [data-user-id]")`},
 			{"apps", "/admin/apps", `!!document.querySelector("#apps [data-client-id]")`},
 			{"app", "/admin/apps/" + clientID, `!!document.querySelector("#app-facts .client-id")`},
+			{"app-declared", "/admin/apps/grafana", `!document.getElementById("declared-note").hidden`},
 			{"groups", "/admin/groups", `!!document.querySelector("#groups [data-group-id]")`},
 			{"group", "/admin/groups/" + groups[i].ID, `!!document.querySelector("#group-members [data-user-id]")`},
 		} {
 			admin.open(s.path)
 			admin.waitFor("the "+s.name+" section", s.ready)
+			if s.name == "app" {
+				// Show one of the settings for common apps.
+				admin.eval(`document.querySelector("#app-settings details").open = true`, new(bool))
+			}
 			shots.take(s.name, s.ready)
 		}
 		// The console follows the system's dark mode, as every page does.
