@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/passkeyd/passkeyd"
@@ -13,7 +16,8 @@ import (
 // sessions, making and revoking an administrator, deleting the account
 // (the typed address must match); an app from the clients file shown
 // read-only; an app's secret rotated and the app deleted; a group renamed
-// and deleted; an API key revoked.
+// and deleted; the audit log's filters and its older pages; an API key
+// revoked.
 func TestConsoleActions(t *testing.T) {
 	chromium(t)
 	srv := startServer(t, withMail(t), withOIDCClient(t, "http://localhost:1"))
@@ -218,4 +222,64 @@ func TestConsoleActions(t *testing.T) {
 			t.Errorf("GET /api/admin/me with the revoked key: %d, want 401 or 403", res.StatusCode)
 		}
 	})
+
+	step(t, admin, "AuditOlder", func(t *testing.T) {
+		// A script with an API key makes 60 events: more than a page.
+		admin.open("/admin/api-keys")
+		admin.waitFor("the keys loaded", `!document.getElementById("keys").textContent.includes("Loading")`)
+		admin.fill("#key-name", "bulk script")
+		admin.click("key-create-button")
+		admin.waitStatus("success")
+		key := admin.copyFromPage("copy-key")
+		for i := range 30 {
+			var g struct {
+				Group struct{ ID string } `json:"group"`
+			}
+			callAPI(t, srv, key, http.MethodPost, "/api/admin/groups", fmt.Sprintf(`{"name": "bulk-%02d"}`, i), http.StatusCreated, &g)
+			callAPI(t, srv, key, http.MethodDelete, "/api/admin/groups/"+g.Group.ID, "", http.StatusNoContent, nil)
+		}
+		admin.open("/admin/audit")
+		admin.waitVisible("#audit-older")
+		if n := len(admin.attrs("#audit [data-event-id]", "data-event-id")); n != 50 {
+			t.Errorf("the audit log's first page lists %d events, want 50", n)
+		}
+		admin.click("audit-older")
+		admin.waitFor("older events", `document.querySelectorAll("#audit [data-event-id]").length > 50`)
+		var ids []int
+		admin.eval(`Array.prototype.map.call(document.querySelectorAll("#audit [data-event-id]"), function (li) { return +li.getAttribute("data-event-id"); })`, &ids)
+		for i := 1; i < len(ids); i++ {
+			if ids[i] >= ids[i-1] {
+				t.Fatalf("the audit log after Older is not newest first without repeats: %v", ids)
+			}
+		}
+		wantContains(t, "a script's event", admin.texts("#audit [data-event-id]")[0], "by API key bulk script")
+	})
+}
+
+// callAPI calls the console's JSON API with an API key, as a script would,
+// fails the test unless the answer has status want, and decodes it into out
+// (unless nil).
+func callAPI(t *testing.T, srv *server, key, method, path, body string, want int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d", method, path, res.StatusCode, want)
+	}
+	if out != nil {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
 }
