@@ -373,7 +373,7 @@ func (b *browser) setSelect(sel, label string) {
 	}
 }
 
-// consoleShots checks a console section at phone width and, when
+// consoleShots checks a console section's labels and phone layout and, when
 // PASSKEYD_CONSOLE_SCREENSHOTS names a folder, saves it there at desktop
 // (1280) and phone (390) width.
 type consoleShots struct {
@@ -406,7 +406,8 @@ func (s *consoleShots) dark(f func()) {
 	f()
 }
 
-// take saves the page as NAME-desktop.png and NAME-phone.png; ready (a
+// take checks every control shown has a name, saves the page as
+// NAME-desktop.png and NAME-phone.png; ready (a
 // JavaScript condition, or "") is waited for again after each resize, for
 // sections that draw to the width they get.
 func (s *consoleShots) take(name, ready string) {
@@ -420,6 +421,11 @@ func (s *consoleShots) take(name, ready string) {
   if (document.activeElement) { document.activeElement.blur(); }
   return true;
 })()`, &cleared)
+	var unlabelled []string
+	b.eval(unlabelledJS, &unlabelled)
+	if len(unlabelled) > 0 {
+		b.t.Errorf("console %s: controls without a name: %q", name, unlabelled)
+	}
 	for _, size := range []struct {
 		suffix string
 		width  int64
@@ -459,3 +465,14 @@ func (s *consoleShots) take(name, ready string) {
 		return err
 	})
 }
+
+// unlabelledJS lists the controls shown on the page that have no
+// accessible name: no label, aria-label or aria-labelledby, and for a
+// button no text.
+const unlabelledJS = `Array.prototype.filter.call(document.querySelectorAll("input, select, textarea, button"), function (e) {
+  if (e.type === "hidden" || e.getClientRects().length === 0) { return false; }
+  var by = (e.getAttribute("aria-labelledby") || "").split(" ").map(function (id) { return document.getElementById(id); })
+    .filter(Boolean).map(function (l) { return l.textContent; }).join(" ").trim();
+  var label = e.labels && e.labels.length ? e.labels[0].textContent.trim() : "";
+  return !(e.getAttribute("aria-label") || by || label || (e.tagName === "BUTTON" && e.textContent.trim()));
+}).map(function (e) { return e.id || e.name || e.outerHTML.slice(0, 80); })`
