@@ -209,7 +209,7 @@ func TestNewGrantNeedsRecentPasskey(t *testing.T) {
 	if err := oidc.ValidateClient(wiki); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.store.CreateOIDCClient(t.Context(), wiki); err != nil {
+	if err := s.store.CreateOIDCClient(t.Context(), wiki, nil); err != nil {
 		t.Fatal(err)
 	}
 	postConsent := func(t *testing.T, id string) *http.Response {
@@ -322,7 +322,7 @@ func TestPasskeyDeletedEndsItsGrants(t *testing.T) {
 	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
 	other := &passkeyd.OIDCClient{ID: "other", Name: "Other App", SecretHash: oidc.HashSecret(appSecret),
 		RedirectURIs: []string{esRedirect}, Scopes: oidc.KnownScopes}
-	if err := s.store.CreateOIDCClient(ctx, other); err != nil {
+	if err := s.store.CreateOIDCClient(ctx, other, nil); err != nil {
 		t.Fatal(err)
 	}
 	otherConf := s.config(p, "other", esRedirect, oauth2.AuthStyleInHeader)
