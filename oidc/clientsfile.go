@@ -229,9 +229,7 @@ func declaredClientEvent(ctx context.Context, store passkeyd.OIDCStore, c *passk
 		return nil, err
 	default:
 		newSecret := stored.SecretHash != c.SecretHash
-		sameSecret := *stored
-		sameSecret.SecretHash = c.SecretHash
-		switch sameSettings := reflect.DeepEqual(clientSettings(&sameSecret), clientSettings(c)); {
+		switch sameSettings := reflect.DeepEqual(clientSettings(stored), clientSettings(c)); {
 		case sameSettings && !newSecret:
 			return nil, nil
 		case sameSettings:
@@ -247,13 +245,15 @@ func declaredClientEvent(ctx context.Context, store passkeyd.OIDCStore, c *passk
 	return ev, nil
 }
 
-// clientSettings is a copy of c with what an operator declares only: no
-// times, empty lists as nil, and the allowed groups as the store resolves
-// them (without regard to case, each once, in order). Every other field
-// is compared, so a setting added to OIDCClient is compared too.
+// clientSettings is a copy of c with its settings only, for comparing: no
+// times, no secret (compared on its own), empty lists as nil, and the
+// allowed groups as the store resolves them (without regard to case, each
+// once, in order). Every other field is kept, so a setting added to
+// OIDCClient is compared too.
 func clientSettings(c *passkeyd.OIDCClient) passkeyd.OIDCClient {
 	s := *c
 	s.CreatedAt, s.UpdatedAt, s.LastUsedAt = time.Time{}, time.Time{}, time.Time{}
+	s.SecretHash = ""
 	for _, list := range []*[]string{&s.RedirectURIs, &s.PostLogoutRedirectURIs, &s.Scopes, &s.AllowedUsers, &s.AllowedGroups} {
 		if len(*list) == 0 {
 			*list = nil
