@@ -175,20 +175,23 @@ type OIDCKey struct {
 // postgres stores implement it; storetest.RunOIDC is its suite.
 type OIDCStore interface {
 	// SaveOIDCClient creates the client or replaces every setting of the
-	// one with its ID (CreatedAt and LastUsedAt are kept). A new secret
-	// (SecretHash changed) ends the client's tokens and unredeemed codes
-	// for every user, in the same transaction: a leaked secret with a
-	// stolen refresh token is what rotating a secret is for.
-	SaveOIDCClient(ctx context.Context, c *OIDCClient) error
-	// CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
-	CreateOIDCClient(ctx context.Context, c *OIDCClient) error
+	// one with its ID (CreatedAt and LastUsedAt are kept), and records ev
+	// (nil: none), in one transaction. A new secret (SecretHash changed)
+	// ends the client's tokens and unredeemed codes for every user, in the
+	// same transaction: a leaked secret with a stolen refresh token is what
+	// rotating a secret is for.
+	SaveOIDCClient(ctx context.Context, c *OIDCClient, ev *Event) error
+	// CreateOIDCClient stores a new client and records ev (nil: none), in
+	// one transaction; ECONFLICT, and nothing written, if the ID is taken.
+	CreateOIDCClient(ctx context.Context, c *OIDCClient, ev *Event) error
 	// FindOIDCClient returns ENOTFOUND for an unknown client.
 	FindOIDCClient(ctx context.Context, id string) (*OIDCClient, error)
 	// ListOIDCClients returns every client, by name.
 	ListOIDCClients(ctx context.Context) ([]*OIDCClient, error)
 	// DeleteOIDCClient deletes a client with its requests, tokens and
-	// consents. ENOTFOUND if unknown.
-	DeleteOIDCClient(ctx context.Context, id string) error
+	// consents, and records ev (nil: none), in one transaction. ENOTFOUND,
+	// and nothing written, if unknown.
+	DeleteOIDCClient(ctx context.Context, id string, ev *Event) error
 
 	// SaveOIDCAuthRequest stores a new authorization request.
 	SaveOIDCAuthRequest(ctx context.Context, r *OIDCAuthRequest) error

@@ -123,15 +123,12 @@ func errDeclared(app *passkeyd.OIDCClient) error {
 	return passkeyd.Errorf(passkeyd.ECONFLICT, "%s is declared in OIDC_CLIENTS_FILE: change it there (the file is applied at every start).", app.Name)
 }
 
-// recordAppEvent records an app's event: the provider's store methods
-// take none, so it is written after the change; a failure is logged, as
-// the change is made.
-func (c *Console) recordAppEvent(r *http.Request, who *caller, app *passkeyd.OIDCClient, typ, detail string) {
+// appEvent is the event of a change to an app, which the store records
+// with the change, in the same transaction.
+func (c *Console) appEvent(r *http.Request, who *caller, app *passkeyd.OIDCClient, typ, detail string) *passkeyd.Event {
 	ev := c.event(r, who, "", typ, detail)
 	ev.ClientID = app.ID
-	if err := c.store.RecordEvent(r.Context(), ev); err != nil {
-		c.log.ErrorContext(r.Context(), "console: event not recorded", "event_type", typ, "client_id", app.ID, "err", err)
-	}
+	return ev
 }
 
 func (c *Console) handleApps(w http.ResponseWriter, r *http.Request, _ *caller) error {
@@ -181,13 +178,12 @@ func (c *Console) handleCreateApp(w http.ResponseWriter, r *http.Request, who *c
 	if err := in.apply(app); err != nil {
 		return err
 	}
-	if err := c.store.CreateOIDCClient(r.Context(), app); err != nil {
+	if err := c.store.CreateOIDCClient(r.Context(), app, c.appEvent(r, who, app, passkeyd.EventAppCreated, "app "+app.Name+" created")); err != nil {
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			return passkeyd.Errorf(passkeyd.ECONFLICT, "An app with client ID %s exists already.", app.ID)
 		}
 		return err
 	}
-	c.recordAppEvent(r, who, app, passkeyd.EventAppCreated, "app "+app.Name+" created")
 	encode(w, http.StatusCreated, struct {
 		App    appJSON `json:"app"`
 		Secret string  `json:"secret,omitempty"` // shown once: only its hash is stored
@@ -217,10 +213,9 @@ func (c *Console) handleUpdateApp(w http.ResponseWriter, r *http.Request, who *c
 		return err
 	}
 	app.UpdatedAt = c.now()
-	if err := c.store.SaveOIDCClient(r.Context(), app); err != nil {
+	if err := c.store.SaveOIDCClient(r.Context(), app, c.appEvent(r, who, app, passkeyd.EventAppUpdated, "app "+app.Name+" updated")); err != nil {
 		return err
 	}
-	c.recordAppEvent(r, who, app, passkeyd.EventAppUpdated, "app "+app.Name+" updated")
 	encode(w, http.StatusOK, struct {
 		App appJSON `json:"app"`
 	}{toApp(app)})
@@ -244,10 +239,9 @@ func (c *Console) handleRotateSecret(w http.ResponseWriter, r *http.Request, who
 	var secret string
 	secret, app.SecretHash = oidc.NewSecret()
 	app.UpdatedAt = c.now()
-	if err := c.store.SaveOIDCClient(r.Context(), app); err != nil {
+	if err := c.store.SaveOIDCClient(r.Context(), app, c.appEvent(r, who, app, passkeyd.EventAppSecretRotated, "secret of "+app.Name+" rotated")); err != nil {
 		return err
 	}
-	c.recordAppEvent(r, who, app, passkeyd.EventAppSecretRotated, "secret of "+app.Name+" rotated")
 	encode(w, http.StatusOK, struct {
 		Secret string `json:"secret"`
 	}{secret})
@@ -262,10 +256,9 @@ func (c *Console) handleDeleteApp(w http.ResponseWriter, r *http.Request, who *c
 	if app.Declared {
 		return errDeclared(app)
 	}
-	if err := c.store.DeleteOIDCClient(r.Context(), app.ID); err != nil {
+	if err := c.store.DeleteOIDCClient(r.Context(), app.ID, c.appEvent(r, who, app, passkeyd.EventAppDeleted, "app "+app.Name+" deleted")); err != nil {
 		return err
 	}
-	c.recordAppEvent(r, who, app, passkeyd.EventAppDeleted, "app "+app.Name+" deleted")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

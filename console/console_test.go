@@ -39,7 +39,7 @@ func walkFixtures(t *testing.T, store console.Store, bobID string, now time.Time
 	if err := oidc.ValidateClient(app); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.CreateOIDCClient(ctx, app); err != nil {
+	if err := store.CreateOIDCClient(ctx, app, nil); err != nil {
 		t.Fatal(err)
 	}
 	g := &passkeyd.Group{ID: "walk-group", Name: "walkers-before", CreatedAt: now, UpdatedAt: now}
@@ -341,6 +341,13 @@ func TestApps(t *testing.T) {
 	if stored.SecretHash != oidc.HashSecret(made.Secret) || stored.AccessTokenTTL != 15*time.Minute {
 		t.Fatalf("stored %+v", stored)
 	}
+	// A taken client ID is refused, and writes nothing (no event either).
+	before := snapshot(t, h.store)
+	taken := map[string]any{"id": made.App.ID, "name": "Again", "redirectUris": []string{"https://again.example.com/cb"}}
+	want(t, call(t, h.alice, "POST", "/api/admin/apps", taken), http.StatusConflict, nil)
+	if snapshot(t, h.store) != before {
+		t.Error("a refused app (taken ID) changed the store")
+	}
 	// The secret is never shown again.
 	res := call(t, h.alice, "GET", "/api/admin/apps/"+made.App.ID, nil)
 	var shown struct {
@@ -415,7 +422,7 @@ func TestApps(t *testing.T) {
 	if err := oidc.ApplyClients(t.Context(), h.store, declared, h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, h.store)
+	before = snapshot(t, h.store)
 	want(t, call(t, h.alice, "PUT", "/api/admin/apps/from-file", body), http.StatusConflict, nil)
 	want(t, call(t, h.alice, "POST", "/api/admin/apps/from-file/secret", nil), http.StatusConflict, nil)
 	want(t, call(t, h.alice, "DELETE", "/api/admin/apps/from-file", nil), http.StatusConflict, nil)

@@ -9,6 +9,7 @@ import (
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/aaguid"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
 )
 
 // perPage is the length of a page of the people list.
@@ -220,9 +221,9 @@ func (c *Console) handleRecoveryLink(w http.ResponseWriter, r *http.Request, who
 	if c.mailer == nil {
 		return passkeyd.Errorf(passkeyd.EUNAVAILABLE, "Email is not set up here (SMTP_URL): no link can be sent.")
 	}
-	purpose, kind, detail := passkeyd.TokenRecovery, emailtext.Recovery, "recovery link emailed by an administrator"
-	if u.EmailVerifiedAt.IsZero() {
-		purpose, kind, detail = passkeyd.TokenTakeover, emailtext.Takeover, "takeover link emailed by an administrator (address not confirmed)"
+	purpose, kind, detail := emailtoken.RecoveryPurpose(u), emailtext.Recovery, "recovery link emailed by an administrator"
+	if purpose == passkeyd.TokenTakeover {
+		kind, detail = emailtext.Takeover, "takeover link emailed by an administrator (address not confirmed)"
 	}
 	// The owner sees in their security log that a link was sent; no
 	// entry, no link.

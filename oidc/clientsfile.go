@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,14 +199,73 @@ func EnsureGroups(ctx context.Context, store GroupMaker, clients []*passkeyd.OID
 
 // ApplyClients creates or updates each client, marked Declared, so
 // applying one file twice changes nothing. Clients missing from the file are left alone (delete
-// them with passkeyd clients delete).
+// them with passkeyd clients delete). A client it creates or changes gets
+// its event (app_created, app_updated, app_secret_rotated) in the audit
+// log, written with the change; one already stored as the file declares
+// it gets none, so that a start that changes nothing logs nothing.
 func ApplyClients(ctx context.Context, store passkeyd.OIDCStore, clients []*passkeyd.OIDCClient, now time.Time) error {
 	for _, c := range clients {
 		c.CreatedAt, c.UpdatedAt = now, now
 		c.Declared = true // the console shows it read-only: the file would undo a change at the next start
-		if err := store.SaveOIDCClient(ctx, c); err != nil {
+		ev, err := declaredClientEvent(ctx, store, c, now)
+		if err != nil {
+			return fmt.Errorf("find client %s: %w", c.ID, err)
+		}
+		if err := store.SaveOIDCClient(ctx, c, ev); err != nil {
 			return fmt.Errorf("save client %s: %w", c.ID, err)
 		}
 	}
 	return nil
+}
+
+// declaredClientEvent is the event of applying the file's client c: nil
+// when the stored client has c's settings already.
+func declaredClientEvent(ctx context.Context, store passkeyd.OIDCStore, c *passkeyd.OIDCClient, now time.Time) (*passkeyd.Event, error) {
+	typ, detail := passkeyd.EventAppCreated, "app "+c.Name+" created"
+	stored, err := store.FindOIDCClient(ctx, c.ID)
+	switch {
+	case passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND:
+	case err != nil:
+		return nil, err
+	default:
+		newSecret := stored.SecretHash != c.SecretHash
+		switch sameSettings := reflect.DeepEqual(clientSettings(stored), clientSettings(c)); {
+		case sameSettings && !newSecret:
+			return nil, nil
+		case sameSettings:
+			typ, detail = passkeyd.EventAppSecretRotated, "secret of "+c.Name+" rotated"
+		case newSecret:
+			typ, detail = passkeyd.EventAppUpdated, "app "+c.Name+" updated, with a new secret"
+		default:
+			typ, detail = passkeyd.EventAppUpdated, "app "+c.Name+" updated"
+		}
+	}
+	ev := passkeyd.NewEvent(now, passkeyd.Actor{}, "", typ, "", detail+" (OIDC_CLIENTS_FILE)")
+	ev.ClientID = c.ID
+	return ev, nil
+}
+
+// clientSettings is a copy of c with its settings only, for comparing: no
+// times, no secret (compared on its own), empty lists as nil, and the
+// allowed groups as the store resolves them (without regard to case, each
+// once, in order). Every other field is kept, so a setting added to
+// OIDCClient is compared too.
+func clientSettings(c *passkeyd.OIDCClient) passkeyd.OIDCClient {
+	s := *c
+	s.CreatedAt, s.UpdatedAt, s.LastUsedAt = time.Time{}, time.Time{}, time.Time{}
+	s.SecretHash = ""
+	for _, list := range []*[]string{&s.RedirectURIs, &s.PostLogoutRedirectURIs, &s.Scopes, &s.AllowedUsers, &s.AllowedGroups} {
+		if len(*list) == 0 {
+			*list = nil
+		}
+	}
+	if s.AllowedGroups != nil {
+		groups := make([]string, len(s.AllowedGroups))
+		for i, g := range s.AllowedGroups {
+			groups[i] = strings.ToLower(g)
+		}
+		slices.Sort(groups)
+		s.AllowedGroups = slices.Compact(groups)
+	}
+	return s
 }

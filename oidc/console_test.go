@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +49,65 @@ func TestApplyClientsDeclares(t *testing.T) {
 	got, err := store.FindOIDCClient(t.Context(), "wiki")
 	if err != nil || !got.Declared {
 		t.Fatalf("the file's client: %+v, %v; want it Declared", got, err)
+	}
+}
+
+// TestApplyClientsRecordsChanges: applying OIDC_CLIENTS_FILE records an
+// event for each client it creates or changes, with the change, and none
+// for a client stored as the file declares it (every start applies it).
+func TestApplyClientsRecordsChanges(t *testing.T) {
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "passkeyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now()
+	if err := store.CreateGroup(t.Context(), &passkeyd.Group{ID: "grp-ops", Name: "Ops", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The file's client as LoadClientsFile makes it, afresh at each start.
+	declare := func(name, secret string) *passkeyd.OIDCClient {
+		c := &passkeyd.OIDCClient{ID: "wiki", Name: name, SecretHash: oidc.HashSecret(secret), RedirectURIs: []string{"https://wiki.example.com/cb"},
+			PostLogoutRedirectURIs: []string{}, AllowedGroups: []string{"ops", "OPS"}}
+		if err := oidc.ValidateClient(c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	apply := func(c *passkeyd.OIDCClient) []string {
+		t.Helper()
+		now = now.Add(time.Hour)
+		if err := oidc.ApplyClients(t.Context(), store, []*passkeyd.OIDCClient{c}, now); err != nil {
+			t.Fatalf("ApplyClients: %v", err)
+		}
+		events, err := store.ListAuditEvents(t.Context(), passkeyd.AuditQuery{ClientID: "wiki", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, e := range events {
+			if !strings.Contains(e.Detail, "(OIDC_CLIENTS_FILE)") {
+				t.Errorf("event %+v does not name the file", e)
+			}
+			types = append(types, e.Type)
+		}
+		return types
+	}
+	secret := strings.Repeat("a", 40)
+	for _, step := range []struct {
+		what string
+		c    *passkeyd.OIDCClient
+		want string // the client's events, newest first
+	}{
+		{"first start", declare("Wiki", secret), "app_created"},
+		{"the same file", declare("Wiki", secret), "app_created"},
+		{"the same file again", declare("Wiki", secret), "app_created"},
+		{"a new name", declare("Team wiki", secret), "app_updated app_created"},
+		{"a new secret", declare("Team wiki", strings.Repeat("b", 40)), "app_secret_rotated app_updated app_created"},
+		{"the same file after the changes", declare("Team wiki", strings.Repeat("b", 40)), "app_secret_rotated app_updated app_created"},
+	} {
+		if got := strings.Join(apply(step.c), " "); got != step.want {
+			t.Errorf("%s: events %q, want %q", step.what, got, step.want)
+		}
 	}
 }

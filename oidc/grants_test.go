@@ -127,22 +127,24 @@ func TestAccountEventsEndAppGrants(t *testing.T) {
 		wantAskedAgain(t, &owner)
 	})
 
+	// Erin's address was never confirmed: the operator's link is a
+	// takeover link, as "Lost your passkey?" would send.
 	t.Run("OperatorRecoveryLink", func(t *testing.T) {
 		b, _ := as(t, "erin@example.com")
 		tok, _ := b.signIn(t, p, app)
 		out := passkeyd(t, "users", "recovery-link", "erin@example.com")
-		link := mailtest.Link(out, s.issuer+"/recover/email?token=")
+		link := mailtest.Link(out, s.issuer+"/recover/takeover?token=")
 		if link == "" {
-			t.Fatalf("no recovery link in:\n%s", out)
+			t.Fatalf("no takeover link in:\n%s", out)
 		}
 		token := mustParse(t, link).Query().Get("token")
-		if res, err := b.browser.PostJSON(t.Context(), "/api/recovery/email/verify", map[string]string{"token": token}); err != nil || res.Status != http.StatusOK {
-			t.Fatalf("use the recovery link: %v, %v", res, err)
+		if res, err := b.browser.PostJSON(t.Context(), "/api/recovery/email/takeover", map[string]string{"token": token}); err != nil || res.Status != http.StatusOK {
+			t.Fatalf("use the takeover link: %v, %v", res, err)
 		}
 		if _, err := b.browser.Register(t.Context(), softauthn.New("localhost", s.issuer), ""); err != nil {
 			t.Fatalf("the new passkey: %v", err)
 		}
-		wantEnded(t, tok, "a recovery")
+		wantEnded(t, tok, "a takeover by an operator's link")
 		wantNoApps(t, b)
 		wantAskedAgain(t, b)
 	})
@@ -209,7 +211,7 @@ func TestNewGrantNeedsRecentPasskey(t *testing.T) {
 	if err := oidc.ValidateClient(wiki); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.store.CreateOIDCClient(t.Context(), wiki); err != nil {
+	if err := s.store.CreateOIDCClient(t.Context(), wiki, nil); err != nil {
 		t.Fatal(err)
 	}
 	postConsent := func(t *testing.T, id string) *http.Response {
@@ -322,7 +324,7 @@ func TestPasskeyDeletedEndsItsGrants(t *testing.T) {
 	app := s.config(p, "app", appRedirect, oauth2.AuthStyleInHeader)
 	other := &passkeyd.OIDCClient{ID: "other", Name: "Other App", SecretHash: oidc.HashSecret(appSecret),
 		RedirectURIs: []string{esRedirect}, Scopes: oidc.KnownScopes}
-	if err := s.store.CreateOIDCClient(ctx, other); err != nil {
+	if err := s.store.CreateOIDCClient(ctx, other, nil); err != nil {
 		t.Fatal(err)
 	}
 	otherConf := s.config(p, "other", esRedirect, oauth2.AuthStyleInHeader)

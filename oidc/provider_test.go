@@ -85,7 +85,7 @@ func startInProcessOn(t *testing.T, store oidc.Store, configure ...func(*web.Con
 		if err := oidc.ValidateClient(c); err != nil {
 			t.Fatal(err)
 		}
-		if err := store.CreateOIDCClient(t.Context(), c); err != nil {
+		if err := store.CreateOIDCClient(t.Context(), c, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

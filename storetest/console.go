@@ -450,7 +450,7 @@ func testConsoleOverview(t *testing.T, s consoleStore) {
 	grafana, wiki := newOIDCClient(), newOIDCClient()
 	grafana.Name, wiki.Name = "Grafana", "Wiki"
 	for _, c := range []*passkeyd.OIDCClient{grafana, wiki} {
-		if err := s.CreateOIDCClient(ctx, c); err != nil {
+		if err := s.CreateOIDCClient(ctx, c, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -703,10 +703,27 @@ func testConsoleAppGroups(t *testing.T, s consoleStore) {
 		}
 		return c
 	}
+	// clientEvents lists the types of the audit log's events naming an
+	// app, newest first: each change writes its event with it.
+	clientEvents := func(id string) []string {
+		t.Helper()
+		events, err := s.ListAuditEvents(ctx, passkeyd.AuditQuery{ClientID: id, Limit: 100})
+		if err != nil {
+			t.Fatalf("ListAuditEvents: %v", err)
+		}
+		var types []string
+		for _, e := range events {
+			if e.AdminName != "admin@example.com" {
+				t.Errorf("event %+v: want the administrator's name", e)
+			}
+			types = append(types, e.Type)
+		}
+		return types
+	}
 	grafana := newOIDCClient()
 	grafana.AllowedGroups = []string{"ops", "Admins"}
 	grafana.Declared = true
-	if err := s.CreateOIDCClient(ctx, grafana); err != nil {
+	if err := s.CreateOIDCClient(ctx, grafana, appEvent(grafana, passkeyd.EventAppCreated)); err != nil {
 		t.Fatalf("CreateOIDCClient: %v", err)
 	}
 	grafana.AllowedGroups = []string{"Admins", "ops"} // sorted by name
@@ -714,25 +731,34 @@ func testConsoleAppGroups(t *testing.T, s consoleStore) {
 		t.Errorf("FindOIDCClient (-want +got):\n%s", diff)
 	}
 
-	// Unknown names are refused, and nothing is written.
+	// Unknown names are refused, and nothing is written, no event either.
 	bad := newOIDCClient()
 	bad.AllowedGroups = []string{"ops", "nope"}
-	wantCode(t, s.CreateOIDCClient(ctx, bad), passkeyd.EINVALID, "CreateOIDCClient with an unknown group")
+	wantCode(t, s.CreateOIDCClient(ctx, bad, appEvent(bad, passkeyd.EventAppCreated)), passkeyd.EINVALID, "CreateOIDCClient with an unknown group")
 	_, err := s.FindOIDCClient(ctx, bad.ID)
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCClient after the refused create")
+	if got := clientEvents(bad.ID); len(got) != 0 {
+		t.Errorf("events of the refused create: %v; want none", got)
+	}
 	changed := *grafana
 	changed.Name = "Changed"
 	changed.AllowedGroups = []string{"dev", "nope"}
-	wantCode(t, s.SaveOIDCClient(ctx, &changed), passkeyd.EINVALID, "SaveOIDCClient with an unknown group")
+	wantCode(t, s.SaveOIDCClient(ctx, &changed, appEvent(grafana, passkeyd.EventAppUpdated)), passkeyd.EINVALID, "SaveOIDCClient with an unknown group")
 	if diff := cmp.Diff(grafana, find(grafana.ID), cmpOpts...); diff != "" {
 		t.Errorf("FindOIDCClient after the refused save (-want +got):\n%s", diff)
+	}
+	if got, want := clientEvents(grafana.ID), []string{passkeyd.EventAppCreated}; !cmp.Equal(got, want) {
+		t.Errorf("events after the refused save: %v; want %v", got, want)
 	}
 
 	// Names resolve without regard to case; the stored name comes back.
 	changed.AllowedGroups = []string{"DEV", "ops", "dev"}
 	changed.Declared = false
-	if err := s.SaveOIDCClient(ctx, &changed); err != nil {
+	if err := s.SaveOIDCClient(ctx, &changed, appEvent(grafana, passkeyd.EventAppUpdated)); err != nil {
 		t.Fatalf("SaveOIDCClient: %v", err)
+	}
+	if got, want := clientEvents(grafana.ID), []string{passkeyd.EventAppUpdated, passkeyd.EventAppCreated}; !cmp.Equal(got, want) {
+		t.Errorf("events after SaveOIDCClient: %v; want %v", got, want)
 	}
 	changed.AllowedGroups = []string{"dev", "ops"}
 	if diff := cmp.Diff(&changed, find(grafana.ID), cmpOpts...); diff != "" {
@@ -756,7 +782,7 @@ func testConsoleAppGroups(t *testing.T, s consoleStore) {
 	wiki.Name, wiki.AllowedGroups = "Wiki", []string{"Admins"}
 	open.Name = "Open"
 	for _, c := range []*passkeyd.OIDCClient{wiki, open} {
-		if err := s.CreateOIDCClient(ctx, c); err != nil {
+		if err := s.CreateOIDCClient(ctx, c, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -779,15 +805,18 @@ func testConsoleAppGroups(t *testing.T, s consoleStore) {
 
 	// Once no app admits it, it goes; deleting an app frees its groups.
 	changed.AllowedGroups = nil
-	if err := s.SaveOIDCClient(ctx, &changed); err != nil {
+	if err := s.SaveOIDCClient(ctx, &changed, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteGroup(ctx, "grp-dev", nil); err != nil {
 		t.Errorf("DeleteGroup no app admits: %v", err)
 	}
 	wantCode(t, s.DeleteGroup(ctx, "grp-Admins", nil), passkeyd.ECONFLICT, "DeleteGroup the wiki admits")
-	if err := s.DeleteOIDCClient(ctx, wiki.ID); err != nil {
+	if err := s.DeleteOIDCClient(ctx, wiki.ID, appEvent(wiki, passkeyd.EventAppDeleted)); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := clientEvents(wiki.ID), []string{passkeyd.EventAppDeleted}; !cmp.Equal(got, want) {
+		t.Errorf("events after DeleteOIDCClient: %v; want %v", got, want)
 	}
 	if err := s.DeleteGroup(ctx, "grp-Admins", nil); err != nil {
 		t.Errorf("DeleteGroup after its app's deletion: %v", err)

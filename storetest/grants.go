@@ -99,13 +99,13 @@ func testOIDCGrantsFollowAccount(t *testing.T, open func(t *testing.T) oidcStore
 		kept := mustGrant(t, f.s, other.ID, f.alice, f.aliceCred)
 		same := *f.client
 		same.Name = "Grafana renamed"
-		if err := f.s.SaveOIDCClient(t.Context(), &same); err != nil {
+		if err := f.s.SaveOIDCClient(t.Context(), &same, nil); err != nil {
 			t.Fatalf("SaveOIDCClient (same secret): %v", err)
 		}
 		f.aliceGrant.wantLive(t, f.s, "a grant after a change that keeps the secret")
 		rotated := same
 		rotated.SecretHash = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
-		if err := f.s.SaveOIDCClient(t.Context(), &rotated); err != nil {
+		if err := f.s.SaveOIDCClient(t.Context(), &rotated, nil); err != nil {
 			t.Fatalf("SaveOIDCClient (new secret): %v", err)
 		}
 		for _, g := range []*appGrant{f.aliceGrant, f.bobGrant} {
@@ -152,7 +152,7 @@ func testOIDCGrantsFollowAccount(t *testing.T, open func(t *testing.T) oidcStore
 		// before trusted apps' consents were recorded) is listed too.
 		trusted := newOIDCClient()
 		trusted.Name, trusted.Trusted = "Wiki", true
-		if err := f.s.CreateOIDCClient(ctx, trusted); err != nil {
+		if err := f.s.CreateOIDCClient(ctx, trusted, nil); err != nil {
 			t.Fatalf("CreateOIDCClient: %v", err)
 		}
 		r := newOIDCAuthRequest(trusted.ID)

@@ -67,15 +67,45 @@ func newOIDCClient() *passkeyd.OIDCClient {
 func mustCreateOIDCClient(t testing.TB, s passkeyd.OIDCStore) *passkeyd.OIDCClient {
 	t.Helper()
 	c := newOIDCClient()
-	if err := s.CreateOIDCClient(t.Context(), c); err != nil {
+	if err := s.CreateOIDCClient(t.Context(), c, nil); err != nil {
 		t.Fatalf("CreateOIDCClient: %v", err)
 	}
 	return c
 }
 
+// appEvent is an administrator's event of a change to client c, which
+// the store records with the change.
+func appEvent(c *passkeyd.OIDCClient, typ string) *passkeyd.Event {
+	ev := passkeyd.NewEvent(t0, passkeyd.Actor{IP: "192.0.2.9", UserAgent: "console", AdminID: "admin-1", AdminName: "admin@example.com"},
+		"", typ, "", "app "+c.Name)
+	ev.ClientID = c.ID
+	return ev
+}
+
+// appEventTypes lists the types of the events of no account that name
+// the client, newest first.
+func appEventTypes(t testing.TB, s passkeyd.Store, clientID string) []string {
+	t.Helper()
+	events, err := s.ListEvents(t.Context(), "", 0, 1000)
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	var types []string
+	for _, e := range events {
+		if e.ClientID == clientID {
+			types = append(types, e.Type)
+		}
+	}
+	return types
+}
+
 func testOIDCClient(t *testing.T, s oidcStore) {
 	ctx := t.Context()
-	c := mustCreateOIDCClient(t, s)
+	c := newOIDCClient()
+	created := appEvent(c, passkeyd.EventAppCreated)
+	if err := s.CreateOIDCClient(ctx, c, created); err != nil {
+		t.Fatalf("CreateOIDCClient: %v", err)
+	}
 	got, err := s.FindOIDCClient(ctx, c.ID)
 	if err != nil {
 		t.Fatalf("FindOIDCClient: %v", err)
@@ -83,7 +113,23 @@ func testOIDCClient(t *testing.T, s oidcStore) {
 	if diff := cmp.Diff(c, got, cmpOpts...); diff != "" {
 		t.Errorf("FindOIDCClient mismatch (-want +got):\n%s", diff)
 	}
-	wantCode(t, s.CreateOIDCClient(ctx, newOIDCClientWithID(c.ID)), passkeyd.ECONFLICT, "CreateOIDCClient with a taken ID")
+	// The event is written with the client, whole.
+	events, err := s.ListEvents(ctx, "", 0, 10)
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	if len(events) != 1 || created.ID == 0 {
+		t.Fatalf("events after CreateOIDCClient: %+v (ID %d); want the app_created event", events, created.ID)
+	}
+	if diff := cmp.Diff(created, events[0], cmpOpts...); diff != "" {
+		t.Errorf("the event of CreateOIDCClient (-want +got):\n%s", diff)
+	}
+	// A refused write records nothing.
+	taken := newOIDCClientWithID(c.ID)
+	wantCode(t, s.CreateOIDCClient(ctx, taken, appEvent(taken, passkeyd.EventAppCreated)), passkeyd.ECONFLICT, "CreateOIDCClient with a taken ID")
+	if got, want := appEventTypes(t, s, c.ID), []string{passkeyd.EventAppCreated}; !cmp.Equal(got, want) {
+		t.Errorf("events after the refused create: %v; want %v", got, want)
+	}
 
 	// SaveOIDCClient replaces the settings and keeps CreatedAt.
 	changed := *c
@@ -91,7 +137,7 @@ func testOIDCClient(t *testing.T, s oidcStore) {
 	changed.AllowUnverifiedEmail = true
 	changed.RedirectURIs = []string{"https://other.example.com/cb"}
 	changed.CreatedAt, changed.UpdatedAt = t0.Add(time.Hour), t0.Add(time.Hour)
-	if err := s.SaveOIDCClient(ctx, &changed); err != nil {
+	if err := s.SaveOIDCClient(ctx, &changed, appEvent(c, passkeyd.EventAppUpdated)); err != nil {
 		t.Fatalf("SaveOIDCClient: %v", err)
 	}
 	got, err = s.FindOIDCClient(ctx, c.ID)
@@ -102,16 +148,24 @@ func testOIDCClient(t *testing.T, s oidcStore) {
 	if diff := cmp.Diff(&changed, got, cmpOpts...); diff != "" {
 		t.Errorf("after SaveOIDCClient (-want +got):\n%s", diff)
 	}
+	// No event (nil) is allowed.
+	if err := s.SaveOIDCClient(ctx, &changed, nil); err != nil {
+		t.Fatalf("SaveOIDCClient without an event: %v", err)
+	}
 	list, err := s.ListOIDCClients(ctx)
 	if err != nil || len(list) != 1 || list[0].ID != c.ID {
 		t.Fatalf("ListOIDCClients = %v, %v; want the one client", list, err)
 	}
-	if err := s.DeleteOIDCClient(ctx, c.ID); err != nil {
+	if err := s.DeleteOIDCClient(ctx, c.ID, appEvent(c, passkeyd.EventAppDeleted)); err != nil {
 		t.Fatalf("DeleteOIDCClient: %v", err)
 	}
 	_, err = s.FindOIDCClient(ctx, c.ID)
 	wantCode(t, err, passkeyd.ENOTFOUND, "FindOIDCClient after delete")
-	wantCode(t, s.DeleteOIDCClient(ctx, c.ID), passkeyd.ENOTFOUND, "second DeleteOIDCClient")
+	wantCode(t, s.DeleteOIDCClient(ctx, c.ID, appEvent(c, passkeyd.EventAppDeleted)), passkeyd.ENOTFOUND, "second DeleteOIDCClient")
+	// Its events stay, one per change made.
+	if got, want := appEventTypes(t, s, c.ID), []string{passkeyd.EventAppDeleted, passkeyd.EventAppUpdated, passkeyd.EventAppCreated}; !cmp.Equal(got, want) {
+		t.Errorf("the client's events: %v; want %v", got, want)
+	}
 }
 
 func newOIDCClientWithID(id string) *passkeyd.OIDCClient {

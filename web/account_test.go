@@ -508,9 +508,10 @@ func dumpTable(t *testing.T, m *mailEnv, table string) string {
 	return b.String()
 }
 
-// TestOperatorRecoveryLink follows a link made as `passkeyd users
-// recovery-link` makes it (internal/emailtoken, no web.Server): it works
-// without a confirmed address, once.
+// TestOperatorRecoveryLink follows a recovery link made with
+// internal/emailtoken alone, as `passkeyd users recovery-link` makes it
+// (no web.Server), once. (The command issues a takeover link instead when
+// the address is unconfirmed: emailtoken.RecoveryPurpose.)
 func TestOperatorRecoveryLink(t *testing.T) {
 	m := newMailEnv(t)
 	b, a := m.browser(), m.authenticator()

@@ -100,10 +100,8 @@ func (n *notifier) notice(to, kind, detail string) {
 // answer: which email an address gets, with a new link's token.
 
 // recoveryMail runs off the request path (see handleRecoveryEmail): an
-// account with a confirmed address gets a recovery link, one whose address
-// was never confirmed a takeover link instead: whoever signed up may have used someone else's address, and the
-// owner of the address must be able to have the account without inheriting
-// that person's passkeys.
+// account gets the link emailtoken.RecoveryPurpose chooses, a takeover
+// link when its address was never confirmed.
 func (n *notifier) recoveryMail(ctx context.Context, email, ip string) {
 	u, err := n.store.FindUserByEmail(ctx, email)
 	if err != nil || u.Disabled {
@@ -112,19 +110,15 @@ func (n *notifier) recoveryMail(ctx context.Context, email, ip string) {
 		}
 		return
 	}
-	if u.EmailVerifiedAt.IsZero() {
-		token, err := n.tokens.Issue(ctx, passkeyd.TokenTakeover, u.ID, u.Email, n.recoveryLinkTTL)
-		if err != nil {
-			n.log.WarnContext(ctx, "takeover token not saved", "err", err)
-			return
-		}
-		n.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
-		n.takeoverLink(u, token)
+	purpose := emailtoken.RecoveryPurpose(u)
+	token, err := n.tokens.Issue(ctx, purpose, u.ID, u.Email, n.recoveryLinkTTL)
+	if err != nil {
+		n.log.WarnContext(ctx, "recovery token not saved", "err", err, "purpose", string(purpose))
 		return
 	}
-	token, err := n.tokens.Issue(ctx, passkeyd.TokenRecovery, u.ID, u.Email, n.recoveryLinkTTL)
-	if err != nil {
-		n.log.WarnContext(ctx, "recovery token not saved", "err", err)
+	if purpose == passkeyd.TokenTakeover {
+		n.log.InfoContext(ctx, "takeover link sent", "event", "takeover_link_sent", "user_id", u.ID, "client_ip", ip)
+		n.takeoverLink(u, token)
 		return
 	}
 	n.log.InfoContext(ctx, "recovery link sent", "event", "recovery_link_sent", "user_id", u.ID, "client_ip", ip)

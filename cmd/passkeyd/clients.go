@@ -189,6 +189,12 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("the %T store cannot keep OpenID Connect clients", store)
 	}
 	now := time.Now()
+	// Each change goes into the audit log with it, as the console's do.
+	operator := func(c *passkeyd.OIDCClient, typ, detail string) *passkeyd.Event {
+		ev := passkeyd.NewEvent(now, passkeyd.Actor{}, "", typ, "", detail+" (by an operator)")
+		ev.ClientID = c.ID
+		return ev
+	}
 
 	var c *passkeyd.OIDCClient
 	if id != "" {
@@ -217,7 +223,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		if err := oidc.ValidateClient(c); err != nil {
 			return errors.New(passkeyd.ErrorMessage(err))
 		}
-		if err := st.CreateOIDCClient(ctx, c); err != nil {
+		if err := st.CreateOIDCClient(ctx, c, operator(c, passkeyd.EventAppCreated, "app "+c.Name+" created")); err != nil {
 			if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 				return fmt.Errorf("a client with ID %s exists already", c.ID)
 			}
@@ -237,7 +243,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		if err := oidc.ValidateClient(c); err != nil {
 			return errors.New(passkeyd.ErrorMessage(err))
 		}
-		if err := st.SaveOIDCClient(ctx, c); err != nil {
+		if err := st.SaveOIDCClient(ctx, c, operator(c, passkeyd.EventAppUpdated, "app "+c.Name+" updated")); err != nil {
 			return saveError(err)
 		}
 		fmt.Fprintf(stdout, "Client %s updated.\n", c.ID)
@@ -249,7 +255,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		var secret string
 		secret, c.SecretHash = oidc.NewSecret()
 		c.UpdatedAt = now
-		if err := st.SaveOIDCClient(ctx, c); err != nil {
+		if err := st.SaveOIDCClient(ctx, c, operator(c, passkeyd.EventAppSecretRotated, "secret of "+c.Name+" rotated")); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "client_secret: %s\n(shown once; the old secret no longer works)\n", secret)
@@ -258,7 +264,7 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		if !yes {
 			return fmt.Errorf("deleting client %s ends its users' tokens and consents; add -yes to confirm", c.ID)
 		}
-		if err := st.DeleteOIDCClient(ctx, c.ID); err != nil {
+		if err := st.DeleteOIDCClient(ctx, c.ID, operator(c, passkeyd.EventAppDeleted, "app "+c.Name+" deleted")); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Client %s deleted.\n", c.ID)

@@ -131,6 +131,27 @@ func TestClientsCommands(t *testing.T) {
 	if _, err := runClients("clients", "show", "grafana"); err == nil {
 		t.Error("show after delete succeeded")
 	}
+	// Each change is in the audit log, by an operator; the refused add
+	// of a taken ID wrote none.
+	store, err := sqlite.Open(ctx, "file:"+filepath.Join(dir, "passkeyd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := store.ListAuditEvents(ctx, passkeyd.AuditQuery{ClientID: "grafana", Limit: 100})
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range events {
+		if !strings.Contains(e.Detail, "(by an operator)") || e.UserID != "" {
+			t.Errorf("event %+v: want one by an operator, of no account", e)
+		}
+		types = append(types, e.Type)
+	}
+	if got, want := strings.Join(types, " "), "app_deleted app_secret_rotated app_updated app_updated app_created"; got != want {
+		t.Errorf("grafana's events %q, want %q", got, want)
+	}
 
 	if out, err := runClients("oidc", "rotate-keys"); err != nil {
 		t.Fatalf("oidc rotate-keys: %v\n%s", err, out)

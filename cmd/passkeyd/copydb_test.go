@@ -263,7 +263,7 @@ func populate(t *testing.T, s passkeyd.Store) {
 	o := s.(passkeyd.OIDCStore)
 	must("CreateOIDCClient", o.CreateOIDCClient(ctx, &passkeyd.OIDCClient{ID: "grafana", Name: "Grafana", SecretHash: "abc",
 		RedirectURIs: []string{"https://grafana.example.org/login/generic_oauth"}, Scopes: []string{"openid", "email"},
-		IDTokenAlg: "ES256", AccessTokenTTL: 5 * time.Minute, Trusted: true, AllowedUsers: []string{"@example.org"}, CreatedAt: t0}))
+		IDTokenAlg: "ES256", AccessTokenTTL: 5 * time.Minute, Trusted: true, AllowedUsers: []string{"@example.org"}, CreatedAt: t0}, nil))
 	must("SaveOIDCConsent", o.SaveOIDCConsent(ctx, &passkeyd.OIDCConsent{UserID: carol.ID, ClientID: "grafana", Scopes: []string{"openid", "email"}, CredentialID: "pk-carol", CreatedAt: t0}))
 	must("CreateOIDCTokens", o.CreateOIDCTokens(ctx,
 		&passkeyd.OIDCToken{ID: "at-1", Kind: passkeyd.OIDCAccessToken, GrantID: "g-1", ClientID: "grafana", UserID: carol.ID,
@@ -286,7 +286,7 @@ func populate(t *testing.T, s passkeyd.Store) {
 	grafana, err := o.FindOIDCClient(ctx, "grafana")
 	must("FindOIDCClient", err)
 	grafana.AllowedGroups, grafana.Declared = []string{"Ops"}, true
-	must("SaveOIDCClient", o.SaveOIDCClient(ctx, grafana))
+	must("SaveOIDCClient", o.SaveOIDCClient(ctx, grafana, nil))
 	must("CreateAPIKey", c.CreateAPIKey(ctx, &passkeyd.APIKey{ID: "key-1", Name: "deploy", Hash: "hash", CreatedBy: carol.Email, CreatedAt: t0}, adminEvent(passkeyd.EventAPIKeyCreated)))
 	_, err = c.FindAPIKey(ctx, "hash", t0.Add(time.Minute))
 	must("FindAPIKey", err)

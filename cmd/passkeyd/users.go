@@ -23,6 +23,7 @@ const usersUsage = `passkeyd users: operator commands, run on the server with it
   passkeyd users list                    every user: email, confirmed, passkeys, disabled
   passkeyd users show EMAIL              one user's passkeys
   passkeyd users recovery-link EMAIL     print a one-time link that lets the user add a passkey
+                                         (a takeover link if the address was never confirmed)
   passkeyd users disable EMAIL           refuse sign-ins; end every session and app grant
   passkeyd users enable EMAIL            undo disable
   passkeyd users delete EMAIL -yes       delete the user and their passkeys (the security log stays)
@@ -99,16 +100,28 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err := checkServerSecret(ctx, cfg, store); err != nil {
 			return err
 		}
+		// A takeover link for an address never confirmed, as the console
+		// and "Lost your passkey?" send.
 		tokens := emailtoken.New(store, cfg.Secret, cfg.PublicURL, cfg.Now)
-		secret, err := tokens.Issue(ctx, passkeyd.TokenRecovery, u.ID, u.Email, cfg.RecoveryLinkTTL)
+		purpose := emailtoken.RecoveryPurpose(u)
+		secret, err := tokens.Issue(ctx, purpose, u.ID, u.Email, cfg.RecoveryLinkTTL)
 		if err != nil {
 			return err
 		}
-		link := tokens.Link(passkeyd.TokenRecovery, secret)
+		link := tokens.Link(purpose, secret)
+		detail := "recovery link issued"
+		if purpose == passkeyd.TokenTakeover {
+			detail = "takeover link issued (address not confirmed)"
+		}
 		// The owner sees in their security log that someone was let in
 		// this way; no entry, no link.
-		if err := store.RecordEvent(ctx, operator(passkeyd.EventRecoveryLinkIssued, "recovery link issued")); err != nil {
+		if err := store.RecordEvent(ctx, operator(passkeyd.EventRecoveryLinkIssued, detail)); err != nil {
 			return fmt.Errorf("record the recovery link in the security log (no link printed): %w", err)
+		}
+		if purpose == passkeyd.TokenTakeover {
+			fmt.Fprintf(stdout, "One-time takeover link for %s (valid %s). The address was never confirmed: the link confirms it and removes the account's passkeys and recovery codes, as they may be someone else's. Give it only to the address's owner:\n%s\n",
+				printable(u.Email), cfg.RecoveryLinkTTL, link)
+			return nil
 		}
 		fmt.Fprintf(stdout, "One-time recovery link for %s (valid %s; give it only to the account's owner):\n%s\n", printable(u.Email), cfg.RecoveryLinkTTL, link)
 		return nil

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/emailtoken"
+	"github.com/passkeyd/passkeyd/mail/mailtest"
 	"github.com/passkeyd/passkeyd/sqlite"
 )
 
@@ -20,9 +23,12 @@ func TestUsersCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	for i, email := range []string{"ada@example.com", "bob@example.com"} {
+	for i, email := range []string{"ada@example.com", "bob@example.com", "cy@example.com"} {
 		id := string(rune('a'+i)) + "-user"
 		u := &passkeyd.User{ID: id, Email: email, Handle: []byte(id), CreatedAt: now, UpdatedAt: now}
+		if email != "cy@example.com" { // Cy's address was never confirmed
+			u.EmailVerifiedAt = now
+		}
 		c := &passkeyd.Credential{ID: id + "-key", UserID: id, CredentialID: []byte(id + "-cred"), PublicKey: []byte{1}, Name: "Laptop", CreatedAt: now}
 		if err := store.CreateUser(ctx, u, c, nil); err != nil {
 			t.Fatal(err)
@@ -48,6 +54,13 @@ func TestUsersCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "http://localhost:8080/recover/email?token=") || !strings.Contains(out, "valid 15m0s") {
 		t.Fatalf("recovery-link: %v\n%s", err, out)
 	}
+	// An address never confirmed gets a takeover link, as from the
+	// console and "Lost your passkey?".
+	out, err = runUsers("recovery-link", "cy@example.com")
+	takeover := mailtest.Link(out, "http://localhost:8080/recover/takeover?token=")
+	if err != nil || takeover == "" || strings.Contains(out, "/recover/email") {
+		t.Fatalf("recovery-link of an address never confirmed (want a takeover link): %v\n%s", err, out)
+	}
 	if _, err := runUsers("disable", "bob@example.com"); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +81,20 @@ func TestUsersCommands(t *testing.T) {
 	defer store.Close()
 	if _, err := store.FindUserByEmail(ctx, "bob@example.com"); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
 		t.Fatalf("bob still there: %v", err)
+	}
+	// The takeover link is stored as one (the server's secret), for Cy,
+	// and Cy's security log says which link was issued.
+	link, err := url.Parse(takeover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := emailtoken.New(store, []byte(strings.Repeat("s", 32)), "http://localhost:8080", time.Now)
+	if tok, err := tokens.Take(ctx, passkeyd.TokenTakeover, link.Query().Get("token")); err != nil || tok.UserID != "c-user" {
+		t.Errorf("the printed takeover link's token: %+v, %v; want Cy's takeover token", tok, err)
+	}
+	events, err := store.ListEvents(ctx, "c-user", 0, 1)
+	if err != nil || len(events) != 1 || events[0].Type != passkeyd.EventRecoveryLinkIssued || !strings.Contains(events[0].Detail, "takeover link issued") {
+		t.Errorf("Cy's newest event: %+v, %v; want the takeover link issued, by an operator", events, err)
 	}
 	// That the link opens a recovery session is web's TestOperatorRecoveryLink.
 }

@@ -83,3 +83,16 @@ var pages = map[passkeyd.TokenPurpose]string{
 func (t *Tokens) Link(purpose passkeyd.TokenPurpose, secret string) string {
 	return t.publicURL + pages[purpose] + "?token=" + url.QueryEscape(secret)
 }
+
+// RecoveryPurpose is the kind of link that lets u back in: a recovery
+// link (TokenRecovery) when u's address is confirmed, a takeover link
+// (TokenTakeover) when it never was: whoever signed up may have used
+// someone else's address, and its owner must get the account without
+// that person's passkeys. The console and `passkeyd users recovery-link`
+// choose by it, as "Lost your passkey?" does.
+func RecoveryPurpose(u *passkeyd.User) passkeyd.TokenPurpose {
+	if u.EmailVerifiedAt.IsZero() {
+		return passkeyd.TokenTakeover
+	}
+	return passkeyd.TokenRecovery
+}

@@ -68,3 +68,15 @@ func TestIssueTakeOnce(t *testing.T) {
 		t.Fatalf("Take after expiry: %v, want ENOTFOUND", err)
 	}
 }
+
+// TestRecoveryPurpose: an account whose address was never confirmed gets
+// a takeover link, one with a confirmed address a recovery link.
+func TestRecoveryPurpose(t *testing.T) {
+	confirmed := &passkeyd.User{Email: "ada@example.com", EmailVerifiedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	if got := emailtoken.RecoveryPurpose(confirmed); got != passkeyd.TokenRecovery {
+		t.Errorf("confirmed address: %s, want %s", got, passkeyd.TokenRecovery)
+	}
+	if got := emailtoken.RecoveryPurpose(&passkeyd.User{Email: "eve@example.com"}); got != passkeyd.TokenTakeover {
+		t.Errorf("address never confirmed: %s, want %s", got, passkeyd.TokenTakeover)
+	}
+}

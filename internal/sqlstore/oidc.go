@@ -123,8 +123,9 @@ func (s *Store) setOIDCClientGroups(ctx context.Context, tx *sql.Tx, c *passkeyd
 	return nil
 }
 
-// CreateOIDCClient stores a new client; ECONFLICT if the ID is taken.
-func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) error {
+// CreateOIDCClient stores a new client and records ev; ECONFLICT if the
+// ID is taken.
+func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient, ev *passkeyd.Event) error {
 	if c.ID == "" || c.Name == "" {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A client needs an ID and a name.")
 	}
@@ -138,14 +139,18 @@ func (s *Store) CreateOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) er
 		if err != nil {
 			return err
 		}
-		return s.setOIDCClientGroups(ctx, tx, c)
+		if err := s.setOIDCClientGroups(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
 	})
 }
 
 // SaveOIDCClient creates the client or replaces the settings of the one
-// with its ID, keeping its CreatedAt and LastUsedAt. A changed secret ends
-// the client's tokens and unredeemed codes first, in the same transaction.
-func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) error {
+// with its ID, keeping its CreatedAt and LastUsedAt, and records ev. A
+// changed secret ends the client's tokens and unredeemed codes first, in
+// the same transaction.
+func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient, ev *passkeyd.Event) error {
 	if c.ID == "" || c.Name == "" {
 		return passkeyd.Errorf(passkeyd.EINVALID, "A client needs an ID and a name.")
 	}
@@ -178,7 +183,10 @@ func (s *Store) SaveOIDCClient(ctx context.Context, c *passkeyd.OIDCClient) erro
 		if err != nil {
 			return err
 		}
-		return s.setOIDCClientGroups(ctx, tx, c)
+		if err := s.setOIDCClientGroups(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, ev)
 	})
 }
 
@@ -231,8 +239,9 @@ func (s *Store) readOIDCClients(ctx context.Context, op, q string, args ...any) 
 }
 
 // DeleteOIDCClient deletes a client; the schema's ON DELETE CASCADE takes
-// its requests, tokens and consents with it. ENOTFOUND if unknown.
-func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
+// its requests, tokens and consents with it; ev is recorded in the same
+// transaction. ENOTFOUND if unknown.
+func (s *Store) DeleteOIDCClient(ctx context.Context, id string, ev *passkeyd.Event) error {
 	return s.write(ctx, "delete oidc client", func(tx *sql.Tx) error {
 		n, err := rowsAffected(s.txExec(ctx, tx, `DELETE FROM oidc_clients WHERE id = $1`, id))
 		if err != nil {
@@ -241,7 +250,7 @@ func (s *Store) DeleteOIDCClient(ctx context.Context, id string) error {
 		if n == 0 {
 			return passkeyd.Errorf(passkeyd.ENOTFOUND, "Unknown client.")
 		}
-		return nil
+		return s.insertEvents(ctx, tx, ev)
 	})
 }
 
