@@ -56,9 +56,8 @@
 //     ends consents and tokens with the account's recovery, takeover,
 //     disabling, and with the passkey they were made with.
 //  4. The request is completed with the user, the passkey verification's
-//     time (auth_time) and amr, and a code is issued: the request ID sealed
-//     with AES-256-GCM (the library's Crypto hook, opCrypto; access tokens
-//     likewise), of which passkeyd stores only a keyed hash. The browser is
+//     time (auth_time) and amr, and a code is issued: the library seals the
+//     request ID into it, passkeyd stores only a keyed hash. The browser is
 //     sent to the redirect_uri with code, state and iss (RFC 9207, which the
 //     library does not add: passkeyd adds it to every authorization
 //     response, success or error).

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"hash"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,62 +64,6 @@ func deriveSecrets(secret []byte) (*secrets, error) {
 	s := &secrets{seal: aead, hash: hash}
 	copy(s.tokens[:], tokens)
 	return s, nil
-}
-
-// opCrypto is the op package's Crypto (op.WithCrypto) for the values it
-// hands out: the codes (the authorization request's ID) and the access
-// tokens (the token's ID and subject). Each value is sealed with
-// AES-256-GCM under the tokens key and a random nonce, as op's default
-// does, without its envelope: op's default makes a JWE per value (a new
-// encrypter, a fresh content key wrapped with AES-GCM under the same key,
-// a JSON header, two GCM operations), about 4 % of the server's CPU per
-// app sign-in, for values that never leave passkeyd as anything but
-// opaque strings. Both use the key once per value with a random 96-bit
-// nonce. Values op's default sealed (a JWE, which has dots; base64url has
-// none) are still opened, so codes and access tokens issued before an
-// upgrade keep working until they expire.
-type opCrypto struct {
-	aead cipher.AEAD
-	jwe  op.Crypto
-}
-
-// opCryptoData is the additional data of every sealed value: nothing else
-// sealed under the tokens key opens as one.
-var opCryptoData = []byte("passkeyd oidc op value v1")
-
-func newOpCrypto(key [32]byte) (opCrypto, error) {
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		return opCrypto{}, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return opCrypto{}, err
-	}
-	return opCrypto{aead: aead, jwe: op.NewAES256GCMCrypto(key, "")}, nil
-}
-
-func (c opCrypto) Encrypt(s string) (string, error) {
-	n := c.aead.NonceSize()
-	b := make([]byte, n, n+len(s)+c.aead.Overhead())
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(c.aead.Seal(b, b, []byte(s), opCryptoData)), nil
-}
-
-func (c opCrypto) Decrypt(s string) (string, error) {
-	if strings.Contains(s, ".") {
-		return c.jwe.Decrypt(s)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	n := c.aead.NonceSize()
-	if err != nil || len(b) < n+c.aead.Overhead() {
-		return "", errors.New("not a sealed value")
-	}
-	plain, err := c.aead.Open(b[n:n], b[:n], b[n:], opCryptoData)
-	if err != nil {
-		return "", err
-	}
-	return string(plain), nil
 }
 
 // keyedHash is how codes and refresh tokens are stored. Its HMACs are

@@ -118,11 +118,6 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 		op.WithHttpInterceptors(withClientID),
 		op.WithCORSOptions(&corsOptions),
 	}
-	sealer, err := newOpCrypto(sec.tokens)
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts, op.WithCrypto(sealer))
 	if strings.HasPrefix(cfg.Issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure()) // validate allowed it for loopback only
 	}
