@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type secrets struct {
 	seal   cipher.AEAD // seals signing keys in the database
 	tokens [32]byte    // the op package's AES key for codes and access tokens
 	hash   []byte      // HMAC key for code and refresh-token hashes
+	macs   sync.Pool   // of HMAC-SHA-256 under hash (keyedHash)
 }
 
 func deriveSecrets(secret []byte) (*secrets, error) {
@@ -64,13 +66,23 @@ func deriveSecrets(secret []byte) (*secrets, error) {
 	return s, nil
 }
 
-// keyedHash is how codes and refresh tokens are stored.
+// keyedHash is how codes and refresh tokens are stored. Its HMACs are
+// reused (macs): hmac.New costs two SHA-256 states and the padded key, and
+// an app sign-in hashes a value or two in every step.
 func (s *secrets) keyedHash(purpose, value string) string {
-	m := hmac.New(sha256.New, s.hash)
+	m, ok := s.macs.Get().(hash.Hash)
+	if ok {
+		m.Reset()
+	} else {
+		m = hmac.New(sha256.New, s.hash)
+	}
 	m.Write([]byte(purpose))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	var sum [sha256.Size]byte
+	h := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0]))
+	s.macs.Put(m)
+	return h
 }
 
 // sealKey encrypts a PKCS #8 private key, bound to its key ID and

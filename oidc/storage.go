@@ -330,6 +330,12 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 	if err != nil {
 		return nil, err
 	}
+	if id, _ := ctx.Value(clientIDKey{}).(string); id != t.ClientID {
+		// Another client (op authenticated it before asking) holds this
+		// app's token: no reuse by the grant's client, so nothing is
+		// revoked; op refuses it with invalid_grant.
+		return nil, errors.New("refresh token of another client")
+	}
 	if !t.UsedAt.IsZero() {
 		s.refreshReused(ctx, t)
 		return nil, errors.New("refresh token reused")

@@ -290,6 +290,41 @@ func TestTokenEndpoint(t *testing.T) {
 		}
 	})
 
+	// A used refresh token presented by another (authenticated) client is
+	// not the grant's client reusing it: it gets invalid_grant and revokes
+	// nothing, or any client could end another app's sessions with a token
+	// it saw.
+	t.Run("ReuseByAnotherClientRevokesNothing", func(t *testing.T) {
+		tok, _ := s.signIn(t, p, app)
+		refresh := func(clientID, rt string) (int, string, string) {
+			t.Helper()
+			form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.issuer+"/oidc/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(clientID, url.QueryEscape(appSecret))
+			res, body := s.do(t, req)
+			var r struct {
+				RefreshToken string `json:"refresh_token"`
+			}
+			json.Unmarshal([]byte(body), &r)
+			return res.StatusCode, r.RefreshToken, body
+		}
+		status, next, body := refresh("app", tok.RefreshToken)
+		if status != http.StatusOK || next == "" {
+			t.Fatalf("first refresh: %d %s", status, body)
+		}
+		if status, _, body := refresh("es", tok.RefreshToken); status != http.StatusBadRequest || oauthError(t, body) != "invalid_grant" {
+			t.Fatalf("another client presents the used token: %d %s; want 400 invalid_grant", status, body)
+		}
+		if status, _, body := refresh("app", next); status != http.StatusOK {
+			t.Fatalf("the app's current refresh token after another client presented the used one: %d %s; want 200 (nothing revoked)", status, body)
+		}
+		if log := s.securityLog(t); slices.Contains(log, "oidc_refresh_reused") {
+			t.Errorf("security log %v: want no oidc_refresh_reused", log)
+		}
+		rec.take()
+	})
+
 	// RFC 6749 §6: a refresh may ask for fewer scopes for its access token;
 	// the new refresh token keeps the grant's.
 	t.Run("NarrowerRefreshKeepsGrant", func(t *testing.T) {

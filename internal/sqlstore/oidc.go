@@ -722,28 +722,20 @@ func (s *Store) AddOIDCKey(ctx context.Context, k *passkeyd.OIDCKey, retireOther
 	})
 }
 
-// ListOIDCKeys returns the keys not retired at now, newest first.
+// ListOIDCKeys returns the keys not retired at now, newest first. The
+// provider reads them for every ID token it signs, so the query goes
+// through the statement cache (it was parsed anew each time).
 func (s *Store) ListOIDCKeys(ctx context.Context, now time.Time) ([]*passkeyd.OIDCKey, error) {
-	rows, err := s.read.QueryContext(ctx, `
+	return readList(ctx, s, "list oidc keys", `
 		SELECT id, algorithm, private_key, created_at, sign_from, retire_at, generation FROM oidc_keys
 		WHERE retire_at = 0 OR retire_at > $1
-		ORDER BY created_at DESC, generation DESC, id`, millis(now))
-	if err != nil {
-		return nil, s.fail("list oidc keys", err)
-	}
-	defer rows.Close()
-	var list []*passkeyd.OIDCKey
-	for rows.Next() {
+		ORDER BY created_at DESC, generation DESC, id`, []any{millis(now)}, func(rows *sql.Rows) (*passkeyd.OIDCKey, error) {
 		var k passkeyd.OIDCKey
 		var created, signFrom, retire int64
 		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &created, &signFrom, &retire, &k.Generation); err != nil {
-			return nil, s.fail("list oidc keys", err)
+			return nil, err
 		}
 		k.CreatedAt, k.SignFrom, k.RetireAt = fromMillis(created), fromMillis(signFrom), fromMillis(retire)
-		list = append(list, &k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list oidc keys", err)
-	}
-	return list, nil
+		return &k, nil
+	})
 }
