@@ -441,10 +441,11 @@ func (s *consoleShots) take(name, ready string) {
 			b.waitFor(name+" after resizing", ready)
 		}
 		if size.mobile {
-			var l struct{ Inner, Scroll int }
+			// A phone widens its viewport to content that does not fit.
+			var l struct{ Inner, Scroll int64 }
 			b.eval(`({Inner: window.innerWidth, Scroll: document.documentElement.scrollWidth})`, &l)
-			if l.Scroll > l.Inner {
-				b.t.Errorf("console %s: on a %d px phone the page scrolls sideways (%d px of content)", name, l.Inner, l.Scroll)
+			if l.Inner != size.width || l.Scroll > size.width {
+				b.t.Errorf("console %s: on a %d px phone the page is %d px wide with %d px of content", name, size.width, l.Inner, l.Scroll)
 			}
 		}
 		if s.dir != "" {
