@@ -72,7 +72,7 @@ func newHarnessWithoutAdmin(t *testing.T) *harness {
 	base := "http://localhost:" + port
 	clk := testclock.New(time.Now().UTC().Truncate(time.Millisecond))
 	cfg := web.Config{RPID: "localhost", Origins: []string{base}, Secret: []byte(testSecret),
-		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, ConnectedApps: true}
+		RateLimits: web.RateLimits{Off: true}, Now: clk.Now, ConnectedApps: true, Console: true}
 	mails := &inbox{}
 	auth, err := web.New(cfg, web.Deps{Store: store, Mailer: mails})
 	if err != nil {

@@ -83,6 +83,11 @@ type Config struct {
 	// apps that hold a grant of the user and disconnects them. The Store
 	// must implement passkeyd.OIDCStore (the sqlite and postgres stores do).
 	ConnectedApps bool
+	// Console: the administrator's console is mounted beside these pages
+	// at /admin (package console, by cmd/passkeyd), so the dashboard links
+	// administrators to it. The Store must implement
+	// passkeyd.ConsoleStore (the sqlite and postgres stores do).
+	Console bool
 }
 
 // SignUpMode is how new accounts are made.

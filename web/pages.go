@@ -120,6 +120,9 @@ type page struct {
 	// ConnectedApps: an OpenID Connect provider is mounted beside; the
 	// dashboard lists the apps the user allowed.
 	ConnectedApps bool
+	// ConsoleURL: the administrator's console, on an administrator's
+	// dashboard when one is mounted (Config.Console); "" otherwise.
+	ConsoleURL string
 	// Data: what the page of a handler mounted in the Server shows (the
 	// OpenID Connect provider's oidc-* pages: oidc.Page), given to Render.
 	Data any
@@ -185,6 +188,15 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := page{Title: "Your account", User: &userView{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Username: u.Username, CreatedAt: u.CreatedAt},
 		EmailVerified: !u.EmailVerifiedAt.IsZero(), RecoveryCodes: codes, ConnectedApps: s.apps != nil}
+	if s.admins != nil {
+		admin, err := s.admins.IsAdmin(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if admin {
+			data.ConsoleURL = s.cfg.BasePath + "/admin"
+		}
+	}
 	for _, c := range creds {
 		data.Passkeys = append(data.Passkeys, passkeyView{
 			ID: c.ID, Name: c.Name, Provider: providerName(c),

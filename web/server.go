@@ -44,7 +44,8 @@ type Server struct {
 	handler    http.Handler
 	mux        *http.ServeMux // the routes (routes.go) and those mounted (Mount)
 	userVerf   protocol.UserVerificationRequirement
-	apps       passkeyd.OIDCStore // nil unless Config.ConnectedApps is set
+	apps       passkeyd.OIDCStore    // nil unless Config.ConnectedApps is set
+	admins     passkeyd.ConsoleStore // nil unless Config.Console is set
 }
 
 // New checks cfg and returns a ready Server.
@@ -122,6 +123,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("web.New: Config.ConnectedApps needs a store that keeps OpenID Connect grants (passkeyd.OIDCStore); %T does not", deps.Store)
 		}
 		s.apps = apps
+	}
+	if cfg.Console {
+		admins, ok := deps.Store.(passkeyd.ConsoleStore)
+		if !ok {
+			return nil, fmt.Errorf("web.New: Config.Console needs a store that keeps administrators (passkeyd.ConsoleStore); %T does not", deps.Store)
+		}
+		s.admins = admins
 	}
 	s.mail = newNotifier(cfg, deps.Store, texts, deps.Mailer, s.tokens, log, deps.Metrics, cfg.ConnectedApps)
 	if err := deps.Metrics.watchSessions(s.store, cfg.Now); err != nil {

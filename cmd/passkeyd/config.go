@@ -172,6 +172,7 @@ func (s *settings) webConfig(log *slog.Logger) (web.Config, error) {
 	cfg.RateLimits = rl
 	cfg.PublicURL = s.publicURL
 	cfg.LogRequests = true
+	cfg.Console = true // the console is mounted beside (console.go)
 	switch s.oidc {
 	case "on":
 		cfg.ConnectedApps = true // the provider is mounted beside (provider.go)
