@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -51,17 +50,9 @@ func apiKeys(ctx context.Context, args []string, getenv func(string) string, std
 			return fmt.Errorf("passkeyd api-keys add needs one -name NAME (what the key is for, e.g. -name terraform)")
 		}
 	}
-	s, err := parseSettings("passkeyd api-keys", adminGroups, args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	store, _, err := openForAdmin(ctx, "passkeyd api-keys", args, getenv, stderr)
+	if err != nil || store == nil {
 		return err
-	}
-	s.administer = true
-	store, _, err := s.openStore(ctx)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
 	st, ok := store.(passkeyd.ConsoleStore)

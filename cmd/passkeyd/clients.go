@@ -171,17 +171,9 @@ func clients(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	yes, settingsArgs := takeSwitch(rest, "yes")
-	s, err := parseSettings("passkeyd clients", adminGroups, settingsArgs, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	store, s, err := openForAdmin(ctx, "passkeyd clients", settingsArgs, getenv, stderr)
+	if err != nil || store == nil {
 		return err
-	}
-	s.administer = true
-	store, _, err := s.openStore(ctx)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
 	st, ok := store.(passkeyd.OIDCStore)
@@ -355,24 +347,16 @@ func oidcCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("unknown oidc command %q; run passkeyd oidc help", args[0])
 	}
 	now, rest := takeSwitch(args[1:], "now")
-	s, err := parseSettings("passkeyd oidc", adminGroups, rest, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	store, s, err := openForAdmin(ctx, "passkeyd oidc", rest, getenv, stderr)
+	if err != nil || store == nil {
 		return err
 	}
-	s.administer = true
+	defer store.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg, err := s.webConfig(log)
 	if err != nil {
 		return err
 	}
-	store, _, err := s.openStore(ctx)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer store.Close()
 	srv, err := web.New(cfg, web.Deps{Store: store, Logger: log})
 	if err != nil {
 		return err

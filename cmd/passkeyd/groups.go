@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -54,17 +53,9 @@ func groups(ctx context.Context, args []string, getenv func(string) string, stdo
 		remove, args = takeValues(args, "remove")
 	}
 	yes, rest := takeSwitch(args, "yes")
-	s, err := parseSettings("passkeyd groups", adminGroups, rest, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	store, _, err := openForAdmin(ctx, "passkeyd groups", rest, getenv, stderr)
+	if err != nil || store == nil {
 		return err
-	}
-	s.administer = true
-	store, _, err := s.openStore(ctx)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
 	st, ok := store.(consoleStore)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -332,3 +333,23 @@ func (v *boolValue) Set(s string) error {
 }
 
 func (v *boolValue) IsBoolFlag() bool { return true }
+
+// openForAdmin parses the settings of an administration subcommand (name)
+// and opens its database, which must exist already: administration never
+// creates a database or a secret (settings.administer). A nil store with a
+// nil error means -h was asked for, and answered.
+func openForAdmin(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer) (passkeyd.Store, *settings, error) {
+	s, err := parseSettings(name, adminGroups, args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	s.administer = true
+	store, _, err := s.openStore(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, s, nil
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,18 +52,10 @@ func users(ctx context.Context, args []string, getenv func(string) string, stdou
 	if action == "admin" {
 		revoke, rest = takeSwitch(rest, "revoke")
 	}
-	s, err := parseSettings("passkeyd users", adminGroups, rest, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	s.administer = true
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, _, err := s.openStore(ctx)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+	store, s, err := openForAdmin(ctx, "passkeyd users", rest, getenv, stderr)
+	if err != nil || store == nil {
+		return err
 	}
 	defer store.Close()
 
