@@ -278,7 +278,8 @@ const day = 24 * time.Hour
 // app, the most sign-ins first (an app's events from before events named
 // the app are not counted). Every count is
 // read through an index or one pass over a table: the sign-ins per day
-// and per app through events_type (type, created_at), the active accounts
+// and per app through events_created_at (the days' range; migration
+// 00014 dropped events_type: every sign-in's event paid for it), the active accounts
 // over credentials.last_used_at, which has no index because every sign-in
 // writes it.
 func (s *Store) Overview(ctx context.Context, since, now time.Time) (*passkeyd.Overview, error) {
@@ -342,8 +343,8 @@ func (s *Store) Overview(ctx context.Context, since, now time.Time) (*passkeyd.O
 }
 
 // ListAuditEvents reads the audit log. Each filter is a condition an index
-// serves: events_type for the type and time, events_created_at for time
-// alone, events_user_id and the partial events_admin_id for a person (the
+// serves (the type alone excepted: it is checked walking the log newest
+// first, migration 00014): events_created_at for time, events_user_id and the partial events_admin_id for a person (the
 // admin_id <> ” and client_id <> ” terms let both databases match the
 // partial indexes), events_client_id for an app. The query's text depends
 // only on which filters are set, so at most 32 are kept prepared.
