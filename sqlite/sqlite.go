@@ -31,6 +31,8 @@ var migrations embed.FS
 // with the postgres package.
 type Store struct {
 	*sqlStore // unexported, so that only passkeyd.Store's methods show
+
+	checkpoints *checkpointer
 }
 
 type sqlStore = sqlstore.Store
@@ -82,7 +84,13 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	// and closed at every commit. That cost more system calls than the
 	// commit's own WAL writes; in memory it is a copy, bounded by the pages
 	// one batch changes.
-	db, err := sql.Open("sqlite", dataSource(path, url.Values{"_txlock": {"immediate"}, "_pragma": {"temp_store(MEMORY)"}}))
+	//
+	// It never checkpoints the WAL: a checkpointer does, on a connection of
+	// its own (see checkpointer).
+	db, err := sql.Open("sqlite", dataSource(path, url.Values{
+		"_txlock": {"immediate"},
+		"_pragma": {"temp_store(MEMORY)", "wal_autocheckpoint(0)"},
+	}))
 	if err != nil {
 		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
 	}
@@ -102,7 +110,25 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	s := &Store{sqlstore.New(db, read, sqlstore.Dialect{Name: "sqlite", Classify: classify, GroupCommit: true, LocalStatements: true})}
+	ckpt, err := sql.Open("sqlite", dataSource(path, nil))
+	if err != nil {
+		db.Close()
+		read.Close()
+		return nil, passkeyd.WrapError(passkeyd.EINVALID, "Invalid SQLite database.", err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	checkpoints := newCheckpointer(ckpt, db)
+
+	s := &Store{
+		sqlStore: sqlstore.New(db, read, sqlstore.Dialect{
+			Name:            "sqlite",
+			Classify:        classify,
+			GroupCommit:     true,
+			LocalStatements: true,
+			Committed:       checkpoints.committed,
+		}),
+		checkpoints: checkpoints,
+	}
 	// Ping connects the writer first, so it creates the file and switches
 	// it to WAL before the read-only connections open it.
 	if err := s.Ping(ctx); err != nil {
@@ -112,6 +138,11 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
+// Close stops the checkpointer and closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.checkpoints.close(), s.sqlStore.Close())
+}
+
 // Migrate applies the migrations the database lacks and returns the names
 // of those it applied (none when the schema is up to date). Open calls it.
 func (s *Store) Migrate(ctx context.Context) ([]string, error) {
@@ -119,7 +150,11 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlstore.Migrate(ctx, s.sqlStore, goose.DialectSQLite3, fsys)
+	applied, err := sqlstore.Migrate(ctx, s.sqlStore, goose.DialectSQLite3, fsys)
+	if len(applied) > 0 {
+		s.checkpoints.committed()
+	}
+	return applied, err
 }
 
 // Path returns the file path a DSN accepted by Open names.

@@ -128,6 +128,57 @@ func TestWAL(t *testing.T) {
 	if err := sqlstore.DB(s).QueryRowContext(t.Context(), "PRAGMA temp_store").Scan(&temp); err != nil || temp != 2 {
 		t.Errorf("temp_store = %d, %v; want 2 (memory)", temp, err)
 	}
+	// The writer never checkpoints: the checkpointer does (TestCheckpointer).
+	var autocheckpoint int
+	if err := sqlstore.DB(s).QueryRowContext(t.Context(), "PRAGMA wal_autocheckpoint").Scan(&autocheckpoint); err != nil || autocheckpoint != 0 {
+		t.Errorf("wal_autocheckpoint = %d, %v; want 0", autocheckpoint, err)
+	}
+}
+
+// TestCheckpointer checks that writes reach the database file without a
+// checkpoint by the writer (it has none, TestWAL) nor closing the store:
+// the checkpointer copies them from the WAL.
+func TestCheckpointer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passkeyd.db")
+	first, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, c := testUser("alice@example.com")
+	if err := first.CreateUser(t.Context(), u, c, nil); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if err := first.Close(); err != nil { // the last connection's close empties the WAL
+		t.Fatal(err)
+	}
+	s, err := Connect(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	before := fileSize(t, path)
+	for range 300 {
+		if err := s.RecordEvent(t.Context(), &passkeyd.Event{UserID: u.ID, Type: passkeyd.EventLoginFailed, UserAgent: strings.Repeat("x", 200)}); err != nil {
+			t.Fatalf("RecordEvent: %v", err)
+		}
+	}
+	// Polled: the checkpointer runs when it likes, after the writes.
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize(t, path) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file stayed at %d bytes after 300 writes: nothing was checkpointed", before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 // TestTwoProcesses opens the file twice, as a server and `passkeyd

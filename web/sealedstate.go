@@ -87,8 +87,11 @@ func stateSealKey(secret []byte) (cipher.AEAD, error) {
 }
 
 // stateAD is the associated data of every sealed state: a sealed value is
-// only ever opened as a ceremony's state of this format.
-var stateAD = []byte("passkeyd ceremony v1")
+// only ever opened as a ceremony's state of this format. v2: the record of
+// a used challenge is named by usedChallengeID, which v1 did not do; a v1
+// state's ceremony, which might have been completed under its old name,
+// is started again instead.
+var stateAD = []byte("passkeyd ceremony v2")
 
 // A sealed state's cookie is named PREFIX_TAG, TAG the first
 // characters of its challenge, so that a verification finds its own
@@ -215,6 +218,20 @@ func (sc *stateCookies) open(value string) *sealedState {
 	return &st
 }
 
+// usedChallengeID names the record of a used challenge: the ceremony's
+// sealed expiry, in 12 hexadecimal digits, then the challenge's keyed
+// hash. Both come from the sealed state, so a challenge always has the
+// same name. The expiry first makes the names arrive in about the order
+// they sort in: each completed ceremony's record goes onto the last pages
+// of the table's key, which the sign-ins committed with it share, not onto
+// a random page of a table holding every ceremony of the last minutes
+// (BENCHMARKS.md, "Third pass").
+func usedChallengeID(expiresAt int64, hash string) string {
+	const width = 12
+	hex := strconv.FormatInt(expiresAt, 16)
+	return strings.Repeat("0", max(0, width-len(hex))) + hex + "." + hash
+}
+
 // held returns the browser's sealed-state cookies, as sent.
 func (sc *stateCookies) held(r *http.Request) []*http.Cookie {
 	var cs []*http.Cookie
@@ -311,7 +328,7 @@ func (sc *stateCookies) finish(r *http.Request, kind passkeyd.CeremonyKind, clie
 		return nil, nil, passkeyd.UsedChallenge{}, passkeyd.Errorf(passkeyd.EINVALID, "This passkey request can no longer be completed. Please start again.")
 	}
 	used := passkeyd.UsedChallenge{
-		ID:        sc.key.Sum("challenge", st.Challenge),
+		ID:        usedChallengeID(st.ExpiresAt, sc.key.Sum("challenge", st.Challenge)),
 		ExpiresAt: time.UnixMilli(st.ExpiresAt).Add(sc.requestTimeout + usedChallengeGrace),
 	}
 	return st, st.SessionData, used, nil

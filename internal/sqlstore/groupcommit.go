@@ -108,7 +108,9 @@ func (s *Store) commitGroup(batch []*writeJob) {
 			j.err = j.fn(tx)
 		}
 		if j.err == nil {
-			j.err = tx.Commit()
+			if j.err = tx.Commit(); j.err == nil {
+				s.committed()
+			}
 		}
 		if j.err != nil {
 			j.err = s.fail(j.op, j.err)
@@ -149,7 +151,9 @@ func (s *Store) commitGroup(batch []*writeJob) {
 		for _, j := range ok {
 			j.err = s.fail(j.op, err)
 		}
+		return
 	}
+	s.committed()
 }
 
 // abortGroup fails the writes of a batch whose transaction broke: those

@@ -57,6 +57,10 @@ type Dialect struct {
 	// never wait for the writer. Such statements run without watching the
 	// caller's context (see Store.stmtContext).
 	LocalStatements bool
+	// Committed, when set, is called after each write transaction commits.
+	// SQLite's background checkpointer waits for it (see the sqlite
+	// package): it must return at once.
+	Committed func()
 }
 
 // Store implements passkeyd.Store over database/sql.
@@ -221,7 +225,14 @@ func (s *Store) write(ctx context.Context, op string, fn func(*sql.Tx) error) er
 	if err := tx.Commit(); err != nil {
 		return s.fail(op, err)
 	}
+	s.committed()
 	return nil
+}
+
+func (s *Store) committed() {
+	if s.dialect.Committed != nil {
+		s.dialect.Committed()
+	}
 }
 
 // fail returns err as a *passkeyd.Error. It is the one place where errors
