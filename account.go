@@ -49,7 +49,8 @@ type Recovery struct {
 	// Takeover: TokenID is a TokenTakeover link. The recovery also confirms
 	// the address it was sent to and removes every passkey and recovery
 	// code of the account (they were registered by whoever created the
-	// account, who may not own the address).
+	// account, who may not own the address), and its administrator's role
+	// and API keys (given to that person).
 	Takeover bool
 	UserID   string // with CodeID: the account whose recovery code is used
 	CodeID   string // an unused recovery code of UserID, its secret already checked
@@ -86,8 +87,9 @@ type AccountStore interface {
 	// SetUserDisabled disables or re-enables a user. Disabling ends every
 	// session, every pending recovery and email-change link and every app
 	// grant of the account (OpenID Connect tokens, consents and requests
-	// in progress), in the same transaction: re-enabling revives none.
-	// ECONFLICT if it would disable the last enabled administrator.
+	// in progress) and the API keys that belong to it (ConsoleStore), in
+	// the same transaction: re-enabling revives none. ECONFLICT if it would
+	// disable the last enabled administrator.
 	SetUserDisabled(ctx context.Context, userID string, disabled bool, ev *Event) error
 	// DeleteUser deletes a user and everything of theirs but the security
 	// log. ECONFLICT if it is the last enabled administrator.
@@ -126,8 +128,10 @@ type AccountStore interface {
 	// takes the link's token or marks the recovery code used, ends every
 	// session, every pending recovery and email-change link and every app
 	// grant (OpenID Connect tokens, consents, requests in progress and
-	// their codes) of the account (with r.Takeover: confirms the address and deletes every
-	// passkey, recovery code and pending link of the account), stores r.Session and records r.Event (both get the
+	// their codes) of the account (with r.Takeover: confirms the address, deletes every
+	// passkey, recovery code and pending link of the account, and takes
+	// its administrator's role and API keys, even the last
+	// administrator's), stores r.Session and records r.Event (both get the
 	// account's user ID), and returns the account. ENOTFOUND if the link
 	// is unknown, used or expired, or the code unknown or used;
 	// EFORBIDDEN if the account is disabled; EINVALID if the link was

@@ -55,12 +55,17 @@ type Group struct {
 // the SHA-256 of the whole key (Hash, hex): keys are 256 random bits, so a
 // fast hash leaves nothing to guess.
 type APIKey struct {
-	ID         string
-	Name       string
-	Hash       string
-	CreatedBy  string // the administrator's email, or "shell" for passkeyd api-keys add
-	CreatedAt  time.Time
-	LastUsedAt time.Time // zero until first used
+	ID        string
+	Name      string
+	Hash      string
+	CreatedBy string // the administrator's email, or "shell" for passkeyd api-keys add
+	// CreatedByID is the user ID of the administrator the key belongs to:
+	// who made it, or the owner of the key it was made with; "" for a key
+	// made at the shell. The key ends when they stop being an
+	// administrator (see ConsoleStore).
+	CreatedByID string
+	CreatedAt   time.Time
+	LastUsedAt  time.Time // zero until first used
 }
 
 // UserSummary is a row of the console's people list.
@@ -127,6 +132,11 @@ type ConsoleStore interface {
 	CountAdmins(ctx context.Context) (int, error)
 	// SetAdmin grants or revokes the administrator role. ECONFLICT when it
 	// would leave no enabled administrator; ENOTFOUND for an unknown user.
+	// Revoking it also deletes the API keys that belong to the account
+	// (APIKey.CreatedByID), with an EventAPIKeyRevoked for each, in the same
+	// transaction; so do disabling the account, deleting it and its
+	// takeover (AccountStore.SetUserDisabled, DeleteUser, DeleteAccount,
+	// StartRecovery).
 	SetAdmin(ctx context.Context, userID string, admin bool, ev *Event) error
 	// ClaimAdminSetup spends the TokenAdminSetup link tokenID and makes
 	// userID an administrator, in one transaction. ENOTFOUND if the link
@@ -148,8 +158,8 @@ type ConsoleStore interface {
 	ListAuditEvents(ctx context.Context, q AuditQuery) ([]*Event, error)
 
 	// DeleteAccount deletes an account and everything of theirs but the
-	// security log, and records ev, in one transaction. ECONFLICT if it is
-	// the last enabled administrator.
+	// security log (their API keys included), and records ev, in one
+	// transaction. ECONFLICT if it is the last enabled administrator.
 	DeleteAccount(ctx context.Context, userID string, ev *Event) error
 
 	// CreateGroup stores g (ID, Name, CreatedAt set by the caller).

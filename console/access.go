@@ -34,6 +34,16 @@ func (who *caller) adminName() string {
 	return who.user.Email
 }
 
+// keyOwner is the administrator an API key made by the caller belongs
+// to: the caller, or the owner of the caller's own key ("" for a key made
+// at the shell), so that no key outlives its administrator's role.
+func (who *caller) keyOwner() string {
+	if who.key != nil {
+		return who.key.CreatedByID
+	}
+	return who.user.ID
+}
+
 // codedError is an error with a machine-readable code for the client
 // beside its message (the JSON's "code").
 type codedError struct {

@@ -65,7 +65,7 @@ func (c *Console) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, who
 		return err
 	}
 	secret, hash := apikey.New()
-	k := &passkeyd.APIKey{ID: uuid.NewString(), Name: name, Hash: hash, CreatedBy: who.adminName(), CreatedAt: c.now()}
+	k := &passkeyd.APIKey{ID: uuid.NewString(), Name: name, Hash: hash, CreatedBy: who.adminName(), CreatedByID: who.keyOwner(), CreatedAt: c.now()}
 	if err := c.store.CreateAPIKey(r.Context(), k, c.event(r, who, "", passkeyd.EventAPIKeyCreated, "API key "+name+" created")); err != nil {
 		if passkeyd.ErrorCode(err) == passkeyd.ECONFLICT {
 			return passkeyd.Errorf(passkeyd.ECONFLICT, "An API key named %s exists already.", name)

@@ -211,6 +211,38 @@ func TestAPIKey(t *testing.T) {
 	want(t, call(t, aliceBehindProxy, "GET", "/api/admin/me", nil), http.StatusOK, nil)
 }
 
+// A key belongs to the administrator who made it, and a key made with it
+// to them too: when Bob revokes Alice's role, both stop working, and his
+// own key does not.
+func TestKeysEndWithTheirAdministrator(t *testing.T) {
+	h := newHarness(t)
+	makeKey := func(by *softauthn.Client, name string) *softauthn.Client {
+		t.Helper()
+		var made struct{ Secret string }
+		want(t, call(t, by, "POST", "/api/admin/api-keys", map[string]string{"name": name}), http.StatusCreated, &made)
+		return withKey(h.base, made.Secret)
+	}
+	alices := makeKey(h.alice, "alice's")
+	madeWithAlices := makeKey(alices, "made with alice's")
+	want(t, call(t, h.alice, "POST", "/api/admin/people/"+h.bobID+"/admin", map[string]bool{"admin": true}), http.StatusNoContent, nil)
+	bobs := makeKey(h.bob, "bob's")
+	for _, c := range []*softauthn.Client{alices, madeWithAlices, bobs} {
+		want(t, call(t, c, "GET", "/api/admin/me", nil), http.StatusOK, nil)
+	}
+
+	want(t, call(t, h.bob, "POST", "/api/admin/people/"+h.aliceID+"/admin", map[string]bool{"admin": false}), http.StatusNoContent, nil)
+	want(t, call(t, alices, "GET", "/api/admin/me", nil), http.StatusUnauthorized, nil)
+	want(t, call(t, madeWithAlices, "GET", "/api/admin/me", nil), http.StatusUnauthorized, nil)
+	want(t, call(t, bobs, "GET", "/api/admin/me", nil), http.StatusOK, nil)
+	events, err := h.store.ListAuditEvents(t.Context(), passkeyd.AuditQuery{Type: passkeyd.EventAPIKeyRevoked, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[0].AdminName != h.bobEmail {
+		t.Errorf("api_key_revoked events %+v; want two, made by Bob", events)
+	}
+}
+
 type basicAuth struct{ next http.RoundTripper }
 
 func (b *basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {

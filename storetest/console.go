@@ -37,6 +37,7 @@ func RunConsole(t *testing.T, open func(t *testing.T) passkeyd.Store) {
 	t.Run("Groups", func(t *testing.T) { testConsoleGroups(t, openConsole(t)) })
 	t.Run("AppGroups", func(t *testing.T) { testConsoleAppGroups(t, openConsole(t)) })
 	t.Run("APIKeys", func(t *testing.T) { testConsoleAPIKeys(t, openConsole(t)) })
+	t.Run("KeysEndWithTheirAdministrator", func(t *testing.T) { testConsoleKeysEndWithTheirAdministrator(t, openConsole) })
 }
 
 type consoleStore struct {
@@ -866,5 +867,99 @@ func testConsoleAPIKeys(t *testing.T, s consoleStore) {
 	want := []string{passkeyd.EventAPIKeyRevoked, passkeyd.EventAPIKeyCreated, passkeyd.EventAPIKeyCreated, passkeyd.EventUserCreated}
 	if got := auditTypes(t, s, admin.ID); !cmp.Equal(got, want) {
 		t.Errorf("the administrator's events: %v; want %v", got, want)
+	}
+}
+
+// testConsoleKeysEndWithTheirAdministrator: an API key ends, with an
+// api_key_revoked event, when the administrator it belongs to stops being
+// one, whichever way: the role revoked, the account disabled or deleted,
+// or taken over by the owner of its never-confirmed address (which also
+// takes the role, even the last administrator's). Keys of others, and
+// those made at the shell, stay.
+func testConsoleKeysEndWithTheirAdministrator(t *testing.T, open func(t *testing.T) consoleStore) {
+	ways := []struct {
+		name string
+		end  func(t *testing.T, s consoleStore, admin, other *passkeyd.User) error
+	}{
+		{"SetAdmin(false)", func(t *testing.T, s consoleStore, admin, other *passkeyd.User) error {
+			return s.SetAdmin(t.Context(), admin.ID, false, adminEvent(other, admin.ID, passkeyd.EventAdminRevoked))
+		}},
+		{"SetUserDisabled", func(t *testing.T, s consoleStore, admin, other *passkeyd.User) error {
+			return s.SetUserDisabled(t.Context(), admin.ID, true, adminEvent(other, admin.ID, passkeyd.EventUserDisabled))
+		}},
+		{"DeleteAccount", func(t *testing.T, s consoleStore, admin, other *passkeyd.User) error {
+			return s.DeleteAccount(t.Context(), admin.ID, adminEvent(other, admin.ID, passkeyd.EventUserDeleted))
+		}},
+		{"Takeover", func(t *testing.T, s consoleStore, admin, other *passkeyd.User) error {
+			tok := newToken(admin.ID, passkeyd.TokenTakeover)
+			tok.Email = admin.Email
+			if err := s.SaveToken(t.Context(), tok); err != nil {
+				t.Fatalf("SaveToken: %v", err)
+			}
+			_, err := s.StartRecovery(t.Context(), &passkeyd.Recovery{TokenID: tok.ID, Takeover: true, Session: recoverySession(t0), At: t0,
+				Event: &passkeyd.Event{Type: passkeyd.EventAccountTakenOver, CreatedAt: t0}})
+			return err
+		}},
+	}
+	for _, way := range ways {
+		t.Run(way.name, func(t *testing.T) {
+			s := open(t)
+			ctx := t.Context()
+			alice, _ := mustCreateUser(t, s, "alice@example.com") // never confirmed
+			bob, _ := mustCreateUser(t, s, "bob@example.com")
+			mustSetAdmin(t, s, alice)
+			mustSetAdmin(t, s, bob)
+			keys := []*passkeyd.APIKey{
+				{ID: randomID("key"), Name: "alice's", Hash: "hash-alice", CreatedBy: alice.Email, CreatedByID: alice.ID, CreatedAt: t0},
+				{ID: randomID("key"), Name: "made with alice's", Hash: "hash-alice-2", CreatedBy: "API key alice's", CreatedByID: alice.ID, CreatedAt: t0},
+				{ID: randomID("key"), Name: "bob's", Hash: "hash-bob", CreatedBy: bob.Email, CreatedByID: bob.ID, CreatedAt: t0},
+				{ID: randomID("key"), Name: "shell", Hash: "hash-shell", CreatedBy: "shell", CreatedAt: t0},
+			}
+			for _, k := range keys {
+				if err := s.CreateAPIKey(ctx, k, nil); err != nil {
+					t.Fatalf("CreateAPIKey: %v", err)
+				}
+			}
+			if err := way.end(t, s, alice, bob); err != nil {
+				t.Fatalf("%s: %v", way.name, err)
+			}
+			for _, k := range keys {
+				_, err := s.FindAPIKey(ctx, k.Hash, t0)
+				if k.CreatedByID == alice.ID {
+					wantCode(t, err, passkeyd.ENOTFOUND, "FindAPIKey of "+k.Name+" after "+way.name)
+				} else if err != nil {
+					t.Errorf("FindAPIKey of %s after %s: %v", k.Name, way.name, err)
+				}
+			}
+			events, err := s.ListAuditEvents(ctx, passkeyd.AuditQuery{Type: passkeyd.EventAPIKeyRevoked, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 2 {
+				t.Errorf("%d api_key_revoked events after %s, want 2 (one per key of alice's): %+v", len(events), way.name, events)
+			}
+			if way.name != "Takeover" {
+				for _, e := range events {
+					if e.AdminID != bob.ID {
+						t.Errorf("api_key_revoked event made by %q, want bob, who %s", e.AdminID, way.name)
+					}
+				}
+				return
+			}
+			if admin, err := s.IsAdmin(ctx, alice.ID); err != nil || admin {
+				t.Errorf("IsAdmin(alice) after the takeover = %v, %v; want false", admin, err)
+			}
+			// The takeover takes even the last administrator's role: the
+			// next start prints a setup link.
+			carol, _ := mustCreateUser(t, s, "carol@example.com")
+			mustSetAdmin(t, s, carol)
+			if err := s.SetAdmin(ctx, bob.ID, false, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := way.end(t, s, carol, carol); err != nil {
+				t.Fatalf("takeover of the last administrator: %v", err)
+			}
+			wantAdmins(t, s, 0)
+		})
 	}
 }

@@ -114,6 +114,7 @@ var copyTables = []copyTable{
 	{"group_members", "group_id, user_id", []copyColumn{{"group_id", colText}, {"user_id", colText}, {"created_at", colInt}}},
 	{"api_keys", "id", []copyColumn{
 		{"id", colText}, {"name", colText}, {"hash", colText}, {"created_by", colText}, {"created_at", colInt}, {"last_used_at", colInt},
+		{"created_by_id", colText},
 	}},
 	// The OpenID Connect provider: clients, consents, live tokens and the
 	// (sealed) signing keys, so apps stay signed in across the move.

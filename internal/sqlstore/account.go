@@ -101,7 +101,13 @@ func (s *Store) SetUserDisabled(ctx context.Context, userID string, disabled boo
 				return err
 			}
 		}
-		return s.insertEvents(ctx, tx, ev)
+		if err := s.insertEvents(ctx, tx, ev); err != nil {
+			return err
+		}
+		if !disabled {
+			return nil
+		}
+		return s.endAdminKeys(ctx, tx, userID, ev)
 	})
 }
 
@@ -338,7 +344,13 @@ func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*pas
 		if rec.Event != nil {
 			rec.Event.UserID = userID
 		}
-		return s.insertEvents(ctx, tx, rec.Event)
+		if err := s.insertEvents(ctx, tx, rec.Event); err != nil {
+			return err
+		}
+		if rec.Takeover {
+			return s.endAdminKeys(ctx, tx, userID, rec.Event)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -349,11 +361,15 @@ func (s *Store) StartRecovery(ctx context.Context, rec *passkeyd.Recovery) (*pas
 // takeOver gives an account whose address was never confirmed to the
 // owner of that address: it confirms the address and deletes what whoever
 // created the account could use to get back in (every passkey, recovery
-// code and remaining link). The caller has checked that the link went to
-// the account's address, and ends the sessions.
+// code and remaining link). The administrator's role goes too (an
+// administrator may grant it again): it was given to whoever held the
+// account, who may not be the address's owner. That may leave no
+// administrator, and then the next start prints a setup link, as on a
+// new server. The caller has checked that the link went to the
+// account's address, ends the sessions and the account's API keys.
 func (s *Store) takeOver(ctx context.Context, tx *sql.Tx, u *passkeyd.User, at time.Time) error {
 	if _, err := s.txExec(ctx, tx, `
-		UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1`, u.ID, millis(at)); err != nil {
+		UPDATE users SET email_verified_at = $2, admin = FALSE, updated_at = $2 WHERE id = $1`, u.ID, millis(at)); err != nil {
 		return err
 	}
 	for _, q := range []string{

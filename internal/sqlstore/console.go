@@ -127,7 +127,13 @@ func (s *Store) SetAdmin(ctx context.Context, userID string, admin bool, ev *pas
 		if err != nil {
 			return err
 		}
-		return s.insertEvents(ctx, tx, ev)
+		if err := s.insertEvents(ctx, tx, ev); err != nil {
+			return err
+		}
+		if admin {
+			return nil
+		}
+		return s.endAdminKeys(ctx, tx, userID, ev)
 	})
 }
 
@@ -176,7 +182,10 @@ func (s *Store) DeleteAccount(ctx context.Context, userID string, ev *passkeyd.E
 		if err != nil {
 			return err
 		}
-		return s.insertEvents(ctx, tx, ev)
+		if err := s.insertEvents(ctx, tx, ev); err != nil {
+			return err
+		}
+		return s.endAdminKeys(ctx, tx, userID, ev)
 	})
 }
 
@@ -546,12 +555,12 @@ func (s *Store) ListUserGroups(ctx context.Context, userID string) ([]*passkeyd.
 }
 
 // apiKeyColumns is the column list scanAPIKey reads.
-const apiKeyColumns = `id, name, hash, created_by, created_at, last_used_at`
+const apiKeyColumns = `id, name, hash, created_by, created_by_id, created_at, last_used_at`
 
 func scanAPIKey(rows interface{ Scan(...any) error }) (*passkeyd.APIKey, error) {
 	var k passkeyd.APIKey
 	var created, used int64
-	if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &k.CreatedBy, &created, &used); err != nil {
+	if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &k.CreatedBy, &k.CreatedByID, &created, &used); err != nil {
 		return nil, err
 	}
 	k.CreatedAt, k.LastUsedAt = fromMillis(created), fromMillis(used)
@@ -570,8 +579,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *passkeyd.APIKey, ev *passke
 	}
 	err := s.write(ctx, "create api key", func(tx *sql.Tx) error {
 		if _, err := s.txExec(ctx, tx, `
-			INSERT INTO api_keys (id, name, hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			k.ID, k.Name, k.Hash, k.CreatedBy, millis(k.CreatedAt)); err != nil {
+			INSERT INTO api_keys (id, name, hash, created_by, created_by_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			k.ID, k.Name, k.Hash, k.CreatedBy, k.CreatedByID, millis(k.CreatedAt)); err != nil {
 			return err
 		}
 		return s.insertEvents(ctx, tx, ev)
@@ -605,6 +614,46 @@ func (s *Store) FindAPIKey(ctx context.Context, hash string, now time.Time) (*pa
 func (s *Store) ListAPIKeys(ctx context.Context) ([]*passkeyd.APIKey, error) {
 	return readList(ctx, s, "list api keys", `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY name, id`, nil,
 		func(rows *sql.Rows) (*passkeyd.APIKey, error) { return scanAPIKey(rows) })
+}
+
+// endAdminKeys deletes the API keys that belong to userID, who has just
+// stopped being an administrator (the caller's transaction took the role,
+// the account or its ownership away), and records an api_key_revoked
+// event for each, made by whoever made cause happen.
+func (s *Store) endAdminKeys(ctx context.Context, tx *sql.Tx, userID string, cause *passkeyd.Event) error {
+	rows, err := tx.QueryContext(s.stmtContext(ctx), `DELETE FROM api_keys WHERE created_by_id = $1 AND created_by_id <> '' RETURNING name`, userID)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var actor passkeyd.Actor
+	at := s.now()
+	if cause != nil {
+		actor = passkeyd.Actor{IP: cause.IP, UserAgent: cause.UserAgent, AdminID: cause.AdminID, AdminName: cause.AdminName}
+		if !cause.CreatedAt.IsZero() {
+			at = cause.CreatedAt
+		}
+	}
+	for _, name := range names {
+		ev := passkeyd.NewEvent(at, actor, "", passkeyd.EventAPIKeyRevoked, "",
+			"API key "+name+" revoked: the administrator it belonged to no longer is one")
+		if err := s.insertEvents(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RevokeAPIKey deletes a key and records ev.

@@ -206,7 +206,7 @@
     });
     act("person-revoke-admin", async function () {
       await a.send("POST", path + "/admin", { admin: false });
-      app.say("success", person.email + " is no longer an administrator.");
+      app.say("success", person.email + " is no longer an administrator; any API keys they made are revoked.");
     });
     act("person-add-group", async function () {
       var select = document.getElementById("person-group-select");
