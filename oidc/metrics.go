@@ -1,6 +1,10 @@
 package oidc
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/passkeyd/passkeyd/internal/promreg"
+)
 
 // Metrics are the provider's Prometheus metrics, per client. The label
 // values are client IDs, which only an operator creates, so their number
@@ -24,22 +28,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "passkeyd_oidc_refused_total", Help: "Refusals worth watching, by client and reason (code_reused, refresh_reused, client_auth_failed, consent_denied, user_not_allowed, other_browser).",
 		}, []string{"client", "reason"}),
 	}
-	m.signIns, m.tokens, m.refused = register(reg, m.signIns), register(reg, m.tokens), register(reg, m.refused)
+	// Two servers sharing one registry share the counters.
+	m.signIns, m.tokens, m.refused = promreg.Register(reg, m.signIns), promreg.Register(reg, m.tokens), promreg.Register(reg, m.refused)
 	return m
-}
-
-// register registers c, or returns the collector registered before under
-// its name: two servers sharing one registry share the counters.
-func register(reg prometheus.Registerer, c *prometheus.CounterVec) *prometheus.CounterVec {
-	if err := reg.Register(c); err != nil {
-		if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing
-			}
-		}
-		panic(err) // a programming error, as with MustRegister
-	}
-	return c
 }
 
 func (m *Metrics) signIn(client string) {

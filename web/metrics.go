@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/promreg"
 )
 
 // Metrics are passkeyd's Prometheus metrics. Create them once with
@@ -26,7 +27,9 @@ type Metrics struct {
 	reg                 prometheus.Registerer
 }
 
-// NewMetrics registers passkeyd's metrics with reg.
+// NewMetrics registers passkeyd's metrics with reg. Called again with the
+// same registry it returns Metrics that count in the same series; only one
+// Server may use them (see watchSessions).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		ceremoniesStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -56,8 +59,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		reg: reg,
 	}
-	reg.MustRegister(m.ceremoniesStarted, m.ceremoniesSucceeded, m.ceremoniesFailed, m.clientErrors,
-		m.requestDuration, m.rateLimited, m.cloneWarnings, m.recoveryEmails)
+	m.ceremoniesStarted = promreg.Register(reg, m.ceremoniesStarted)
+	m.ceremoniesSucceeded = promreg.Register(reg, m.ceremoniesSucceeded)
+	m.ceremoniesFailed = promreg.Register(reg, m.ceremoniesFailed)
+	m.clientErrors = promreg.Register(reg, m.clientErrors)
+	m.requestDuration = promreg.Register(reg, m.requestDuration)
+	m.rateLimited = promreg.Register(reg, m.rateLimited)
+	m.cloneWarnings = promreg.Register(reg, m.cloneWarnings)
+	m.recoveryEmails = promreg.Register(reg, m.recoveryEmails)
 	return m
 }
 

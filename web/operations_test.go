@@ -218,6 +218,27 @@ func TestDatabaseDownIsNotSignedOut(t *testing.T) {
 	}
 }
 
+// NewMetrics called twice with one registry gives Metrics that count in
+// the same series, where it used to panic on the second registration.
+func TestNewMetricsTwiceOnOneRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	web.NewMetrics(reg)
+	e := newEnvWithDeps(t, web.Deps{Metrics: web.NewMetrics(reg)})
+	if res := call(t, e.browser(), "GET", "/healthz", nil); res.Status != 200 {
+		t.Fatalf("/healthz: %d", res.Status)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "passkeyd_http_request_duration_seconds" {
+			return
+		}
+	}
+	t.Error("no passkeyd_http_request_duration_seconds after a request")
+}
+
 // A Metrics value counts one Server. Giving it to a second one used to
 // panic inside web.New (issue 11.12); now New says what is wrong.
 func TestMetricsSharedByTwoServersIsAnError(t *testing.T) {
