@@ -551,6 +551,9 @@ func TestRelyingParty(t *testing.T) {
 		for name, extra := range map[string]url.Values{
 			"PlainPKCE":         {"code_challenge_method": {"plain"}, "code_challenge": {strings.Repeat("a", 43)}},
 			"PKCEWithoutMethod": {"code_challenge_method": {""}, "code_challenge": {strings.Repeat("a", 43)}},
+			"S256TooShort":      {"code_challenge": {strings.Repeat("a", 42)}},
+			"S256TooLong":       {"code_challenge": {strings.Repeat("a", 44)}},
+			"S256NotBase64URL":  {"code_challenge": {strings.Repeat("a", 42) + "+"}},
 			"PublicWithoutPKCE": {"client_id": {"spa"}, "redirect_uri": {spaRedirect}, "code_challenge": {""}, "code_challenge_method": {""}},
 		} {
 			t.Run(name, func(t *testing.T) {

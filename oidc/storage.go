@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"slices"
@@ -70,6 +71,13 @@ func (r *refreshRequest) GetScopes() []string              { return r.scopes }
 func (r *refreshRequest) GetSubject() string               { return r.t.UserID }
 func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
 
+// isS256Challenge reports whether challenge can be an S256 code
+// challenge: a SHA-256 in base64url without padding.
+func isS256Challenge(challenge string) bool {
+	sum, err := base64.RawURLEncoding.DecodeString(challenge)
+	return err == nil && len(sum) == sha256.Size
+}
+
 // CreateAuthRequest stores a request the op package has validated
 // (client, redirect_uri, response_type), after the checks passkeyd adds.
 // Its errors are redirected to the (registered) redirect_uri.
@@ -89,6 +97,10 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, 
 		return nil, zoidc.ErrInvalidRequest().WithDescription("PKCE: only code_challenge_method=S256 is supported.")
 	case req.CodeChallenge == "" && c.Public:
 		return nil, zoidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with method S256) is required for this client.")
+	case req.CodeChallenge != "" && !isS256Challenge(req.CodeChallenge):
+		// Said now, rather than as a failed code exchange later: no verifier
+		// can match a challenge that is not a SHA-256 (RFC 7636 §4.2).
+		return nil, zoidc.ErrInvalidRequest().WithDescription("PKCE: code_challenge must be the verifier's SHA-256 in base64url without padding (43 characters).")
 	}
 	switch req.ResponseMode {
 	case "", zoidc.ResponseModeQuery, zoidc.ResponseModeFragment:
