@@ -292,14 +292,30 @@ func showClient(c *passkeyd.OIDCClient, s *settings, w io.Writer) error {
 	if issuer == "" {
 		issuer = s.originList()[0]
 	}
-	fmt.Fprintf(w, "client_id:     %s\nname:          %s\ntype:          %s\ntrusted:       %s\n", c.ID, c.Name, clientType(c), yesNo(c.Trusted))
-	fmt.Fprintf(w, "redirect URIs: %s\npost-logout:   %s\nscopes:        %s\nID token alg:  %s\n",
-		strings.Join(c.RedirectURIs, " "), strings.Join(c.PostLogoutRedirectURIs, " "), strings.Join(c.Scopes, " "), c.IDTokenAlg)
-	fmt.Fprintf(w, "lifetimes:     access %s, ID %s, refresh %s (0: default)\nallowed users: %s\nallowed groups: %s\nunconfirmed:   %s\n",
-		c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL, admitted(c.AllowedUsers, c.AllowedGroups), admitted(c.AllowedGroups, c.AllowedUsers), unconfirmedRule(c))
-	fmt.Fprintf(w, "created:       %s\nlast used:     %s\ndiscovery:     %s/.well-known/openid-configuration\n",
-		c.CreatedAt.Format(time.DateTime), when(c.LastUsedAt), strings.TrimSuffix(issuer, "/"))
-	return nil
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, row := range [][2]string{
+		{"client_id:", c.ID},
+		{"name:", c.Name},
+		{"type:", clientType(c)},
+		{"trusted:", yesNo(c.Trusted)},
+		{"redirect URIs:", strings.Join(c.RedirectURIs, " ")},
+		{"post-logout:", strings.Join(c.PostLogoutRedirectURIs, " ")},
+		{"scopes:", strings.Join(c.Scopes, " ")},
+		{"ID token alg:", c.IDTokenAlg},
+		{"lifetimes:", fmt.Sprintf("access %s, ID %s, refresh %s (0: default)", c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL)},
+		{"allowed users:", admitted(c.AllowedUsers, c.AllowedGroups)},
+		{"allowed groups:", admitted(c.AllowedGroups, c.AllowedUsers)},
+		{"unconfirmed:", unconfirmedRule(c)},
+		{"created:", c.CreatedAt.Format(time.DateTime)},
+		{"last used:", when(c.LastUsedAt)},
+		{"discovery:", strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"},
+	} {
+		if row[1] == "" {
+			row[1] = "none"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
 }
 
 func clientType(c *passkeyd.OIDCClient) string {

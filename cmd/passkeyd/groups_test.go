@@ -265,7 +265,12 @@ func TestClientsAllowedGroups(t *testing.T) {
 		t.Errorf("stored client: allowed groups %v, scopes %v; want admins and ops once each, and the groups scope", c.AllowedGroups, c.Scopes)
 	}
 	out := f.must("clients", "show", "wiki")
-	if !regexp.MustCompile(`allowed groups: (admins, ops|ops, admins)`).MatchString(out) || !strings.Contains(out, "allowed users: @example.org") {
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") { // the values in one column
+		if len(line) < 17 || line[15] != ' ' || line[16] == ' ' {
+			t.Errorf("clients show: %q does not start its value at column 16, as \"allowed groups: \" does", line)
+		}
+	}
+	if !regexp.MustCompile(`allowed groups: (admins, ops|ops, admins)`).MatchString(out) || !regexp.MustCompile(`allowed users:  @example.org`).MatchString(out) {
 		t.Errorf("clients show:\n%s", out)
 	}
 	if out := f.must("clients", "list"); !regexp.MustCompile(`wiki\s+Wiki\s+confidential\s+no\s+(admins, ops|ops, admins)`).MatchString(out) {
@@ -273,7 +278,7 @@ func TestClientsAllowedGroups(t *testing.T) {
 	}
 	f.must("clients", "update", "wiki", "-allow-group", "", "-allow", "")
 	out = f.must("clients", "show", "wiki")
-	if !strings.Contains(out, "allowed users: everyone") || !strings.Contains(out, "allowed groups: everyone") {
+	if !strings.Contains(out, "allowed users:  everyone") || !strings.Contains(out, "allowed groups: everyone") {
 		t.Errorf("clients show after clearing both lists:\n%s", out)
 	}
 	// A client without the groups scope is not given it by default.
