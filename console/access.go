@@ -8,6 +8,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/apikey"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // caller is who calls a console route: an administrator (user and
@@ -188,7 +189,7 @@ func (c *Console) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if passkeyd.ErrorCode(err) == passkeyd.EUNAVAILABLE {
 		w.Header().Set("Retry-After", "5")
 	}
-	encode(w, passkeyd.HTTPStatus(err), body)
+	httpjson.Write(w, passkeyd.HTTPStatus(err), body)
 }
 
 func (c *Console) logError(r *http.Request, err error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/apikey"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 type apiKeyJSON struct {
@@ -35,7 +36,7 @@ func (c *Console) handleAPIKeys(w http.ResponseWriter, r *http.Request, _ *calle
 	for _, k := range keys {
 		res.Keys = append(res.Keys, toAPIKey(k))
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -57,7 +58,7 @@ func (c *Console) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, who
 	var req struct {
 		Name string `json:"name"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &req); err != nil {
 		return err
 	}
 	name, err := validateKeyName(req.Name)
@@ -72,7 +73,7 @@ func (c *Console) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, who
 		}
 		return err
 	}
-	encode(w, http.StatusCreated, struct {
+	httpjson.Write(w, http.StatusCreated, struct {
 		Key    apiKeyJSON `json:"key"`
 		Secret string     `json:"secret"`
 	}{toAPIKey(k), secret})

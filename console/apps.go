@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 	"github.com/passkeyd/passkeyd/oidc"
 )
 
@@ -142,7 +143,7 @@ func (c *Console) handleApps(w http.ResponseWriter, r *http.Request, _ *caller) 
 	for _, a := range list {
 		res.Apps = append(res.Apps, toApp(a))
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -152,7 +153,7 @@ func (c *Console) handleApp(w http.ResponseWriter, r *http.Request, _ *caller) e
 		return err
 	}
 	issuer := c.cfg.PublicURL
-	encode(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		App          appJSON      `json:"app"`
 		DiscoveryURL string       `json:"discoveryUrl"`
 		Issuer       string       `json:"issuer"`
@@ -163,7 +164,7 @@ func (c *Console) handleApp(w http.ResponseWriter, r *http.Request, _ *caller) e
 
 func (c *Console) handleCreateApp(w http.ResponseWriter, r *http.Request, who *caller) error {
 	var in appInput
-	if err := decode(w, r, &in); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &in); err != nil {
 		return err
 	}
 	now := c.now()
@@ -184,7 +185,7 @@ func (c *Console) handleCreateApp(w http.ResponseWriter, r *http.Request, who *c
 		}
 		return err
 	}
-	encode(w, http.StatusCreated, struct {
+	httpjson.Write(w, http.StatusCreated, struct {
 		App    appJSON `json:"app"`
 		Secret string  `json:"secret,omitempty"` // shown once: only its hash is stored
 	}{toApp(app), secret})
@@ -193,7 +194,7 @@ func (c *Console) handleCreateApp(w http.ResponseWriter, r *http.Request, who *c
 
 func (c *Console) handleUpdateApp(w http.ResponseWriter, r *http.Request, who *caller) error {
 	var in appInput
-	if err := decode(w, r, &in); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &in); err != nil {
 		return err
 	}
 	app, err := c.app(r)
@@ -216,7 +217,7 @@ func (c *Console) handleUpdateApp(w http.ResponseWriter, r *http.Request, who *c
 	if err := c.store.SaveOIDCClient(r.Context(), app, c.appEvent(r, who, app, passkeyd.EventAppUpdated, "app "+app.Name+" updated")); err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		App appJSON `json:"app"`
 	}{toApp(app)})
 	return nil
@@ -242,7 +243,7 @@ func (c *Console) handleRotateSecret(w http.ResponseWriter, r *http.Request, who
 	if err := c.store.SaveOIDCClient(r.Context(), app, c.appEvent(r, who, app, passkeyd.EventAppSecretRotated, "secret of "+app.Name+" rotated")); err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		Secret string `json:"secret"`
 	}{secret})
 	return nil

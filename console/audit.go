@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // eventJSON is an entry of the audit log (and of a person's page).
@@ -100,7 +101,7 @@ func (c *Console) handleAudit(w http.ResponseWriter, r *http.Request, _ *caller)
 	if strings.Contains(aq.UserID, "@") {
 		u, err := c.store.FindUserByEmail(r.Context(), aq.UserID)
 		if passkeyd.ErrorCode(err) == passkeyd.ENOTFOUND {
-			encode(w, http.StatusOK, res) // no such account: no events
+			httpjson.Write(w, http.StatusOK, res) // no such account: no events
 			return nil
 		}
 		if err != nil {
@@ -119,7 +120,7 @@ func (c *Console) handleAudit(w http.ResponseWriter, r *http.Request, _ *caller)
 	if res.Events, err = c.eventsJSON(r, events); err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 

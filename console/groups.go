@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // groupRef and appRef name a group or an app in a list.
@@ -72,7 +73,7 @@ func (c *Console) handleGroups(w http.ResponseWriter, r *http.Request, _ *caller
 	for _, g := range groups {
 		res.Groups = append(res.Groups, c.groupJSON(g, apps))
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -80,7 +81,7 @@ func (c *Console) handleCreateGroup(w http.ResponseWriter, r *http.Request, who 
 	var req struct {
 		Name string `json:"name"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &req); err != nil {
 		return err
 	}
 	name, err := passkeyd.ValidateGroupName(req.Name)
@@ -95,7 +96,7 @@ func (c *Console) handleCreateGroup(w http.ResponseWriter, r *http.Request, who 
 		}
 		return err
 	}
-	encode(w, http.StatusCreated, struct {
+	httpjson.Write(w, http.StatusCreated, struct {
 		Group groupJSON `json:"group"`
 	}{groupJSON{ID: g.ID, Name: g.Name, Apps: []appRef{}}})
 	return nil
@@ -128,7 +129,7 @@ func (c *Console) handleGroup(w http.ResponseWriter, r *http.Request, _ *caller)
 		}
 		res.Members = append(res.Members, toPerson(s))
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -136,7 +137,7 @@ func (c *Console) handleRenameGroup(w http.ResponseWriter, r *http.Request, who 
 	var req struct {
 		Name string `json:"name"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &req); err != nil {
 		return err
 	}
 	name, err := passkeyd.ValidateGroupName(req.Name)
@@ -154,7 +155,7 @@ func (c *Console) handleRenameGroup(w http.ResponseWriter, r *http.Request, who 
 		}
 		return err
 	}
-	encode(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		Group groupRef `json:"group"`
 	}{groupRef{g.ID, name}})
 	return nil

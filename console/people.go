@@ -10,6 +10,7 @@ import (
 	"github.com/passkeyd/passkeyd/aaguid"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
 	"github.com/passkeyd/passkeyd/internal/emailtoken"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // perPage is the length of a page of the people list.
@@ -65,7 +66,7 @@ func (c *Console) handlePeople(w http.ResponseWriter, r *http.Request, _ *caller
 	for _, s := range list {
 		res.People = append(res.People, toPerson(s))
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -162,7 +163,7 @@ func (c *Console) handlePerson(w http.ResponseWriter, r *http.Request, _ *caller
 	if res.Events, err = c.eventsJSON(r, events); err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -259,7 +260,7 @@ func (c *Console) handleEndSessions(w http.ResponseWriter, r *http.Request, who 
 	if err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		Ended int64 `json:"ended"`
 	}{n})
 	return nil
@@ -317,7 +318,7 @@ func (c *Console) handleSetAdmin(w http.ResponseWriter, r *http.Request, who *ca
 	var req struct {
 		Admin *bool `json:"admin"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &req); err != nil {
 		return err
 	}
 	if req.Admin == nil {
@@ -348,7 +349,7 @@ func (c *Console) handleDeletePerson(w http.ResponseWriter, r *http.Request, who
 	var req struct {
 		Confirm string `json:"confirm"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &req); err != nil {
 		return err
 	}
 	u, err := c.person(r)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtoken"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // handleSetup spends the setup link (SetupLink) and makes the signed-in
@@ -14,7 +15,7 @@ func (c *Console) handleSetup(w http.ResponseWriter, r *http.Request, who *calle
 	var req struct {
 		Token string `json:"token"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.DecodeStrict(w, r, &req); err != nil {
 		return err
 	}
 	if !emailtoken.Valid(req.Token) {
@@ -48,10 +49,10 @@ func (c *Console) handleMe(w http.ResponseWriter, _ *http.Request, who *caller) 
 		APIKey string `json:"apiKey,omitempty"`
 	}
 	if who.key != nil {
-		encode(w, http.StatusOK, me{APIKey: who.key.Name})
+		httpjson.Write(w, http.StatusOK, me{APIKey: who.key.Name})
 		return nil
 	}
-	encode(w, http.StatusOK, me{Email: who.user.Email, UserID: who.user.ID})
+	httpjson.Write(w, http.StatusOK, me{Email: who.user.Email, UserID: who.user.ID})
 	return nil
 }
 
@@ -88,6 +89,6 @@ func (c *Console) handleOverview(w http.ResponseWriter, r *http.Request, _ *call
 	for _, a := range o.Apps {
 		res.Apps = append(res.Apps, app{a.ClientID, a.Name, a.SignIns})
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }

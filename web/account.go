@@ -9,6 +9,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // errRecoveryInProgress answers a browser that holds a recovery session:
@@ -81,7 +82,7 @@ func (s *Server) handlePasskeysList(w http.ResponseWriter, r *http.Request) erro
 	for _, c := range creds {
 		res.Passkeys = append(res.Passkeys, toPasskeyJSON(c))
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -95,7 +96,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) err
 	}
 	u, _ := account(r)
 	var req profile
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.Decode(w, r, &req); err != nil {
 		return err
 	}
 	name, err := passkeyd.ValidateDisplayName(req.DisplayName)
@@ -110,7 +111,7 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) err
 	if err := s.store.SetProfile(r.Context(), u.ID, name, username, s.events.new(r, u.ID, passkeyd.EventProfileChanged, "", detail)); err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, profile{DisplayName: name, Username: username})
+	httpjson.Write(w, http.StatusOK, profile{DisplayName: name, Username: username})
 	return nil
 }
 
@@ -129,7 +130,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) err
 	}
 	u, _ := account(r)
 	var req request
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.Decode(w, r, &req); err != nil {
 		return err
 	}
 	name, err := passkeyd.ValidateCredentialName(req.Name)
@@ -146,7 +147,7 @@ func (s *Server) handlePasskeyRename(w http.ResponseWriter, r *http.Request) err
 	}
 	for _, c := range creds {
 		if c.ID == id {
-			encode(w, http.StatusOK, toPasskeyJSON(c))
+			httpjson.Write(w, http.StatusOK, toPasskeyJSON(c))
 			return nil
 		}
 	}
@@ -177,7 +178,7 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request) err
 		// The answer says so, for the page to go to the sign-in page
 		// rather than carry on signed out.
 		s.cookies.set(w, s.cookies.session, "", -1)
-		encode(w, http.StatusOK, map[string]bool{"signedOut": true})
+		httpjson.Write(w, http.StatusOK, map[string]bool{"signedOut": true})
 		return nil
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -217,7 +218,7 @@ func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request) erro
 		res.Sessions = append(res.Sessions, sessionJSON{ID: ss.ID, Current: ss.ID == current.ID, Device: deviceName(ss.UserAgent),
 			UserAgent: ss.UserAgent, IP: ss.IP, CreatedAt: ss.CreatedAt, LastSeenAt: ss.LastSeenAt})
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -241,7 +242,7 @@ func (s *Server) handleSessionsRevokeOthers(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, response{Revoked: n})
+	httpjson.Write(w, http.StatusOK, response{Revoked: n})
 	return nil
 }
 
@@ -283,7 +284,7 @@ func (s *Server) handleSecurityLog(w http.ResponseWriter, r *http.Request) error
 		res.Events = append(res.Events, eventJSON{ID: e.ID, Type: e.Type, Detail: e.Detail, PasskeyID: e.CredentialID,
 			IP: e.IP, UserAgent: e.UserAgent, CreatedAt: e.CreatedAt})
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // Connected apps: the OpenID Connect clients that hold a grant of the user,
@@ -33,7 +34,7 @@ func (s *Server) handleAppsList(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range list {
 		res.Apps = append(res.Apps, app{ClientID: c.ClientID, Name: c.ClientName, Trusted: c.Trusted, Scopes: c.Scopes, CreatedAt: c.CreatedAt, LastUsedAt: c.LastUsedAt})
 	}
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // webauthnErrorNames are the DOMException names WebAuthn calls reject with.
@@ -24,7 +25,7 @@ func (s *Server) handleClientError(w http.ResponseWriter, r *http.Request) error
 		Name     string `json:"name"`
 	}
 	var req request
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.Decode(w, r, &req); err != nil {
 		return err
 	}
 	switch req.Ceremony {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // The account's address: confirming it (the link sent at sign-up, sent
@@ -24,7 +25,7 @@ func (s *Server) handleEmailVerify(w http.ResponseWriter, r *http.Request) error
 	if err := s.store.VerifyEmail(r.Context(), u.ID, t.Email, s.cfg.Now(), s.events.new(r, u.ID, passkeyd.EventEmailVerified, "", t.Email)); err != nil {
 		return notFoundAs(err, passkeyd.Errorf(passkeyd.EINVALID, "The account's email address changed since this link was sent."))
 	}
-	encode(w, http.StatusOK, response{Verified: true, Email: t.Email})
+	httpjson.Write(w, http.StatusOK, response{Verified: true, Email: t.Email})
 	return nil
 }
 
@@ -39,7 +40,7 @@ func (s *Server) handleResendVerification(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	s.mail.verification(u, token)
-	encode(w, http.StatusAccepted, map[string]string{"message": "A new link is on its way to " + u.Email + "."})
+	httpjson.Write(w, http.StatusAccepted, map[string]string{"message": "A new link is on its way to " + u.Email + "."})
 	return nil
 }
 
@@ -74,7 +75,7 @@ func (s *Server) handleEmailChange(w http.ResponseWriter, r *http.Request) error
 	}
 	s.log.InfoContext(r.Context(), "email change requested", "event", passkeyd.EventEmailChangeRequested, "user_id", u.ID, "client_ip", clientIP(r))
 	s.mail.emailChange(email, u.Email, token, cancelToken)
-	encode(w, http.StatusAccepted, map[string]string{"message": "Open the link we sent to " + email + " to confirm it. Until then your address stays " + u.Email + "."})
+	httpjson.Write(w, http.StatusAccepted, map[string]string{"message": "Open the link we sent to " + email + " to confirm it. Until then your address stays " + u.Email + "."})
 	return nil
 }
 
@@ -92,7 +93,7 @@ func (s *Server) handleEmailChangeConfirm(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	s.mail.notice(u.Email, emailtext.EmailChangedNotice, t.Email)
-	encode(w, http.StatusOK, map[string]string{"email": t.Email})
+	httpjson.Write(w, http.StatusOK, map[string]string{"email": t.Email})
 	return nil
 }
 
@@ -108,6 +109,6 @@ func (s *Server) handleEmailChangeCancel(w http.ResponseWriter, r *http.Request)
 		return notFoundAs(err, errBadLink)
 	}
 	s.log.InfoContext(r.Context(), "email change cancelled", "event", passkeyd.EventEmailChangeCancelled, "user_id", u.ID, "client_ip", clientIP(r))
-	encode(w, http.StatusOK, map[string]any{"cancelled": true, "email": u.Email})
+	httpjson.Write(w, http.StatusOK, map[string]any{"cancelled": true, "email": u.Email})
 	return nil
 }

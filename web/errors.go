@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // apiError is the body of every error answer. Code is set where a client
@@ -50,5 +51,5 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.WarnContext(r.Context(), "dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "5")
 	}
-	encode(w, status, body)
+	httpjson.Write(w, status, body)
 }

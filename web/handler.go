@@ -12,6 +12,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/apikey"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // handlerFunc is the one shape of our handlers: it answers, or returns an
@@ -163,7 +164,7 @@ func (s *Server) limit(rules ...limitRule) func(http.Handler) http.Handler {
 			var body []byte
 			if readsBody {
 				var err error
-				if body, err = readBody(w, r); err != nil {
+				if body, err = httpjson.ReadBody(w, r); err != nil {
 					return err
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))

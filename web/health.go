@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // handleHealthz answers while the process runs: for "restart me?" checks.
 func handleHealthz(w http.ResponseWriter, r *http.Request) error {
-	encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
@@ -22,7 +23,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return passkeyd.WrapError(passkeyd.EUNAVAILABLE, "The database is not reachable.", err)
 	}
-	encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
 }
 

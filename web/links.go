@@ -6,6 +6,7 @@ import (
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
 	"github.com/passkeyd/passkeyd/internal/emailtoken"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // The pages that emailed links open send their token back as
@@ -18,7 +19,7 @@ func readLinkToken(w http.ResponseWriter, r *http.Request) (string, error) {
 	var req struct {
 		Token string `json:"token"`
 	}
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.Decode(w, r, &req); err != nil {
 		return "", err
 	}
 	if !emailtoken.Valid(req.Token) {

@@ -12,6 +12,7 @@ import (
 	"github.com/passkeyd/passkeyd/aaguid"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 type userJSON struct {
@@ -28,7 +29,7 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 		Email string `json:"email"`
 	}
 	var req request
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.Decode(w, r, &req); err != nil {
 		return err
 	}
 	st := &sealedState{Kind: passkeyd.CeremonyAuthentication}
@@ -47,7 +48,7 @@ func (s *Server) handleLoginBegin(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	s.metrics.started("authentication")
-	encode(w, http.StatusOK, assertion.Response)
+	httpjson.Write(w, http.StatusOK, assertion.Response)
 	return nil
 }
 
@@ -63,7 +64,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 		User     userJSON `json:"user"`
 	}
 	ctx := r.Context()
-	body, err := readBody(w, r)
+	body, err := httpjson.ReadBody(w, r)
 	if err != nil {
 		return "", err
 	}
@@ -150,7 +151,7 @@ func (s *Server) handleLoginFinish(w http.ResponseWriter, r *http.Request) (stri
 	s.log.InfoContext(ctx, "signed in", "event", passkeyd.EventLoginSucceeded, "user_id", owner.ID, "passkey_id", stored.ID, "client_ip", clientIP(r))
 	s.states.end(w, st)
 	s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-	encode(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
+	httpjson.Write(w, http.StatusOK, response{Verified: true, User: userJSON{ID: owner.ID, Email: owner.Email}})
 	return aaguid.Name(stored.AAGUID), nil
 }
 
@@ -182,7 +183,7 @@ func (s *Server) flagCloned(r *http.Request, used passkeyd.UsedChallenge, owner 
 // handleLogout destroys the session server-side; the old cookie is useless
 // afterwards even if kept.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
-	if _, err := readBody(w, r); err != nil {
+	if _, err := httpjson.ReadBody(w, r); err != nil {
 		return err
 	}
 	if sess := passkeyd.SessionFromContext(r.Context()); sess != nil {
@@ -206,6 +207,6 @@ func handleMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, response{User: userJSON{ID: u.ID, Email: u.Email}})
+	httpjson.Write(w, http.StatusOK, response{User: userJSON{ID: u.ID, Email: u.Email}})
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline
@@ -82,7 +83,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				encode(w, http.StatusInternalServerError, apiError{Error: "Internal error."})
+				httpjson.Write(w, http.StatusInternalServerError, apiError{Error: "Internal error."})
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -153,5 +154,5 @@ func (s *Server) RequireUser(next http.Handler) http.Handler {
 var errNotSignedIn = passkeyd.Errorf(passkeyd.EUNAUTHORIZED, "Not signed in.")
 
 func wantsJSON(r *http.Request) bool {
-	return isJSON(r) || r.Header.Get("Accept") == "application/json" || r.Method != http.MethodGet
+	return httpjson.IsJSON(r) || r.Header.Get("Accept") == "application/json" || r.Method != http.MethodGet
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // What a handler mounted in the Server (Mount) gets: the Server's
@@ -40,7 +41,7 @@ var (
 	CrossOrigin = Rule{crossOrigin: true}
 	// BoundedBody: a body of more than 64 KiB is not read (the JSON API's
 	// handlers bound theirs with decode).
-	BoundedBody = Rule{wrap: func(_ *Server, next http.Handler) http.Handler { return limitBody(maxBodyBytes, next) }}
+	BoundedBody = Rule{wrap: func(_ *Server, next http.Handler) http.Handler { return limitBody(httpjson.MaxBody, next) }}
 	// AppSignInLimits: RateLimits.AuthorizePerIP and PendingAuthorizePerIP,
 	// for the requests apps send browsers with to sign in.
 	AppSignInLimits = Rule{wrap: func(s *Server, next http.Handler) http.Handler {

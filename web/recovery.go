@@ -7,6 +7,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 	"github.com/passkeyd/passkeyd/internal/recoverycode"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) handleRecoveryEmail(w http.ResponseWriter, r *http.Request) err
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
 	s.background.afterAnswer(r, "recovery look-up", func(ctx context.Context) { s.mail.recoveryMail(ctx, email, ip) })
-	encode(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + emailtext.Duration(s.cfg.RecoveryLinkTTL) + "."})
+	httpjson.Write(w, http.StatusAccepted, response{Message: "If " + email + " belongs to an account, a link to get back in is on its way. It works once, for " + emailtext.Duration(s.cfg.RecoveryLinkTTL) + "."})
 	return nil
 }
 
@@ -46,7 +47,7 @@ func (s *Server) handleRecoveryLink(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}
-	encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
+	httpjson.Write(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
 	return nil
 }
 
@@ -62,7 +63,7 @@ func (s *Server) handleTakeoverLink(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return notFoundAs(err, errBadLink)
 	}
-	encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
+	httpjson.Write(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
 	return nil
 }
 
@@ -113,7 +114,7 @@ func (s *Server) handleRecoveryCodesGenerate(w http.ResponseWriter, r *http.Requ
 		return err
 	}
 	s.mail.notice(u.Email, emailtext.RecoveryCodesGenerated, "")
-	encode(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 	return nil
 }
 
@@ -162,6 +163,6 @@ func (s *Server) handleRecoveryCodeVerify(w http.ResponseWriter, r *http.Request
 	if _, err := s.startRecovery(w, r, &passkeyd.Recovery{UserID: u.ID, CodeID: rc.ID}, "a recovery code"); err != nil {
 		return notFoundAs(err, errBadCode)
 	}
-	encode(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
+	httpjson.Write(w, http.StatusOK, recoveryResponse{Recovery: true, User: userJSON{ID: u.ID, Email: u.Email}})
 	return nil
 }

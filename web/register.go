@@ -13,6 +13,7 @@ import (
 	"github.com/passkeyd/passkeyd/aaguid"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
 	"github.com/passkeyd/passkeyd/internal/emailtext"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) handleRegisterBegin(w http.ResponseWriter, r *http.Request) err
 		Mediation string `json:"mediation"`
 	}
 	var req request
-	if err := decode(w, r, &req); err != nil {
+	if err := httpjson.Decode(w, r, &req); err != nil {
 		return err
 	}
 	st, wu, err := registrationAccount(r, s.store, s.cfg.SignUpMode, req.Email)
@@ -74,7 +75,7 @@ func (s *Server) beginRegistration(w http.ResponseWriter, r *http.Request, st *s
 		return err
 	}
 	s.metrics.started("registration")
-	encode(w, http.StatusOK, creation.Response)
+	httpjson.Write(w, http.StatusOK, creation.Response)
 	return nil
 }
 
@@ -133,7 +134,7 @@ type registered struct {
 // returns the new passkey's provider name.
 func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (string, error) {
 	ctx := r.Context()
-	body, err := readBody(w, r)
+	body, err := httpjson.ReadBody(w, r)
 	if err != nil {
 		return "", err
 	}
@@ -196,7 +197,7 @@ func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (s
 	s.states.end(w, ch)
 	if byLink {
 		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
-		encode(w, http.StatusOK, registered{Verified: true, SignedIn: true})
+		httpjson.Write(w, http.StatusOK, registered{Verified: true, SignedIn: true})
 		return aaguid.Name(c.AAGUID), nil
 	}
 	if token, err := s.tokens.Issue(ctx, passkeyd.TokenVerifyEmail, u.ID, u.Email, s.cfg.EmailLinkTTL); err != nil {
@@ -204,7 +205,7 @@ func (s *Server) handleRegisterFinish(w http.ResponseWriter, r *http.Request) (s
 	} else {
 		s.mail.verification(u, token)
 	}
-	encode(w, http.StatusOK, registered{Verified: true})
+	httpjson.Write(w, http.StatusOK, registered{Verified: true})
 	return aaguid.Name(c.AAGUID), nil
 }
 
@@ -249,7 +250,7 @@ func (s *Server) addPasskey(w http.ResponseWriter, r *http.Request, ch *sealedSt
 	if reg.Session != nil {
 		s.cookies.set(w, s.cookies.session, token, s.cfg.SessionMaxAge)
 	}
-	encode(w, http.StatusOK, registered{Verified: true, SignedIn: reg.Session != nil})
+	httpjson.Write(w, http.StatusOK, registered{Verified: true, SignedIn: reg.Session != nil})
 	return aaguid.Name(c.AAGUID), nil
 }
 

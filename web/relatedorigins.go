@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/passkeyd/passkeyd"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 )
 
 // handleRelatedOrigins serves WebAuthn Related Origin Requests' list: the
@@ -18,6 +19,6 @@ func (s *Server) handleRelatedOrigins(w http.ResponseWriter, r *http.Request) er
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	origins := append(append([]string(nil), s.cfg.Origins...), s.cfg.RelatedOrigins...)
-	encode(w, http.StatusOK, response{Origins: origins})
+	httpjson.Write(w, http.StatusOK, response{Origins: origins})
 	return nil
 }

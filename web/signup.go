@@ -9,6 +9,7 @@ import (
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/ceremony"
+	"github.com/passkeyd/passkeyd/internal/httpjson"
 	"github.com/passkeyd/passkeyd/internal/keyedhash"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) handleSignUpEmail(w http.ResponseWriter, r *http.Request) error
 	}
 	ip := clientIP(r) // read now: the request is gone when the look-up runs
 	s.background.afterAnswer(r, "sign-up look-up", func(ctx context.Context) { s.mail.signUpMail(ctx, email, ip) })
-	encode(w, http.StatusAccepted, response{Message: signUpCheckEmail})
+	httpjson.Write(w, http.StatusAccepted, response{Message: signUpCheckEmail})
 	return nil
 }
 
