@@ -66,22 +66,8 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string, remo
 // harmless; one that became one meanwhile is not, which is too: a grant
 // cannot leave the console without an administrator.
 func (s *Store) lockAdmins(ctx context.Context, tx *sql.Tx) error {
-	ctx = s.stmtContext(ctx)
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE `+enabledAdmins+` ORDER BY id`)
+	ids, err := s.txStrings(ctx, tx, `SELECT id FROM users WHERE `+enabledAdmins+` ORDER BY id`)
 	if err != nil {
-		return err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -621,21 +607,8 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]*passkeyd.APIKey, error) {
 // the account or its ownership away), and records an api_key_revoked
 // event for each, made by whoever made cause happen.
 func (s *Store) endAdminKeys(ctx context.Context, tx *sql.Tx, userID string, cause *passkeyd.Event) error {
-	rows, err := tx.QueryContext(s.stmtContext(ctx), `DELETE FROM api_keys WHERE created_by_id = $1 AND created_by_id <> '' RETURNING name`, userID)
+	names, err := s.txStrings(ctx, tx, `DELETE FROM api_keys WHERE created_by_id = $1 AND created_by_id <> '' RETURNING name`, userID)
 	if err != nil {
-		return err
-	}
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return err
-		}
-		names = append(names, name)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	var actor passkeyd.Actor

@@ -90,6 +90,24 @@ func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...an
 	return tx.QueryRowContext(ctx, q, args...)
 }
 
+// txStrings runs q in tx and returns its rows' one text column.
+func (s *Store) txStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(s.stmtContext(ctx), q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) readQueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	ctx = s.stmtContext(ctx)
 	if st := s.readStmts.get(ctx, s.read, q); st != nil {
