@@ -134,7 +134,7 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 	}
 	mux := http.NewServeMux()
 	// Discovery is ours, not the op package's router: it gets the same CORS.
-	mux.Handle("GET /.well-known/openid-configuration", cors.New(corsOptions).Handler(http.HandlerFunc(p.handleDiscovery)))
+	mux.Handle("GET /.well-known/openid-configuration", allowCORS(http.HandlerFunc(p.handleDiscovery)))
 	mux.Handle("GET /oidc/login", p.page(p.handleLogin))
 	mux.Handle("POST /oidc/consent", p.page(p.handleConsent))
 	mux.Handle("POST /oidc/cancel", p.page(p.handleCancel))
@@ -144,9 +144,12 @@ func New(cfg Config, deps Deps) (*Provider, error) {
 	// would refuse with its own plain text is refused first, with a page
 	// (checkAuthorizeRequest); what op refuses still gets one (errorPages).
 	mux.Handle("/oidc/authorize", p.checkAuthorizeRequest(p.bindBrowser(withIssuerInResponse(cfg.Issuer, p.errorPages(p.op)))))
-	mux.Handle("/oidc/token", noStore(formPostOnly(p.op)))
-	mux.Handle("/oidc/revoke", noStore(formPostOnly(p.op)))
-	mux.Handle("/oidc/userinfo", noStore(p.userinfoEndpoint(p.op)))
+	// The endpoints single-page apps call get CORS outside passkeyd's own
+	// refusals too (a wrong method or body, a bad verifier, a refused
+	// access token), so that the app can read why, not just that it failed.
+	mux.Handle("/oidc/token", allowCORS(noStore(formPostOnly(p.op))))
+	mux.Handle("/oidc/revoke", allowCORS(noStore(formPostOnly(p.op))))
+	mux.Handle("/oidc/userinfo", allowCORS(noStore(p.userinfoEndpoint(p.op))))
 	mux.Handle("/oidc/keys", withJWKSCaching(p.op))
 	p.handler = withRequestCache(mux)
 	return p, nil
@@ -496,6 +499,10 @@ func (w *errorPageWriter) Write(b []byte) (int, error) {
 // cookies. The library's default also allows credentials, which would let
 // any site read what a signed-in browser's cookies fetch from these
 // endpoints; nothing here needs that, so it is off.
+// allowCORS answers with corsOptions' headers around next, preflight
+// requests included.
+func allowCORS(next http.Handler) http.Handler { return cors.New(corsOptions).Handler(next) }
+
 var corsOptions = cors.Options{
 	AllowCredentials: false,
 	AllowedHeaders:   []string{"Origin", "Accept", "Accept-Language", "Authorization", "Content-Type", "X-Requested-With"},

@@ -543,4 +543,31 @@ func TestCORSWithoutCredentials(t *testing.T) {
 			t.Errorf("%s: Access-Control-Allow-Credentials %q, want none", path, got)
 		}
 	}
+	// passkeyd's own refusals, before the library's handler, too: the app
+	// can read why.
+	for _, tc := range []struct{ method, path, contentType, body string }{
+		{http.MethodGet, "/oidc/token", "", ""},
+		{http.MethodPost, "/oidc/token", "application/json", "{}"},
+		{http.MethodPost, "/oidc/revoke", "text/plain", "token=x"},
+		{http.MethodPost, "/oidc/token", "application/x-www-form-urlencoded", "grant_type=authorization_code&code=x&code_verifier=short"},
+		{http.MethodGet, "/oidc/userinfo?access_token=x", "", ""},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), tc.method, s.issuer+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://spa.example.net")
+		if tc.contentType != "" {
+			req.Header.Set("Content-Type", tc.contentType)
+		}
+		res, err := s.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode < 400 || res.Header.Get("Access-Control-Allow-Origin") == "" {
+			t.Errorf("%s %s (%s): %d with Access-Control-Allow-Origin %q; want a refusal the app can read",
+				tc.method, tc.path, tc.contentType, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
 }
