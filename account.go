@@ -139,8 +139,11 @@ type AccountStore interface {
 	// nothing is written: the link or code stays as it was.
 	StartRecovery(ctx context.Context, r *Recovery) (*User, error)
 	// CancelEmailChange spends a TokenCancelEmailChange link and ends the
-	// account's pending email-change link, and records ev (which gets the
-	// account's user ID), in one transaction. It returns the account.
+	// account's pending email-change link, every session of the account
+	// and every app grant (OpenID Connect tokens, consents, requests in
+	// progress), and records ev (which gets the account's user ID), in one
+	// transaction: the change was asked for in a session the address's
+	// owner disowns. Other links stay. It returns the account.
 	// ENOTFOUND if the link is unknown, used or expired.
 	CancelEmailChange(ctx context.Context, tokenID string, at time.Time, ev *Event) (*User, error)
 	// CountActiveSessions counts unexpired sessions, for metrics.

@@ -58,6 +58,19 @@ func testOIDCGrantsFollowAccount(t *testing.T, open func(t *testing.T) oidcStore
 		ended(t, f, "a takeover")
 	})
 
+	t.Run("EmailChangeCancelled", func(t *testing.T) {
+		f := setup(t)
+		link := newToken(f.alice.ID, passkeyd.TokenCancelEmailChange)
+		link.Email = f.alice.Email
+		if err := f.s.SaveToken(t.Context(), link); err != nil {
+			t.Fatalf("SaveToken: %v", err)
+		}
+		if _, err := f.s.CancelEmailChange(t.Context(), link.ID, t0, nil); err != nil {
+			t.Fatalf("CancelEmailChange: %v", err)
+		}
+		ended(t, f, "a cancelled email change")
+	})
+
 	t.Run("DisabledStaysEnded", func(t *testing.T) {
 		f := setup(t)
 		if err := f.s.SetUserDisabled(t.Context(), f.alice.ID, true, nil); err != nil {

@@ -168,12 +168,17 @@ func testLinks(t *testing.T, open func(*testing.T) passkeyd.Store) {
 	})
 
 	// The cancel link sent to the current address ends the pending change
-	// link and nothing else, and is logged.
+	// link and the account's sessions (the one that asked for the change
+	// among them), no other link, and is logged.
 	t.Run("CancelEmailChange", func(t *testing.T) {
 		s := open(t)
 		ctx := t.Context()
-		alice, _ := mustCreateUser(t, s, "alice@example.com")
-		bob, _ := mustCreateUser(t, s, "bob@example.com")
+		alice, aliceCred := mustCreateUser(t, s, "alice@example.com")
+		bob, bobCred := mustCreateUser(t, s, "bob@example.com")
+		asked := newSession(alice, aliceCred, t0)
+		mustSignIn(t, s, aliceCred, asked)
+		bobSession := newSession(bob, bobCred, t0)
+		mustSignIn(t, s, bobCred, bobSession)
 		change, cancel := saveLink(t, s, alice, passkeyd.TokenChangeEmail), saveLink(t, s, alice, passkeyd.TokenCancelEmailChange)
 		recovery := saveLink(t, s, alice, passkeyd.TokenRecovery)
 		bobChange := saveLink(t, s, bob, passkeyd.TokenChangeEmail)
@@ -193,6 +198,12 @@ func testLinks(t *testing.T, open func(*testing.T) passkeyd.Store) {
 		}
 		if !linkWorks(t, s, bobChange) {
 			t.Errorf("cancelling alice's email change ended bob's")
+		}
+		if _, _, err := s.FindSession(ctx, asked.ID, t0); passkeyd.ErrorCode(err) != passkeyd.ENOTFOUND {
+			t.Errorf("the session that asked for the change after the cancel: %v; want ENOTFOUND", err)
+		}
+		if _, _, err := s.FindSession(ctx, bobSession.ID, t0); err != nil {
+			t.Errorf("bob's session after alice's cancel: %v", err)
 		}
 		events, err := s.ListEvents(ctx, alice.ID, 0, 10)
 		if err != nil || len(events) == 0 || events[0].Type != passkeyd.EventEmailChangeCancelled {

@@ -46,6 +46,10 @@ func TestEmailChangeToldAndCancelled(t *testing.T) {
 	if !contains(m.events(t, "owner@example.com"), passkeyd.EventEmailChangeCancelled) {
 		t.Fatal("the cancel is not in the security log")
 	}
+	// The session that asked for the change is signed out.
+	if res := call(t, b, "GET", "/api/passkeys", nil); res.Status != 401 {
+		t.Errorf("the session that asked for the change, after the cancel: %d; want 401", res.Status)
+	}
 }
 
 // Issue 13.1: a recovery ends a pending email change, so the person who

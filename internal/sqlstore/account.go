@@ -401,6 +401,16 @@ func (s *Store) CancelEmailChange(ctx context.Context, tokenID string, at time.T
 			userID, string(passkeyd.TokenChangeEmail)); err != nil {
 			return err
 		}
+		// Whoever asked for the change was signed in, and the address's
+		// owner says it was not them: that session, and whatever apps it
+		// let in, must not outlive the answer. The address's owner keeps
+		// their links (a recovery link is how they get back in).
+		if _, err := s.txExec(ctx, tx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		if err := s.endOIDCGrants(ctx, tx, userID, ""); err != nil {
+			return err
+		}
 		var r userRow
 		if err := s.txQueryRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, userID).Scan(r.dest()...); err != nil {
 			return err
