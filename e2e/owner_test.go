@@ -70,12 +70,14 @@ func TestEmailChangeRequestedByAnother(t *testing.T) {
 		b.click("link-use")
 		st := b.waitStatus("success")
 		b.shot("email change cancelled")
-		wantContains(t, "success message", st.Status, "cancelled", owner)
+		wantContains(t, "success message", st.Status, "cancelled", owner, "signed out")
 		if b.visible("#link-use") {
 			t.Errorf("the cancel button is still offered after the change was cancelled")
 		}
+		// The session that asked for the change (this browser's) is over.
 		b.open("/dashboard")
-		b.waitPath("/dashboard")
+		b.waitPath("/")
+		signIn(t, b, laptop, "", owner)
 		waitLog(t, b, "email_change_cancelled")
 		wantLogLabel(t, b, "email_change_cancelled", "Email address change cancelled")
 

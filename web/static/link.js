@@ -41,7 +41,8 @@
     },
     "cancel-email-change": async function () {
       var data = await app.api("/api/account/email/cancel", { token: token });
-      app.say("success", "The change is cancelled: your account's email address stays " + ((data && data.email) || "as it was") + ".");
+      app.say("success", "The change is cancelled: your account's email address stays " + ((data && data.email) || "as it was") +
+        ", and every device and app signed in to it is signed out. Sign in again and check your passkeys.");
     },
     "verify-email": async function () {
       var data = await app.api("/api/email/verify", { token: token });
