@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -15,6 +17,17 @@ const checkpointEvery = 250 * time.Millisecond
 // restartFrames is the size of the WAL, in pages, past which the writer
 // restarts it: about 16 MiB with SQLite's 4 KiB pages.
 const restartFrames = 4096
+
+// restartWait is how long a restart waits for the readers still in the
+// WAL, holding the writer up meanwhile; a longer read (a backup, say) makes
+// it give up, and the next try waits restartBackoff, doubling up to
+// maxRestartBackoff, while the WAL goes on growing as SQLite's own
+// checkpoints would let it.
+const (
+	restartWait       = 20 * time.Millisecond
+	restartBackoff    = time.Second
+	maxRestartBackoff = 30 * time.Second
+)
 
 // A checkpointer copies the WAL into the database file in the background,
 // on a connection of its own.
@@ -38,10 +51,10 @@ const restartFrames = 4096
 // stream of writes never happens by itself: the WAL would grow without end.
 // So once it holds restartFrames pages, the checkpointer takes the writer's
 // connection between two transactions for a RESTART checkpoint: it copies
-// the little the last PASSIVE one left, waits for the readers still in the
-// WAL, and the next write starts it over. One pause of the writer every
-// restartFrames pages, where SQLite's default paused it for a whole
-// checkpoint every 1,000.
+// the little the last PASSIVE one left, waits (restartWait at most) for the
+// readers still in the WAL, and the next write starts it over. One short
+// pause of the writer every restartFrames pages, where SQLite's default
+// paused it for a whole checkpoint every 1,000.
 type checkpointer struct {
 	db     *sql.DB       // the checkpointer's own connection
 	writer *sql.DB       // the store's one write connection
@@ -51,6 +64,12 @@ type checkpointer struct {
 
 	closing  sync.Once
 	closeErr error
+
+	// restartFrames is the package's, but for tests; restartAfter is when
+	// a restart may be tried again, backoff the wait after the next refusal.
+	restartFrames int64
+	restartAfter  time.Time
+	backoff       time.Duration
 }
 
 func newCheckpointer(db, writer *sql.DB) *checkpointer {
@@ -60,6 +79,9 @@ func newCheckpointer(db, writer *sql.DB) *checkpointer {
 		wrote:  make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
+
+		restartFrames: restartFrames,
+		backoff:       restartBackoff,
 	}
 	go c.run()
 	return c
@@ -104,10 +126,40 @@ func (c *checkpointer) checkpoint() error {
 	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
 		return err
 	}
-	if frames < restartFrames {
+	if frames < c.restartFrames || time.Now().Before(c.restartAfter) {
 		return nil
 	}
-	return c.writer.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied)
+	restarted, err := c.restart(ctx)
+	if err != nil || !restarted {
+		c.restartAfter = time.Now().Add(c.backoff)
+		c.backoff = min(2*c.backoff, maxRestartBackoff)
+		return err
+	}
+	c.backoff = restartBackoff
+	return nil
+}
+
+// restart runs a RESTART checkpoint on the writer's connection, between
+// two of its transactions, waiting restartWait at most for readers, and
+// reports whether the WAL will start over.
+func (c *checkpointer) restart(ctx context.Context) (bool, error) {
+	conn, err := c.writer.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, restartWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	var busy, frames, copied int64
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied)
+	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, busyTimeout.Milliseconds())); rerr != nil {
+		// Never hand a writer with the short wait back to the pool: it
+		// would fail at once where another process holds the lock.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return false, rerr
+	}
+	return err == nil && busy == 0, err
 }
 
 // close stops the checkpointer, after the checkpoint under way if any.

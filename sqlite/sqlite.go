@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/passkeyd/passkeyd"
 	"github.com/passkeyd/passkeyd/internal/sqlstore"
@@ -182,6 +184,10 @@ func Path(dsn string) (string, error) {
 	return filepath.Clean(p), nil
 }
 
+// busyTimeout is how long a connection waits for another process's lock
+// (see dataSource).
+const busyTimeout = 5 * time.Second
+
 // dataSource returns the modernc.org/sqlite DSN of the file at path: an
 // absolute file: URI, which escapes any '?', '#' or '%' in the path, with
 // the pragmas every connection needs and the parameters in extra.
@@ -201,7 +207,7 @@ func dataSource(path string, extra url.Values) string {
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"1"},
-		"_busy_timeout": {"5000"},
+		"_busy_timeout": {strconv.FormatInt(busyTimeout.Milliseconds(), 10)},
 	}
 	for k, v := range extra {
 		params[k] = v

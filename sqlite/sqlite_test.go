@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,6 +171,72 @@ func TestCheckpointer(t *testing.T) {
 			t.Fatalf("the database file stayed at %d bytes after 300 writes: nothing was checkpointed", before)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCheckpointerRestart: a restart of the WAL gives up soon when a
+// reader stays in it (a backup, say) rather than holding the writer up,
+// leaves the writer waiting for other processes as long as before, and
+// starts the WAL over once the reader is gone.
+func TestCheckpointerRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passkeyd.db")
+	open := func(extra url.Values) *sql.DB {
+		db, err := sql.Open("sqlite", dataSource(path, extra))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	writer := open(url.Values{"_pragma": {"wal_autocheckpoint(0)"}})
+	reader := open(nil)
+	c := newCheckpointer(open(nil), writer) // not told of writes: it runs only when called
+	t.Cleanup(func() { c.close() })
+	ctx := t.Context()
+	for _, q := range []string{`CREATE TABLE t (x TEXT)`, `INSERT INTO t VALUES (hex(randomblob(5000)))`, `INSERT INTO t VALUES ('x')`} {
+		if _, err := writer.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walFrames := func() int64 {
+		t.Helper()
+		var busy, frames, copied int64
+		if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	before := walFrames() // which copies them all: the next write is the reader's to hold
+	if _, err := writer.ExecContext(ctx, `INSERT INTO t VALUES ('z')`); err != nil {
+		t.Fatal(err)
+	}
+
+	tx, err := reader.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if restarted, err := c.restart(ctx); err != nil || restarted {
+		t.Errorf("restart with a reader in the WAL = %v, %v; want false (given up), no error", restarted, err)
+	}
+	var timeout int64
+	if err := writer.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil || timeout != busyTimeout.Milliseconds() {
+		t.Errorf("the writer's busy_timeout after the restart = %d, %v; want %d", timeout, err, busyTimeout.Milliseconds())
+	}
+	tx.Rollback()
+
+	if restarted, err := c.restart(ctx); err != nil || !restarted {
+		t.Fatalf("restart with no reader = %v, %v; want true", restarted, err)
+	}
+	if _, err := writer.ExecContext(ctx, `INSERT INTO t VALUES ('y')`); err != nil {
+		t.Fatal(err)
+	}
+	if after := walFrames(); after >= before {
+		t.Errorf("the WAL holds %d pages after the restart and one write, %d before: it did not start over", after, before)
 	}
 }
 
