@@ -242,12 +242,17 @@ func TestClientAuthFailuresLimited(t *testing.T) {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"unknown"}}
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.issuer+"/oidc/token", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://spa.example.net")
 		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
 		res, err := s.http.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
+		// A single-page app can read every answer, the limit's included.
+		if res.Header.Get("Access-Control-Allow-Origin") == "" {
+			t.Errorf("token answer %d without Access-Control-Allow-Origin", res.StatusCode)
+		}
 		return res.StatusCode
 	}
 	for i := range 3 {

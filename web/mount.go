@@ -33,7 +33,8 @@ var (
 	// and a session that cannot be looked up (the database is down) is
 	// answered with 503, not taken for a signed-out browser.
 	Sessionless = Rule{sessionless: true}
-	// CrossOrigin: other sites' pages may call the route with any method.
+	// CrossOrigin: other sites' pages may call the route with any method,
+	// and read its answers (Access-Control-Allow-Origin, no credentials).
 	// Only for routes that authenticate by credentials of their own (client
 	// secrets, bearer tokens), never by passkeyd's cookies: without it, a
 	// request that changes state must come from one of Config.Origins
@@ -100,13 +101,30 @@ func (m routeMux) Handle(pattern string, h http.Handler, rules ...Rule) {
 	if !sessionless {
 		h = m.s.loadSession(h)
 	}
-	if !crossOrigin {
+	if crossOrigin {
+		h = allowAnyOrigin(h)
+	} else {
 		h = m.s.sameOrigin(h)
 	}
 	if errorPage != nil {
 		h = withErrorPage(errorPage, h)
 	}
 	m.mux.Handle(pattern, h)
+}
+
+// allowAnyOrigin lets other sites' scripts read a CrossOrigin route's
+// answers, the Server's own refusals included (a rate limit's 429, a body
+// too large), without credentials: such a route never reads passkeyd's
+// cookies. The route's handler may set CORS headers of its own over these
+// (the provider's echo the origin).
+func allowAnyOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != "" {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type errorPageKey struct{}
