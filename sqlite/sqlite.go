@@ -127,6 +127,7 @@ func Connect(ctx context.Context, dsn string) (*Store, error) {
 			Classify:        classify,
 			GroupCommit:     true,
 			LocalStatements: true,
+			LastInsertID:    true,
 			Committed:       checkpoints.committed,
 		}),
 		checkpoints: checkpoints,

@@ -17,6 +17,10 @@ func (s *Store) RecordEvent(ctx context.Context, e *passkeyd.Event) error {
 }
 
 // insertEvents inserts the events that are not nil and sets their IDs.
+const insertEvent = `
+	INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, client_id, admin_id, admin_name, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events ...*passkeyd.Event) error {
 	for _, e := range events {
 		if e == nil {
@@ -28,13 +32,18 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events ...*passkey
 		if e.CreatedAt.IsZero() {
 			e.CreatedAt = s.now()
 		}
-		err := s.txQueryRow(ctx, tx, `
-			INSERT INTO events (user_id, type, credential_id, ip, user_agent, detail, client_id, admin_id, admin_name, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			RETURNING id`,
-			e.UserID, e.Type, e.CredentialID, e.IP, e.UserAgent, e.Detail, e.ClientID, e.AdminID, e.AdminName, millis(e.CreatedAt),
-		).Scan(&e.ID)
-		if err != nil {
+		args := []any{e.UserID, e.Type, e.CredentialID, e.IP, e.UserAgent, e.Detail, e.ClientID, e.AdminID, e.AdminName, millis(e.CreatedAt)}
+		if s.dialect.LastInsertID {
+			res, err := s.txExec(ctx, tx, insertEvent, args...)
+			if err != nil {
+				return err
+			}
+			if e.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.txQueryRow(ctx, tx, insertEvent+` RETURNING id`, args...).Scan(&e.ID); err != nil {
 			return err
 		}
 	}

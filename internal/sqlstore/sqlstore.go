@@ -57,6 +57,11 @@ type Dialect struct {
 	// never wait for the writer. Such statements run without watching the
 	// caller's context (see Store.stmtContext).
 	LocalStatements bool
+	// LastInsertID says the driver reports an insert's row ID
+	// (sql.Result.LastInsertId), so an insert needs no RETURNING: SQLite
+	// runs RETURNING through a temporary table, and each sign-in's event
+	// is an insert.
+	LastInsertID bool
 	// Committed, when set, is called after each write transaction commits.
 	// SQLite's background checkpointer waits for it (see the sqlite
 	// package): it must return at once.
