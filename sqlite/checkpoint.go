@@ -65,11 +65,10 @@ type checkpointer struct {
 	closing  sync.Once
 	closeErr error
 
-	// restartFrames is the package's, but for tests; restartAfter is when
-	// a restart may be tried again, backoff the wait after the next refusal.
-	restartFrames int64
-	restartAfter  time.Time
-	backoff       time.Duration
+	// restartAfter is when a restart may be tried again; backoff, how long
+	// after the next refusal.
+	restartAfter time.Time
+	backoff      time.Duration
 }
 
 func newCheckpointer(db, writer *sql.DB) *checkpointer {
@@ -80,8 +79,7 @@ func newCheckpointer(db, writer *sql.DB) *checkpointer {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 
-		restartFrames: restartFrames,
-		backoff:       restartBackoff,
+		backoff: restartBackoff,
 	}
 	go c.run()
 	return c
@@ -126,7 +124,7 @@ func (c *checkpointer) checkpoint() error {
 	if err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied); err != nil {
 		return err
 	}
-	if frames < c.restartFrames || time.Now().Before(c.restartAfter) {
+	if frames < restartFrames || time.Now().Before(c.restartAfter) {
 		return nil
 	}
 	restarted, err := c.restart(ctx)
