@@ -202,12 +202,7 @@ func TestConsoleActions(t *testing.T) {
 	})
 
 	step(t, admin, "RevokeAPIKey", func(t *testing.T) {
-		admin.open("/admin/api-keys")
-		admin.waitFor("the keys loaded", `!document.getElementById("keys").textContent.includes("Loading")`)
-		admin.fill("#key-name", "old script")
-		admin.click("key-create-button")
-		admin.waitStatus("success")
-		key := admin.copyFromPage("copy-key")
+		key := admin.createAPIKey("old script")
 		admin.clickSel(`#keys [data-key-id] button[data-action="revoke-key"]`)
 		admin.clickSel(`#keys [data-key-id] button[data-action="confirm-revoke"]`)
 		admin.waitFor("no keys", `document.querySelectorAll("#keys [data-key-id]").length === 0`)
@@ -225,12 +220,7 @@ func TestConsoleActions(t *testing.T) {
 
 	step(t, admin, "AuditOlder", func(t *testing.T) {
 		// A script with an API key makes 60 events: more than a page.
-		admin.open("/admin/api-keys")
-		admin.waitFor("the keys loaded", `!document.getElementById("keys").textContent.includes("Loading")`)
-		admin.fill("#key-name", "bulk script")
-		admin.click("key-create-button")
-		admin.waitStatus("success")
-		key := admin.copyFromPage("copy-key")
+		key := admin.createAPIKey("bulk script")
 		for i := range 30 {
 			var g struct {
 				Group struct{ ID string } `json:"group"`

@@ -234,14 +234,9 @@ func TestConsole(t *testing.T) {
 	})
 
 	step(t, admin, "APIKey", func(t *testing.T) {
-		admin.open("/admin/api-keys")
-		admin.waitFor("the keys loaded", `!document.getElementById("keys").textContent.includes("Loading")`)
 		admin.present(adminKey, true) // in case the server asks for a passkey check
-		admin.fill("#key-name", "deploy script")
-		admin.click("key-create-button")
-		admin.waitStatus("success")
+		key := admin.createAPIKey("deploy script")
 		admin.present(adminKey, false)
-		key := admin.copyFromPage("copy-key")
 		shots.take("api-keys", "")
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/admin/me", nil)
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -326,6 +321,17 @@ func setupLink(t *testing.T, srv *server) string {
 		t.Fatalf("passkeyd printed no setup link at start")
 	}
 	return m
+}
+
+// createAPIKey makes a key named name on the console's API keys page and
+// returns it, as copied from the page.
+func (b *browser) createAPIKey(name string) string {
+	b.open("/admin/api-keys")
+	b.waitFor("the keys loaded", `!document.getElementById("keys").textContent.includes("Loading")`)
+	b.fill("#key-name", name)
+	b.click("key-create-button")
+	b.waitStatus("success")
+	return b.copyFromPage("copy-key")
 }
 
 // copyFromPage presses a Copy button and returns what it put on the
